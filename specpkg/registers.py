@@ -1,0 +1,273 @@
+"""The prepayment state of an ESME or GSME and its three Debt Registers (BR-1..BR-4).
+
+Money is whole pence (``int``) throughout; nothing here ever makes a float.
+The model follows the SMETS behaviour the specification relies on:
+
+* Time Debt Registers 1 and 2 are recovered by time, a fixed amount per hour or
+  per day (a daily amount is taken once a day, at the collection hour);
+* the Payment Debt Register is recovered as a share of every top-up, given in
+  basis points (1/100 of a per cent, as the DUIS ``DebtRecoveryPerPayment``);
+* recovery only ever happens in prepayment mode (BR-3);
+* a reset sets exactly one register to zero and touches nothing else, in either
+  mode (BR-1, BR-2), and reports success iff the register is zero afterwards
+  (BR-4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from specpkg.errors import ValidationError
+
+INT32_MAX = 2**31 - 1
+BASIS_POINTS = 10_000
+
+
+class Device(StrEnum):
+    """The two target devices of the new commands (SR-8)."""
+
+    ESME = "ESME"
+    GSME = "GSME"
+
+
+class DebtRegister(StrEnum):
+    """The three Debt Registers; values are the DUIS element names."""
+
+    TIME_DEBT_1 = "TimeDebtRegister1"
+    TIME_DEBT_2 = "TimeDebtRegister2"
+    PAYMENT_DEBT = "PaymentDebtRegister"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def field(self) -> str:
+        """The MeterState field that holds this register."""
+        return _FIELDS[self]
+
+
+_LABELS = {
+    DebtRegister.TIME_DEBT_1: "Time Debt Register 1",
+    DebtRegister.TIME_DEBT_2: "Time Debt Register 2",
+    DebtRegister.PAYMENT_DEBT: "Payment Debt Register",
+}
+_FIELDS = {
+    DebtRegister.TIME_DEBT_1: "time_debt_1",
+    DebtRegister.TIME_DEBT_2: "time_debt_2",
+    DebtRegister.PAYMENT_DEBT: "payment_debt",
+}
+
+
+class PaymentMode(StrEnum):
+    CREDIT = "credit"
+    PREPAYMENT = "prepayment"
+
+
+class RecoveryPeriod(StrEnum):
+    HOURLY = "hourly"
+    DAILY = "daily"
+
+
+class SupplyState(StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _parse_enum(kind: type[E], field: str, value: Any) -> E:
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str):
+        for member in kind:
+            if value in (member.value, member.name) or value.lower() == member.value.lower():
+                return member
+    allowed = ", ".join(m.value for m in kind)
+    raise ValidationError(field, f"unknown {field} {value!r}; expected one of {allowed}")
+
+
+def parse_device(value: Any) -> Device:
+    return _parse_enum(Device, "device", value)
+
+
+def parse_register(value: Any) -> DebtRegister:
+    return _parse_enum(DebtRegister, "register", value)
+
+
+def parse_mode(value: Any) -> PaymentMode:
+    return _parse_enum(PaymentMode, "mode", value)
+
+
+def parse_period(value: Any) -> RecoveryPeriod:
+    return _parse_enum(RecoveryPeriod, "period", value)
+
+
+def check_int(field: str, value: Any, low: int | None = None, high: int | None = None) -> int:
+    """An integer in [low, high]; floats and bools are refused (money is integral)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(field, f"must be an integer, got {type(value).__name__} {value!r}")
+    if low is not None and value < low:
+        raise ValidationError(field, f"must be at least {low}, got {value}")
+    if high is not None and value > high:
+        raise ValidationError(field, f"must be at most {high}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class TimeDebtRecovery:
+    """A time-based recovery rate: ``rate`` pence per ``period``."""
+
+    rate: int
+    period: RecoveryPeriod = RecoveryPeriod.DAILY
+
+    def __post_init__(self) -> None:
+        check_int("rate", self.rate, 0, INT32_MAX)
+        object.__setattr__(self, "period", parse_period(self.period))
+
+
+@dataclass(frozen=True)
+class MeterState:
+    """One meter's prepayment state. Registers and balance are pence."""
+
+    device: Device
+    mode: PaymentMode
+    balance: int
+    time_debt_1: int = 0
+    time_debt_2: int = 0
+    payment_debt: int = 0
+    recovery_1: TimeDebtRecovery = TimeDebtRecovery(0)
+    recovery_2: TimeDebtRecovery = TimeDebtRecovery(0)
+    payment_recovery_bp: int = 0
+    emergency_credit_limit: int = 0
+    disablement_threshold: int = 0
+    supply: SupplyState = SupplyState.ENABLED
+    credit_charges: int = 0
+    collection_hour: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "device", parse_device(self.device))
+        object.__setattr__(self, "mode", parse_mode(self.mode))
+        object.__setattr__(self, "supply", _parse_enum(SupplyState, "supply", self.supply))
+        check_int("balance", self.balance, -INT32_MAX, INT32_MAX)
+        for register in DebtRegister:
+            check_int(register.field, getattr(self, register.field), 0, INT32_MAX)
+        for name in ("recovery_1", "recovery_2"):
+            if not isinstance(getattr(self, name), TimeDebtRecovery):
+                raise ValidationError(name, "must be a TimeDebtRecovery")
+        check_int("payment_recovery_bp", self.payment_recovery_bp, 0, BASIS_POINTS)
+        check_int("emergency_credit_limit", self.emergency_credit_limit, 0, INT32_MAX)
+        check_int("disablement_threshold", self.disablement_threshold, -INT32_MAX, INT32_MAX)
+        check_int("credit_charges", self.credit_charges, 0)
+        check_int("collection_hour", self.collection_hour, 0, 23)
+
+    def register(self, register: DebtRegister | str) -> int:
+        return int(getattr(self, parse_register(register).field))
+
+    def registers(self) -> dict[DebtRegister, int]:
+        return {r: self.register(r) for r in DebtRegister}
+
+    def as_dict(self) -> dict[str, Any]:
+        """Flat field -> value view (enums as their values), for tables."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, TimeDebtRecovery):
+                out[f"{f.name}_rate"] = value.rate
+                out[f"{f.name}_period"] = value.period.value
+            else:
+                out[f.name] = value.value if isinstance(value, StrEnum) else value
+        return out
+
+
+@dataclass(frozen=True)
+class ResetOutcome:
+    """What a reset reports (BR-4): success iff the register is zero afterwards."""
+
+    register: DebtRegister
+    before: int
+    after: int
+
+    @property
+    def success(self) -> bool:
+        return self.after == 0
+
+
+def outcome_of(register: DebtRegister | str, after: MeterState, before: MeterState) -> ResetOutcome:
+    """Judge a reset by the state it left behind, whatever executed it (BR-4)."""
+    reg = parse_register(register)
+    return ResetOutcome(reg, before.register(reg), after.register(reg))
+
+
+def reset(state: MeterState, register: DebtRegister | str) -> tuple[MeterState, ResetOutcome]:
+    """Reset one Debt Register to zero; nothing else changes (BR-1, BR-2, BR-4).
+
+    Works the same in credit and prepayment mode and is idempotent.
+    """
+    reg = parse_register(register)
+    after = replace(state, **{reg.field: 0})
+    return after, outcome_of(reg, after, state)
+
+
+def supply_after(state: MeterState) -> SupplyState:
+    """Prepayment supply is disabled once balance plus emergency credit falls
+    below the disablement threshold; credit mode never disables."""
+    if state.mode is PaymentMode.CREDIT:
+        return SupplyState.ENABLED
+    available = state.balance + state.emergency_credit_limit
+    return SupplyState.ENABLED if available >= state.disablement_threshold else SupplyState.DISABLED
+
+
+def top_up(state: MeterState, amount: int) -> tuple[MeterState, int]:
+    """Apply a top-up; in prepayment mode the Payment Debt Register takes its
+    share first (BR-3). Returns the new state and the amount recovered."""
+    check_int("amount", amount, 1, INT32_MAX)
+    recovered = 0
+    if state.mode is PaymentMode.PREPAYMENT:
+        recovered = min(state.payment_debt, amount * state.payment_recovery_bp // BASIS_POINTS)
+    after = replace(
+        state,
+        balance=state.balance + amount - recovered,
+        payment_debt=state.payment_debt - recovered,
+    )
+    return replace(after, supply=supply_after(after)), recovered
+
+
+def time_recovery_due(recovery: TimeDebtRecovery, hour_of_day: int, collection_hour: int) -> int:
+    """The amount a time debt recovery asks for in this hour (before capping)."""
+    if recovery.period is RecoveryPeriod.HOURLY or hour_of_day == collection_hour:
+        return recovery.rate
+    return 0
+
+
+def advance_hour(state: MeterState, hour_of_day: int, consumption: int) -> tuple[MeterState, int]:
+    """One hour of metering: consumption, then time debt recovery (prepayment
+    only, BR-3), then the supply state. Returns the new state and the amount
+    of debt recovered in the hour."""
+    check_int("hour_of_day", hour_of_day, 0, 23)
+    check_int("consumption", consumption, 0, INT32_MAX)
+    if state.mode is PaymentMode.CREDIT:
+        after = replace(state, credit_charges=state.credit_charges + consumption)
+        return replace(after, supply=SupplyState.ENABLED), 0
+    used = consumption if state.supply is SupplyState.ENABLED else 0
+    take_1 = min(
+        state.time_debt_1, time_recovery_due(state.recovery_1, hour_of_day, state.collection_hour)
+    )
+    take_2 = min(
+        state.time_debt_2, time_recovery_due(state.recovery_2, hour_of_day, state.collection_hour)
+    )
+    after = replace(
+        state,
+        balance=state.balance - used - take_1 - take_2,
+        time_debt_1=state.time_debt_1 - take_1,
+        time_debt_2=state.time_debt_2 - take_2,
+    )
+    return replace(after, supply=supply_after(after)), take_1 + take_2
+
+
+def set_mode(state: MeterState, mode: PaymentMode | str) -> MeterState:
+    after = replace(state, mode=parse_mode(mode))
+    return replace(after, supply=supply_after(after))

@@ -1,0 +1,22 @@
+"""Shared fixtures: the reference folder skips, or fails under SPECPKG_REQUIRE_REFERENCE=1."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from specpkg.paths import reference_dir
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    """The shared reference folder; skip with a reason when absent (fail in CI)."""
+    path = reference_dir()
+    if not path.is_dir():
+        reason = f"shared reference data absent at {path}"
+        if os.environ.get("SPECPKG_REQUIRE_REFERENCE") == "1":
+            pytest.fail(reason + " and SPECPKG_REQUIRE_REFERENCE=1", pytrace=False)
+        pytest.skip(reason)
+    return path
