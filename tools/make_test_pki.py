@@ -1,0 +1,94 @@
+"""Make the project's own TEST-ONLY PKI under data/pki (run once; output is committed).
+
+P-256 keys and X.509 certificates for the four identities the reference set
+uses (the Supplier, the ACB, the ESME and the GSME), each with a digital
+signing (ds) and a key agreement (ka) pair, named like ../shared/reference/keys:
+``<entity id>-<ds|ka>.key`` (PKCS#8 PEM) and ``.pem`` (certificate).
+These keys are published in this repository: never use them for anything real.
+
+    python tools/make_test_pki.py [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+OUT = Path(__file__).resolve().parent.parent / "data" / "pki"
+ENTITIES = {
+    "90b3d51f30010000": "Supplier (Import and Gas Supplier, signs commands)",
+    "90b3d51f30000002": "DCC Access Control Broker (MACs commands)",
+    "00db1234567890a0": "ESME (signs responses)",
+    "00db1234567890a1": "GSME (signs responses)",
+}
+NOT_BEFORE = dt.datetime(2018, 1, 1, tzinfo=dt.UTC)
+NOT_AFTER = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
+
+
+def _issuer() -> tuple[ec.EllipticCurvePrivateKey, x509.Name]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SECMP0002 TEST-ONLY CA")])
+    return key, name
+
+
+def _certificate(
+    entity: str, usage: str, key: ec.EllipticCurvePrivateKey, ca: ec.EllipticCurvePrivateKey,
+    ca_name: x509.Name,
+) -> x509.Certificate:
+    ds = usage == "ds"
+    usage_ext = x509.KeyUsage(
+        digital_signature=ds, content_commitment=False, key_encipherment=False,
+        data_encipherment=False, key_agreement=not ds, key_cert_sign=False, crl_sign=False,
+        encipher_only=False, decipher_only=False,
+    )
+    subject = x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, f"TEST-ONLY {entity.upper()} {usage}"),
+    ])
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(int(entity, 16) * 2 + (0 if ds else 1))
+        .not_valid_before(NOT_BEFORE)
+        .not_valid_after(NOT_AFTER)
+        .add_extension(usage_ext, critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.OtherName(
+                x509.ObjectIdentifier("1.3.6.1.5.5.7.8.4"), bytes.fromhex("0408" + entity)
+            )]),
+            critical=False,
+        )
+        .sign(ca, hashes.SHA256())
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--force", action="store_true", help="overwrite existing keys")
+    args = parser.parse_args()
+    if OUT.exists() and any(OUT.glob("*.key")) and not args.force:
+        raise SystemExit(f"{OUT} already holds keys; pass --force to replace them")
+    OUT.mkdir(parents=True, exist_ok=True)
+    ca, ca_name = _issuer()
+    for entity in ENTITIES:
+        for usage in ("ds", "ka"):
+            key = ec.generate_private_key(ec.SECP256R1())
+            (OUT / f"{entity}-{usage}.key").write_bytes(key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ))
+            cert = _certificate(entity, usage, key, ca, ca_name)
+            pem = cert.public_bytes(serialization.Encoding.PEM)
+            (OUT / f"{entity}-{usage}.pem").write_bytes(pem)
+    print(f"wrote {len(ENTITIES) * 4} files to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
