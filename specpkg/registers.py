@@ -195,6 +195,10 @@ class ResetOutcome:
     def success(self) -> bool:
         return self.after == 0
 
+    def report(self) -> dict[str, str | bool]:
+        """What leaves the device: register and verdict, no amounts (BR-5)."""
+        return {"register": self.register.value, "success": self.success}
+
 
 def outcome_of(register: DebtRegister | str, after: MeterState, before: MeterState) -> ResetOutcome:
     """Judge a reset by the state it left behind, whatever executed it (BR-4)."""

@@ -20,3 +20,12 @@ def reference() -> Path:
             pytest.fail(reason + " and SPECPKG_REQUIRE_REFERENCE=1", pytrace=False)
         pytest.skip(reason)
     return path
+
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# No per-example deadline: the machine is shared and timings are not tests.
+settings.register_profile(
+    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("default")

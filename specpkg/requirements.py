@@ -1,0 +1,87 @@
+"""The requirement catalogue (``data/requirements.csv``) and where each is shown.
+
+Every requirement of the specification has a stable ID, a line in the
+catalogue naming the notebook section that walks through it and the tests
+that show it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from specpkg.paths import DATA_DIR, REPO_DIR
+
+CATALOGUE = DATA_DIR / "requirements.csv"
+COLUMNS = ("id", "area", "requirement", "notebook", "tests")
+#: Every ID the specification defines, in its order.
+IDS: tuple[str, ...] = (
+    *(f"BR-{n}" for n in range(1, 6)),
+    *(f"SR-{n}" for n in range(1, 13)),
+    *(f"TR-{n}" for n in range(1, 11)),
+    "IMP-1",
+)
+_HEADING = re.compile(r"^#{1,6}\s+(.*)$")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    area: str
+    requirement: str
+    notebook: str
+    tests: tuple[str, ...]
+
+    @property
+    def notebook_path(self) -> str:
+        return self.notebook.split("#", 1)[0]
+
+    @property
+    def section(self) -> str:
+        return self.notebook.split("#", 1)[1] if "#" in self.notebook else ""
+
+
+def load(path: Path = CATALOGUE) -> list[Requirement]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [
+        Requirement(
+            id=row["id"], area=row["area"], requirement=row["requirement"],
+            notebook=row["notebook"], tests=tuple(row["tests"].split()),
+        )
+        for row in rows
+    ]
+
+
+def table(path: Path = CATALOGUE) -> pd.DataFrame:
+    """The catalogue as a table, with the number of tests per requirement."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame["n_tests"] = frame["tests"].str.split().str.len().astype("int64")
+    return frame
+
+
+def headings(notebook: str | Path, root: Path = REPO_DIR) -> list[str]:
+    """The markdown headings of a notebook, in order."""
+    nb = json.loads((root / notebook).read_text(encoding="utf-8"))
+    found = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = "".join(cell.get("source", []))
+        for line in source.splitlines():
+            match = _HEADING.match(line.strip())
+            if match:
+                found.append(match.group(1).strip())
+    return found
+
+
+def has_section(notebook: str, section: str, root: Path = REPO_DIR) -> bool:
+    """True when the notebook has a heading that starts with ``section``
+    followed by a non-word character (``BR-1`` matches ``BR-1: ...`` only)."""
+    pattern = re.compile(rf"^{re.escape(section)}(?![\w-])")
+    return any(pattern.match(h) for h in headings(notebook, root))

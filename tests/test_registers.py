@@ -1,0 +1,199 @@
+"""The register model: BR-1..BR-5 and typed errors for bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from specpkg.errors import ValidationError
+from specpkg.registers import (
+    DebtRegister,
+    Device,
+    MeterState,
+    PaymentMode,
+    RecoveryPeriod,
+    ResetOutcome,
+    SupplyState,
+    TimeDebtRecovery,
+    advance_hour,
+    outcome_of,
+    reset,
+    top_up,
+)
+from specpkg.simulation import example_meter
+
+amounts = st.integers(0, 2**31 - 1)
+
+
+@st.composite
+def meters(draw: st.DrawFn) -> MeterState:
+    return MeterState(
+        device=draw(st.sampled_from(Device)),
+        mode=draw(st.sampled_from(PaymentMode)),
+        balance=draw(st.integers(-100_000, 1_000_000)),
+        time_debt_1=draw(amounts),
+        time_debt_2=draw(amounts),
+        payment_debt=draw(amounts),
+        recovery_1=TimeDebtRecovery(
+            draw(st.integers(0, 10_000)), draw(st.sampled_from(RecoveryPeriod))
+        ),
+        recovery_2=TimeDebtRecovery(
+            draw(st.integers(0, 10_000)), draw(st.sampled_from(RecoveryPeriod))
+        ),
+        payment_recovery_bp=draw(st.integers(0, 10_000)),
+        emergency_credit_limit=draw(st.integers(0, 5_000)),
+        disablement_threshold=draw(st.integers(-1_000, 1_000)),
+        collection_hour=draw(st.integers(0, 23)),
+    )
+
+
+def test_reset_touches_one_register() -> None:
+    """BR-1: only the named register changes; every other field stays."""
+    before = example_meter("GSME", "prepayment")
+    after, outcome = reset(before, DebtRegister.TIME_DEBT_2)
+    assert after.time_debt_2 == 0
+    changed = {
+        f.name for f in dataclasses.fields(MeterState)
+        if getattr(before, f.name) != getattr(after, f.name)
+    }
+    assert changed == {"time_debt_2"}
+    assert outcome == ResetOutcome(DebtRegister.TIME_DEBT_2, before=1_500, after=0)
+
+
+@pytest.mark.parametrize("device", list(Device))
+@pytest.mark.parametrize("register", list(DebtRegister))
+def test_reset_every_register_on_every_device(device: Device, register: DebtRegister) -> None:
+    """BR-1: each of the three registers on ESME and GSME resets independently."""
+    before = example_meter(device.value)
+    assert before.register(register) > 0
+    after, outcome = reset(before, register)
+    assert after.register(register) == 0 and outcome.success
+    for other in DebtRegister:
+        if other is not register:
+            assert after.register(other) == before.register(other)
+
+
+@pytest.mark.parametrize("mode", list(PaymentMode))
+def test_reset_works_in_both_modes(mode: PaymentMode) -> None:
+    """BR-2: the command is usable in credit and in prepayment mode."""
+    before = example_meter("ESME", mode.value)
+    after, outcome = reset(before, "PaymentDebtRegister")
+    assert outcome.success and after.payment_debt == 0 and after.mode is mode
+
+
+def test_no_recovery_in_credit_mode() -> None:
+    """BR-3: in credit mode neither time nor payment debt is recovered."""
+    state = example_meter("ESME", "credit")
+    after, recovered = advance_hour(state, 0, consumption=10)
+    assert recovered == 0 and after.registers() == state.registers()
+    assert after.balance == state.balance and after.credit_charges == 10
+    after, recovered = top_up(state, 2_000)
+    assert recovered == 0 and after.payment_debt == state.payment_debt
+
+
+def test_prepayment_recovers_time_and_payment_debt() -> None:
+    """BR-3 (the other side): prepayment mode does recover, so a reset matters there."""
+    state = example_meter("GSME", "prepayment")
+    after, recovered = advance_hour(state, state.collection_hour, consumption=0)
+    assert recovered == 50 + 2
+    assert after.time_debt_1 == 3_000 - 50 and after.time_debt_2 == 1_500 - 2
+    after, recovered = top_up(state, 2_000)
+    assert recovered == 200 and after.balance == state.balance + 1_800
+
+
+def test_outcome_success_iff_zero() -> None:
+    """BR-4: the outcome is judged by the register after execution."""
+    before = example_meter()
+    assert outcome_of("TimeDebtRegister1", before, before).success is False
+    after, _ = reset(before, "TimeDebtRegister1")
+    assert outcome_of("TimeDebtRegister1", after, before).success is True
+    zero = dataclasses.replace(before, time_debt_1=0)
+    assert outcome_of("TimeDebtRegister1", zero, zero).success is True
+
+
+def test_outcome_carries_no_register_values() -> None:
+    """BR-5: what the device reports is success or failure, not the debt."""
+    after, outcome = reset(example_meter(), DebtRegister.PAYMENT_DEBT)
+    reported = outcome.report()
+    assert reported == {"register": "PaymentDebtRegister", "success": True}
+    assert not any(isinstance(v, int) and not isinstance(v, bool) for v in reported.values())
+
+
+def test_reset_is_idempotent() -> None:
+    once, first = reset(example_meter(), DebtRegister.TIME_DEBT_1)
+    twice, second = reset(once, DebtRegister.TIME_DEBT_1)
+    assert once == twice and first.success and second.success
+
+
+def test_supply_disabled_below_threshold_and_restored_by_top_up() -> None:
+    state = dataclasses.replace(example_meter(), balance=-400, emergency_credit_limit=500)
+    after, _ = advance_hour(state, 5, consumption=200)
+    assert after.supply is SupplyState.DISABLED
+    again, _ = advance_hour(after, 6, consumption=200)
+    assert again.balance == after.balance - 2  # no consumption while disabled, only debt
+    restored, _ = top_up(again, 5_000)
+    assert restored.supply is SupplyState.ENABLED
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("register", "TimeDebtRegister9", "unknown register"),
+        ("mode", "postpaid", "unknown mode"),
+        ("device", "HCALCS", "unknown device"),
+        ("time_debt_1", -1, "at least 0"),
+        ("balance", 10.5, "must be an integer"),
+        ("payment_recovery_bp", 10_001, "at most 10000"),
+        ("rate", -5, "at least 0"),
+    ],
+)
+def test_bad_input_names_the_field(field: str, value: object, message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        if field == "register":
+            reset(example_meter(), value)  # type: ignore[arg-type]
+        elif field == "rate":
+            TimeDebtRecovery(value)  # type: ignore[arg-type]
+        else:
+            dataclasses.replace(example_meter(), **{field: value})
+    assert caught.value.field == field and message in str(caught.value)
+
+
+def test_money_must_not_be_bool_or_float() -> None:
+    with pytest.raises(ValidationError):
+        top_up(example_meter(), 10.0)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        dataclasses.replace(example_meter(), payment_debt=True)
+
+
+@given(meters(), st.sampled_from(DebtRegister))
+def test_property_reset_touches_only_that_register(state: MeterState, reg: DebtRegister) -> None:
+    after, _ = reset(state, reg)
+    assert after == dataclasses.replace(state, **{reg.field: 0})
+
+
+@given(meters(), st.sampled_from(DebtRegister))
+def test_property_reset_idempotent(state: MeterState, reg: DebtRegister) -> None:
+    once, _ = reset(state, reg)
+    twice, outcome = reset(once, reg)
+    assert once == twice and outcome.success
+
+
+@given(meters(), st.integers(0, 23), st.integers(0, 1_000), st.integers(1, 100_000))
+def test_property_credit_mode_never_recovers(
+    state: MeterState, hour: int, consumption: int, amount: int
+) -> None:
+    credit = dataclasses.replace(state, mode=PaymentMode.CREDIT)
+    after, recovered = advance_hour(credit, hour, consumption)
+    assert recovered == 0 and after.registers() == credit.registers()
+    after, recovered = top_up(credit, amount)
+    assert recovered == 0 and after.registers() == credit.registers()
+
+
+@given(meters(), st.sampled_from(DebtRegister), st.integers(0, 2**31 - 1))
+def test_property_success_iff_zero(state: MeterState, reg: DebtRegister, left: int) -> None:
+    """BR-4 for any executor: a device that leaves ``left`` behind reports success iff 0."""
+    after = dataclasses.replace(state, **{reg.field: left})
+    assert outcome_of(reg, after, state).success is (left == 0)

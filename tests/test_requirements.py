@@ -1,0 +1,77 @@
+"""The requirement catalogue is complete and every pointer in it resolves."""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from specpkg import requirements
+from specpkg.paths import REPO_DIR
+
+#: Requirement IDs whose work has landed: each must name a notebook section and tests.
+DELIVERED = {"BR-1", "BR-2", "BR-3", "BR-4", "BR-5"}
+
+CATALOGUE = requirements.load()
+
+
+@cache
+def _test_names(path: Path) -> frozenset[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+            "test"
+        ):
+            names.add(node.name)
+    return frozenset(names)
+
+
+def _node_exists(node_id: str) -> bool:
+    file_part, _, name = node_id.partition("::")
+    path = REPO_DIR / file_part
+    if not path.is_file() or not name:
+        return False
+    function = name.split("::")[-1].split("[", 1)[0]
+    return function in _test_names(path)
+
+
+def test_catalogue_has_exactly_the_specification_ids() -> None:
+    ids = [r.id for r in CATALOGUE]
+    assert ids == list(requirements.IDS)
+
+
+def test_catalogue_columns() -> None:
+    frame = requirements.table()
+    assert tuple(frame.columns[:5]) == requirements.COLUMNS
+    assert frame["requirement"].str.len().min() > 20
+
+
+@pytest.mark.parametrize("req", CATALOGUE, ids=lambda r: r.id)
+def test_named_tests_exist(req: requirements.Requirement) -> None:
+    missing = [t for t in req.tests if not _node_exists(t)]
+    assert not missing, f"{req.id} names tests that do not exist: {missing}"
+
+
+@pytest.mark.parametrize("req", [r for r in CATALOGUE if r.notebook], ids=lambda r: r.id)
+def test_named_notebook_section_exists(req: requirements.Requirement) -> None:
+    assert (REPO_DIR / req.notebook_path).is_file(), f"{req.id}: no {req.notebook_path}"
+    assert req.section, f"{req.id}: notebook pointer has no #section"
+    assert requirements.has_section(req.notebook_path, req.section), (
+        f"{req.id}: {req.notebook_path} has no heading starting with {req.section!r}"
+    )
+
+
+@pytest.mark.parametrize("rid", sorted(DELIVERED))
+def test_delivered_requirements_name_tests_and_a_section(rid: str) -> None:
+    req = next(r for r in CATALOGUE if r.id == rid)
+    assert req.tests, f"{rid} is delivered but names no test"
+    assert req.notebook, f"{rid} is delivered but names no notebook section"
+
+
+def test_node_check_can_fail() -> None:
+    assert not _node_exists("tests/test_requirements.py::test_no_such_test")
+    assert not _node_exists("tests/no_such_file.py::test_x")
+    assert _node_exists("tests/test_requirements.py::test_node_check_can_fail")
