@@ -155,3 +155,28 @@ def example_meter(device: str = "ESME", mode: str = "prepayment") -> MeterState:
         emergency_credit_limit=500,
         disablement_threshold=0,
     )
+
+
+def state_diff(before: MeterState, after: MeterState) -> pd.DataFrame:
+    """Field-by-field before/after table with a ``changed`` flag (BR-1 evidence)."""
+    old, new = before.as_dict(), after.as_dict()
+    frame = pd.DataFrame({"field": list(old), "before": list(old.values()),
+                          "after": [new[k] for k in old]})
+    frame["changed"] = frame["before"] != frame["after"]
+    return frame
+
+
+def reset_matrix(device: str, mode: str) -> pd.DataFrame:
+    """Reset each register in turn on the example meter: what each leaves behind."""
+    before = example_meter(device, mode)
+    rows = []
+    for register in DebtRegister:
+        after, outcome = reset(before, register)
+        rows.append({
+            "reset": register.value,
+            **{r.value: after.register(r) for r in DebtRegister},
+            "balance": after.balance,
+            "fields changed": int(state_diff(before, after)["changed"].sum()),
+            "success": outcome.success,
+        })
+    return pd.DataFrame(rows)

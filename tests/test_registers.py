@@ -116,7 +116,7 @@ def test_outcome_success_iff_zero() -> None:
 
 def test_outcome_carries_no_register_values() -> None:
     """BR-5: what the device reports is success or failure, not the debt."""
-    after, outcome = reset(example_meter(), DebtRegister.PAYMENT_DEBT)
+    _, outcome = reset(example_meter(), DebtRegister.PAYMENT_DEBT)
     reported = outcome.report()
     assert reported == {"register": "PaymentDebtRegister", "success": True}
     assert not any(isinstance(v, int) and not isinstance(v, bool) for v in reported.values())
