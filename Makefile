@@ -18,7 +18,8 @@ workbook: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check specpkg tests benchmarks tools
-	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-current-env tests notebooks
+	mkdir -p build
+	$(PY) -m pytest -n 2 --dist loadfile --junitxml=build/test-results.xml --nbval --nbval-current-env tests notebooks
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

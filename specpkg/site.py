@@ -1,0 +1,140 @@
+"""Render the executed workbook as a static site under ``build/site``.
+
+``index.html`` lists the requirement catalogue with each requirement's status
+from the latest test run (pytest's JUnit XML: passed, failed or not run) and
+links to the notebook section that walks through it; each notebook becomes one
+page with its plots and tables. Headings that start with a requirement ID get
+that ID as their anchor (``01_debt_registers_and_reset.html#BR-1``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+from pathlib import Path
+
+import nbformat
+from lxml import etree
+from nbconvert import HTMLExporter
+
+from specpkg import requirements
+from specpkg.paths import BUILD_DIR
+
+JUNIT = BUILD_DIR / "test-results.xml"
+_ID_HEADING = re.compile(r"^(#{1,6})\s+((?:BR|SR|TR|IMP)-\d+)(?![\w-])(.*)$", re.MULTILINE)
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_RUN = "not run"
+
+
+_RANK = {Status.NOT_RUN: 0, Status.PASSED: 1, Status.FAILED: 2}
+
+
+def junit_outcomes(junit: Path = JUNIT) -> dict[str, Status]:
+    """pytest node id (without parameters) -> worst outcome in the JUnit XML."""
+    if not junit.is_file():
+        return {}
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.parse(str(junit), parser).getroot()
+    outcomes: dict[str, Status] = {}
+    for case in root.iter("testcase"):
+        classname, name = case.get("classname", ""), case.get("name", "")
+        module_parts = classname.split(".")
+        # classname is "tests.test_x" or "tests.test_x.TestClass"
+        path_parts = [p for p in module_parts if not p[:1].isupper()]
+        node = "/".join(path_parts) + ".py::" + name.split("[", 1)[0]
+        if case.find("failure") is not None or case.find("error") is not None:
+            status = Status.FAILED
+        elif case.find("skipped") is not None:
+            status = Status.NOT_RUN
+        else:
+            status = Status.PASSED
+        previous = outcomes.get(node, Status.NOT_RUN)
+        outcomes[node] = max(previous, status, key=_RANK.__getitem__)
+    return outcomes
+
+
+def requirement_status(req: requirements.Requirement, outcomes: dict[str, Status]) -> Status:
+    """Passed only when every named test ran and passed; failed if any failed."""
+    found = [outcomes.get(t.split("[", 1)[0], Status.NOT_RUN) for t in req.tests]
+    if Status.FAILED in found:
+        return Status.FAILED
+    if found and all(s is Status.PASSED for s in found):
+        return Status.PASSED
+    return Status.NOT_RUN
+
+
+def _anchor_headings(nb: nbformat.NotebookNode) -> None:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _ID_HEADING.sub(
+                lambda m: f'<a id="{m.group(2)}"></a>\n\n{m.group(1)} {m.group(2)}{m.group(3)}',
+                cell.source,
+            )
+
+
+def render_notebook(source: Path, target: Path) -> None:
+    nb = nbformat.read(source, as_version=4)
+    _anchor_headings(nb)
+    exporter = HTMLExporter(template_name="lab")
+    body, _ = exporter.from_notebook_node(nb)
+    target.write_text(body, encoding="utf-8")
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #222; }
+table { border-collapse: collapse; width: 100%; font-size: 0.92rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.4rem; text-align: left; vertical-align: top; }
+.passed { color: #0a7a27; font-weight: 600; } .failed { color: #b00020; font-weight: 600; }
+.not-run { color: #777; }
+"""
+
+
+def render_index(pages: Iterable[str], target: Path, junit: Path = JUNIT) -> None:
+    outcomes = junit_outcomes(junit)
+    rows = []
+    for req in requirements.load():
+        status = requirement_status(req, outcomes)
+        link = ""
+        if req.notebook:
+            page = Path(req.notebook_path).with_suffix(".html").name
+            link = (f'<a href="{page}#{html.escape(req.section)}">'
+                    f"{html.escape(Path(req.notebook_path).stem)} § {html.escape(req.section)}</a>")
+        rows.append(
+            f"<tr><td>{req.id}</td><td>{html.escape(req.requirement)}</td><td>{link}</td>"
+            f'<td class="{status.value.replace(" ", "-")}">{status.value}</td>'
+            f"<td>{len(req.tests)}</td></tr>"
+        )
+    source = "latest test run" if outcomes else "no test run found (run the test command first)"
+    notebook_links = "".join(f'<li><a href="{p}">{html.escape(Path(p).stem)}</a></li>'
+                             for p in pages)
+    target.write_text(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<title>SECMP0002 executable specification</title>"
+        f"<style>{_STYLE}</style></head><body>"
+        "<h1>SECMP0002: reset Debt Registers: executable specification</h1>"
+        f"<p>Requirement status from the {source}.</p>"
+        "<table><thead><tr><th>ID</th><th>requirement</th><th>where it is shown</th>"
+        "<th>status</th><th>tests</th></tr></thead><tbody>"
+        + "".join(rows)
+        + f"</tbody></table><h2>Notebooks</h2><ul>{notebook_links}</ul></body></html>\n",
+        encoding="utf-8",
+    )
+
+
+def render(executed: Path = BUILD_DIR / "notebooks", out: Path = BUILD_DIR / "site",
+           junit: Path = JUNIT) -> list[Path]:
+    """Render every executed notebook and the index; returns the pages written."""
+    out.mkdir(parents=True, exist_ok=True)
+    pages = []
+    for source in sorted(executed.glob("*.ipynb")):
+        target = out / source.with_suffix(".html").name
+        render_notebook(source, target)
+        pages.append(target)
+    render_index([p.name for p in pages], out / "index.html", junit)
+    return [out / "index.html", *pages]
