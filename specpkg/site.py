@@ -23,6 +23,7 @@ from specpkg import requirements
 from specpkg.paths import BUILD_DIR
 
 JUNIT = BUILD_DIR / "test-results.xml"
+_REMOTE_SCRIPT = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>\s*')
 _ID_HEADING = re.compile(r"^(#{1,6})\s+((?:BR|SR|TR|IMP)-\d+)(?![\w-])(.*)$", re.MULTILINE)
 
 
@@ -83,8 +84,17 @@ def render_notebook(source: Path, target: Path) -> None:
     _anchor_headings(nb)
     exporter = HTMLExporter(template_name="lab")
     body, _ = exporter.from_notebook_node(nb)
+    # The site must work offline: no script is fetched from elsewhere.
+    body = _REMOTE_SCRIPT.sub("", body).replace("<head>", f"<head>{_ICON_LINK}", 1)
     target.write_text(body, encoding="utf-8")
 
+
+_ICON_LINK = '<link rel="icon" href="favicon.svg" type="image/svg+xml">'
+_ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    '<rect width="16" height="16" rx="3" fill="#0a5c8a"/>'
+    '<text x="8" y="12" font-size="10" text-anchor="middle" fill="white">0</text></svg>\n'
+)
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #222; }
@@ -116,6 +126,7 @@ def render_index(pages: Iterable[str], target: Path, junit: Path = JUNIT) -> Non
     target.write_text(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<title>SECMP0002 executable specification</title>"
+        f"{_ICON_LINK}"
         f"<style>{_STYLE}</style></head><body>"
         "<h1>SECMP0002: reset Debt Registers: executable specification</h1>"
         f"<p>Requirement status from the {source}.</p>"
@@ -131,6 +142,7 @@ def render(executed: Path = BUILD_DIR / "notebooks", out: Path = BUILD_DIR / "si
            junit: Path = JUNIT) -> list[Path]:
     """Render every executed notebook and the index; returns the pages written."""
     out.mkdir(parents=True, exist_ok=True)
+    (out / "favicon.svg").write_text(_ICON, encoding="utf-8")
     pages = []
     for source in sorted(executed.glob("*.ipynb")):
         target = out / source.with_suffix(".html").name
