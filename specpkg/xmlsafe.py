@@ -50,7 +50,7 @@ class XmlRefused(SpecError, ValueError):
         super().__init__(f"{kind.value}: {reason}")
 
 
-def _parser() -> etree.XMLParser:
+def hardened_parser() -> etree.XMLParser:
     # A fresh parser per call: lxml parsers keep state and are not thread-safe.
     return etree.XMLParser(
         resolve_entities=False,
@@ -94,11 +94,16 @@ def parse_xml(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> etree._Elemen
     if not body.strip():
         raise XmlRefused(Refusal.MALFORMED, "empty document")
     try:
-        root = etree.fromstring(body, _parser())
+        root = etree.fromstring(body, hardened_parser())
     except etree.XMLSyntaxError as exc:
         raise XmlRefused(Refusal.MALFORMED, f"not well-formed: {exc.msg}") from None
     if root is None:
         raise XmlRefused(Refusal.MALFORMED, "no root element")
+    return check_tree(root)
+
+
+def check_tree(root: etree._Element) -> etree._Element:
+    """Second line of defence: refuse a parsed tree that has a DTD or entity nodes."""
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise XmlRefused(Refusal.DTD, "document type declaration present")
