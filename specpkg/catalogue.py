@@ -274,7 +274,9 @@ def _read_reference(reference: Path) -> tuple[list[dict[str, Any]], list[dict[st
 def _one(rows: list[dict[str, Any]], key: str, value: str, what: str) -> dict[str, Any]:
     found = [r for r in rows if str(r.get(key, "")).strip() == value]
     if len(found) != 1:
-        raise ValidationError("reference", f"expected one {what} with {key} {value}, got {len(found)}")
+        raise ValidationError(
+            "reference", f"expected one {what} with {key} {value}, got {len(found)}"
+        )
     return found[0]
 
 
@@ -293,7 +295,9 @@ def derive_catalogue(reference: Path) -> Catalogue:
     for ref in (SERVICE_REFERENCE, SERVICE_REFERENCE_VARIANT):
         if ref in taken_refs:
             raise ValidationError("service_reference", f"{ref} is already used in the matrix")
-    source_sr = _one(matrix, "Service Reference Variant", SOURCE_SERVICE_REFERENCE, "Service Request")
+    source_sr = _one(
+        matrix, "Service Reference Variant", SOURCE_SERVICE_REFERENCE, "Service Request"
+    )
     critical = str(source_sr.get("Critical", "")).strip() == "Yes"
     source_roles = [str(r) for r in source_sr.get("Eligible User Roles", [])]
 

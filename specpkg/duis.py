@@ -151,7 +151,8 @@ class DuisError(SpecError, ValueError):
 
 _ENTITY_PLAIN = re.compile(r"[0-9A-Fa-f]{16}")
 _ENTITY_HYPHENATED = re.compile(r"[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){7}")
-_REQUEST_ID = re.compile(r"([0-9A-F]{2}(?:-[0-9A-F]{2}){7}):([0-9A-F]{2}(?:-[0-9A-F]{2}){7}):([0-9]{1,20})")
+_ID = r"[0-9A-F]{2}(?:-[0-9A-F]{2}){7}"
+_REQUEST_ID = re.compile(rf"({_ID}):({_ID}):([0-9]{{1,20}})")
 _SERVICE_REFERENCE = re.compile(r"[0-9]{1,2}(\.[0-9]{1,2}){1,2}")
 
 
@@ -160,7 +161,9 @@ def parse_entity_id(field: str, value: object) -> str:
     if not isinstance(value, str) or not (
         _ENTITY_PLAIN.fullmatch(value) or _ENTITY_HYPHENATED.fullmatch(value)
     ):
-        raise ValidationError(field, f"expected 16 hex digits (optionally hyphenated), got {value!r}")
+        raise ValidationError(
+            field, f"expected 16 hex digits (optionally hyphenated), got {value!r}"
+        )
     return value.replace("-", "").upper()
 
 
@@ -179,7 +182,8 @@ def parse_request_id(text: object) -> tuple[str, str, int]:
         shown = text if len(text) <= 80 else text[:77] + "..."
         raise DuisError(
             ResponseCode.BAD_REQUEST_ID,
-            f"RequestID {shown!r} is not UserID:DeviceID:counter with hyphenated upper-case hex IDs",
+            f"RequestID {shown!r} is not UserID:DeviceID:counter "
+            "with hyphenated upper-case hex IDs",
         )
     counter = int(match.group(3))
     if counter > COUNTER_MAX:
@@ -254,7 +258,8 @@ def build_request_tree(request: ResetRequest) -> etree._Element:
     etree.SubElement(header, _Q + "RequestID").text = request.request_id
     etree.SubElement(header, _Q + "CommandVariant").text = str(request.command_variant)
     etree.SubElement(header, _Q + "ServiceReference").text = request.service_reference
-    etree.SubElement(header, _Q + "ServiceReferenceVariant").text = request.service_reference_variant
+    variant = etree.SubElement(header, _Q + "ServiceReferenceVariant")
+    variant.text = request.service_reference_variant
     body = etree.SubElement(etree.SubElement(root, _Q + "Body"), _Q + "ResetDebtRegister")
     etree.SubElement(body, _Q + request.register.value)
     # signxml replaces this placeholder, so the signature sits indented at the end.
@@ -358,7 +363,9 @@ def validate_request(
             certificate = load_certificate(keys_dir, user_id)
         except KeyMissing:
             raise DuisError(
-                ResponseCode.UNKNOWN_SENDER, f"no certificate for User ID {hyphenated(user_id)}", **echo
+                ResponseCode.UNKNOWN_SENDER,
+                f"no certificate for User ID {hyphenated(user_id)}",
+                **echo,
             ) from None
     try:
         verify_enveloped(etree.tostring(root.getroottree()), certificate, at=at)
