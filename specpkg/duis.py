@@ -576,3 +576,90 @@ def parse_response(data: bytes | str, *, max_bytes: int = MAX_RESPONSE_BYTES) ->
         service_reference_variant=message.findtext(_Q + "ServiceReferenceVariant") or "",
         gbcs_payload=payload,
     )
+
+
+# --- a catalogue of refusals, for notebooks and reviewers -----------------------------------
+
+
+@dataclass(frozen=True)
+class RefusalExample:
+    """A faulty request and the response code the DCC answers it with."""
+
+    case: str
+    data: bytes
+    expected: ResponseCode
+
+
+def refusal_examples(
+    request: ResetRequest, *, keys_dir: Path = DEFAULT_KEYS_DIR
+) -> list[RefusalExample]:
+    """One faulty variant of ``request`` per response code E901..E913 (SR-9 and intake).
+
+    Every variant that gets past the signature check is properly signed, so the
+    code shows the fault itself and not a broken signature.
+    """
+
+    def signed(mutate) -> bytes:
+        tree = build_request_tree(request)
+        tree.remove(tree.find(f"{{{DS_NS}}}Signature"))
+        mutate(tree)
+        return sign_tree(tree, keys_dir=keys_dir, signer_id=request.user_id)
+
+    def reset_of(tree: etree._Element) -> etree._Element:
+        return tree.find(f"{_Q}Body/{_Q}ResetDebtRegister")
+
+    def no_register(tree):
+        reset_of(tree).remove(reset_of(tree)[0])
+
+    def two_registers(tree):
+        other = next(r for r in DebtRegister if r is not request.register)
+        etree.SubElement(reset_of(tree), _Q + other.value)
+
+    def unknown_register(tree):
+        reset_of(tree)[0].tag = _Q + "TimeDebtRegister3"
+
+    def header_text(name: str, text: str):
+        def mutate(tree):
+            tree.find(f"{_Q}Header/{_Q}{name}").text = text
+        return mutate
+
+    def wrong_namespace(tree):
+        for element in tree.iter():
+            if isinstance(element.tag, str) and element.tag.startswith(_Q):
+                element.tag = "{http://example.invalid/ServiceUserGateway}" + etree.QName(
+                    element
+                ).localname
+
+    good = request_xml(request, keys_dir=keys_dir)
+    other_device = "00-DB-12-34-56-78-90-FF"
+    unknown_user = "11-22-33-44-55-66-77-88"
+    ids = request.request_id.split(":")
+    code = ResponseCode
+    return [
+        RefusalExample("larger than the size cap", good.replace(
+            b"<sr:Body>", b"<!--" + b"x" * MAX_REQUEST_BYTES + b"--><sr:Body>"), code.TOO_LARGE),
+        RefusalExample("DOCTYPE with an external entity", good.replace(
+            b"?>", b'?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>', 1),
+            code.DTD_FORBIDDEN),
+        RefusalExample("not well-formed (truncated)", good[: len(good) // 2], code.MALFORMED_XML),
+        RefusalExample("wrong namespace", signed(wrong_namespace), code.WRONG_NAMESPACE),
+        RefusalExample("CommandVariant 9", signed(header_text("CommandVariant", "9")),
+                       code.SCHEMA_INVALID),
+        RefusalExample("ServiceReference 2.3 (Update Debt)",
+                       signed(header_text("ServiceReference", "2.3")),
+                       code.WRONG_SERVICE_REFERENCE),
+        RefusalExample("RequestID without counter",
+                       signed(header_text("RequestID", ":".join(ids[:2]))), code.BAD_REQUEST_ID),
+        RefusalExample("no register", signed(no_register), code.NO_REGISTER),
+        RefusalExample("two registers", signed(two_registers), code.SEVERAL_REGISTERS),
+        RefusalExample("unknown register TimeDebtRegister3", signed(unknown_register),
+                       code.UNKNOWN_REGISTER),
+        RefusalExample("register changed after signing", good.replace(
+            f"<sr:{request.register.value}/>".encode(),
+            f"<sr:{next(r for r in DebtRegister if r is not request.register).value}/>".encode()),
+            code.BAD_SIGNATURE),
+        RefusalExample("sender without a certificate", signed(header_text(
+            "RequestID", f"{unknown_user}:{ids[1]}:{ids[2]}")), code.UNKNOWN_SENDER),
+        RefusalExample("device not an ESME or GSME", signed(header_text(
+            "RequestID", f"{ids[0]}:{other_device}:{ids[2]}")), code.UNKNOWN_DEVICE),
+    ]

@@ -26,6 +26,7 @@ from specpkg.duis import (
     make_request,
     parse_request_id,
     parse_response,
+    refusal_examples,
     request_xml,
     response_code_table,
     schema_errors,
@@ -457,3 +458,12 @@ def test_parse_response_refuses_invalid(doc: bytes) -> None:
 
 def test_default_devices_are_in_the_inventory() -> None:
     assert set(DEFAULT_DEVICE_IDS) == set(Device)
+
+
+@pytest.mark.parametrize(("device", "register"), COMBOS, ids=[f"{d}-{r}" for d, r in COMBOS])
+def test_refusal_examples_give_their_codes(device: Device, register: DebtRegister) -> None:
+    examples = refusal_examples(make_request(device, register, 3))
+    assert {e.expected for e in examples} == set(ResponseCode) - {
+        ResponseCode.SUCCESS, ResponseCode.RESET_NOT_CONFIRMED}
+    for example in examples:
+        assert code_of(example.data) is example.expected, example.case
