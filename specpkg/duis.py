@@ -289,6 +289,19 @@ def request_xml(request: ResetRequest, *, keys_dir: Path = DEFAULT_KEYS_DIR) -> 
     return sign_tree(build_request_tree(request), keys_dir=keys_dir, signer_id=request.user_id)
 
 
+def signature_valid(
+    data: bytes, *, keys_dir: Path = DEFAULT_KEYS_DIR, at: datetime = DEFAULT_CLOCK
+) -> bool:
+    """Whether ``data`` carries a valid signature by the User named in its RequestID."""
+    try:
+        root = parse_xml(data)
+        user_id = parse_request_id(root.findtext(f"{_Q}Header/{_Q}RequestID"))[0]
+        verify_enveloped(data, load_certificate(keys_dir, user_id), at=at)
+    except (XmlRefused, DuisError, KeyMissing, SignatureInvalid):
+        return False
+    return True
+
+
 @cache
 def _schema() -> etree.XMLSchema:
     return etree.XMLSchema(parse_xml(SCHEMA_PATH.read_bytes(), max_bytes=1 << 20))

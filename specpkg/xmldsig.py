@@ -6,19 +6,24 @@ digest, ECDSA P-256 with SHA-256, and a ``KeyInfo`` naming the certificate by
 issuer and serial number: the structure of the reference requests behind
 ECS07/GCS04.
 
-Signing is deterministic (RFC 6979 ECDSA nonces), so the same request and key
-give the same bytes. Verification uses the sender's certificate given by the
-caller, never one carried in the message, and accepts nothing but the algorithms
-above.
+Signing is deterministic (RFC 6979 ECDSA nonces) where OpenSSL supports it
+(:data:`DETERMINISTIC_SIGNING`), so the same request and key give the same
+bytes; :func:`redact_signature_value` shows a document without the signature
+bytes, for outputs that must not depend on that.
+
+Verification uses the sender's certificate given by the caller, never one
+carried in the message, and accepts nothing but the algorithms above.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.backends.openssl.backend import backend
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from lxml import etree
@@ -74,6 +79,11 @@ def load_private_key(keys_dir: Path, entity_id: str) -> ec.EllipticCurvePrivateK
     return key
 
 
+#: RFC 6979 needs OpenSSL 3.2 or later; elsewhere signatures fall back to random nonces
+#: (still valid, only not byte-for-byte reproducible).
+DETERMINISTIC_SIGNING = bool(backend.ecdsa_deterministic_supported())
+
+
 class _DeterministicKey:
     """Wraps an EC key so that signxml's ECDSA signatures use RFC 6979 nonces."""
 
@@ -82,7 +92,9 @@ class _DeterministicKey:
         self.key_size = key.key_size
 
     def sign(self, data: bytes, signature_algorithm: ec.ECDSA) -> bytes:
-        algorithm = ec.ECDSA(signature_algorithm.algorithm, deterministic_signing=True)
+        algorithm = ec.ECDSA(
+            signature_algorithm.algorithm, deterministic_signing=DETERMINISTIC_SIGNING
+        )
         return self._key.sign(data, algorithm)
 
 
@@ -162,3 +174,12 @@ def verify_enveloped(data: bytes, cert: x509.Certificate, *, at: datetime) -> No
         raise SignatureInvalid(f"does not verify with the sender's certificate ({exc})") from None
     except (ValueError, TypeError) as exc:
         raise SignatureInvalid(f"unreadable signature ({exc})") from None
+
+
+def redact_signature_value(data: bytes) -> str:
+    """The document as text with the ds:SignatureValue content replaced by a placeholder."""
+    return re.sub(
+        r"(<ds:SignatureValue>)[^<]*(</ds:SignatureValue>)",
+        r"\1[signature value: 64 bytes, base64]\2",
+        data.decode("utf-8"),
+    )

@@ -32,11 +32,18 @@ from specpkg.duis import (
     schema_errors,
     service_response,
     sign_tree,
+    signature_valid,
     validate_request,
 )
 from specpkg.errors import SpecError, ValidationError
 from specpkg.registers import DebtRegister, Device, ResetOutcome
-from specpkg.xmldsig import DS_NS, SignatureInvalid, load_certificate, verify_enveloped
+from specpkg.xmldsig import (
+    DS_NS,
+    SignatureInvalid,
+    load_certificate,
+    redact_signature_value,
+    verify_enveloped,
+)
 
 Q = f"{{{SR_NS}}}"
 COMBOS = [(d, r) for d in Device for r in DebtRegister]
@@ -467,3 +474,13 @@ def test_refusal_examples_give_their_codes(device: Device, register: DebtRegiste
         ResponseCode.SUCCESS, ResponseCode.RESET_NOT_CONFIRMED}
     for example in examples:
         assert code_of(example.data) is example.expected, example.case
+
+
+def test_signature_valid_and_redaction() -> None:
+    xml = request_xml(base_request())
+    assert signature_valid(xml)
+    assert not signature_valid(_tampered()) and not signature_valid(b"<a/>")
+    shown = redact_signature_value(xml)
+    assert "[signature value: 64 bytes, base64]" in shown
+    value = etree.fromstring(xml).findtext(f"{{{DS_NS}}}Signature/{{{DS_NS}}}SignatureValue")
+    assert value not in shown and "DigestValue" in shown
