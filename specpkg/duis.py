@@ -40,12 +40,20 @@ from lxml import etree
 from specpkg.catalogue import (
     SERVICE_REFERENCE,
     SERVICE_REFERENCE_VARIANT,
+    Catalogue,
     CatalogueEntry,
     load_catalogue,
 )
 from specpkg.errors import SpecError, ValidationError
 from specpkg.paths import DATA_DIR
-from specpkg.registers import DebtRegister, Device, ResetOutcome, check_int, parse_register
+from specpkg.registers import (
+    DebtRegister,
+    Device,
+    ResetOutcome,
+    check_int,
+    parse_device,
+    parse_register,
+)
 from specpkg.xmldsig import (
     DS_NS,
     KeyMissing,
@@ -240,7 +248,7 @@ def make_request(
     command_variant: int = DEFAULT_COMMAND_VARIANT,
 ) -> ResetRequest:
     """A request for ``device`` (the test ESME or GSME unless ``device_id`` is given)."""
-    dev = Device(device) if not isinstance(device, Device) else device
+    dev = parse_device(device)
     return ResetRequest(
         user_id, device_id or DEFAULT_DEVICE_IDS[dev], counter, parse_register(register),
         command_variant,
@@ -300,6 +308,11 @@ def signature_valid(
     except (XmlRefused, DuisError, KeyMissing, SignatureInvalid):
         return False
     return True
+
+
+@cache
+def _catalogue() -> Catalogue:
+    return load_catalogue()
 
 
 @cache
@@ -394,8 +407,8 @@ def validate_request(
         )
 
     reset = root.find(f"{_Q}Body/{_Q}ResetDebtRegister")
+    named = [] if reset is None else [child for child in reset if isinstance(child.tag, str)]
     if reset is not None:
-        named = [child for child in reset if isinstance(child.tag, str)]
         known = {_Q + r.value for r in DebtRegister}
         unknown = [_describe(c.tag) for c in named if c.tag not in known]
         if unknown:
@@ -419,15 +432,15 @@ def validate_request(
     problems = schema_errors(root)
     if problems:
         raise DuisError(ResponseCode.SCHEMA_INVALID, "; ".join(problems[:3]), **echo)
-    assert reset is not None  # the schema requires it
-    register = DebtRegister(etree.QName(reset[0]).localname)
+    assert len(named) == 1  # the schema requires exactly one register element
+    register = DebtRegister(etree.QName(named[0]).localname)
     command_variant = int(header.findtext(_Q + "CommandVariant"))  # type: ignore[union-attr]
     request = ResetRequest(user_id, device_id, counter, register, command_variant)
     try:
         device = device_of(device_id, inventory)
     except ValidationError as exc:
         raise DuisError(ResponseCode.UNKNOWN_DEVICE, exc.reason, **echo) from None
-    return AcceptedRequest(request, device, load_catalogue().entry(device, register))
+    return AcceptedRequest(request, device, _catalogue().entry(device, register))
 
 
 @dataclass(frozen=True)

@@ -484,3 +484,16 @@ def test_signature_valid_and_redaction() -> None:
     assert "[signature value: 64 bytes, base64]" in shown
     value = etree.fromstring(xml).findtext(f"{{{DS_NS}}}Signature/{{{DS_NS}}}SignatureValue")
     assert value not in shown and "DigestValue" in shown
+
+
+def test_comments_and_processing_instructions_do_not_count_as_registers() -> None:
+    def mutate(tree):
+        body(tree).insert(0, etree.Comment(" the register to reset "))
+    accepted = validate_request(_signed(mutate))
+    assert accepted.request.register is DebtRegister.TIME_DEBT_1
+
+
+def test_make_request_parses_names() -> None:
+    assert make_request("gsme", "PaymentDebtRegister", 1).device_id == "00DB1234567890A1"
+    with pytest.raises(ValidationError):
+        make_request("CHF", "PaymentDebtRegister", 1)
