@@ -1,0 +1,53 @@
+"""``specpkg request``: print or write a signed Reset Debt Register DUIS request (SR-9)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from specpkg.duis import (
+    DEFAULT_COMMAND_VARIANT,
+    DEFAULT_KEYS_DIR,
+    DEFAULT_USER_ID,
+    make_request,
+    request_xml,
+)
+from specpkg.registers import DebtRegister, Device, parse_device, parse_register
+
+NAME = "request"
+HELP = "Build and sign a DUIS Reset Debt Register request (SR 2.4) for one Debt Register."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", required=True, choices=[d.value for d in Device])
+    parser.add_argument("--register", required=True, choices=[r.value for r in DebtRegister])
+    parser.add_argument("--counter", required=True, type=int, help="RequestID counter")
+    parser.add_argument("--user-id", default=DEFAULT_USER_ID, help="User ID (16 hex digits)")
+    parser.add_argument(
+        "--device-id", default=None, help="Device ID (default: the test ESME or GSME)"
+    )
+    parser.add_argument("--command-variant", type=int, default=DEFAULT_COMMAND_VARIANT)
+    parser.add_argument(
+        "--keys", type=Path, default=DEFAULT_KEYS_DIR,
+        help="folder with <user id>-ds.key/.pem (default: the project's test PKI)",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    request = make_request(
+        parse_device(args.device),
+        parse_register(args.register),
+        args.counter,
+        user_id=args.user_id,
+        device_id=args.device_id,
+        command_variant=args.command_variant,
+    )
+    xml = request_xml(request, keys_dir=args.keys)
+    if args.out is None:
+        sys.stdout.write(xml.decode("utf-8") + "\n")
+    else:
+        args.out.write_bytes(xml)
+        print(f"wrote {request.request_id} to {args.out}", file=sys.stderr)
+    return 0

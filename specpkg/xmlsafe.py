@@ -1,0 +1,112 @@
+"""A hardened XML parser for DUIS messages (SR-9 requests reach the package through it).
+
+Every document from outside goes through :func:`parse_xml`, which refuses, in
+this order and before libxml2 sees a byte:
+
+1. anything larger than ``max_bytes`` (``TOO_LARGE``);
+2. anything that is not UTF-8, or declares another encoding (``MALFORMED``):
+   DUIS is UTF-8, and a byte scan for markup is only sound on one encoding;
+3. any document type declaration or markup declaration (``<!DOCTYPE``,
+   ``<!ENTITY``, ``<!ELEMENT``, ``<!ATTLIST``, ``<!NOTATION``), wherever it
+   appears (``DTD``): so no internal subset, no external entity, no
+   "billion laughs" expansion can ever start.
+
+It then parses with ``resolve_entities=False, no_network=True,
+load_dtd=False, huge_tree=False`` and checks again that the tree has no DTD and
+no entity reference nodes. Errors are :class:`XmlRefused`, never lxml's.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from lxml import etree
+
+from specpkg.errors import SpecError
+
+#: Default cap on a document's size; a Reset Debt Register request is about 2 KiB.
+MAX_BYTES = 32 * 1024
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
+_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+
+
+class Refusal(StrEnum):
+    """Why a document was refused before interpretation."""
+
+    TOO_LARGE = "too_large"
+    DTD = "dtd"
+    MALFORMED = "malformed"
+
+
+class XmlRefused(SpecError, ValueError):
+    """A document the hardened parser will not accept; ``kind`` is a :class:`Refusal`."""
+
+    def __init__(self, kind: Refusal, reason: str) -> None:
+        self.kind = kind
+        self.reason = reason
+        super().__init__(f"{kind.value}: {reason}")
+
+
+def hardened_parser() -> etree.XMLParser:
+    # A fresh parser per call: lxml parsers keep state and are not thread-safe.
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+    )
+
+
+def screen(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of ``data`` if they pass the size, encoding and DTD checks."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not isinstance(data, bytes | bytearray):
+        raise XmlRefused(Refusal.MALFORMED, f"expected bytes, got {type(data).__name__}")
+    data = bytes(data)
+    if len(data) > max_bytes:
+        raise XmlRefused(Refusal.TOO_LARGE, f"{len(data)} bytes exceeds the cap of {max_bytes}")
+    body = data[len(_UTF8_BOM):] if data.startswith(_UTF8_BOM) else data
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise XmlRefused(Refusal.MALFORMED, f"not UTF-8 at byte {exc.start}") from None
+    declared = _DECLARED_ENCODING.match(body)
+    if declared and declared.group(1).decode("ascii", "replace").lower() not in ("utf-8", "utf8"):
+        raise XmlRefused(Refusal.MALFORMED, f"declared encoding {declared.group(1)!r} is not UTF-8")
+    forbidden = _FORBIDDEN.search(body)
+    if forbidden:
+        what = forbidden.group(1).decode("ascii").upper()
+        raise XmlRefused(
+            Refusal.DTD, f"<!{what} at byte {forbidden.start()}: DTDs and entities are refused"
+        )
+    return body
+
+
+def parse_xml(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> etree._Element:
+    """Parse one untrusted document into its root element, or raise :class:`XmlRefused`."""
+    body = screen(data, max_bytes=max_bytes)
+    if not body.strip():
+        raise XmlRefused(Refusal.MALFORMED, "empty document")
+    try:
+        root = etree.fromstring(body, hardened_parser())
+    except etree.XMLSyntaxError as exc:
+        raise XmlRefused(Refusal.MALFORMED, f"not well-formed: {exc.msg}") from None
+    if root is None:
+        raise XmlRefused(Refusal.MALFORMED, "no root element")
+    return check_tree(root)
+
+
+def check_tree(root: etree._Element) -> etree._Element:
+    """Second line of defence: refuse a parsed tree that has a DTD or entity nodes."""
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise XmlRefused(Refusal.DTD, "document type declaration present")
+    for _ in root.iter(etree.Entity):
+        raise XmlRefused(Refusal.DTD, "entity reference present")
+    return root
