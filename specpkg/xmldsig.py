@@ -172,7 +172,8 @@ def verify_enveloped(data: bytes, cert: x509.Certificate, *, at: datetime) -> No
         XMLVerifier().verify(data, x509_cert=cert, expect_config=_config(at))
     except (SignXMLException, InvalidInput) as exc:
         raise SignatureInvalid(f"does not verify with the sender's certificate ({exc})") from None
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, etree.LxmlError) as exc:
+        # signxml checks the Signature element against the XML-DSig schema too
         raise SignatureInvalid(f"unreadable signature ({exc})") from None
 
 
