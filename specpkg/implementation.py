@@ -27,6 +27,7 @@ FIRST_DECISION_DEADLINE = date(2018, 5, 27)
 FIRST_IMPLEMENTATION_DATE = date(2019, 6, 27)
 SECOND_DECISION_DEADLINE = date(2018, 10, 7)
 SECOND_IMPLEMENTATION_DATE = date(2019, 11, 7)
+NOT_SPECIFIED_TEXT = "not specified"
 
 
 class DateRule(StrEnum):
@@ -100,8 +101,15 @@ def implementation_date(approval: date | str) -> ImplementationDate:
 
 
 def implementation_table(approvals: Iterable[date | str]) -> pd.DataFrame:
-    """One row per approval date: the IMP-1 outcome, in the order given."""
-    rows = [implementation_date(a).as_dict() for a in approvals]
+    """One row per approval date: the IMP-1 outcome, in the order given.
+
+    Where the specification gives no date the column says ``not specified``.
+    """
+    rows = []
+    for approval in approvals:
+        row = implementation_date(approval).as_dict()
+        row["implementation_date"] = row["implementation_date"] or NOT_SPECIFIED_TEXT
+        rows.append(row)
     columns = ["approval", "implementation_date", "rule", "reason"]
     return pd.DataFrame(rows, columns=columns)
 
