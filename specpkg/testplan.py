@@ -329,7 +329,7 @@ def plot_gantt(table: pd.DataFrame, ax=None):
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
     ax.set_xlabel("date (bars span calendar days; durations are Working Days)")
     ax.set_title("SECMP0002 testing timetable")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper right")
     ax.figure.autofmt_xdate()
     return ax.figure
 
