@@ -896,6 +896,14 @@ class TestEnvironment:
         system.devices.append(device)
         return system
 
+    def stub(self, device_id: str) -> DeviceStub:
+        """The stub the plugged-in factory made for a meter added to a test SMS (TR-9b)."""
+        key = device_id.replace("-", "").upper()
+        for system in self.systems.values():
+            if key in system.stubs:
+                return system.stubs[key]
+        raise ValidationError("device_id", f"no meter stub for {device_id!r}")
+
     # -- thresholds and quarantine (TR-10)
     def set_thresholds(self, user_id: str, thresholds: Sequence[Threshold]) -> None:
         """A User sets its volume and data value ADTs in the environment (TR-10)."""

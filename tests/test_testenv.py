@@ -333,6 +333,10 @@ def test_tr9b_plugged_in_stub_factory_is_used_per_meter_version():
     assert [d.meter_version for d in made] == [PRE_RELEASE, RELEASE]
     stub = env.systems[sms].stubs[ESME_ID]
     assert isinstance(stub, FakeStub) and isinstance(stub, DeviceStub)
+    assert env.stub("00-DB-12-34-56-78-90-A0") is stub
+    assert env.stub("00DB1234567890B0").meter_version == RELEASE
+    with pytest.raises(ValidationError):
+        env.stub("FFFFFFFFFFFFFFFF")
 
 
 def test_tr9b_factory_returning_wrong_stub_is_caught():
