@@ -1,0 +1,81 @@
+"""IMP-1: the recommended implementation date, boundaries tested on both sides."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from specpkg.errors import ValidationError
+from specpkg.implementation import (
+    DateRule,
+    boundary_dates,
+    implementation_date,
+    implementation_table,
+)
+
+JUNE = date(2019, 6, 27)
+NOVEMBER = date(2019, 11, 7)
+
+
+@pytest.mark.parametrize(
+    ("approval", "expected", "rule"),
+    [
+        (date(2017, 1, 1), JUNE, DateRule.JUNE_2019),
+        (date(2018, 5, 26), JUNE, DateRule.JUNE_2019),
+        (date(2018, 5, 27), JUNE, DateRule.JUNE_2019),
+        (date(2018, 5, 28), NOVEMBER, DateRule.NOVEMBER_2019),
+        (date(2018, 10, 6), NOVEMBER, DateRule.NOVEMBER_2019),
+        (date(2018, 10, 7), NOVEMBER, DateRule.NOVEMBER_2019),
+        (date(2018, 10, 8), None, DateRule.NOT_SPECIFIED),
+        (date(2019, 6, 1), None, DateRule.NOT_SPECIFIED),
+    ],
+)
+def test_imp1_rule_on_both_sides_of_each_deadline(approval, expected, rule):
+    result = implementation_date(approval)
+    assert result.approval == approval
+    assert result.date == expected
+    assert result.rule is rule
+    assert result.specified is (expected is not None)
+
+
+def test_imp1_unspecified_case_says_so_plainly():
+    result = implementation_date("2018-10-08")
+    assert result.date is None
+    assert "recommends no implementation date" in result.reason
+    assert result.as_dict()["implementation_date"] is None
+
+
+def test_imp1_accepts_iso_strings():
+    assert implementation_date("2018-05-27").date == JUNE
+    assert implementation_date(" 2018-10-07 ").date == NOVEMBER
+
+
+@pytest.mark.parametrize("bad", ["27/05/2018", "", None, 20180527, datetime(2018, 5, 27, 12)])
+def test_imp1_refuses_what_is_not_a_date(bad):
+    with pytest.raises(ValidationError) as info:
+        implementation_date(bad)
+    assert info.value.field == "approval"
+
+
+def test_imp1_table_over_boundary_dates():
+    table = implementation_table(boundary_dates())
+    assert list(table["approval"]) == [
+        "2018-05-26", "2018-05-27", "2018-05-28", "2018-10-06", "2018-10-07", "2018-10-08",
+    ]
+    assert list(table["implementation_date"]) == [
+        "2019-06-27", "2019-06-27", "2019-11-07", "2019-11-07", "2019-11-07", "not specified",
+    ]
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31)))
+def test_imp1_is_monotone_and_always_after_approval(day):
+    result = implementation_date(day)
+    if result.date is not None:
+        assert result.date > day
+        later = implementation_date(date(2018, 10, 7))
+        assert result.date <= later.date
+    else:
+        assert day > date(2018, 10, 7)

@@ -1,0 +1,192 @@
+"""The generated test analysis and report (TR-1, TR-2, TR-3)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from specpkg import workdays
+from specpkg.errors import ValidationError
+from specpkg.testenv import PRE_RELEASE, RELEASE, UserRole, ch_combinations
+from specpkg.testplan import (
+    MATRIX_COLUMNS,
+    ExpectedOutcome,
+    Phase,
+    assumptions,
+    build_test_matrix,
+    default_dimensions,
+    environment_window,
+    export_analysis,
+    load_phases,
+    markdown_table,
+    matrix_counts,
+    participants,
+    plot_gantt,
+    report_markdown,
+    scenario_cases,
+    system_impacts,
+    timetable,
+)
+
+START = date(2019, 3, 1)
+
+
+@pytest.fixture(scope="module")
+def matrix() -> pd.DataFrame:
+    return build_test_matrix()
+
+
+def test_tr1_matrix_is_the_full_product_of_its_dimensions(matrix):
+    dims = default_dimensions()
+    sizes = dims.sizes()
+    assert sizes == {"device": 2, "debt register": 3, "payment mode": 2, "meter version": 2,
+                     "Test CH variant": len(ch_combinations()), "User Role": 7}
+    assert len(matrix) == dims.product == math.prod(sizes.values())
+    key = ["device", "register", "payment_mode", "meter_version", "comms_hub", "role"]
+    assert not matrix.duplicated(key).any()
+    assert matrix["case_id"].is_unique
+    assert list(matrix.columns) == MATRIX_COLUMNS
+    assert list(dims.to_frame()["size"]) == list(sizes.values())
+
+
+def test_tr1_expected_outcomes_and_counts(matrix):
+    n_ch = len(ch_combinations())
+    positive = matrix[matrix["positive"]]
+    # ESME by IS and GSME by GS, release meters, every register, mode and CH
+    assert len(positive) == 2 * 3 * 2 * 1 * n_ch
+    assert set(zip(positive["device"], positive["role"], strict=True)) == {
+        ("ESME", "IS"), ("GSME", "GS")}
+    assert set(positive["meter_version"]) == {"release"}
+    assert set(positive["expected_outcome"]) == {ExpectedOutcome.SUCCESS_ZERO.value}
+    by = matrix["expected_outcome"].value_counts()
+    assert by[ExpectedOutcome.ROLE_NOT_ELIGIBLE.value] == 2 * 3 * 2 * 2 * n_ch * 5
+    assert by[ExpectedOutcome.NOT_DEVICE_SUPPLIER.value] == 2 * 3 * 2 * 2 * n_ch * 1
+    assert by[ExpectedOutcome.NOT_SUPPORTED.value] == 2 * 3 * 2 * 1 * n_ch * 1
+    assert by.sum() == len(matrix)
+    counts = matrix_counts(matrix)
+    assert counts.iloc[-1]["expected_outcome"] == "total"
+    assert counts.iloc[-1]["cases"] == len(matrix)
+    assert counts.iloc[:-1]["cases"].sum() == len(matrix)
+
+
+def test_tr1_every_case_expects_a_response_and_flags_are_consistent(matrix):
+    assert matrix["response_expected"].all()  # TR-5
+    assert matrix["threshold_adt"].all()  # Critical use cases (TR-10)
+    assert (matrix["packet_inspection"] == (matrix["device"] == "GSME")).all()
+    recovery = matrix[matrix["debt_recovery_affected"]]
+    assert set(recovery["payment_mode"]) == {"prepayment"} and recovery["positive"].all()
+    pre = matrix[matrix["meter_version"] == "pre-release"]
+    assert not pre["positive"].any()
+    assert set(pre["gbcs_label"]) == {PRE_RELEASE.gbcs_label}
+    assert set(matrix[matrix["meter_version"] == "release"]["gbcs_label"]) == {RELEASE.gbcs_label}
+
+
+def test_tr1_ineligible_roles_are_all_negative(matrix):
+    for role in ("ES", "ED", "GT", "OU", "RSA"):
+        rows = matrix[matrix["role"] == role]
+        assert len(rows) and not rows["positive"].any()
+    assert {UserRole.IS.value, UserRole.GS.value} == set(matrix[matrix["positive"]]["role"])
+
+
+def test_tr1_scenarios_cover_anomaly_detection():
+    scenarios = scenario_cases()
+    assert scenarios["scenario_id"].is_unique
+    assert (scenarios["requirement"] == "TR-10").sum() >= 3
+
+
+def test_tr2_analysis_tables_have_rationale():
+    impacts = system_impacts()
+    assert len(impacts) >= 5 and (impacts["rationale"].str.len() > 0).all()
+    table = assumptions()
+    assert table["id"].is_unique
+    assert (table["rationale"].str.len() > 0).all() and (table["source"].str.len() > 0).all()
+
+
+def test_tr3_timetable_is_consecutive_working_days():
+    table = timetable(START)
+    phases = load_phases()
+    assert list(table["phase"]) == [p.name for p in phases]
+    assert table["start"].iloc[0] == workdays.next_working_day(START)
+    for row in table.itertuples():
+        assert workdays.is_working_day(row.start) and workdays.is_working_day(row.end)
+        assert workdays.count_working_days(row.start, row.end) == row.working_days
+    for before, after in zip(table["end"].iloc[:-1], table["start"].iloc[1:], strict=True):
+        assert after == workdays.add_working_days(before, 1)
+
+
+def test_tr3_environment_window_is_at_least_15_working_days():
+    window = environment_window(timetable(START))
+    assert window.working_days >= 15
+    assert workdays.count_working_days(window.first_day, window.last_day) == window.working_days
+
+
+def test_tr3_timetable_over_christmas_skips_bank_holidays():
+    table = timetable(date(2019, 12, 20))
+    days = [d for row in table.itertuples() for d in pd.date_range(row.start, row.end).date]
+    assert date(2019, 12, 25) in days  # calendar span includes it ...
+    assert sum(workdays.is_working_day(d) for d in days) == table["working_days"].sum()
+
+
+def test_tr3_too_short_window_refused():
+    phases = [Phase(1, "set-up", 5, False, "DCC", "", ""),
+              Phase(2, "testing", 14, True, "Users", "", "")]
+    with pytest.raises(ValidationError) as info:
+        timetable(START, phases)
+    assert info.value.field == "working_days"
+    split = [Phase(1, "a", 10, True, "", "", ""), Phase(2, "b", 1, False, "", "", ""),
+             Phase(3, "c", 10, True, "", "", "")]
+    with pytest.raises(ValidationError, match="consecutive"):
+        timetable(START, split)
+    with pytest.raises(ValidationError):
+        Phase(1, "empty", 0, True, "", "", "")
+
+
+def test_tr3_participants_include_dcc_users_and_large_suppliers():
+    table = participants()
+    kinds = set(table["kind"])
+    assert {"DCC", "User"} <= kinds
+    text = " ".join(table["number"])
+    assert "up to 10" in text and "at least 2" in text
+
+
+def test_tr3_gantt_has_a_bar_per_phase():
+    table = timetable(START)
+    figure = plot_gantt(table)
+    ax = figure.axes[0]
+    assert len(ax.containers) == len(table)  # one bar per phase
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [f"{o}. {p}" for o, p in zip(table["order"], table["phase"], strict=True)]
+    assert "15 Working Days" in ax.get_legend().get_texts()[0].get_text()
+    plt.close(figure)
+
+
+def test_tr3_export_writes_csv_and_markdown(tmp_path, matrix):
+    paths = export_analysis(tmp_path / "testing", START)
+    names = {p.name for p in paths}
+    assert {"test_matrix.csv", "matrix_counts.csv", "timetable.csv", "participants.csv",
+            "assumptions.csv", "test_report.md"} <= names
+    assert all(p.is_file() for p in paths)
+    again = pd.read_csv(tmp_path / "testing" / "test_matrix.csv")
+    assert len(again) == len(matrix)
+    report = (tmp_path / "testing" / "test_report.md").read_text()
+    assert report == report_markdown(START)
+    for heading in ("Scope", "DCC Total System", "Assumptions", "timetable", "Participants"):
+        assert heading in report
+    assert f"Full product: {len(matrix)} cases" in report
+    # deterministic: writing twice gives the same bytes
+    first = {p.name: p.read_bytes() for p in paths}
+    export_analysis(tmp_path / "testing", START)
+    assert {p.name: p.read_bytes() for p in paths} == first
+
+
+def test_markdown_table_escapes_pipes():
+    text = markdown_table(pd.DataFrame([{"a": "x|y", "b": 1}]))
+    assert text.splitlines() == ["| a | b |", "| --- | --- |", "| x\\|y | 1 |"]
