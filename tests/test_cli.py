@@ -1,0 +1,58 @@
+"""The command line: each sub-command works, has --help, and fails clearly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from specpkg.__main__ import build_parser, main
+
+
+def test_every_subcommand_has_help(capsys) -> None:
+    parser = build_parser()
+    names = sorted(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    assert {"simulate", "workbook"} <= set(names)
+    for name in names:
+        with pytest.raises(SystemExit) as caught:
+            main([name, "--help"])
+        assert caught.value.code == 0
+        assert "usage:" in capsys.readouterr().out
+
+
+def test_no_subcommand_prints_help_and_fails(capsys) -> None:
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().err
+
+
+def test_simulate_prints_the_effect_of_a_reset(capsys, tmp_path) -> None:
+    out_csv = tmp_path / "run.csv"
+    code = main(["simulate", "--device", "GSME", "--register", "PaymentDebtRegister",
+                 "--days", "20", "--reset-day", "5", "--csv", str(out_csv)])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "reset PaymentDebtRegister (success)" in text
+    frame = pd.read_csv(out_csv)
+    assert len(frame) == 20 * 24 and (frame["PaymentDebtRegister"].iloc[5 * 24:] == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["simulate", "--register", "TimeDebtRegister4"], "unknown register"),
+        (["simulate", "--mode", "pay-as-you-go"], "unknown mode"),
+        (["simulate", "--days", "3", "--reset-day", "3"], "reset-day: must be at most 2"),
+    ],
+)
+def test_simulate_bad_input_is_one_clear_line(capsys, argv: list[str], message: str) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_installed_entry_point_runs_as_a_module() -> None:
+    done = subprocess.run([sys.executable, "-m", "specpkg", "--version"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0 and done.stdout.startswith("specpkg ")
