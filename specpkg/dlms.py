@@ -47,7 +47,7 @@ from construct import (
 )
 
 from specpkg import wire
-from specpkg.envelope import EncodedLength
+from specpkg.envelope import EncodedLength, read_length
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.registers import DebtRegister
 from specpkg.wire import NestingGuard, Reject
@@ -122,7 +122,7 @@ class ChargeMethod(IntEnum):
     SET_TOTAL_AMOUNT_REMAINING = 5
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Obis:
     """An OBIS code (logical name), shown as ``A-B:C.D.E.F``."""
 
@@ -304,7 +304,7 @@ _SCALAR_INT = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Data:
     """An A-XDR value: its type and a Python value (int, bool, bytes, None,
     a tuple of Data for array/structure, (bits, bytes) for bit-string)."""
@@ -367,7 +367,7 @@ def array(*items: Data) -> Data:
     return Data(DataType.ARRAY, items)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequestSpec:
     """One ACCESS request specification: get/set an attribute or invoke a method."""
 
@@ -391,7 +391,7 @@ class RequestSpec:
         return debt_register_of(self.instance) if self.class_id == CHARGE_CLASS_ID else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResponseSpec:
     """One ACCESS response specification: kind and result (BR-5)."""
 
@@ -403,7 +403,7 @@ class ResponseSpec:
         return self.result == AccessResult.SUCCESS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccessRequest:
     """xDLMS ACCESS-Request: specifications and one data item each (SR-2)."""
 
@@ -417,7 +417,7 @@ class AccessRequest:
         object.__setattr__(self, "data", tuple(self.data))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccessResponse:
     """xDLMS ACCESS-Response: data items and results (BR-5: no register values)."""
 
@@ -479,8 +479,142 @@ def _request_spec_values(specs: tuple[RequestSpec, ...]) -> list[dict[str, Any]]
     ]
 
 
-def decode(data: bytes, base: int = 0) -> AccessRequest | AccessResponse:
-    """Decode an ACCESS-Request or -Response; malformed bytes raise DecodeError."""
+_FIXED = {
+    DataType.DOUBLE_LONG: (4, True),
+    DataType.DOUBLE_LONG_UNSIGNED: (4, False),
+    DataType.BCD: (1, True),
+    DataType.INTEGER: (1, True),
+    DataType.LONG: (2, True),
+    DataType.UNSIGNED: (1, False),
+    DataType.LONG_UNSIGNED: (2, False),
+    DataType.LONG64: (8, True),
+    DataType.LONG64_UNSIGNED: (8, False),
+    DataType.ENUM: (1, False),
+}
+_FIXED_BY_TAG = {int(k): (DataType(k), n, signed) for k, (n, signed) in _FIXED.items()}
+_STRING_TAGS = {int(t): DataType(t) for t in (DataType.OCTET_STRING, DataType.VISIBLE_STRING,
+                                              DataType.UTF8_STRING)}
+_NULL = Data(DataType.NULL)
+_set = object.__setattr__
+
+
+def _trusted(kind: DataType, value: Any) -> Data:
+    """A Data made from decoded bytes, whose range is right by construction."""
+    item = object.__new__(Data)
+    _set(item, "type", kind)
+    _set(item, "value", value)
+    return item
+
+
+def _fast_data(data: bytes, pos: int, depth: int) -> tuple[Data, int]:
+    tag = data[pos]
+    pos += 1
+    fixed = _FIXED_BY_TAG.get(tag)
+    if fixed is not None:
+        kind, size, signed = fixed
+        raw = data[pos : pos + size]
+        if len(raw) != size:
+            raise wire.Fallback
+        return _trusted(kind, int.from_bytes(raw, "big", signed=signed)), pos + size
+    if tag == 0:
+        return _NULL, pos
+    if tag in _STRING_TAGS:
+        length, pos = read_length(data, pos)
+        raw = data[pos : pos + length]
+        if len(raw) != length:
+            raise wire.Fallback
+        return _trusted(_STRING_TAGS[tag], raw), pos + length
+    if tag in (1, 2) and depth < wire.MAX_NESTING:
+        count, pos = read_length(data, pos)
+        items = []
+        for _ in range(count):
+            item, pos = _fast_data(data, pos, depth + 1)
+            items.append(item)
+        return _trusted(DataType.ARRAY if tag == 1 else DataType.STRUCTURE, tuple(items)), pos
+    raise wire.Fallback
+
+
+_SPEC_KIND = {k.value: k for k in SpecKind}
+_RESULT = {r.value: r for r in AccessResult}
+_OBIS_CACHE: dict[bytes, Obis] = {}
+
+
+def _obis(raw: bytes) -> Obis:
+    obis = _OBIS_CACHE.get(raw)
+    if obis is None:
+        obis = Obis.from_bytes(raw)
+        if len(_OBIS_CACHE) < 1024:
+            _OBIS_CACHE[raw] = obis
+    return obis
+
+
+def _fast_request_specs(data: bytes, pos: int) -> tuple[tuple[RequestSpec, ...], int]:
+    count, pos = read_length(data, pos)
+    specs = []
+    for _ in range(count):
+        if pos + 10 > len(data):
+            raise wire.Fallback
+        specs.append(RequestSpec(
+            _SPEC_KIND[data[pos]], (data[pos + 1] << 8) | data[pos + 2],
+            _obis(data[pos + 3 : pos + 9]), data[pos + 9],
+        ))
+        pos += 10
+    return tuple(specs), pos
+
+
+def _fast_data_list(data: bytes, pos: int) -> tuple[tuple[Data, ...], int]:
+    count, pos = read_length(data, pos)
+    items = []
+    for _ in range(count):
+        item, pos = _fast_data(data, pos, 1)
+        items.append(item)
+    return tuple(items), pos
+
+
+def _fast_decode(data: bytes) -> AccessRequest | AccessResponse:
+    """Hand-rolled fast path of the ACCESS structs for well-formed input."""
+    invoke_id = int.from_bytes(data[1:5], "big")
+    date_length, pos = read_length(data, 5)
+    date_time = data[pos : pos + date_length]
+    if len(date_time) != date_length:
+        raise wire.Fallback
+    pos += date_length
+    result: AccessRequest | AccessResponse
+    if data[0] == ACCESS_REQUEST:
+        specs, pos = _fast_request_specs(data, pos)
+        items, pos = _fast_data_list(data, pos)
+        result = AccessRequest(invoke_id, specs, items, date_time)
+    elif data[0] == ACCESS_RESPONSE:
+        if data[pos] != 0:
+            raise wire.Fallback
+        items, pos = _fast_data_list(data, pos + 1)
+        count, pos = read_length(data, pos)
+        if pos + 2 * count > len(data):
+            raise wire.Fallback
+        rsp = tuple(
+            ResponseSpec(_SPEC_KIND[data[p]], _RESULT.get(data[p + 1], data[p + 1]))
+            for p in range(pos, pos + 2 * count, 2)
+        )
+        pos += 2 * count
+        result = AccessResponse(invoke_id, items, rsp, date_time)
+    else:
+        raise wire.Fallback
+    if pos != len(data):
+        raise wire.Fallback
+    return result
+
+
+def decode(data: bytes, base: int = 0, fast: bool = True) -> AccessRequest | AccessResponse:
+    """Decode an ACCESS-Request or -Response; malformed bytes raise DecodeError.
+
+    ``fast`` tries a hand-rolled fast path first; whatever it does not accept
+    goes to the construct definition, which alone decides errors.
+    """
+    if fast:
+        try:
+            return _fast_decode(data)
+        except Exception:  # any doubt: let construct decide
+            pass
     if not data:
         raise DecodeError(base, "empty xDLMS APDU")
     if data[0] == ACCESS_REQUEST:
@@ -522,3 +656,8 @@ def encode(apdu: AccessRequest | AccessResponse) -> bytes:
         "specs": [{"kind": int(s.kind), "result": int(s.result), "_known": None} for s in apdu.specs],
     }
     return wire.build(AccessResponseStruct, value)
+
+
+def encode_data(item: Data) -> bytes:
+    """The A-XDR encoding of one Data item (type tag included)."""
+    return wire.build(DataStruct, _data_value(item))

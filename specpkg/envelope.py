@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from collections.abc import Callable
 from typing import Any
 
 from construct import (
@@ -155,7 +156,7 @@ MacHeaderStruct = Struct(
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GeneralSigning:
     """A general-signing APDU. ``payload`` is the content: raw bytes here,
     a decoded GBZ or DLMS object after :func:`specpkg.messages.decode`."""
@@ -179,7 +180,7 @@ class GeneralSigning:
         return self.recipient.hex().upper()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MacHeader:
     """A command as it reaches the device: MAC header around a signed APDU."""
 
@@ -188,11 +189,86 @@ class MacHeader:
     invocation_counter: int = 0
 
 
-def decode_general_signing(data: bytes, base: int = 0) -> tuple[GeneralSigning, int]:
-    """Decode a general-signing APDU (payload left as bytes).
+def read_length(data: bytes, pos: int) -> tuple[int, int]:
+    """Fast path of :data:`EncodedLength`: (value, next position); raises
+    ``wire.Fallback`` where the construct must decide (non-minimal, bad form)."""
+    first = data[pos]
+    if first < 0x80:
+        return first, pos + 1
+    if first == 0x81 and data[pos + 1] >= 0x80:
+        return data[pos + 1], pos + 2
+    if first == 0x82:
+        value = (data[pos + 1] << 8) | data[pos + 2]
+        if value >= 0x100:
+            return value, pos + 3
+    raise wire.Fallback
 
-    Returns the APDU and the absolute offset of its content.
+
+PayloadLookup = Callable[[int], Callable[[bytes, int], Any] | None]
+
+
+def _no_payload(_code: int) -> None:
+    return None
+
+
+def _fast_general_signing(
+    data: bytes, base: int, lookup: PayloadLookup
+) -> tuple[GeneralSigning, int]:
+    """Hand-rolled fast path of GeneralSigningStruct for well-formed input."""
+    if data[0] != 0xDF or data[1] != 0x09 or data[11] != 0x08 or data[20] != 0x08:
+        raise wire.Fallback
+    cra = _CRA[data[2]]
+    pos = 30 + data[29]
+    date_time = data[30:pos]
+    info_length, pos = read_length(data, pos)
+    if info_length < 2:
+        raise wire.Fallback
+    message_code = (data[pos] << 8) | data[pos + 1]
+    rest = data[pos + 2 : pos + info_length]
+    pos += info_length
+    content_length, pos = read_length(data, pos)
+    content = data[pos : pos + content_length]
+    content_offset = pos
+    pos += content_length
+    end = len(data)
+    if pos > end or len(date_time) != data[29] or len(rest) != info_length - 2:
+        raise wire.Fallback
+    if pos == end:
+        signature = None
+    elif pos + 1 + SIGNATURE_LENGTH == end and data[pos] == 0x40:
+        signature = data[pos + 1 :]
+    else:
+        raise wire.Fallback
+    decoder = lookup(message_code)
+    payload = content if decoder is None else decoder(content, base + content_offset)
+    message = GeneralSigning(
+        cra, int.from_bytes(data[3:11], "big"), data[12:20], data[21:29], message_code,
+        payload, date_time, rest, signature,
+    )
+    return message, base + content_offset
+
+
+_CRA = {c.value: c for c in Cra}
+
+
+def decode_general_signing(
+    data: bytes, base: int = 0, fast: bool = True, lookup: PayloadLookup = _no_payload
+) -> tuple[GeneralSigning, int]:
+    """Decode a general-signing APDU.
+
+    ``lookup(message_code)`` gives the payload decoder (content bytes, absolute
+    offset) or None to keep the content as bytes. Returns the APDU and the
+    absolute offset of its content. ``fast`` tries the hand-rolled fast path
+    first; anything it does not accept goes to the construct definition, which
+    alone decides errors.
     """
+    if fast:
+        try:
+            return _fast_general_signing(data, base, lookup)
+        except DecodeError:
+            raise
+        except Exception:  # any doubt: let construct decide
+            pass
     parsed = wire.parse(GeneralSigningStruct, data, base)
     cra_value = parsed.transaction_id.cra
     try:
@@ -202,6 +278,10 @@ def decode_general_signing(data: bytes, base: int = 0) -> tuple[GeneralSigning, 
     content = parsed.content
     signature = parsed.signature.value if parsed.signature is not None else None
     content_end = len(data) - (1 + SIGNATURE_LENGTH if signature is not None else 0)
+    content_offset = base + content_end - len(content)
+    decoder = lookup(parsed.other_information.message_code)
+    if decoder is not None:
+        content = decoder(content, content_offset)
     message = GeneralSigning(
         cra=cra,
         originator_counter=parsed.transaction_id.originator_counter,
@@ -213,7 +293,7 @@ def decode_general_signing(data: bytes, base: int = 0) -> tuple[GeneralSigning, 
         other_information_rest=parsed.other_information.rest,
         signature=signature,
     )
-    return message, base + content_end - len(content)
+    return message, content_offset
 
 
 def encode_general_signing(apdu: GeneralSigning, content: bytes) -> bytes:
@@ -243,11 +323,25 @@ def signed_part(apdu_bytes: bytes, signed: bool) -> bytes:
     return apdu_bytes[1:end]
 
 
-def decode_mac_header(data: bytes) -> tuple[int, bytes, bytes, int]:
+def decode_mac_header(data: bytes, fast: bool = True) -> tuple[int, bytes, bytes, int]:
     """Split a MAC header: (invocation counter, APDU bytes, MAC tag, APDU offset)."""
+    if fast:
+        try:
+            length, pos = read_length(data, 7)
+            if (
+                data[:7] == _MAC_START and pos + length == len(data) and length >= 5 + TAG_LENGTH
+                and data[pos] == SECURITY_HEADER
+            ):
+                counter = int.from_bytes(data[pos + 1 : pos + 5], "big")
+                return counter, data[pos + 5 : -TAG_LENGTH], data[-TAG_LENGTH:], pos + 5
+        except Exception:  # any doubt: let construct decide
+            pass
     parsed = wire.parse(MacHeaderStruct, data)
     offset = len(data) - TAG_LENGTH - len(parsed.apdu)
     return parsed.invocation_counter, parsed.apdu, parsed.mac, offset
+
+
+_MAC_START = b"\xdd" + bytes(6)
 
 
 def encode_mac_header(invocation_counter: int, apdu_bytes: bytes, mac: bytes) -> bytes:

@@ -16,6 +16,7 @@ Encrypted or from-date-time components are kept as opaque bytes.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -203,7 +204,7 @@ GbzStruct = Struct(
 """The GBZ payload."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChangeDebt:
     """ZCL Change Debt (SR-1). Amounts are signed pence, times ZigBee UTC."""
 
@@ -223,7 +224,7 @@ class ChangeDebt:
         return self.amount_type.register
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DefaultResponse:
     """ZCL Default Response: the command answered and a status (BR-5)."""
 
@@ -235,7 +236,7 @@ class DefaultResponse:
         return self.status == ZclStatus.SUCCESS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ZclFrame:
     """A ZCL frame; ``payload`` is ChangeDebt, DefaultResponse or opaque bytes."""
 
@@ -246,7 +247,7 @@ class ZclFrame:
     manufacturer_code: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GbzComponent:
     """One GBZ component: control byte, cluster id and ZCL frame (or opaque bytes)."""
 
@@ -263,7 +264,7 @@ class GbzComponent:
         return bool(self.control & CONTROL_ENCRYPTED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Gbz:
     """A GBZ payload: its components in order."""
 
@@ -299,8 +300,78 @@ def from_container(parsed: Any) -> Gbz:
     )
 
 
-def decode(data: bytes, base: int = 0) -> Gbz:
-    """Decode a GBZ payload; malformed bytes raise DecodeError (offset from ``base``)."""
+_CHANGE_DEBT_TAIL = struct.Struct("<iBBIHBiH")
+_RECOVERY_METHOD = {m.value: m for m in RecoveryMethod}
+_AMOUNT_TYPE = {m.value: m for m in DebtAmountType}
+_FREQUENCY = {m.value: m for m in RecoveryFrequency}
+_STATUS = {m.value: m for m in ZclStatus}
+
+
+def _fast_frame(cluster_id: int, frame: bytes) -> ZclFrame:
+    control, sequence, command_id = frame[0], frame[1], frame[2]
+    if control & FC_MANUFACTURER:
+        raise wire.Fallback
+    frame_type = control & 0x03
+    payload: ChangeDebt | DefaultResponse | bytes
+    if frame_type == 0 and command_id == DEFAULT_RESPONSE:
+        if len(frame) != 5:
+            raise wire.Fallback
+        payload = DefaultResponse(frame[3], _STATUS.get(frame[4], frame[4]))
+    elif (
+        frame_type == FC_CLUSTER_SPECIFIC and not control & FC_SERVER_TO_CLIENT
+        and cluster_id == PREPAYMENT_CLUSTER and command_id == CHANGE_DEBT
+    ):
+        label_end = 8 + frame[7]
+        if len(frame) != label_end + _CHANGE_DEBT_TAIL.size:
+            raise wire.Fallback
+        amount, method, kind, start, collection, frequency, recovery, percentage = (
+            _CHANGE_DEBT_TAIL.unpack_from(frame, label_end)
+        )
+        payload = ChangeDebt(
+            int.from_bytes(frame[3:7], "little"), amount, _RECOVERY_METHOD[method],
+            _AMOUNT_TYPE[kind], start, collection, _FREQUENCY[frequency], recovery, percentage,
+            frame[8:label_end],
+        )
+    else:
+        payload = frame[3:]
+    return ZclFrame(control, sequence, command_id, payload)
+
+
+def _fast_decode(data: bytes) -> Gbz:
+    """Hand-rolled fast path of GbzStruct for well-formed input."""
+    if data[0] != 0x01 or data[1] != 0x09:
+        raise wire.Fallback
+    components = []
+    pos = 3
+    for _ in range(data[2]):
+        control = data[pos]
+        cluster_id = (data[pos + 1] << 8) | data[pos + 2]
+        length = (data[pos + 3] << 8) | data[pos + 4]
+        pos += 5
+        frame = data[pos : pos + length]
+        if len(frame) != length:
+            raise wire.Fallback
+        pos += length
+        if control & (CONTROL_ENCRYPTED | CONTROL_FROM_DATE_TIME):
+            components.append(GbzComponent(control, cluster_id, frame))
+        else:
+            components.append(GbzComponent(control, cluster_id, _fast_frame(cluster_id, frame)))
+    if pos != len(data):
+        raise wire.Fallback
+    return Gbz(tuple(components))
+
+
+def decode(data: bytes, base: int = 0, fast: bool = True) -> Gbz:
+    """Decode a GBZ payload; malformed bytes raise DecodeError (offset from ``base``).
+
+    ``fast`` tries a hand-rolled fast path first; whatever it does not accept
+    goes to the construct definition, which alone decides errors.
+    """
+    if fast:
+        try:
+            return _fast_decode(data)
+        except Exception:  # any doubt: let construct decide
+            pass
     return from_container(wire.parse(GbzStruct, data, base))
 
 

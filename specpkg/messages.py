@@ -88,15 +88,21 @@ def apdu_of(message: Message) -> GeneralSigning:
     return message.apdu if isinstance(message, MacHeader) else message
 
 
-def _decode_payload(apdu: GeneralSigning, content_offset: int) -> GeneralSigning:
-    use_case = USE_CASES.get(apdu.message_code)
-    if use_case is None:
-        return apdu
-    return replace(apdu, payload=use_case.codec.decode(apdu.payload, content_offset))
+def _payload_decoder(message_code: int) -> Callable[[bytes, int], Any] | None:
+    use_case = USE_CASES.get(message_code)
+    return None if use_case is None else use_case.codec.decode
 
 
-def decode(data: bytes) -> Message:
-    """Decode a whole GBCS message; malformed input raises only DecodeError."""
+def _opaque(_message_code: int) -> None:
+    return None
+
+
+def decode(data: bytes, payloads: bool = True) -> Message:
+    """Decode a whole GBCS message; malformed input raises only DecodeError.
+
+    With ``payloads=False`` every payload stays opaque bytes.
+    """
+    lookup = _payload_decoder if payloads else _opaque
     if not isinstance(data, bytes | bytearray | memoryview):
         raise DecodeError(0, f"expected bytes, got {type(data).__name__}")
     data = bytes(data)
@@ -104,11 +110,10 @@ def decode(data: bytes) -> Message:
         raise DecodeError(0, "empty message")
     if data[0] == 0xDD:
         counter, apdu_bytes, mac, offset = decode_mac_header(data)
-        apdu, content_offset = decode_general_signing(apdu_bytes, offset)
-        return MacHeader(_decode_payload(apdu, content_offset), mac, counter)
+        apdu, _ = decode_general_signing(apdu_bytes, offset, lookup=lookup)
+        return MacHeader(apdu, mac, counter)
     if data[0] == 0xDF:
-        apdu, content_offset = decode_general_signing(data)
-        return _decode_payload(apdu, content_offset)
+        return decode_general_signing(data, lookup=lookup)[0]
     raise DecodeError(0, f"tag {data[0]:02X} is neither MAC header DD nor general-signing DF")
 
 

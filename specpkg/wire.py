@@ -21,6 +21,10 @@ MAX_NESTING = 16
 """Deepest A-XDR structure/array nesting accepted (the debt use cases use 3)."""
 
 
+class Fallback(Exception):
+    """Raised by a hand-rolled fast path: let the construct definition decide."""
+
+
 class Reject(Construct):
     """A construct that always refuses, with a readable reason."""
 
