@@ -38,7 +38,6 @@ from construct import (
     LazyBound,
     Pass,
     Prefixed,
-    PrefixedArray,
     Struct,
     Subconstruct,
     Switch,
@@ -212,7 +211,8 @@ class BoundedArray(Subconstruct):
 
 DataStruct: Construct = Struct(
     "type" / Int8ub,
-    "value" / Switch(
+    "value"
+    / Switch(
         this.type,
         {
             DataType.NULL: Pass,
@@ -248,7 +248,8 @@ DataStruct: Construct = Struct(
 
 RequestSpecStruct = Struct(
     "kind" / Int8ub,
-    "_known" / Switch(
+    "_known"
+    / Switch(
         this.kind,
         {SpecKind.GET: Pass, SpecKind.SET: Pass, SpecKind.ACTION: Pass},
         default=Reject("unsupported access request specification"),
@@ -260,7 +261,8 @@ RequestSpecStruct = Struct(
 
 ResponseSpecStruct = Struct(
     "kind" / Int8ub,
-    "_known" / Switch(
+    "_known"
+    / Switch(
         this.kind,
         {SpecKind.GET: Pass, SpecKind.SET: Pass, SpecKind.ACTION: Pass},
         default=Reject("unsupported access response specification"),
@@ -473,8 +475,13 @@ def _request_specs(parsed: Any) -> tuple[RequestSpec, ...]:
 
 def _request_spec_values(specs: tuple[RequestSpec, ...]) -> list[dict[str, Any]]:
     return [
-        {"kind": int(s.kind), "class_id": s.class_id, "instance": bytes(s.instance), "id": s.id,
-         "_known": None}
+        {
+            "kind": int(s.kind),
+            "class_id": s.class_id,
+            "instance": bytes(s.instance),
+            "id": s.id,
+            "_known": None,
+        }
         for s in specs
     ]
 
@@ -492,8 +499,10 @@ _FIXED = {
     DataType.ENUM: (1, False),
 }
 _FIXED_BY_TAG = {int(k): (DataType(k), n, signed) for k, (n, signed) in _FIXED.items()}
-_STRING_TAGS = {int(t): DataType(t) for t in (DataType.OCTET_STRING, DataType.VISIBLE_STRING,
-                                              DataType.UTF8_STRING)}
+_STRING_TAGS = {
+    int(t): DataType(t)
+    for t in (DataType.OCTET_STRING, DataType.VISIBLE_STRING, DataType.UTF8_STRING)
+}
 _NULL = Data(DataType.NULL)
 _set = object.__setattr__
 
@@ -554,10 +563,14 @@ def _fast_request_specs(data: bytes, pos: int) -> tuple[tuple[RequestSpec, ...],
     for _ in range(count):
         if pos + 10 > len(data):
             raise wire.Fallback
-        specs.append(RequestSpec(
-            _SPEC_KIND[data[pos]], (data[pos + 1] << 8) | data[pos + 2],
-            _obis(data[pos + 3 : pos + 9]), data[pos + 9],
-        ))
+        specs.append(
+            RequestSpec(
+                _SPEC_KIND[data[pos]],
+                (data[pos + 1] << 8) | data[pos + 2],
+                _obis(data[pos + 3 : pos + 9]),
+                data[pos + 9],
+            )
+        )
         pos += 10
     return tuple(specs), pos
 
@@ -651,9 +664,13 @@ def encode(apdu: AccessRequest | AccessResponse) -> bytes:
         "invoke_id": apdu.invoke_id,
         "date_time": apdu.date_time,
         "has_request_specs": apdu.request_specs is not None,
-        "request_specs": None if apdu.request_specs is None else _request_spec_values(apdu.request_specs),
+        "request_specs": None
+        if apdu.request_specs is None
+        else _request_spec_values(apdu.request_specs),
         "data": [_data_value(d) for d in apdu.data],
-        "specs": [{"kind": int(s.kind), "result": int(s.result), "_known": None} for s in apdu.specs],
+        "specs": [
+            {"kind": int(s.kind), "result": int(s.result), "_known": None} for s in apdu.specs
+        ],
     }
     return wire.build(AccessResponseStruct, value)
 

@@ -47,19 +47,34 @@ def _envelope(w: _Walker, apdu: GeneralSigning) -> None:
     use_case = messages.USE_CASES.get(apdu.message_code)
     w.add(1, "general-signing tag", "DF", "general-signing APDU")
     w.add(1, "transaction id length", 9)
-    w.add(1, "CRA flag", apdu.cra.name.lower(), {
-        Cra.COMMAND: "a command", Cra.RESPONSE: "a response", Cra.ALERT: "an alert"}[apdu.cra])
-    w.add(8, "originator counter", apdu.originator_counter, "unique per originator; replay protection")
+    w.add(
+        1,
+        "CRA flag",
+        apdu.cra.name.lower(),
+        {Cra.COMMAND: "a command", Cra.RESPONSE: "a response", Cra.ALERT: "an alert"}[apdu.cra],
+    )
+    w.add(
+        8, "originator counter", apdu.originator_counter, "unique per originator; replay protection"
+    )
     w.add(1, "originator title length", 8)
     w.add(8, "originator system title", apdu.originator_id, "who sent (and signed) it")
     w.add(1, "recipient title length", 8)
     w.add(8, "recipient system title", apdu.recipient_id, "who it is for")
-    w.add(1, "date-time length", len(apdu.date_time), "00 = no date-time" if not apdu.date_time else "")
+    w.add(
+        1,
+        "date-time length",
+        len(apdu.date_time),
+        "00 = no date-time" if not apdu.date_time else "",
+    )
     if apdu.date_time:
         w.add(len(apdu.date_time), "date-time")
     w.length("other-information length")
-    w.add(2, "message code", f"0x{apdu.message_code:04X}",
-          f"{use_case.name} {use_case.title}" if use_case else "use case not modelled")
+    w.add(
+        2,
+        "message code",
+        f"0x{apdu.message_code:04X}",
+        f"{use_case.name} {use_case.title}" if use_case else "use case not modelled",
+    )
     if apdu.other_information_rest:
         w.add(len(apdu.other_information_rest), "other-information rest")
     content_length = w.length("content length", "the payload follows")
@@ -80,8 +95,11 @@ def _gbz(w: _Walker, payload: gbz.Gbz) -> None:
     w.add(2, "GBZ profile id", "0x0109", "ZigBee Smart Energy")
     w.add(1, "component count", len(payload.components))
     for i, comp in enumerate(payload.components, 1):
-        flags = [n for bit, n in ((1, "last"), (2, "encrypted"), (16, "from date-time"))
-                 if comp.control & bit]
+        flags = [
+            n
+            for bit, n in ((1, "last"), (2, "encrypted"), (16, "from date-time"))
+            if comp.control & bit
+        ]
         w.add(1, f"[{i}] control", f"0x{comp.control:02X}", ", ".join(flags) or "more follow")
         cluster = "Prepayment" if comp.cluster_id == gbz.PREPAYMENT_CLUSTER else ""
         w.add(2, f"[{i}] cluster id", f"0x{comp.cluster_id:04X}", cluster)
@@ -119,8 +137,12 @@ def _change_debt(w: _Walker, i: int, p: gbz.ChangeDebt) -> None:
         w.add(len(p.debt_label), f"[{i}] debt label")
     w.add(4, f"[{i}] debt amount", p.debt_amount, "pence")
     w.add(1, f"[{i}] debt recovery method", p.recovery_method.name)
-    w.add(1, f"[{i}] debt amount type", p.amount_type.name,
-          f"{p.register.label}, {'incremental' if p.amount_type.incremental else 'absolute'}")
+    w.add(
+        1,
+        f"[{i}] debt amount type",
+        p.amount_type.name,
+        f"{p.register.label}, {'incremental' if p.amount_type.incremental else 'absolute'}",
+    )
     w.add(4, f"[{i}] debt recovery start time", p.recovery_start_time, "ZigBee UTC seconds")
     w.add(2, f"[{i}] debt recovery collection time", p.collection_time)
     w.add(1, f"[{i}] debt recovery frequency", p.frequency.name)
@@ -130,8 +152,12 @@ def _change_debt(w: _Walker, i: int, p: gbz.ChangeDebt) -> None:
 
 def _dlms(w: _Walker, payload: dlms.AccessRequest | dlms.AccessResponse) -> None:
     request = isinstance(payload, dlms.AccessRequest)
-    w.add(1, "xDLMS tag", "D9" if request else "DA",
-          "ACCESS-Request" if request else "ACCESS-Response")
+    w.add(
+        1,
+        "xDLMS tag",
+        "D9" if request else "DA",
+        "ACCESS-Request" if request else "ACCESS-Response",
+    )
     w.add(4, "long-invoke-id-and-priority", f"0x{payload.invoke_id:08X}")
     w.length("date-time length", "00 = no date-time" if not payload.date_time else "")
     if payload.date_time:
@@ -163,7 +189,9 @@ def _request_specs(w: _Walker, specs: tuple[dlms.RequestSpec, ...]) -> None:
         cls = "Charge" if spec.class_id == dlms.CHARGE_CLASS_ID else ""
         w.add(2, f"spec[{i}] class id", spec.class_id, cls)
         register = spec.register
-        w.add(6, f"spec[{i}] instance (OBIS)", str(spec.instance), register.label if register else "")
+        w.add(
+            6, f"spec[{i}] instance (OBIS)", str(spec.instance), register.label if register else ""
+        )
         if spec.kind is dlms.SpecKind.ACTION:
             method = spec.method
             w.add(1, f"spec[{i}] method id", spec.id, method.name.lower() if method else "")
@@ -178,7 +206,7 @@ def _data(w: _Walker, name: str, item: dlms.Data) -> None:
         for j, child in enumerate(item.value, 1):
             _data(w, f"{name}.{j}", child)
     elif item.type is dlms.DataType.BIT_STRING:
-        bits, raw = item.value
+        raw = item.value[1]
         w.length(f"{name} bit length")
         w.add(len(raw), f"{name} value")
     elif isinstance(item.value, bytes):

@@ -18,9 +18,9 @@ The payload is kept as bytes here; :mod:`specpkg.messages` decodes it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from collections.abc import Callable
 from typing import Any
 
 from construct import (
@@ -133,9 +133,8 @@ GeneralSigningStruct = Struct(
     "recipient_length" / Const(b"\x08"),
     "recipient" / Bytes(8),
     "date_time" / Prefixed(Int8ub, GreedyBytes),
-    "other_information" / Prefixed(
-        EncodedLength, Struct("message_code" / Int16ub, "rest" / GreedyBytes)
-    ),
+    "other_information"
+    / Prefixed(EncodedLength, Struct("message_code" / Int16ub, "rest" / GreedyBytes)),
     "content" / Prefixed(EncodedLength, GreedyBytes),
     "signature" / Trailing(Struct("length" / Const(b"\x40"), "value" / Bytes(64))),
     Terminated,
@@ -153,7 +152,6 @@ MacHeaderStruct = Struct(
     Terminated,
 )
 """The MAC header around a signed command; the APDU is kept as raw bytes."""
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,8 +240,15 @@ def _fast_general_signing(
     decoder = lookup(message_code)
     payload = content if decoder is None else decoder(content, base + content_offset)
     message = GeneralSigning(
-        cra, int.from_bytes(data[3:11], "big"), data[12:20], data[21:29], message_code,
-        payload, date_time, rest, signature,
+        cra,
+        int.from_bytes(data[3:11], "big"),
+        data[12:20],
+        data[21:29],
+        message_code,
+        payload,
+        date_time,
+        rest,
+        signature,
     )
     return message, base + content_offset
 
@@ -329,7 +334,9 @@ def decode_mac_header(data: bytes, fast: bool = True) -> tuple[int, bytes, bytes
         try:
             length, pos = read_length(data, 7)
             if (
-                data[:7] == _MAC_START and pos + length == len(data) and length >= 5 + TAG_LENGTH
+                data[:7] == _MAC_START
+                and pos + length == len(data)
+                and length >= 5 + TAG_LENGTH
                 and data[pos] == SECURITY_HEADER
             ):
                 counter = int.from_bytes(data[pos + 1 : pos + 5], "big")

@@ -91,7 +91,11 @@ class DebtAmountType(IntEnum):
         return cls(_AMOUNT_TYPE_REGISTER.index(register) * 2 + int(incremental))
 
 
-_AMOUNT_TYPE_REGISTER = [DebtRegister.TIME_DEBT_1, DebtRegister.TIME_DEBT_2, DebtRegister.PAYMENT_DEBT]
+_AMOUNT_TYPE_REGISTER = [
+    DebtRegister.TIME_DEBT_1,
+    DebtRegister.TIME_DEBT_2,
+    DebtRegister.PAYMENT_DEBT,
+]
 
 
 class RecoveryFrequency(IntEnum):
@@ -179,7 +183,8 @@ ZclFrameStruct = Struct(
     "manufacturer_code" / If(this.frame_control & FC_MANUFACTURER, Int16ul),
     "sequence" / Int8ub,
     "command_id" / Int8ub,
-    "payload" / Switch(
+    "payload"
+    / Switch(
         _payload_kind,
         {"change_debt": ChangeDebtStruct, "default_response": DefaultResponseStruct},
         default=GreedyBytes,
@@ -190,9 +195,12 @@ ZclFrameStruct = Struct(
 GbzComponentStruct = Struct(
     "control" / Int8ub,
     "cluster_id" / Int16ub,
-    "frame" / Prefixed(
+    "frame"
+    / Prefixed(
         Int16ub,
-        IfThenElse(this.control & (CONTROL_ENCRYPTED | CONTROL_FROM_DATE_TIME), GreedyBytes, ZclFrameStruct),
+        IfThenElse(
+            this.control & (CONTROL_ENCRYPTED | CONTROL_FROM_DATE_TIME), GreedyBytes, ZclFrameStruct
+        ),
     ),
 )
 
@@ -318,8 +326,10 @@ def _fast_frame(cluster_id: int, frame: bytes) -> ZclFrame:
             raise wire.Fallback
         payload = DefaultResponse(frame[3], _STATUS.get(frame[4], frame[4]))
     elif (
-        frame_type == FC_CLUSTER_SPECIFIC and not control & FC_SERVER_TO_CLIENT
-        and cluster_id == PREPAYMENT_CLUSTER and command_id == CHANGE_DEBT
+        frame_type == FC_CLUSTER_SPECIFIC
+        and not control & FC_SERVER_TO_CLIENT
+        and cluster_id == PREPAYMENT_CLUSTER
+        and command_id == CHANGE_DEBT
     ):
         label_end = 8 + frame[7]
         if len(frame) != label_end + _CHANGE_DEBT_TAIL.size:
@@ -328,8 +338,15 @@ def _fast_frame(cluster_id: int, frame: bytes) -> ZclFrame:
             _CHANGE_DEBT_TAIL.unpack_from(frame, label_end)
         )
         payload = ChangeDebt(
-            int.from_bytes(frame[3:7], "little"), amount, _RECOVERY_METHOD[method],
-            _AMOUNT_TYPE[kind], start, collection, _FREQUENCY[frequency], recovery, percentage,
+            int.from_bytes(frame[3:7], "little"),
+            amount,
+            _RECOVERY_METHOD[method],
+            _AMOUNT_TYPE[kind],
+            start,
+            collection,
+            _FREQUENCY[frequency],
+            recovery,
+            percentage,
             frame[8:label_end],
         )
     else:
@@ -417,9 +434,7 @@ def encode(gbz: Gbz) -> bytes:
     return wire.build(GbzStruct, value)
 
 
-def change_debt_component(
-    command: ChangeDebt, sequence: int, last: bool
-) -> GbzComponent:
+def change_debt_component(command: ChangeDebt, sequence: int, last: bool) -> GbzComponent:
     """A GBZ component carrying one Change Debt command (client to server)."""
     frame = ZclFrame(FC_CLUSTER_SPECIFIC, sequence, CHANGE_DEBT, command)
     return GbzComponent(CONTROL_LAST if last else 0, PREPAYMENT_CLUSTER, frame)
@@ -429,5 +444,7 @@ def default_response_component(
     command_id: int, status: ZclStatus | int, sequence: int, last: bool
 ) -> GbzComponent:
     """A GBZ component carrying one ZCL Default Response (server to client)."""
-    frame = ZclFrame(FC_SERVER_TO_CLIENT, sequence, DEFAULT_RESPONSE, DefaultResponse(command_id, status))
+    frame = ZclFrame(
+        FC_SERVER_TO_CLIENT, sequence, DEFAULT_RESPONSE, DefaultResponse(command_id, status)
+    )
     return GbzComponent(CONTROL_LAST if last else 0, PREPAYMENT_CLUSTER, frame)

@@ -12,8 +12,8 @@ New use cases (the reset use cases of SECMP0002) are added with one
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from dataclasses import dataclass, fields, is_dataclass, replace
+from enum import Enum, StrEnum
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -144,7 +144,9 @@ def encode(message: Message) -> bytes:
 
 def signed_data(apdu: GeneralSigning) -> bytes:
     """The bytes the signature covers: after ``DF`` to the end of the content."""
-    return signed_part(encode_general_signing(apdu, content_bytes(apdu)), apdu.signature is not None)
+    return signed_part(
+        encode_general_signing(apdu, content_bytes(apdu)), apdu.signature is not None
+    )
 
 
 def sign_apdu(apdu: GeneralSigning, private_key: ec.EllipticCurvePrivateKey) -> GeneralSigning:
@@ -153,7 +155,9 @@ def sign_apdu(apdu: GeneralSigning, private_key: ec.EllipticCurvePrivateKey) -> 
     return replace(unsigned, signature=security.sign(private_key, signed_data(unsigned)))
 
 
-def mac_inputs(apdu_bytes: bytes, apdu: GeneralSigning, invocation_counter: int) -> tuple[bytes, bytes]:
+def mac_inputs(
+    apdu_bytes: bytes, apdu: GeneralSigning, invocation_counter: int
+) -> tuple[bytes, bytes]:
     """(IV, AAD) of the command MAC.
 
     IV = originator title || invocation counter. AAD = ``11 00 00 00 00 00``
@@ -166,17 +170,22 @@ def mac_inputs(apdu_bytes: bytes, apdu: GeneralSigning, invocation_counter: int)
 
 
 def mac_key(
-    apdu: GeneralSigning, private_key: ec.EllipticCurvePrivateKey,
+    apdu: GeneralSigning,
+    private_key: ec.EllipticCurvePrivateKey,
     peer_public_key: ec.EllipticCurvePublicKey,
 ) -> bytes:
     """The derived AES key of this command (ACB ka key and device ka key)."""
-    info = security.other_info(apdu.originator, int(apdu.cra), apdu.originator_counter, apdu.recipient)
+    info = security.other_info(
+        apdu.originator, int(apdu.cra), apdu.originator_counter, apdu.recipient
+    )
     return security.derive_mac_key(private_key, peer_public_key, info)
 
 
 def add_mac(
-    apdu: GeneralSigning, private_key: ec.EllipticCurvePrivateKey,
-    peer_public_key: ec.EllipticCurvePublicKey, invocation_counter: int = 0,
+    apdu: GeneralSigning,
+    private_key: ec.EllipticCurvePrivateKey,
+    peer_public_key: ec.EllipticCurvePublicKey,
+    invocation_counter: int = 0,
 ) -> MacHeader:
     """Wrap a signed command in a MAC header (ACB ka private key, device ka public key)."""
     if apdu.signature is None:
@@ -251,8 +260,12 @@ def verify(
 
 
 def command(
-    message_code: int, originator: bytes, recipient: bytes, originator_counter: int,
-    payload: Any, date_time: bytes = b"",
+    message_code: int,
+    originator: bytes,
+    recipient: bytes,
+    originator_counter: int,
+    payload: Any,
+    date_time: bytes = b"",
 ) -> GeneralSigning:
     """An unsigned command APDU (a pre-command before signing)."""
     return GeneralSigning(
@@ -261,10 +274,34 @@ def command(
 
 
 def response(
-    message_code: int, originator: bytes, recipient: bytes, originator_counter: int,
-    payload: Any, date_time: bytes = b"",
+    message_code: int,
+    originator: bytes,
+    recipient: bytes,
+    originator_counter: int,
+    payload: Any,
+    date_time: bytes = b"",
 ) -> GeneralSigning:
     """An unsigned response APDU (the device is the originator)."""
     return GeneralSigning(
         Cra.RESPONSE, originator_counter, originator, recipient, message_code, payload, date_time
     )
+
+
+def to_plain(value: Any) -> Any:
+    """JSON-ready view of a decoded message or payload: enums by name, bytes as
+    upper-case hex, OBIS codes as text, dataclasses as dicts."""
+    if isinstance(value, dlms.Data):
+        return {"type": value.type.name.lower(), "value": value.plain()}
+    if isinstance(value, dlms.Obis):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.name.lower()
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).hex().upper()
+    if is_dataclass(value) and not isinstance(value, type):
+        out = {"kind": type(value).__name__}
+        out.update({f.name: to_plain(getattr(value, f.name)) for f in fields(value)})
+        return out
+    if isinstance(value, tuple | list):
+        return [to_plain(v) for v in value]
+    return value

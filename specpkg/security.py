@@ -135,7 +135,11 @@ def verify(public_key: ec.EllipticCurvePublicKey, data: bytes, signature: bytes)
 def other_info(originator: bytes, cra: int, counter: int, recipient: bytes) -> bytes:
     """KDF OtherInfo: algorithm id || originator || 09 || CRA || counter || recipient."""
     return (
-        KDF_ALGORITHM_ID + originator + b"\x09" + bytes([cra]) + counter.to_bytes(8, "big")
+        KDF_ALGORITHM_ID
+        + originator
+        + b"\x09"
+        + bytes([cra])
+        + counter.to_bytes(8, "big")
         + recipient
     )
 

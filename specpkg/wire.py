@@ -91,7 +91,9 @@ def parse(con: Construct, data: bytes, base: int = 0, **context: Any) -> Any:
     except (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError) as exc:
         raise DecodeError(base + stream.tell(), f"malformed: {exc}") from None
     if stream.tell() != len(data):
-        raise DecodeError(base + stream.tell(), f"{len(data) - stream.tell()} unexpected trailing bytes")
+        raise DecodeError(
+            base + stream.tell(), f"{len(data) - stream.tell()} unexpected trailing bytes"
+        )
     return value
 
 
