@@ -37,7 +37,6 @@ from construct import (
     Int64ub,
     LazyBound,
     Pass,
-    Prefixed,
     Struct,
     Subconstruct,
     Switch,
@@ -183,6 +182,7 @@ class CanonicalBoolean(Construct):
     def _parse(self, stream: Any, context: Any, path: str) -> bool:
         value = Int8ub._parsereport(stream, context, path)
         if value > 1:
+            stream.seek(stream.tell() - 1)
             raise ExplicitError(f"boolean {value:#04x} is not 00 or 01", path=path)
         return bool(value)
 
@@ -195,10 +195,12 @@ class BoundedArray(Subconstruct):
     allocations or long loops on hostile input)."""
 
     def _parse(self, stream: Any, context: Any, path: str) -> list[Any]:
+        start = stream.tell()
         count = EncodedLength._parsereport(stream, context, path)
         here = stream.tell()
         left = len(stream.getbuffer()) - here if hasattr(stream, "getbuffer") else count
         if count > left:
+            stream.seek(start)
             raise ExplicitError(f"count {count} exceeds the {left} bytes left", path=path)
         return [self.subcon._parsereport(stream, context, f"{path} -> [{i}]") for i in range(count)]
 
@@ -224,9 +226,9 @@ DataStruct: Construct = Struct(
             ),
             DataType.DOUBLE_LONG: Int32sb,
             DataType.DOUBLE_LONG_UNSIGNED: Int32ub,
-            DataType.OCTET_STRING: Prefixed(EncodedLength, GreedyBytes),
-            DataType.VISIBLE_STRING: Prefixed(EncodedLength, GreedyBytes),
-            DataType.UTF8_STRING: Prefixed(EncodedLength, GreedyBytes),
+            DataType.OCTET_STRING: wire.Framed(EncodedLength, GreedyBytes),
+            DataType.VISIBLE_STRING: wire.Framed(EncodedLength, GreedyBytes),
+            DataType.UTF8_STRING: wire.Framed(EncodedLength, GreedyBytes),
             DataType.BCD: Int8sb,
             DataType.INTEGER: Int8sb,
             DataType.LONG: Int16sb,
@@ -273,7 +275,7 @@ ResponseSpecStruct = Struct(
 AccessRequestStruct = Struct(
     "tag" / Const(bytes([ACCESS_REQUEST])),
     "invoke_id" / Int32ub,
-    "date_time" / Prefixed(EncodedLength, GreedyBytes),
+    "date_time" / wire.Framed(EncodedLength, GreedyBytes),
     "specs" / BoundedArray(RequestSpecStruct),
     "data" / BoundedArray(DataStruct),
     Terminated,
@@ -283,7 +285,7 @@ AccessRequestStruct = Struct(
 AccessResponseStruct = Struct(
     "tag" / Const(bytes([ACCESS_RESPONSE])),
     "invoke_id" / Int32ub,
-    "date_time" / Prefixed(EncodedLength, GreedyBytes),
+    "date_time" / wire.Framed(EncodedLength, GreedyBytes),
     "has_request_specs" / CanonicalBoolean(),
     "request_specs" / If(this.has_request_specs, BoundedArray(RequestSpecStruct)),
     "data" / BoundedArray(DataStruct),

@@ -33,7 +33,6 @@ from construct import (
     Int16ub,
     Int32ub,
     Int64ub,
-    Prefixed,
     Rebuild,
     Struct,
     Subconstruct,
@@ -58,6 +57,14 @@ class EncodedLengthConstruct(Construct):
     message re-encodes to the identical bytes."""
 
     def _parse(self, stream: Any, context: Any, path: str) -> int:
+        start = stream.tell()
+        try:
+            return self._read(stream, path)
+        except ExplicitError:
+            stream.seek(start)  # the error names the length field's own offset
+            raise
+
+    def _read(self, stream: Any, path: str) -> int:
         first = stream_read(stream, 1, path)[0]
         if first < 0x80:
             return first
@@ -132,10 +139,10 @@ GeneralSigningStruct = Struct(
     "originator" / Bytes(8),
     "recipient_length" / Const(b"\x08"),
     "recipient" / Bytes(8),
-    "date_time" / Prefixed(Int8ub, GreedyBytes),
+    "date_time" / wire.Framed(Int8ub, GreedyBytes),
     "other_information"
-    / Prefixed(EncodedLength, Struct("message_code" / Int16ub, "rest" / GreedyBytes)),
-    "content" / Prefixed(EncodedLength, GreedyBytes),
+    / wire.Framed(EncodedLength, Struct("message_code" / Int16ub, "rest" / GreedyBytes)),
+    "content" / wire.Framed(EncodedLength, GreedyBytes),
     "signature" / Trailing(Struct("length" / Const(b"\x40"), "value" / Bytes(64))),
     Terminated,
 )

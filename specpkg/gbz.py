@@ -33,7 +33,6 @@ from construct import (
     Int16ul,
     Int32sl,
     Int32ul,
-    Prefixed,
     PrefixedArray,
     Struct,
     Subconstruct,
@@ -135,10 +134,12 @@ class StrictEnum(Subconstruct):
         self.enum = enum
 
     def _parse(self, stream: Any, context: Any, path: str) -> Any:
+        start = stream.tell()
         value = self.subcon._parsereport(stream, context, path)
         try:
             return self.enum(value)
         except ValueError:
+            stream.seek(start)  # the error names the field's own offset
             raise ExplicitError(f"unknown {self.enum.__name__} {value:#04x}", path=path) from None
 
     def _build(self, obj: Any, stream: Any, context: Any, path: str) -> Any:
@@ -147,7 +148,7 @@ class StrictEnum(Subconstruct):
 
 ChangeDebtStruct = Struct(
     "issuer_event_id" / Int32ul,
-    "debt_label" / Prefixed(Int8ub, GreedyBytes),
+    "debt_label" / wire.Framed(Int8ub, GreedyBytes),
     "debt_amount" / Int32sl,
     "recovery_method" / StrictEnum(Int8ub, RecoveryMethod),
     "amount_type" / StrictEnum(Int8ub, DebtAmountType),
@@ -196,7 +197,7 @@ GbzComponentStruct = Struct(
     "control" / Int8ub,
     "cluster_id" / Int16ub,
     "frame"
-    / Prefixed(
+    / wire.Framed(
         Int16ub,
         IfThenElse(
             this.control & (CONTROL_ENCRYPTED | CONTROL_FROM_DATE_TIME), GreedyBytes, ZclFrameStruct

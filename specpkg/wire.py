@@ -13,7 +13,14 @@ import io
 import threading
 from typing import Any
 
-from construct import Construct, ConstructError, ExplicitError, Subconstruct
+from construct import (
+    Construct,
+    ConstructError,
+    ExplicitError,
+    Subconstruct,
+    stream_read,
+    stream_write,
+)
 
 from specpkg.errors import DecodeError, ValidationError
 
@@ -41,6 +48,42 @@ class Reject(Construct):
 
     def _sizeof(self, context: Any, path: str) -> int:
         raise ExplicitError(self.reason, path=path)
+
+
+class _Window(io.BytesIO):
+    """The bytes of one length-prefixed field, knowing where they start."""
+
+    origin = 0
+
+
+class Framed(Subconstruct):
+    """Like ``Prefixed``: a length field, then exactly that many bytes parsed by
+    ``subcon``, but errors inside keep their absolute offset (``exc.offset``)."""
+
+    def __init__(self, lengthfield: Construct, subcon: Construct) -> None:
+        super().__init__(subcon)
+        self.lengthfield = lengthfield
+
+    def _parse(self, stream: Any, context: Any, path: str) -> Any:
+        length = self.lengthfield._parsereport(stream, context, path)
+        origin = getattr(stream, "origin", 0) + stream.tell()
+        data = stream_read(stream, length, path)
+        window = _Window(data)
+        window.origin = origin
+        try:
+            return self.subcon._parsereport(window, context, path)
+        except ConstructError as exc:
+            if getattr(exc, "offset", None) is None:
+                exc.offset = origin + window.tell()  # type: ignore[attr-defined]
+            raise
+
+    def _build(self, obj: Any, stream: Any, context: Any, path: str) -> Any:
+        inner = io.BytesIO()
+        value = self.subcon._build(obj, inner, context, path)
+        data = inner.getvalue()
+        self.lengthfield._build(len(data), stream, context, path)
+        stream_write(stream, data, len(data), path)
+        return value
 
 
 _depth = threading.local()
@@ -85,7 +128,8 @@ def parse(con: Construct, data: bytes, base: int = 0, **context: Any) -> Any:
     try:
         value = con.parse_stream(stream, **context)
     except ConstructError as exc:
-        raise DecodeError(base + stream.tell(), _reason(exc)) from None
+        offset = getattr(exc, "offset", None)
+        raise DecodeError(base + (stream.tell() if offset is None else offset), _reason(exc)) from None
     except RecursionError:
         raise DecodeError(base + stream.tell(), "nesting too deep") from None
     except (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError) as exc:
