@@ -37,10 +37,10 @@ Message = MacHeader | GeneralSigning
 
 @dataclass(frozen=True)
 class PayloadCodec:
-    """How a payload is decoded (bytes, absolute offset) and encoded."""
+    """How a payload is decoded (bytes, absolute offset, fast=...) and encoded."""
 
     name: str
-    decode: Callable[[bytes, int], Any]
+    decode: Callable[..., Any]
     encode: Callable[[Any], bytes]
     types: tuple[type, ...]
 
@@ -88,32 +88,43 @@ def apdu_of(message: Message) -> GeneralSigning:
     return message.apdu if isinstance(message, MacHeader) else message
 
 
-def _payload_decoder(message_code: int) -> Callable[[bytes, int], Any] | None:
-    use_case = USE_CASES.get(message_code)
-    return None if use_case is None else use_case.codec.decode
+def _lookup(fast: bool) -> Callable[[int], Callable[[bytes, int], Any] | None]:
+    def lookup(message_code: int) -> Callable[[bytes, int], Any] | None:
+        use_case = USE_CASES.get(message_code)
+        if use_case is None:
+            return None
+        decoder = use_case.codec.decode
+        return decoder if fast else lambda data, base: decoder(data, base, fast=False)
+
+    return lookup
+
+
+_FAST_LOOKUP = _lookup(True)
+_SLOW_LOOKUP = _lookup(False)
 
 
 def _opaque(_message_code: int) -> None:
     return None
 
 
-def decode(data: bytes, payloads: bool = True) -> Message:
+def decode(data: bytes, payloads: bool = True, fast: bool = True) -> Message:
     """Decode a whole GBCS message; malformed input raises only DecodeError.
 
-    With ``payloads=False`` every payload stays opaque bytes.
+    With ``payloads=False`` every payload stays opaque bytes. ``fast=False``
+    uses only the construct definitions (no hand-rolled fast paths).
     """
-    lookup = _payload_decoder if payloads else _opaque
     if not isinstance(data, bytes | bytearray | memoryview):
         raise DecodeError(0, f"expected bytes, got {type(data).__name__}")
     data = bytes(data)
     if not data:
         raise DecodeError(0, "empty message")
+    lookup = (_FAST_LOOKUP if fast else _SLOW_LOOKUP) if payloads else _opaque
     if data[0] == 0xDD:
-        counter, apdu_bytes, mac, offset = decode_mac_header(data)
-        apdu, _ = decode_general_signing(apdu_bytes, offset, lookup=lookup)
+        counter, apdu_bytes, mac, offset = decode_mac_header(data, fast=fast)
+        apdu, _ = decode_general_signing(apdu_bytes, offset, fast=fast, lookup=lookup)
         return MacHeader(apdu, mac, counter)
     if data[0] == 0xDF:
-        return decode_general_signing(data, lookup=lookup)[0]
+        return decode_general_signing(data, fast=fast, lookup=lookup)[0]
     raise DecodeError(0, f"tag {data[0]:02X} is neither MAC header DD nor general-signing DF")
 
 
