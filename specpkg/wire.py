@@ -129,7 +129,9 @@ def parse(con: Construct, data: bytes, base: int = 0, **context: Any) -> Any:
         value = con.parse_stream(stream, **context)
     except ConstructError as exc:
         offset = getattr(exc, "offset", None)
-        raise DecodeError(base + (stream.tell() if offset is None else offset), _reason(exc)) from None
+        raise DecodeError(
+            base + (stream.tell() if offset is None else offset), _reason(exc)
+        ) from None
     except RecursionError:
         raise DecodeError(base + stream.tell(), "nesting too deep") from None
     except (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError) as exc:

@@ -17,11 +17,15 @@ from specpkg.errors import DecodeError
 from specpkg.vectors import load_vectors
 
 settings.register_profile(
-    "codec-ci", max_examples=10_000, deadline=None,
+    "codec-ci",
+    max_examples=10_000,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.register_profile(
-    "codec-dev", max_examples=300, deadline=None,
+    "codec-dev",
+    max_examples=300,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 PROFILE = settings.get_profile("codec-ci" if os.environ.get("CI") else "codec-dev")
@@ -106,8 +110,21 @@ def _corruptions(raw: bytes) -> set[bytes]:
     value = int.from_bytes(raw, "big")
     out = set()
     if size == 1:
-        out |= {bytes([v]) for v in (0, 1, 0x7F, 0x80, 0x81, 0x82, 0x83, 0xFF,
-                                     (value + 1) % 256, (value - 1) % 256)}
+        out |= {
+            bytes([v])
+            for v in (
+                0,
+                1,
+                0x7F,
+                0x80,
+                0x81,
+                0x82,
+                0x83,
+                0xFF,
+                (value + 1) % 256,
+                (value - 1) % 256,
+            )
+        }
     else:
         for delta in (1, -1, 0x10):
             out.add(((value + delta) % (1 << (8 * size))).to_bytes(size, "big"))
@@ -152,8 +169,9 @@ def test_hostile_counts_do_not_allocate_or_hang() -> None:
     for content in ("82FFFF D9", "05 D9200000 00 82FFFF", "0C D920000001 00 00 82FFFF 0201"):
         with pytest.raises(DecodeError):
             messages.decode(head + bytes.fromhex(content))
-    gbz = bytes.fromhex("DF09010000000000000001080102030405060708080102030405060708 00 02006E"
-                        " 08 0109FF 000705FFFF")
+    gbz = bytes.fromhex(
+        "DF09010000000000000001080102030405060708080102030405060708 00 02006E 08 0109FF 000705FFFF"
+    )
     with pytest.raises(DecodeError):
         messages.decode(gbz)
 

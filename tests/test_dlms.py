@@ -31,10 +31,16 @@ from gurux_dlms.enums.TranslatorOutputType import TranslatorOutputType  # noqa: 
 
 TDR1, TDR2, PDR = (Obis(0, 0, 19, 20, e, 255) for e in (1, 2, 3))
 ECS07_SPECS = [
-    (SpecKind.SET, TDR1, 6), (SpecKind.SET, TDR2, 6), (SpecKind.SET, PDR, 13),
-    (SpecKind.SET, TDR1, 8), (SpecKind.SET, TDR2, 8),
-    (SpecKind.ACTION, TDR1, 2), (SpecKind.ACTION, TDR2, 2),
-    (SpecKind.ACTION, PDR, 4), (SpecKind.ACTION, TDR1, 4), (SpecKind.ACTION, TDR2, 4),
+    (SpecKind.SET, TDR1, 6),
+    (SpecKind.SET, TDR2, 6),
+    (SpecKind.SET, PDR, 13),
+    (SpecKind.SET, TDR1, 8),
+    (SpecKind.SET, TDR2, 8),
+    (SpecKind.ACTION, TDR1, 2),
+    (SpecKind.ACTION, TDR2, 2),
+    (SpecKind.ACTION, PDR, 4),
+    (SpecKind.ACTION, TDR1, 4),
+    (SpecKind.ACTION, TDR2, 4),
 ]
 
 
@@ -56,8 +62,11 @@ def test_obis_and_charge_class() -> None:
     assert Obis.parse("0-0:19.20.3.255") == PDR and bytes(PDR) == bytes.fromhex("0000131403FF")
     assert dlms.CHARGE_CLASS_ID == 113
     assert [m.name.lower() for m in ChargeMethod] == [
-        "update_unit_charge", "activate_passive_unit_charge", "collect",
-        "update_total_amount_remaining", "set_total_amount_remaining",
+        "update_unit_charge",
+        "activate_passive_unit_charge",
+        "collect",
+        "update_total_amount_remaining",
+        "set_total_amount_remaining",
     ]
     assert [m.value for m in ChargeMethod] == [1, 2, 3, 4, 5]
 
@@ -72,28 +81,58 @@ def test_ecs07_access_request(vectors: dict[str, bytes], outcome: str) -> None:
         assert request.invoke_id == dlms.invoke_id_for(counter) == 0x20000000 | counter
         assert [(s.kind, s.instance, s.id) for s in request.specs] == ECS07_SPECS
         assert {s.class_id for s in request.specs} == {113}
-        updates = [(s.register, s.method, d) for s, d in zip(request.specs, request.data, strict=True)
-                   if s.method is ChargeMethod.UPDATE_TOTAL_AMOUNT_REMAINING]
+        updates = [
+            (s.register, s.method, d)
+            for s, d in zip(request.specs, request.data, strict=True)
+            if s.method is ChargeMethod.UPDATE_TOTAL_AMOUNT_REMAINING
+        ]
         assert updates == [
-            (DebtRegister.PAYMENT_DEBT, ChargeMethod.UPDATE_TOTAL_AMOUNT_REMAINING, dlms.double_long(50000)),
-            (DebtRegister.TIME_DEBT_1, ChargeMethod.UPDATE_TOTAL_AMOUNT_REMAINING, dlms.double_long(30000)),
-            (DebtRegister.TIME_DEBT_2, ChargeMethod.UPDATE_TOTAL_AMOUNT_REMAINING, dlms.double_long(15000)),
+            (
+                DebtRegister.PAYMENT_DEBT,
+                ChargeMethod.UPDATE_TOTAL_AMOUNT_REMAINING,
+                dlms.double_long(50000),
+            ),
+            (
+                DebtRegister.TIME_DEBT_1,
+                ChargeMethod.UPDATE_TOTAL_AMOUNT_REMAINING,
+                dlms.double_long(30000),
+            ),
+            (
+                DebtRegister.TIME_DEBT_2,
+                ChargeMethod.UPDATE_TOTAL_AMOUNT_REMAINING,
+                dlms.double_long(15000),
+            ),
         ]
         assert [d.plain() for d in request.data] == [
             [[0, -1], [0, "000000000000", 0], [["", 3]]],
             [[0, -1], [0, "000000000000", 0], [["", 15]]],
-            1000, 86400, 86400, 0, 0, 50000, 30000, 15000,
+            1000,
+            86400,
+            86400,
+            0,
+            0,
+            50000,
+            30000,
+            15000,
         ]
         assert [d.type for d in request.data[2:]] == [
-            DataType.LONG_UNSIGNED, DataType.DOUBLE_LONG_UNSIGNED, DataType.DOUBLE_LONG_UNSIGNED,
-            DataType.INTEGER, DataType.INTEGER,
-            DataType.DOUBLE_LONG, DataType.DOUBLE_LONG, DataType.DOUBLE_LONG,
+            DataType.LONG_UNSIGNED,
+            DataType.DOUBLE_LONG_UNSIGNED,
+            DataType.DOUBLE_LONG_UNSIGNED,
+            DataType.INTEGER,
+            DataType.INTEGER,
+            DataType.DOUBLE_LONG,
+            DataType.DOUBLE_LONG,
+            DataType.DOUBLE_LONG,
         ]
 
 
 @pytest.mark.parametrize(
     ("outcome", "results"),
-    [("SUCCESS", [0] * 10), ("ERROR", [0] * 8 + [AccessResult.HARDWARE_FAULT, AccessResult.OTHER_REASON])],
+    [
+        ("SUCCESS", [0] * 10),
+        ("ERROR", [0] * 8 + [AccessResult.HARDWARE_FAULT, AccessResult.OTHER_REASON]),
+    ],
 )
 def test_ecs07_access_response(vectors: dict[str, bytes], outcome: str, results: list[int]) -> None:
     """BR-5: the ESME answers with result codes and null data only."""
@@ -108,11 +147,21 @@ def test_ecs07_access_response(vectors: dict[str, bytes], outcome: str, results:
 # --- the independent Gurux translator -------------------------------------------------
 
 _GURUX_TYPES = {
-    DataType.NULL: "None", DataType.ARRAY: "Array", DataType.STRUCTURE: "Structure",
-    DataType.BOOLEAN: "Boolean", DataType.DOUBLE_LONG: "Int32", DataType.DOUBLE_LONG_UNSIGNED: "UInt32",
-    DataType.OCTET_STRING: "OctetString", DataType.VISIBLE_STRING: "String", DataType.INTEGER: "Int8",
-    DataType.LONG: "Int16", DataType.UNSIGNED: "UInt8", DataType.LONG_UNSIGNED: "UInt16",
-    DataType.LONG64: "Int64", DataType.LONG64_UNSIGNED: "UInt64", DataType.ENUM: "Enum",
+    DataType.NULL: "None",
+    DataType.ARRAY: "Array",
+    DataType.STRUCTURE: "Structure",
+    DataType.BOOLEAN: "Boolean",
+    DataType.DOUBLE_LONG: "Int32",
+    DataType.DOUBLE_LONG_UNSIGNED: "UInt32",
+    DataType.OCTET_STRING: "OctetString",
+    DataType.VISIBLE_STRING: "String",
+    DataType.INTEGER: "Int8",
+    DataType.LONG: "Int16",
+    DataType.UNSIGNED: "UInt8",
+    DataType.LONG_UNSIGNED: "UInt16",
+    DataType.LONG64: "Int64",
+    DataType.LONG64_UNSIGNED: "UInt64",
+    DataType.ENUM: "Enum",
 }
 _SIGNED = {"Int8", "Int16", "Int32", "Int64"}
 _UNSIGNED = {"UInt8", "UInt16", "UInt32", "UInt64", "Enum"}
@@ -157,12 +206,14 @@ def _gurux_request(pdu: bytes) -> tuple[list[tuple[str, int, str, int]], list[An
     for spec in root.iter("_AccessRequestSpecification"):
         (service,) = list(spec)
         descriptor = service.find("AttributeDescriptor")
-        specs.append((
-            service.tag.removeprefix("AccessRequest").lower(),
-            int(descriptor.find("ClassId").get("Value"), 16),
-            descriptor.find("InstanceId").get("Value"),
-            int(descriptor.find("AttributeId").get("Value"), 16),
-        ))
+        specs.append(
+            (
+                service.tag.removeprefix("AccessRequest").lower(),
+                int(descriptor.find("ClassId").get("Value"), 16),
+                descriptor.find("InstanceId").get("Value"),
+                int(descriptor.find("AttributeId").get("Value"), 16),
+            )
+        )
     data = [_from_gurux(child) for child in root.find("AccessRequestBody/AccessRequestListOfData")]
     return specs, data
 
@@ -196,7 +247,8 @@ def test_ecs07_success_response_agrees_with_gurux(vectors: dict[str, bytes]) -> 
     assert data == [_mine(d) for d in mine.data]
     results = [
         (service.tag.removeprefix("AccessResponse").lower(), service.find("Result").get("Value"))
-        for spec in root.iter("_AccessResponseSpecification") for service in spec
+        for spec in root.iter("_AccessResponseSpecification")
+        for service in spec
     ]
     assert results == [(s.kind.name.lower(), "Success") for s in mine.specs]
 
@@ -204,8 +256,10 @@ def test_ecs07_success_response_agrees_with_gurux(vectors: dict[str, bytes]) -> 
 def test_package_encoded_reset_request_agrees_with_gurux() -> None:
     """A request the package encodes (set_total_amount_remaining(0) on each Debt
     Register, the SR-2 reset shape) reads the same in Gurux."""
-    specs = [RequestSpec(SpecKind.ACTION, 113, obis, ChargeMethod.SET_TOTAL_AMOUNT_REMAINING)
-             for obis in dlms.DEBT_REGISTER_OBIS.values()]
+    specs = [
+        RequestSpec(SpecKind.ACTION, 113, obis, ChargeMethod.SET_TOTAL_AMOUNT_REMAINING)
+        for obis in dlms.DEBT_REGISTER_OBIS.values()
+    ]
     request = AccessRequest(dlms.invoke_id_for(2001), specs, [dlms.double_long(0)] * 3)
     pdu = dlms.encode(request)
     assert dlms.decode(pdu) == request
@@ -227,13 +281,19 @@ leaves = st.one_of(
 )
 data_items = st.recursive(
     leaves,
-    lambda inner: st.builds(Data, st.sampled_from([DataType.ARRAY, DataType.STRUCTURE]),
-                            st.lists(inner, max_size=5).map(tuple)),
+    lambda inner: st.builds(
+        Data,
+        st.sampled_from([DataType.ARRAY, DataType.STRUCTURE]),
+        st.lists(inner, max_size=5).map(tuple),
+    ),
     max_leaves=12,
 )
 request_specs = st.builds(
-    RequestSpec, st.sampled_from(SpecKind), st.integers(0, 0xFFFF),
-    st.builds(Obis, *[st.integers(0, 255)] * 6), st.integers(0, 255),
+    RequestSpec,
+    st.sampled_from(SpecKind),
+    st.integers(0, 0xFFFF),
+    st.builds(Obis, *[st.integers(0, 255)] * 6),
+    st.integers(0, 255),
 )
 
 

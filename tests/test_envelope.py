@@ -15,7 +15,10 @@ SUPPLIER = bytes.fromhex("90B3D51F30010000")
 ESME = bytes.fromhex("00DB1234567890A0")
 GSME = bytes.fromhex("00DB1234567890A1")
 COUNTERS = {
-    "ECS07_SUCCESS": 1001, "ECS07_ERROR": 1004, "GCS04_SUCCESS": 1000, "GCS04_ERROR": 1005,
+    "ECS07_SUCCESS": 1001,
+    "ECS07_ERROR": 1004,
+    "GCS04_SUCCESS": 1000,
+    "GCS04_ERROR": 1005,
 }
 
 
@@ -79,8 +82,15 @@ def test_responses_are_signed_not_encrypted(vectors: dict[str, bytes]) -> None:
 
 @pytest.mark.parametrize(
     ("value", "raw"),
-    [(0, "00"), (0x7F, "7F"), (0x80, "8180"), (0xFF, "81FF"), (0x100, "820100"),
-     (0x141, "820141"), (0xFFFF, "82FFFF")],
+    [
+        (0, "00"),
+        (0x7F, "7F"),
+        (0x80, "8180"),
+        (0xFF, "81FF"),
+        (0x100, "820100"),
+        (0x141, "820141"),
+        (0xFFFF, "82FFFF"),
+    ],
 )
 def test_encoded_length(value: int, raw: str) -> None:
     assert EncodedLength.build(value) == bytes.fromhex(raw)
@@ -92,8 +102,9 @@ def test_encoded_length(value: int, raw: str) -> None:
 @pytest.mark.parametrize("raw", ["8100", "817F", "820000", "8200FF", "83000001", "80", "FF"])
 def test_encoded_length_refuses_non_minimal_forms(raw: str) -> None:
     """Only the shortest form is accepted, so every message re-encodes identically."""
-    data = bytes.fromhex("DF09010000000000000001080102030405060708080102030405060708"
-                         "00" + raw + "001E00")
+    data = bytes.fromhex(
+        "DF0901000000000000000108010203040506070808010203040506070800" + raw + "001E00"
+    )
     with pytest.raises(DecodeError) as info:
         messages.decode(data)
     assert info.value.offset >= 30

@@ -40,15 +40,20 @@ def test_gcs04_change_debt_commands(vectors: dict[str, bytes], outcome: str, kin
         commands.append(frame.payload)
     assert [c.debt_amount for c in commands] == [1_000_000, 500_000, 1_000_000]
     assert [c.recovery_method for c in commands] == [
-        RecoveryMethod.TIME_BASED, RecoveryMethod.TIME_BASED, RecoveryMethod.PAYMENT_BASED,
+        RecoveryMethod.TIME_BASED,
+        RecoveryMethod.TIME_BASED,
+        RecoveryMethod.PAYMENT_BASED,
     ]
     assert [c.amount_type for c in commands] == [
-        DebtAmountType.TYPE1_INCREMENTAL, DebtAmountType.TYPE2_INCREMENTAL,
+        DebtAmountType.TYPE1_INCREMENTAL,
+        DebtAmountType.TYPE2_INCREMENTAL,
         DebtAmountType.TYPE3_INCREMENTAL,
     ]
     assert [c.register for c in commands] == list(DebtRegister)
     assert [c.frequency for c in commands] == [
-        RecoveryFrequency.DAILY, RecoveryFrequency.HOURLY, RecoveryFrequency.DAILY,
+        RecoveryFrequency.DAILY,
+        RecoveryFrequency.HOURLY,
+        RecoveryFrequency.DAILY,
     ]
     assert [c.recovery_amount for c in commands] == [50_000, 50_000, 0]
     assert [c.balance_percentage for c in commands] == [0, 0, 100]
@@ -61,7 +66,10 @@ def test_gcs04_change_debt_commands(vectors: dict[str, bytes], outcome: str, kin
     ("outcome", "expected"),
     [
         ("SUCCESS", [(2, ZclStatus.SUCCESS)] * 3),
-        ("ERROR", [(2, ZclStatus.SUCCESS), (2, ZclStatus.HARDWARE_FAILURE), (0xFF, ZclStatus.FAILURE)]),
+        (
+            "ERROR",
+            [(2, ZclStatus.SUCCESS), (2, ZclStatus.HARDWARE_FAILURE), (0xFF, ZclStatus.FAILURE)],
+        ),
     ],
 )
 def test_gcs04_default_responses(vectors: dict[str, bytes], outcome: str, expected: list) -> None:
@@ -91,8 +99,11 @@ def test_amount_types_map_to_debt_registers() -> None:
 
 
 def test_unknown_amount_type_is_refused(vectors: dict[str, bytes]) -> None:
-    data = bytearray(messages.content_bytes(messages.apdu_of(messages.decode(
-        vectors["GCS04_SUCCESS_PRECOMMAND"]))))
+    data = bytearray(
+        messages.content_bytes(
+            messages.apdu_of(messages.decode(vectors["GCS04_SUCCESS_PRECOMMAND"]))
+        )
+    )
     data[21] = 0x06  # first component's debt amount type
     with pytest.raises(DecodeError, match="DebtAmountType") as info:
         gbz.decode(bytes(data))
@@ -119,10 +130,18 @@ statuses = st.sampled_from(ZclStatus) | st.integers(0, 255)
 def test_property_gbz_round_trip(commands: list[ChangeDebt], results: list[int]) -> None:
     """Any Change Debt / Default Response GBZ re-decodes equal; fast == construct path."""
     for payload in (
-        gbz.Gbz(tuple(gbz.change_debt_component(c, i, i == len(commands) - 1)
-                      for i, c in enumerate(commands))),
-        gbz.Gbz(tuple(gbz.default_response_component(2, s, i, i == len(results) - 1)
-                      for i, s in enumerate(results))),
+        gbz.Gbz(
+            tuple(
+                gbz.change_debt_component(c, i, i == len(commands) - 1)
+                for i, c in enumerate(commands)
+            )
+        ),
+        gbz.Gbz(
+            tuple(
+                gbz.default_response_component(2, s, i, i == len(results) - 1)
+                for i, s in enumerate(results)
+            )
+        ),
     ):
         data = gbz.encode(payload)
         fast, slow = gbz.decode(data), gbz.decode(data, fast=False)

@@ -30,7 +30,9 @@ def keys(reference: Path) -> Keys:
     return Keys(reference / "keys")
 
 
-def test_commands_signed_by_supplier_and_maced_by_acb(vectors: dict[str, bytes], keys: Keys) -> None:
+def test_commands_signed_by_supplier_and_maced_by_acb(
+    vectors: dict[str, bytes], keys: Keys
+) -> None:
     """Every command: Supplier ds signature and ACB/device ka MAC are valid."""
     supplier = keys.public_key(SUPPLIER, "ds")
     acb = keys.private_key(ACB, "ka")
@@ -50,11 +52,15 @@ def test_commands_signed_by_supplier_and_maced_by_acb(vectors: dict[str, bytes],
 def test_device_side_derives_the_same_mac_key(vectors: dict[str, bytes], keys: Keys) -> None:
     """ECDH is symmetric: the device ka key with the ACB certificate gives the same key."""
     apdu = messages.decode(vectors["GCS04_SUCCESS_COMMAND"]).apdu
-    acb_side = messages.mac_key(apdu, keys.private_key(ACB, "ka"), keys.public_key(apdu.recipient, "ka"))
+    acb_side = messages.mac_key(
+        apdu, keys.private_key(ACB, "ka"), keys.public_key(apdu.recipient, "ka")
+    )
     # the reference set has no device private keys; check symmetry with the project PKI
     pki = Keys(PROJECT_PKI)
     ours = messages.mac_key(apdu, pki.private_key(ACB, "ka"), pki.public_key(apdu.recipient, "ka"))
-    theirs = messages.mac_key(apdu, pki.private_key(apdu.recipient, "ka"), pki.public_key(ACB, "ka"))
+    theirs = messages.mac_key(
+        apdu, pki.private_key(apdu.recipient, "ka"), pki.public_key(ACB, "ka")
+    )
     assert ours == theirs and len(acb_side) == 16
 
 
@@ -86,8 +92,9 @@ def test_every_bit_flip_of_a_command_fails(vectors: dict[str, bytes], keys: Keys
     """
     data = vectors["GCS04_SUCCESS_COMMAND"]
     original = messages.decode(data)
-    key = messages.mac_key(original.apdu, keys.private_key(ACB, "ka"),
-                           keys.public_key(original.apdu.recipient, "ka"))
+    key = messages.mac_key(
+        original.apdu, keys.private_key(ACB, "ka"), keys.public_key(original.apdu.recipient, "ka")
+    )
     supplier = keys.public_key(SUPPLIER, "ds")
     signed = range(15 + 1, 15 + len(messages.encode_apdu(original.apdu)) - 65)
     outcomes = {"decode": 0, "mac": 0}
@@ -127,7 +134,9 @@ def test_package_built_command_verifies(vectors: dict[str, bytes], keys: Keys) -
 
     def build() -> bytes:
         signed = messages.sign_apdu(apdu, pki.private_key(SUPPLIER, "ds"))
-        mac = messages.add_mac(signed, pki.private_key(ACB, "ka"), pki.public_key(apdu.recipient, "ka"))
+        mac = messages.add_mac(
+            signed, pki.private_key(ACB, "ka"), pki.public_key(apdu.recipient, "ka")
+        )
         return messages.encode(mac)
 
     data = build()
