@@ -1,0 +1,144 @@
+"""The GBCS envelope on the RTDS vectors: decode, re-encode, fields (SR-1, SR-2, BR-5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from specpkg import envelope, messages
+from specpkg.envelope import Cra, EncodedLength, GeneralSigning, MacHeader
+from specpkg.errors import DecodeError
+from specpkg.vectors import load_vectors
+
+SUPPLIER = bytes.fromhex("90B3D51F30010000")
+ESME = bytes.fromhex("00DB1234567890A0")
+GSME = bytes.fromhex("00DB1234567890A1")
+COUNTERS = {
+    "ECS07_SUCCESS": 1001,
+    "ECS07_ERROR": 1004,
+    "GCS04_SUCCESS": 1000,
+    "GCS04_ERROR": 1005,
+}
+
+
+@pytest.fixture(scope="module")
+def vectors(reference: Path) -> dict[str, bytes]:
+    found = load_vectors(reference)
+    assert len(found) == 12
+    return found
+
+
+def test_every_vector_round_trips(vectors: dict[str, bytes]) -> None:
+    """All 12 vectors decode and encode back to the identical bytes."""
+    for name, data in vectors.items():
+        assert messages.encode(messages.decode(data)) == data, name
+
+
+def test_envelope_fields(vectors: dict[str, bytes]) -> None:
+    for name, data in vectors.items():
+        message = messages.decode(data)
+        apdu = messages.apdu_of(message)
+        use_case, outcome, kind = name.split("_")
+        device = ESME if use_case == "ECS07" else GSME
+        assert apdu.message_code == (0x001E if use_case == "ECS07" else 0x006E)
+        assert messages.use_case_of(message).name == use_case
+        assert apdu.originator_counter == COUNTERS[f"{use_case}_{outcome}"]
+        assert apdu.date_time == b""
+        if kind == "RESPONSE":
+            assert isinstance(message, GeneralSigning)
+            assert apdu.cra is Cra.RESPONSE
+            assert (apdu.originator, apdu.recipient) == (device, SUPPLIER)
+            assert apdu.signature is not None
+        else:
+            assert apdu.cra is Cra.COMMAND
+            assert (apdu.originator, apdu.recipient) == (SUPPLIER, device)
+            assert isinstance(message, MacHeader) == (kind == "COMMAND")
+            assert (apdu.signature is not None) == (kind == "COMMAND")
+        if isinstance(message, MacHeader):
+            assert message.invocation_counter == 0
+            assert len(message.mac) == 12
+
+
+def test_precommand_is_prefix_of_signed_command(vectors: dict[str, bytes]) -> None:
+    for use_case in ("ECS07", "GCS04"):
+        for outcome in ("SUCCESS", "ERROR"):
+            pre = vectors[f"{use_case}_{outcome}_PRECOMMAND"]
+            command = messages.decode(vectors[f"{use_case}_{outcome}_COMMAND"])
+            signed = messages.encode_apdu(command.apdu)
+            assert signed.startswith(pre)
+            assert len(signed) == len(pre) + 65
+            assert messages.signed_data(command.apdu) == pre[1:]
+
+
+def test_responses_are_signed_not_encrypted(vectors: dict[str, bytes]) -> None:
+    """BR-5: a response is a bare general-signing APDU: signed, no ciphering."""
+    for name, data in vectors.items():
+        if name.endswith("RESPONSE"):
+            assert data[0] == 0xDF
+            message = messages.decode(data)
+            assert isinstance(message, GeneralSigning) and len(message.signature) == 64
+
+
+@pytest.mark.parametrize(
+    ("value", "raw"),
+    [
+        (0, "00"),
+        (0x7F, "7F"),
+        (0x80, "8180"),
+        (0xFF, "81FF"),
+        (0x100, "820100"),
+        (0x141, "820141"),
+        (0xFFFF, "82FFFF"),
+    ],
+)
+def test_encoded_length(value: int, raw: str) -> None:
+    assert EncodedLength.build(value) == bytes.fromhex(raw)
+    assert EncodedLength.parse(bytes.fromhex(raw)) == value
+    assert envelope.encode_length(value) == bytes.fromhex(raw)
+    assert envelope.read_length(bytes.fromhex(raw), 0) == (value, len(raw) // 2)
+
+
+@pytest.mark.parametrize("raw", ["8100", "817F", "820000", "8200FF", "83000001", "80", "FF"])
+def test_encoded_length_refuses_non_minimal_forms(raw: str) -> None:
+    """Only the shortest form is accepted, so every message re-encodes identically."""
+    data = bytes.fromhex(
+        "DF0901000000000000000108010203040506070808010203040506070800" + raw + "001E00"
+    )
+    with pytest.raises(DecodeError) as info:
+        messages.decode(data)
+    assert info.value.offset >= 30
+
+
+def test_fast_path_agrees_with_construct(vectors: dict[str, bytes]) -> None:
+    """The hand-rolled fast path and the construct definition decode alike."""
+    for name, data in vectors.items():
+        apdu_bytes = messages.encode_apdu(messages.apdu_of(messages.decode(data)))
+        fast = envelope.decode_general_signing(apdu_bytes, 0, fast=True)
+        slow = envelope.decode_general_signing(apdu_bytes, 0, fast=False)
+        assert fast == slow, name
+        if data[0] == 0xDD:
+            assert envelope.decode_mac_header(data, fast=True) == envelope.decode_mac_header(
+                data, fast=False
+            )
+
+
+def test_unmodelled_message_code_keeps_opaque_payload(vectors: dict[str, bytes]) -> None:
+    """The envelope still decodes for a use case nobody has modelled."""
+    apdu = messages.apdu_of(messages.decode(vectors["GCS04_SUCCESS_PRECOMMAND"]))
+    raw = messages.content_bytes(apdu)
+    other = GeneralSigning(apdu.cra, 7, apdu.originator, apdu.recipient, 0x0FFF, raw)
+    data = messages.encode(other)
+    decoded = messages.decode(data)
+    assert decoded.payload == raw and messages.use_case_of(decoded) is None
+    assert messages.encode(decoded) == data
+
+
+def test_register_use_case_adds_a_codec() -> None:
+    """A later use case (e.g. a reset) is one register_use_case line."""
+    code = 0x7FF0
+    try:
+        messages.register_use_case(code, "TEST1", "test only", messages.Device.GSME, messages.GBZ)
+        assert messages.USE_CASES[code].codec is messages.GBZ
+    finally:
+        messages.USE_CASES.pop(code, None)
