@@ -50,6 +50,7 @@ from specpkg.registers import (
     DebtRegister,
     Device,
     ResetOutcome,
+    ResetReport,
     check_int,
     parse_device,
     parse_register,
@@ -108,8 +109,25 @@ class ResponseCode(StrEnum):
     BAD_SIGNATURE = "E911"
     UNKNOWN_SENDER = "E912"
     UNKNOWN_DEVICE = "E913"
+    NOT_REGISTERED_SUPPLIER = "E914"
+    ROLE_NOT_ELIGIBLE = "E915"
+    SIGNED_PRECOMMAND_MISMATCH = "E916"
+    UNKNOWN_PRECOMMAND = "E917"
     RESET_NOT_CONFIRMED = "E920"
+    NOT_SUPPORTED_BY_DEVICE = "E921"
+    REJECTED_BY_DEVICE = "E922"
+    BAD_DEVICE_RESPONSE = "E923"
+    QUARANTINED = "E930"
 
+
+#: Codes given after the request itself was valid: by the DCC's access control,
+#: its check of the Signed Pre-Command, anomaly detection, or the device (see flow).
+POST_VALIDATION_CODES = frozenset({
+    ResponseCode.SUCCESS, ResponseCode.NOT_REGISTERED_SUPPLIER, ResponseCode.ROLE_NOT_ELIGIBLE,
+    ResponseCode.SIGNED_PRECOMMAND_MISMATCH, ResponseCode.UNKNOWN_PRECOMMAND,
+    ResponseCode.RESET_NOT_CONFIRMED, ResponseCode.NOT_SUPPORTED_BY_DEVICE,
+    ResponseCode.REJECTED_BY_DEVICE, ResponseCode.BAD_DEVICE_RESPONSE, ResponseCode.QUARANTINED,
+})
 
 _REFUSAL_CODES = {
     Refusal.TOO_LARGE: ResponseCode.TOO_LARGE,
@@ -523,7 +541,7 @@ def error_response(error: DuisError, *, clock: datetime = DEFAULT_CLOCK) -> byte
 
 
 def service_response(
-    request: ResetRequest, gbcs_response: bytes, outcome: ResetOutcome, *,
+    request: ResetRequest, gbcs_response: bytes, outcome: ResetOutcome | ResetReport, *,
     clock: datetime = DEFAULT_CLOCK,
 ) -> bytes:
     """The Service Response carrying the device's GBCS response in base64 (TR-5, TR-7).
@@ -533,8 +551,8 @@ def service_response(
     """
     if not isinstance(gbcs_response, bytes | bytearray) or not gbcs_response:
         raise ValidationError("gbcs_response", "must be non-empty bytes")
-    if not isinstance(outcome, ResetOutcome):
-        raise ValidationError("outcome", "must be a ResetOutcome")
+    if not isinstance(outcome, ResetOutcome | ResetReport):
+        raise ValidationError("outcome", "must be a ResetOutcome or a ResetReport")
     if outcome.register is not request.register:
         raise ValidationError(
             "outcome", f"is for {outcome.register.value}, the request for {request.register.value}"

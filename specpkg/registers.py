@@ -200,6 +200,20 @@ class ResetOutcome:
         return {"register": self.register.value, "success": self.success}
 
 
+@dataclass(frozen=True)
+class ResetReport:
+    """What the DCC learns from a device's response: which register and whether it
+    is zero now. It carries no amount, so nothing personal (BR-4, BR-5)."""
+
+    register: DebtRegister
+    success: bool
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "register", parse_register(self.register))
+        if not isinstance(self.success, bool):
+            raise ValidationError("success", "must be True or False")
+
+
 def outcome_of(register: DebtRegister | str, after: MeterState, before: MeterState) -> ResetOutcome:
     """Judge a reset by the state it left behind, whatever executed it (BR-4)."""
     reg = parse_register(register)

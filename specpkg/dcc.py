@@ -1,0 +1,168 @@
+"""The DCC's part of a reset: accept, control access, transform, check, MAC, parse.
+
+1. Accept the DUIS request (:func:`specpkg.duis.validate_request`: schema,
+   signature, exactly one register).
+2. Access control: only the Supplier registered for the device, in the role
+   the catalogue allows (Import Supplier for an ESME, Gas Supplier for a GSME).
+3. Transform the request into the Pre-Command (:mod:`specpkg.reset_messages`).
+4. Take back the Signed Pre-Command: it must be the issued Pre-Command plus a
+   valid signature by that User; run anomaly detection on it; the ACB adds the
+   MAC header.
+5. Parse the device's response into the DUIS Service Response (success only if
+   the device reports the register zero), or an alert into an error response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from specpkg import duis, messages, reset_messages
+from specpkg.devices import AlertKind, DeviceReply
+from specpkg.duis import AcceptedRequest, DuisError, ResetRequest, ResponseCode
+from specpkg.envelope import Cra
+from specpkg.errors import DecodeError, ValidationError
+from specpkg.paths import DATA_DIR
+from specpkg.registers import Device, ResetReport, parse_device
+from specpkg.security import ACB_ENTITY_ID, Keys, entity_id
+
+ALERT_CODES = {
+    AlertKind.NOT_SUPPORTED: ResponseCode.NOT_SUPPORTED_BY_DEVICE,
+}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Who is registered for a device: the Supplier and its User Role."""
+
+    device_id: str
+    device: Device
+    supplier_id: str
+    role: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "device_id", entity_id(self.device_id).upper())
+        object.__setattr__(self, "supplier_id", entity_id(self.supplier_id).upper())
+        object.__setattr__(self, "device", parse_device(self.device))
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The verdict of anomaly detection on a Signed Pre-Command."""
+
+    quarantined: bool
+    reason: str = ""
+
+
+#: Anomaly detection: (signed pre-command, accepted request, time) -> Screening.
+Screen = Callable[[bytes, AcceptedRequest, datetime], Screening]
+
+
+def no_screening(_signed: bytes, _accepted: AcceptedRequest, _at: datetime) -> Screening:
+    return Screening(False)
+
+
+@dataclass
+class Dcc:
+    """The DCC (DSP and ACB) as far as the reset Service Request needs it."""
+
+    registrations: dict[str, Registration]
+    keys_dir: Path = DATA_DIR / "pki"
+    acb_id: str = ACB_ENTITY_ID
+    clock: datetime = duis.DEFAULT_CLOCK
+    screen: Screen = no_screening
+    issued: dict[str, tuple[AcceptedRequest, bytes]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.keys = Keys(self.keys_dir)
+
+    @property
+    def inventory(self) -> dict[str, Device]:
+        return {r.device_id: r.device for r in self.registrations.values()}
+
+    def accept(self, xml: bytes) -> AcceptedRequest:
+        """Steps 1 and 2: a valid request from the registered, eligible Supplier."""
+        accepted = duis.validate_request(xml, keys_dir=self.keys_dir, inventory=self.inventory,
+                                         at=self.clock)
+        request = accepted.request
+        registration = self.registrations[entity_id(request.device_id).upper()]
+        echo = {"request_id": request.request_id}
+        if entity_id(request.user_id).upper() != registration.supplier_id:
+            raise DuisError(ResponseCode.NOT_REGISTERED_SUPPLIER,
+                            f"{request.user_id} is not the Supplier registered for "
+                            f"{registration.device} {registration.device_id}", **echo)
+        eligible = accepted.entry.eligible_user_roles
+        if registration.role not in eligible:
+            raise DuisError(ResponseCode.ROLE_NOT_ELIGIBLE,
+                            f"role {registration.role} may not reset a {registration.device} "
+                            f"debt register (eligible: {', '.join(eligible)})", **echo)
+        return accepted
+
+    def pre_command(self, accepted: AcceptedRequest) -> bytes:
+        """Step 3: the Pre-Command for the User to correlate and sign (SR-1, SR-2)."""
+        request = accepted.request
+        apdu = reset_messages.pre_command(accepted.device, request.register, request.user_id,
+                                          request.device_id, request.counter)
+        data = messages.encode_apdu(apdu)
+        self.issued[request.request_id] = (accepted, data)
+        return data
+
+    def command(self, request_id: str, signed: bytes) -> bytes:
+        """Step 4: check the Signed Pre-Command, screen it, add the MAC header."""
+        if request_id not in self.issued:
+            raise DuisError(ResponseCode.UNKNOWN_PRECOMMAND, f"no Pre-Command for {request_id}",
+                            request_id=request_id)
+        accepted, pre = self.issued[request_id]
+        echo = {"request_id": request_id}
+        if not signed.startswith(pre):
+            raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
+                            "the Signed Pre-Command does not start with the issued Pre-Command",
+                            **echo)
+        try:
+            apdu = messages.decode(signed)
+        except DecodeError as exc:
+            raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH, str(exc), **echo) from None
+        if not isinstance(apdu, messages.GeneralSigning) or apdu.signature is None:
+            raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH, "no signature", **echo)
+        user_key = self.keys.public_key(accepted.request.user_id, "ds")
+        if messages.check_signature(apdu, user_key) is not messages.Check.VALID:
+            raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
+                            "the signature does not verify with the User's certificate", **echo)
+        verdict = self.screen(signed, accepted, self.clock)
+        if verdict.quarantined:
+            raise DuisError(ResponseCode.QUARANTINED, verdict.reason, **echo)
+        acb_key = self.keys.private_key(self.acb_id, "ka")
+        device_key = self.keys.public_key(apdu.recipient, "ka")
+        if acb_key is None or device_key is None:
+            raise ValidationError("keys", "the ACB ka key or the device ka certificate is missing")
+        return messages.encode(messages.add_mac(apdu, acb_key, device_key))
+
+    def service_response(self, request: ResetRequest, reply: DeviceReply) -> bytes:
+        """Step 5: the DUIS Service Response for what came back from the device."""
+        echo = {"request_id": request.request_id}
+        if reply.alert is not None:
+            code = ALERT_CODES.get(reply.alert.kind, ResponseCode.REJECTED_BY_DEVICE)
+            error = DuisError(code, f"{reply.alert.kind.value} {reply.alert.detail}".strip(),
+                              **echo)
+            return duis.error_response(error, clock=self.clock)
+        if reply.response is None:
+            raise ValidationError("reply", "neither a response nor an alert")
+        try:
+            apdu = messages.decode(reply.response)
+        except DecodeError as exc:
+            error = DuisError(ResponseCode.BAD_DEVICE_RESPONSE, str(exc), **echo)
+            return duis.error_response(error, clock=self.clock)
+        device_key = self.keys.public_key(request.device_id, "ds")
+        if (not isinstance(apdu, messages.GeneralSigning) or apdu.cra is not Cra.RESPONSE
+                or apdu.originator_counter != request.counter
+                or messages.check_signature(apdu, device_key) is not messages.Check.VALID):
+            error = DuisError(ResponseCode.BAD_DEVICE_RESPONSE,
+                              "not a response to this request signed by the device", **echo)
+            return duis.error_response(error, clock=self.clock)
+        report = ResetReport(request.register, reset_messages.response_success(apdu))
+        return duis.service_response(request, reply.response, report, clock=self.clock)
+
+    def refuse(self, error: DuisError) -> bytes:
+        return duis.error_response(error, clock=self.clock)

@@ -1,0 +1,213 @@
+"""A reset request end to end: User, DCC, Communications Hub, meter, and back.
+
+:class:`Testbed` wires one User, the DCC, a Communications Hub and an ESME and
+a GSME stub, all with the project's test-only PKI. :meth:`Testbed.run` takes a
+request through every step and returns a :class:`FlowResult` with the steps
+taken, the bytes of every message and exactly one :class:`Outcome`: every
+Service Request ends in exactly one of them, whatever goes wrong where.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from specpkg import duis
+from specpkg.commshub import CommunicationsHub
+from specpkg.dcc import Dcc, Registration, Screen, no_screening
+from specpkg.devices import DeviceReply, MeterStub
+from specpkg.duis import DuisError, ResetRequest, ResponseCode
+from specpkg.errors import ValidationError
+from specpkg.paths import DATA_DIR
+from specpkg.registers import DebtRegister, Device, MeterState, PaymentMode, parse_device
+from specpkg.security import Keys
+from specpkg.simulation import example_meter
+from specpkg.testenv import RELEASE, MeterVersion
+from specpkg.user import CorrelationError, User
+
+
+class Outcome(StrEnum):
+    """How a Service Request ended; exactly one per request."""
+
+    SUCCESS = "success: register is zero"
+    NOT_CONFIRMED = "device did not confirm the register is zero"
+    REFUSED = "refused by the DCC"
+    NOT_SIGNED = "not signed: Pre-Command did not correlate"
+    QUARANTINED = "quarantined by anomaly detection"
+    NOT_SUPPORTED = "meter version does not support the reset"
+    REJECTED_BY_DEVICE = "meter rejected the command"
+
+
+_CODE_OUTCOME = {
+    ResponseCode.SUCCESS: Outcome.SUCCESS,
+    ResponseCode.RESET_NOT_CONFIRMED: Outcome.NOT_CONFIRMED,
+    ResponseCode.QUARANTINED: Outcome.QUARANTINED,
+    ResponseCode.NOT_SUPPORTED_BY_DEVICE: Outcome.NOT_SUPPORTED,
+    ResponseCode.REJECTED_BY_DEVICE: Outcome.REJECTED_BY_DEVICE,
+    ResponseCode.BAD_DEVICE_RESPONSE: Outcome.REJECTED_BY_DEVICE,
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    actor: str
+    action: str
+    result: str
+    data: bytes = b""
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    """Everything one request went through."""
+
+    request: ResetRequest | None
+    outcome: Outcome
+    response_code: str | None
+    service_response: bytes | None
+    steps: tuple[Step, ...]
+    request_xml: bytes = b""
+    pre_command: bytes = b""
+    signed_pre_command: bytes = b""
+    command: bytes = b""
+    device_response: bytes = b""
+    before: MeterState | None = None
+    after: MeterState | None = None
+
+
+#: Hook to alter a message between two steps (for negative cases): bytes -> bytes.
+Tamper = Callable[[bytes], bytes]
+
+
+def _same(data: bytes) -> bytes:
+    return data
+
+
+DEVICE_IDS = {Device.ESME: "00DB1234567890A0", Device.GSME: "00DB1234567890A1"}
+SUPPLIER_ID = duis.DEFAULT_USER_ID
+
+
+@dataclass
+class Testbed:
+    """One User, the DCC, a CH and an ESME and a GSME stub."""
+
+    user: User
+    dcc: Dcc
+    hub: CommunicationsHub
+    stubs: dict[str, MeterStub] = field(default_factory=dict)
+
+    def stub(self, device: Device | str) -> MeterStub:
+        return self.stubs[DEVICE_IDS[parse_device(device)]]
+
+    def run(
+        self,
+        device: Device | str,
+        register: DebtRegister | str,
+        *,
+        xml: Tamper = _same,
+        pre_command: Tamper = _same,
+        signed: Tamper = _same,
+        command: Tamper = _same,
+        user: User | None = None,
+    ) -> FlowResult:
+        """A fresh request for ``register`` on this testbed's ``device``, end to end.
+
+        The tamper hooks alter a message on its way (negative cases).
+        """
+        user = user or self.user
+        request, request_xml = user.request(device, register, DEVICE_IDS[parse_device(device)])
+        return self.run_xml(xml(request_xml), request, user=user, pre_command=pre_command,
+                            signed=signed, command=command)
+
+    def run_xml(
+        self,
+        request_xml: bytes,
+        request: ResetRequest | None = None,
+        *,
+        user: User | None = None,
+        pre_command: Tamper = _same,
+        signed: Tamper = _same,
+        command: Tamper = _same,
+    ) -> FlowResult:
+        user = user or self.user
+        steps: list[Step] = [Step("User", "sends the DUIS request", "signed XML", request_xml)]
+        record = {"request_xml": request_xml}
+
+        def end(outcome: Outcome, response: bytes | None, code: str | None) -> FlowResult:
+            return FlowResult(request, outcome, code, response, tuple(steps), **record)
+
+        try:
+            accepted = self.dcc.accept(request_xml)
+        except DuisError as error:
+            steps.append(Step("DCC", "validates and checks access", f"refused: {error}"))
+            return end(Outcome.REFUSED, self.dcc.refuse(error), error.code.value)
+        request = accepted.request
+        steps.append(Step("DCC", "validates and checks access", "accepted"))
+        pre = self.dcc.pre_command(accepted)
+        steps.append(Step("DCC", "transforms into the Pre-Command", f"{len(pre)} bytes", pre))
+        record["pre_command"] = pre
+        try:
+            apdu = user.correlate(request, pre_command(pre))
+        except CorrelationError as exc:
+            steps.append(Step("User", "correlates the Pre-Command", f"refused: {exc}"))
+            return end(Outcome.NOT_SIGNED, None, None)
+        signed_bytes = signed(user.sign(apdu))
+        record["signed_pre_command"] = signed_bytes
+        steps.append(Step("User", "correlates and signs", "Signed Pre-Command", signed_bytes))
+        try:
+            mac_command = self.dcc.command(request.request_id, signed_bytes)
+        except DuisError as error:
+            steps.append(Step("DCC", "checks, screens and MACs", f"refused: {error}"))
+            outcome = _CODE_OUTCOME.get(error.code, Outcome.REFUSED)
+            return end(outcome, self.dcc.refuse(error), error.code.value)
+        record["command"] = mac_command
+        steps.append(Step("DCC (ACB)", "adds the MAC header", "Command", mac_command))
+        recipient, delivered = self.hub.route(command(mac_command))
+        steps.append(Step("Communications Hub", "routes unchanged",
+                          f"to {recipient}, {len(delivered)} bytes", delivered))
+        stub = self.stubs[recipient]
+        before = stub.state
+        reply: DeviceReply = stub.receive(delivered)
+        record["before"], record["after"] = before, stub.state
+        if reply.alert is not None:
+            steps.append(Step(f"{stub.device}", "checks the command",
+                              f"alert: {reply.alert.kind.value}"))
+        else:
+            record["device_response"] = reply.response or b""
+            steps.append(Step(f"{stub.device}", "resets and responds",
+                              "signed response", reply.response or b""))
+        xml_response = self.dcc.service_response(request, reply)
+        parsed = duis.parse_response(xml_response)
+        steps.append(Step("DCC", "parses into the Service Response", parsed.code, xml_response))
+        outcome = _CODE_OUTCOME.get(ResponseCode(parsed.code), Outcome.REJECTED_BY_DEVICE)
+        return end(outcome, xml_response, parsed.code)
+
+
+def make_testbed(
+    mode: PaymentMode | str = PaymentMode.PREPAYMENT,
+    version: MeterVersion = RELEASE,
+    *,
+    keys_dir: Path = DATA_DIR / "pki",
+    screen: Screen = no_screening,
+    states: dict[Device, MeterState] | None = None,
+) -> Testbed:
+    """The standard testbed: Supplier 90B3D51F30010000 registered as Import Supplier
+    of the ESME and Gas Supplier of the GSME, both meters on one CH."""
+    if not Path(keys_dir).is_dir():
+        raise ValidationError("keys_dir", f"no such folder: {keys_dir}")
+    registrations = {
+        DEVICE_IDS[Device.ESME]: Registration(DEVICE_IDS[Device.ESME], Device.ESME, SUPPLIER_ID,
+                                              "IS"),
+        DEVICE_IDS[Device.GSME]: Registration(DEVICE_IDS[Device.GSME], Device.GSME, SUPPLIER_ID,
+                                              "GS"),
+    }
+    dcc = Dcc(registrations, keys_dir=keys_dir, screen=screen)
+    hub = CommunicationsHub()
+    keys = Keys(keys_dir)
+    stubs = {}
+    for device, device_id in DEVICE_IDS.items():
+        state = (states or {}).get(device) or example_meter(device.value, PaymentMode(mode).value)
+        stubs[device_id] = MeterStub(device_id, device, state, keys, version)
+        hub.join(device_id, device)
+    return Testbed(User(SUPPLIER_ID, keys_dir), dcc, hub, stubs)
