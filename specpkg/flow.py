@@ -38,6 +38,7 @@ class Outcome(StrEnum):
     QUARANTINED = "quarantined by anomaly detection"
     NOT_SUPPORTED = "meter version does not support the reset"
     REJECTED_BY_DEVICE = "meter rejected the command"
+    UNDELIVERABLE = "command could not be delivered"
 
 
 _CODE_OUTCOME = {
@@ -47,6 +48,7 @@ _CODE_OUTCOME = {
     ResponseCode.NOT_SUPPORTED_BY_DEVICE: Outcome.NOT_SUPPORTED,
     ResponseCode.REJECTED_BY_DEVICE: Outcome.REJECTED_BY_DEVICE,
     ResponseCode.BAD_DEVICE_RESPONSE: Outcome.REJECTED_BY_DEVICE,
+    ResponseCode.UNDELIVERABLE: Outcome.UNDELIVERABLE,
 }
 
 
@@ -163,7 +165,13 @@ class Testbed:
             return end(outcome, self.dcc.refuse(error), error.code.value)
         record["command"] = mac_command
         steps.append(Step("DCC (ACB)", "adds the MAC header", "Command", mac_command))
-        recipient, delivered = self.hub.route(command(mac_command))
+        try:
+            recipient, delivered = self.hub.route(command(mac_command))
+        except ValidationError as exc:
+            steps.append(Step("Communications Hub", "routes", f"cannot route: {exc.reason}"))
+            error = DuisError(ResponseCode.UNDELIVERABLE, exc.reason,
+                              request_id=request.request_id)
+            return end(Outcome.UNDELIVERABLE, self.dcc.refuse(error), error.code.value)
         steps.append(Step("Communications Hub", "routes unchanged",
                           f"to {recipient}, {len(delivered)} bytes", delivered))
         stub = self.stubs[recipient]

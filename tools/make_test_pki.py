@@ -26,6 +26,7 @@ ENTITIES = {
     "90b3d51f30000002": "DCC Access Control Broker (MACs commands)",
     "00db1234567890a0": "ESME (signs responses)",
     "00db1234567890a1": "GSME (signs responses)",
+    "90b3d51f30020000": "a second Supplier, registered for no test device (access control)",
 }
 NOT_BEFORE = dt.datetime(2018, 1, 1, tzinfo=dt.UTC)
 NOT_AFTER = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
@@ -71,13 +72,12 @@ def _certificate(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--force", action="store_true", help="overwrite existing keys")
+    parser.add_argument("--force", action="store_true", help="replace every existing key")
     args = parser.parse_args()
-    if OUT.exists() and any(OUT.glob("*.key")) and not args.force:
-        raise SystemExit(f"{OUT} already holds keys; pass --force to replace them")
     OUT.mkdir(parents=True, exist_ok=True)
     ca, ca_name = _issuer()
-    for entity in ENTITIES:
+    todo = [e for e in ENTITIES if args.force or not (OUT / f"{e}-ds.key").exists()]
+    for entity in todo:
         for usage in ("ds", "ka"):
             key = ec.generate_private_key(ec.SECP256R1())
             (OUT / f"{entity}-{usage}.key").write_bytes(key.private_bytes(
@@ -87,7 +87,7 @@ def main() -> None:
             cert = _certificate(entity, usage, key, ca, ca_name)
             pem = cert.public_bytes(serialization.Encoding.PEM)
             (OUT / f"{entity}-{usage}.pem").write_bytes(pem)
-    print(f"wrote {len(ENTITIES) * 4} files to {OUT}")
+    print(f"wrote {len(todo) * 4} files to {OUT} (existing identities kept)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,303 @@
+"""The reset use cases end to end (issue 4): SR-1..SR-9 and BR-1..BR-5 through the flow."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from specpkg import commshub, debt_messages, dlms, duis, gbz, messages, reset_messages
+from specpkg.dcc import Registration
+from specpkg.devices import AlertKind
+from specpkg.duis import ResponseCode
+from specpkg.envelope import MacHeader
+from specpkg.flow import DEVICE_IDS, Outcome, make_testbed
+from specpkg.registers import DebtRegister, Device, PaymentMode, RecoveryPeriod
+from specpkg.testenv import PRE_RELEASE
+from specpkg.user import User
+
+CASES = list(itertools.product(Device, DebtRegister, PaymentMode))
+
+
+@pytest.mark.parametrize(("device", "register", "mode"), CASES,
+                         ids=[f"{d}-{r}-{m}" for d, r, m in CASES])
+def test_every_device_register_and_mode_succeeds_end_to_end(device, register, mode) -> None:
+    """BR-1, BR-2, BR-4: one register zero, the others and the balance untouched, I0."""
+    bed = make_testbed(mode)
+    result = bed.run(device, register)
+    assert result.outcome is Outcome.SUCCESS and result.response_code == "I0"
+    before, after = result.before, result.after
+    assert before.register(register) > 0 and after.register(register) == 0
+    assert after == dataclasses.replace(before, **{register.field: 0})
+    parsed = duis.parse_response(result.service_response)
+    assert parsed.success and parsed.gbcs_payload == result.device_response
+    assert [s.actor for s in result.steps] == [
+        "User", "DCC", "DCC", "User", "DCC (ACB)", "Communications Hub", device.value, "DCC"]
+
+
+def test_device_that_does_not_zero_the_register_reports_failure() -> None:
+    """BR-4: a meter whose write fails answers failure; the DCC says E920, not I0."""
+    bed = make_testbed()
+    bed.stub("GSME").fault = True
+    result = bed.run("GSME", "TimeDebtRegister2")
+    assert result.outcome is Outcome.NOT_CONFIRMED and result.response_code == "E920"
+    assert result.after.time_debt_2 == result.before.time_debt_2 > 0
+    response = messages.decode(result.device_response)
+    assert reset_messages.response_success(response) is False
+
+
+@pytest.mark.parametrize("device", list(Device))
+def test_response_carries_no_register_value_and_is_not_encrypted(device: Device) -> None:
+    """BR-5: the response is signed, not ciphered, and holds only a status."""
+    result = make_testbed().run(device, "PaymentDebtRegister")
+    raw = result.device_response
+    assert raw[0] == 0xDF  # a bare general-signing APDU: no general-ciphering (DD) around it
+    response = messages.decode(raw)
+    assert response.signature is not None
+    payload = response.payload
+    if device is Device.GSME:
+        (component,) = payload.components
+        assert not component.encrypted
+        assert isinstance(component.frame.payload, gbz.DefaultResponse)
+        assert dataclasses.asdict(component.frame.payload) == {"command_id": 2, "status": 0}
+    else:
+        assert payload.data == (dlms.NULL,) and len(payload.specs) == 1
+    for amount in (result.before.payment_debt, result.before.time_debt_1):
+        assert amount.to_bytes(4, "big") not in raw and amount.to_bytes(4, "little") not in raw
+
+
+@pytest.mark.parametrize("register", list(DebtRegister))
+def test_gsme_command_is_one_change_debt_to_zero_absolute(register: DebtRegister) -> None:
+    """SR-1: the GSME command reuses ZSE Change Debt, amount 0, absolute type of the register."""
+    result = make_testbed().run("GSME", register)
+    command = messages.decode(result.command)
+    assert isinstance(command, MacHeader)
+    (component,) = command.apdu.payload.components
+    assert (component.cluster_id, component.frame.command_id) == (0x0705, 0x02)
+    change = component.frame.payload
+    assert change.debt_amount == 0 and not change.amount_type.incremental
+    assert change.amount_type.register is register
+
+
+@pytest.mark.parametrize("register", list(DebtRegister))
+def test_esme_command_is_set_total_amount_remaining_zero(register: DebtRegister) -> None:
+    """SR-2: the same Charge objects as ECS07, method 5 with value 0."""
+    result = make_testbed().run("ESME", register)
+    apdu = messages.decode(result.command).apdu
+    (spec,) = apdu.payload.specs
+    assert spec.kind is dlms.SpecKind.ACTION and spec.class_id == 113
+    assert spec.method is dlms.ChargeMethod.SET_TOTAL_AMOUNT_REMAINING
+    assert apdu.payload.data == (dlms.double_long(0),)
+    existing = debt_messages.ecs07_request(_update_debt(), 1)
+    assert spec.instance in {s.instance for s in existing.specs if s.class_id == 113}
+    assert spec.register is register
+
+
+def _update_debt() -> debt_messages.UpdateDebt:
+    return debt_messages.UpdateDebt(
+        30_000, 15_000, 50_000, 1_000,
+        debt_messages.ElecRecovery(3, -1, RecoveryPeriod.DAILY),
+        debt_messages.ElecRecovery(15, -1, RecoveryPeriod.DAILY),
+    )
+
+
+def test_pre_release_meter_answers_not_supported_and_keeps_its_registers() -> None:
+    """SR-4: an installed meter is not updated; it refuses the unknown use case."""
+    bed = make_testbed(version=PRE_RELEASE)
+    for device in Device:
+        result = bed.run(device, "TimeDebtRegister1")
+        assert result.outcome is Outcome.NOT_SUPPORTED and result.response_code == "E921"
+        assert result.after == result.before
+        stub = bed.stub(device)
+        assert reset_messages.message_codes()[device] not in stub.supported_use_cases
+        assert stub.supported_use_cases == {0x001E} if device is Device.ESME else {0x006E}
+
+
+def _zigbee_commands(payload: gbz.Gbz) -> set[tuple[int, int, int]]:
+    return {(c.cluster_id, c.frame.frame_control, c.frame.command_id) for c in payload.components}
+
+
+def test_zigbee_commands_of_the_new_use_case_are_a_subset_of_the_existing() -> None:
+    """SR-5: no new ZigBee command or attribute on the SM HAN."""
+    existing_command = debt_messages.gcs04_payload(_gas_update_debt())
+    existing_response = debt_messages.gcs04_response(existing_command)
+    existing = _zigbee_commands(existing_command) | _zigbee_commands(existing_response)
+    bed = make_testbed()
+    for register in DebtRegister:
+        result = bed.run("GSME", register)
+        new = (_zigbee_commands(messages.decode(result.command).apdu.payload)
+               | _zigbee_commands(messages.decode(result.device_response).payload))
+        assert new <= existing
+
+
+def _gas_update_debt() -> debt_messages.UpdateDebt:
+    return debt_messages.UpdateDebt(
+        1_000_000, 500_000, 1_000_000, 100,
+        debt_messages.GasRecovery(50_000, RecoveryPeriod.DAILY),
+        debt_messages.GasRecovery(50_000, RecoveryPeriod.HOURLY),
+    )
+
+
+def test_communications_hub_only_routes() -> None:
+    """SR-6: the bytes delivered to the meter are the bytes the DCC sent."""
+    bed = make_testbed()
+    for device in Device:
+        result = bed.run(device, "TimeDebtRegister2")
+        hop = next(s for s in result.steps if s.actor == "Communications Hub")
+        assert hop.data == result.command
+    assert all(r.unchanged for r in bed.hub.routes) and len(bed.hub.routes) == 2
+
+
+def test_communications_hub_refuses_what_it_cannot_route() -> None:
+    bed = make_testbed()
+    with pytest.raises(Exception, match="cannot read the GBCS header"):
+        bed.hub.route(b"\xdd\x00")
+    result = make_testbed().run("ESME", "TimeDebtRegister1")
+    other = commshub.CommunicationsHub()
+    with pytest.raises(Exception, match="not on this CH's HAN"):
+        other.route(result.command)
+
+
+def test_gsme_reset_is_not_a_tapping_off_command() -> None:
+    """SR-7: the GPF taps off TOM commands only; the reset passes untouched."""
+    bed = make_testbed()
+    for register in DebtRegister:
+        bed.run("GSME", register)
+    assert bed.hub.gpf.tapped == []
+    assert [r.tapped_off for r in bed.hub.routes] == [False, False, False]
+    gsme_code = reset_messages.message_codes()[Device.GSME]
+    assert not commshub.is_tom_command(gsme_code)
+    assert commshub.is_tom_command(0x007E)  # GCS25: the mechanism exists and can say yes
+
+
+def test_only_esme_and_gsme_are_targets() -> None:
+    """SR-8: the catalogue maps the reset to ESME and GSME; other devices are refused."""
+    assert {e.device for e in reset_messages.catalogue()} == {Device.ESME, Device.GSME}
+    bed = make_testbed()
+    request, _ = bed.user.request("ESME", "TimeDebtRegister1")
+    ihd = dataclasses.replace(request, device_id="00DB1234567890B0")
+    result = bed.run_xml(duis.request_xml(ihd), ihd)
+    assert result.outcome is Outcome.REFUSED and result.response_code == "E913"
+
+
+def test_two_registers_in_one_request_are_refused_end_to_end() -> None:
+    """SR-9 through the flow: the DCC never builds a Pre-Command for it."""
+    bed = make_testbed()
+
+    def add_register(xml: bytes) -> bytes:
+        return xml.replace(b"<sr:TimeDebtRegister1/>",
+                           b"<sr:TimeDebtRegister1/><sr:TimeDebtRegister2/>")
+
+    result = bed.run("ESME", "TimeDebtRegister1", xml=add_register)
+    assert result.outcome is Outcome.REFUSED
+    assert result.response_code in {"E909", "E911"} and result.pre_command == b""
+
+
+def test_only_the_registered_supplier_may_reset() -> None:
+    """Access control: another Supplier, with a valid certificate, is refused (E914)."""
+    bed = make_testbed()
+    stranger = User("90B3D51F30020000", bed.user.keys_dir)
+    result = bed.run("GSME", "PaymentDebtRegister", user=stranger)
+    assert result.outcome is Outcome.REFUSED and result.response_code == "E914"
+    assert result.after is None
+
+
+def test_a_role_not_eligible_for_the_device_is_refused() -> None:
+    """Access control (SR-3): a Gas Supplier registration cannot reset an ESME (E915)."""
+    bed = make_testbed()
+    esme = DEVICE_IDS[Device.ESME]
+    bed.dcc.registrations[esme] = Registration(esme, Device.ESME, bed.user.user_id, "GS")
+    result = bed.run("ESME", "TimeDebtRegister1")
+    assert result.outcome is Outcome.REFUSED and result.response_code == "E915"
+
+
+def _set_counter(data: bytes) -> bytes:
+    return data[:3] + (data[3] ^ 1).to_bytes(1, "big") + data[4:]
+
+
+def _other_register(data: bytes) -> bytes:
+    apdu = messages.decode(data)
+    change = apdu.payload.components[0].frame.payload
+    new = dataclasses.replace(change, amount_type=gbz.DebtAmountType.TYPE2_ABSOLUTE)
+    return messages.encode_apdu(dataclasses.replace(
+        apdu, payload=gbz.Gbz((gbz.change_debt_component(new, 0, True),))))
+
+
+def _non_zero(data: bytes) -> bytes:
+    apdu = messages.decode(data)
+    change = apdu.payload.components[0].frame.payload
+    new = dataclasses.replace(change, debt_amount=500)
+    return messages.encode_apdu(dataclasses.replace(
+        apdu, payload=gbz.Gbz((gbz.change_debt_component(new, 0, True),))))
+
+
+@pytest.mark.parametrize(("tamper", "field"), [
+    (_set_counter, "counter"), (_other_register, "register"), (_non_zero, "payload"),
+    (lambda d: d[:-3], "pre_command"),
+])
+def test_user_refuses_a_pre_command_that_does_not_correlate(tamper, field: str) -> None:
+    bed = make_testbed()
+    result = bed.run("GSME", "TimeDebtRegister1", pre_command=tamper)
+    assert result.outcome is Outcome.NOT_SIGNED and result.service_response is None
+    assert f"correlation failed on {field}" in result.steps[-1].result
+    assert result.signed_pre_command == b"" and result.command == b""
+
+
+def test_dcc_refuses_a_signed_pre_command_that_is_not_what_it_issued() -> None:
+    bed = make_testbed()
+    result = bed.run("ESME", "TimeDebtRegister1", signed=lambda d: d[:-1] + bytes([d[-1] ^ 1]))
+    assert result.outcome is Outcome.REFUSED and result.response_code == "E916"
+
+
+def test_meter_rejects_a_command_whose_mac_was_altered() -> None:
+    bed = make_testbed()
+    result = bed.run("GSME", "TimeDebtRegister1", command=lambda d: d[:-1] + bytes([d[-1] ^ 4]))
+    assert result.outcome is Outcome.REJECTED_BY_DEVICE and result.response_code == "E922"
+    assert result.after == result.before
+    assert bed.stub("GSME").log[-1].startswith("alert: MAC check failed")
+
+
+def test_meter_refuses_a_replayed_command() -> None:
+    bed = make_testbed()
+    first = bed.run("ESME", "TimeDebtRegister2")
+    assert first.outcome is Outcome.SUCCESS
+    reply = bed.stub("ESME").receive(first.command)
+    assert reply.alert is not None and reply.alert.kind is AlertKind.REPLAY
+    assert reply.response is None
+
+
+def test_quarantine_hook_stops_the_command() -> None:
+    from specpkg.dcc import Screening
+
+    bed = make_testbed(screen=lambda signed, accepted, at: Screening(True, "over threshold"))
+    result = bed.run("GSME", "PaymentDebtRegister")
+    assert result.outcome is Outcome.QUARANTINED and result.response_code == "E930"
+    assert result.command == b"" and result.after is None
+
+
+@settings(max_examples=40)
+@given(st.sampled_from(["xml", "pre_command", "signed", "command"]), st.integers(0, 10_000),
+       st.integers(0, 7), st.sampled_from(list(Device)))
+def test_every_request_ends_in_exactly_one_outcome(stage, position, bit, device) -> None:
+    """Flip one bit at any stage: the request still ends in one Outcome, with the
+    DUIS response that belongs to it, and a meter never executes a changed command."""
+    def flip(data: bytes) -> bytes:
+        i = position % len(data)
+        return data[:i] + bytes([data[i] ^ (1 << bit)]) + data[i + 1:]
+
+    bed = make_testbed()
+    result = bed.run(device, "TimeDebtRegister1", **{stage: flip})
+    assert isinstance(result.outcome, Outcome)
+    if result.outcome is Outcome.NOT_SIGNED:
+        assert result.service_response is None
+    else:
+        parsed = duis.parse_response(result.service_response)
+        assert parsed.code == result.response_code
+        assert (parsed.code == ResponseCode.SUCCESS) is (result.outcome is Outcome.SUCCESS)
+    if result.outcome is Outcome.SUCCESS:
+        assert result.after.time_debt_1 == 0
+    elif result.after is not None:
+        assert result.after == result.before
