@@ -1,0 +1,673 @@
+"""Threshold anomaly detection of Service Requests (SR-12, TR-10).
+
+The reset commands are Critical, so the DCC checks each one against the
+Anomaly Detection Thresholds its User set (:mod:`specpkg.thresholds`) before
+delivering it. Every request ends exactly once in one :class:`Outcome`:
+
+* ``REFUSED``: the record itself is invalid (:class:`Refusal` says why); it is
+  never counted against a threshold;
+* ``DELIVERED``: within every threshold, sent on to the device;
+* ``QUARANTINED``: over at least one threshold; held with its reason, and the
+  User and the DCC each get a :class:`Notification`. The User then releases it
+  (it becomes ``DELIVERED``) or rejects it (``REJECTED``).
+
+Two engines implement the same rules and must agree exactly:
+
+* :class:`ThresholdEngine`, the reference: one request at a time, rolling
+  windows as deques, with the quarantine, release/reject and notifications;
+* :func:`replay`, vectorised with numpy over a :class:`RequestBatch`, for
+  bulk analysis (millions of requests).
+
+Rules both follow, in this order, for each request in arrival order:
+
+1. refusal checks, the first failing one wins: record shape, request_id
+   (integer >= 0), duplicate request_id (seen in any earlier record), user_id
+   (a known User), service_reference, device_id (16 hex digits), register
+   (a Debt Register, required for a reset "2.4", else optional), timestamp
+   (integer seconds >= 0), data_value (integer 0..2**31-1), and finally
+   out-of-order: a timestamp earlier than that of an earlier accepted request;
+2. thresholds of the request's User and Service Request: a volume threshold is
+   exceeded when the count of accepted requests of that pair in
+   ``(t - window, t]``, this one included, is above the limit; a data value
+   threshold is exceeded when ``data_value > limit``. The exceeded ones form a
+   bit mask over :meth:`ThresholdTable.for_request`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from specpkg.errors import ValidationError
+from specpkg.registers import INT32_MAX, DebtRegister
+from specpkg.thresholds import (
+    RESET_DEBT_REGISTER,
+    Threshold,
+    ThresholdKind,
+    ThresholdTable,
+    parse_service_reference,
+    parse_user_id,
+)
+
+DCC = "DCC"
+_DEVICE_ID = re.compile(r"^[0-9A-Fa-f]{16}$")
+REGISTERS: tuple[DebtRegister, ...] = tuple(DebtRegister)
+NO_REGISTER = -1
+BAD_REGISTER = -2
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"
+    QUARANTINED = "quarantined"
+    REFUSED = "refused"
+    REJECTED = "rejected"
+
+
+#: Codes of :class:`Outcome` in the vectorised arrays.
+OUTCOME_CODES: tuple[Outcome, ...] = tuple(Outcome)
+
+
+class Refusal(IntEnum):
+    """Why a record was refused, in the order the checks run (0 = not refused)."""
+
+    NONE = 0
+    RECORD = 1
+    REQUEST_ID = 2
+    DUPLICATE = 3
+    USER = 4
+    SERVICE = 5
+    DEVICE = 6
+    REGISTER = 7
+    TIMESTAMP = 8
+    DATA_VALUE = 9
+    OUT_OF_ORDER = 10
+
+    @property
+    def field(self) -> str:
+        return _REFUSAL_FIELDS[self]
+
+
+_REFUSAL_FIELDS = {
+    Refusal.NONE: "",
+    Refusal.RECORD: "record",
+    Refusal.REQUEST_ID: "request_id",
+    Refusal.DUPLICATE: "request_id",
+    Refusal.USER: "user_id",
+    Refusal.SERVICE: "service_reference",
+    Refusal.DEVICE: "device_id",
+    Refusal.REGISTER: "register",
+    Refusal.TIMESTAMP: "timestamp",
+    Refusal.DATA_VALUE: "data_value",
+    Refusal.OUT_OF_ORDER: "timestamp",
+}
+
+
+class Request(NamedTuple):
+    """A Service Request record as received (fields not yet checked)."""
+
+    request_id: Any
+    user_id: Any
+    service_reference: Any
+    device_id: Any
+    register: Any
+    timestamp: Any
+    data_value: Any
+
+
+FIELDS = Request._fields
+
+
+# --- field checks shared by both engines -------------------------------------------
+
+
+def _as_int(value: Any, low: int, high: int) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        return None
+    value = int(value)
+    return value if low <= value <= high else None
+
+
+def check_request_id(value: Any) -> int | None:
+    return _as_int(value, 0, 2**63 - 1)
+
+
+def check_user_id(value: Any) -> str | None:
+    try:
+        return parse_user_id(value)
+    except ValidationError:
+        return None
+
+
+def check_service_reference(value: Any) -> str | None:
+    try:
+        return parse_service_reference(value)
+    except ValidationError:
+        return None
+
+
+def check_device_id(value: Any) -> str | None:
+    return value.upper() if isinstance(value, str) and _DEVICE_ID.match(value) else None
+
+
+def register_code(value: Any) -> int:
+    """Index into :data:`REGISTERS`, ``NO_REGISTER`` for None, ``BAD_REGISTER`` if unknown."""
+    if value is None:
+        return NO_REGISTER
+    if isinstance(value, DebtRegister):
+        return REGISTERS.index(value)
+    if isinstance(value, str):
+        for i, member in enumerate(REGISTERS):
+            if value in (member.value, member.name):
+                return i
+    return BAD_REGISTER
+
+
+def check_timestamp(value: Any) -> int | None:
+    return _as_int(value, 0, 2**62)
+
+
+def check_data_value(value: Any) -> int | None:
+    return _as_int(value, 0, INT32_MAX)
+
+
+def _as_request(record: Any) -> Request | None:
+    if isinstance(record, Request):
+        return record
+    if isinstance(record, dict):
+        if set(record) != set(FIELDS):
+            return None
+        return Request(**record)
+    if isinstance(record, Sequence) and not isinstance(record, str | bytes):
+        return Request(*record) if len(record) == len(FIELDS) else None
+    return None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The fields of a record after the checks that need no history."""
+
+    refusal: Refusal
+    request_id: int | None = None
+    user_id: str | None = None
+    service_reference: str | None = None
+    register: int = NO_REGISTER
+    timestamp: int = 0
+    data_value: int = 0
+    device_id: str | None = None
+
+
+def check_fields(record: Any, known_users: frozenset[str] | None = None) -> Checked:
+    """The checks that need no history; duplicates and order are decided by the engine.
+
+    With ``known_users`` a well-formed but unknown User ID is refused as USER.
+    """
+    req = _as_request(record)
+    if req is None:
+        return Checked(Refusal.RECORD)
+    request_id = check_request_id(req.request_id)
+    user = check_user_id(req.user_id)
+    service = check_service_reference(req.service_reference)
+    device = check_device_id(req.device_id)
+    register = register_code(req.register)
+    timestamp = check_timestamp(req.timestamp)
+    value = check_data_value(req.data_value)
+    refusal = Refusal.NONE
+    if request_id is None:
+        refusal = Refusal.REQUEST_ID
+    elif user is None or (known_users is not None and user not in known_users):
+        refusal = Refusal.USER
+    elif service is None:
+        refusal = Refusal.SERVICE
+    elif device is None:
+        refusal = Refusal.DEVICE
+    elif register == BAD_REGISTER or (register == NO_REGISTER and service == RESET_DEBT_REGISTER):
+        refusal = Refusal.REGISTER
+    elif timestamp is None:
+        refusal = Refusal.TIMESTAMP
+    elif value is None:
+        refusal = Refusal.DATA_VALUE
+    return Checked(refusal, request_id, user, service, register,
+                   timestamp if timestamp is not None else 0,
+                   value if value is not None else 0, device)
+
+
+# --- results -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What became of one request, as first decided (SR-12)."""
+
+    sequence: int
+    request_id: Any
+    outcome: Outcome
+    refusal: Refusal = Refusal.NONE
+    mask: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A message to a User or to the DCC about a quarantined command (TR-10)."""
+
+    recipient: str
+    event: str
+    request_id: int
+    user_id: str
+    service_reference: str
+    timestamp: int
+    reason: str
+
+
+@dataclass
+class _Held:
+    sequence: int
+    request: Request
+    reason: str
+
+
+@dataclass
+class ThresholdEngine:
+    """The reference engine: one request at a time (SR-12, TR-10).
+
+    ``users`` are the known Users (default: those with a threshold). Replacing
+    thresholds takes effect from the next request; a volume threshold's history
+    is kept per (User, Service Request, window), so changing only its limit
+    keeps the requests already counted.
+    """
+
+    table: ThresholdTable
+    users: Iterable[str] | None = None
+    decisions: list[Decision] = field(default_factory=list)
+    delivered: list[Request] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.table, ThresholdTable):
+            raise ValidationError("table", "must be a ThresholdTable")
+        known = self.table.users() if self.users is None else self.users
+        self.users = frozenset(parse_user_id(u) for u in known)
+        self._status: list[Outcome] = []
+        self._seen: set[int] = set()
+        self._last_time: int | None = None
+        self._windows: dict[tuple[str, str, int], deque[int]] = {}
+        self._held: dict[int, _Held] = {}
+        self._applicable: dict[tuple[str, str], list[Threshold]] = {}
+
+    # thresholds (TR-10: Users set their ADTs)
+    def set_threshold(self, threshold: Threshold) -> None:
+        self.table = self.table.set(threshold)
+        self._applicable.clear()
+
+    def replace_thresholds(self, user_id: str, thresholds: Iterable[Threshold]) -> None:
+        self.table = self.table.replace_user(user_id, thresholds)
+        self._applicable.clear()
+
+    def add_user(self, user_id: str) -> None:
+        self.users = self.users | {parse_user_id(user_id)}  # type: ignore[operator]
+
+    def _thresholds(self, user: str, service: str) -> list[Threshold]:
+        pair = (user, service)
+        if pair not in self._applicable:
+            self._applicable[pair] = self.table.for_request(user, service)
+        return self._applicable[pair]
+
+    # requests
+    def submit(self, record: Any) -> Decision:
+        """Decide one request: refused, delivered or quarantined (with notifications)."""
+        sequence = len(self._status)
+        checked = check_fields(record, self.users)  # type: ignore[arg-type]
+        refusal = checked.refusal
+        if checked.request_id is not None:
+            if checked.request_id in self._seen:
+                refusal = Refusal.DUPLICATE
+            self._seen.add(checked.request_id)
+        if refusal is Refusal.NONE and self._last_time is not None:
+            if checked.timestamp < self._last_time:
+                refusal = Refusal.OUT_OF_ORDER
+        raw = record if isinstance(record, Request) else _as_request(record)
+        if refusal is not Refusal.NONE:
+            decision = Decision(sequence, raw.request_id if raw else None, Outcome.REFUSED,
+                                refusal, 0, f"{refusal.field}: {refusal.name.lower()}")
+            return self._record(decision)
+        self._last_time = checked.timestamp
+        user, service, t = checked.user_id, checked.service_reference, checked.timestamp
+        mask = 0
+        for bit, threshold in enumerate(self._thresholds(user, service)):  # type: ignore[arg-type]
+            if threshold.kind is ThresholdKind.VOLUME:
+                key = (user, service, threshold.window_seconds)
+                window = self._windows.setdefault(key, deque())  # type: ignore[arg-type]
+                window.append(t)
+                while window[0] <= t - threshold.window_seconds:
+                    window.popleft()
+                over = len(window) > threshold.limit
+            else:
+                over = checked.data_value > threshold.limit
+            if over:
+                mask |= 1 << bit
+        request = Request(checked.request_id, user, service, checked.device_id,
+                          None if checked.register == NO_REGISTER else REGISTERS[checked.register],
+                          t, checked.data_value)
+        if mask == 0:
+            self.delivered.append(request)
+            return self._record(Decision(sequence, checked.request_id, Outcome.DELIVERED))
+        reason = self.table.describe_mask(user, service, mask)  # type: ignore[arg-type]
+        self._held[checked.request_id] = _Held(sequence, request, reason)  # type: ignore[index]
+        for recipient in (user, DCC):
+            self.notifications.append(Notification(
+                recipient, "quarantined", request.request_id, user, service, t, reason))  # type: ignore[arg-type]
+        return self._record(
+            Decision(sequence, checked.request_id, Outcome.QUARANTINED, Refusal.NONE, mask, reason)
+        )
+
+    def submit_many(self, records: Iterable[Any]) -> list[Decision]:
+        return [self.submit(r) for r in records]
+
+    def _record(self, decision: Decision) -> Decision:
+        self._status.append(decision.outcome)
+        self.decisions.append(decision)
+        return decision
+
+    # the quarantine (TR-10)
+    def quarantined(self, user_id: str | None = None) -> list[tuple[Request, str]]:
+        """The commands held, oldest first, with their reasons."""
+        return [(h.request, h.reason) for h in sorted(self._held.values(), key=lambda h: h.sequence)
+                if user_id is None or h.request.user_id == user_id]
+
+    def _take(self, request_id: int, user_id: str) -> _Held:
+        user = parse_user_id(user_id)
+        held = self._held.get(request_id)
+        if held is None:
+            raise ValidationError("request_id", f"{request_id!r} is not in quarantine")
+        if held.request.user_id != user:
+            raise ValidationError("user_id", f"{user} did not send request {request_id}")
+        del self._held[request_id]
+        return held
+
+    def release(self, request_id: int, user_id: str, at: int | None = None) -> Request:
+        """The User releases a quarantined command: it is delivered now."""
+        held = self._take(request_id, user_id)
+        self._status[held.sequence] = Outcome.DELIVERED
+        self.delivered.append(held.request)
+        self._notify_dcc("released", held, at)
+        return held.request
+
+    def reject(self, request_id: int, user_id: str, at: int | None = None) -> Request:
+        """The User rejects a quarantined command: it is never delivered."""
+        held = self._take(request_id, user_id)
+        self._status[held.sequence] = Outcome.REJECTED
+        self._notify_dcc("rejected", held, at)
+        return held.request
+
+    def _notify_dcc(self, event: str, held: _Held, at: int | None) -> None:
+        r = held.request
+        self.notifications.append(Notification(
+            DCC, event, r.request_id, r.user_id, r.service_reference,
+            r.timestamp if at is None else at, held.reason))
+
+    def notifications_for(self, recipient: str) -> list[Notification]:
+        who = recipient if recipient == DCC else parse_user_id(recipient)
+        return [n for n in self.notifications if n.recipient == who]
+
+    def outcome(self, sequence: int) -> Outcome:
+        """The current outcome of the request that arrived ``sequence``-th (0-based)."""
+        return self._status[sequence]
+
+    def counts(self) -> dict[Outcome, int]:
+        """Requests by current outcome; the values always add up to the requests submitted."""
+        out = dict.fromkeys(Outcome, 0)
+        for status in self._status:
+            out[status] += 1
+        return out
+
+    def __len__(self) -> int:
+        return len(self._status)
+
+
+# --- the vectorised replay -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestBatch:
+    """Requests as columns (numpy), for :func:`replay`.
+
+    ``user`` and ``service`` index ``users`` and ``services`` (-1 = malformed);
+    ``register`` indexes :data:`REGISTERS` (``NO_REGISTER``, ``BAD_REGISTER``);
+    ``device`` is -1 for a malformed device id, else any code >= 0;
+    ``request_id``, ``timestamp``, ``data_value`` are -1 when malformed;
+    ``record_ok`` is False for a record that is not a 7-field record at all.
+    """
+
+    request_id: np.ndarray
+    user: np.ndarray
+    service: np.ndarray
+    device: np.ndarray
+    register: np.ndarray
+    timestamp: np.ndarray
+    data_value: np.ndarray
+    users: tuple[str, ...]
+    services: tuple[str, ...]
+    record_ok: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.request_id)
+        for name in ("user", "service", "device", "register", "timestamp", "data_value"):
+            if len(getattr(self, name)) != n:
+                raise ValidationError(name, f"has {len(getattr(self, name))} rows, expected {n}")
+        if self.record_ok is not None and len(self.record_ok) != n:
+            raise ValidationError("record_ok", f"has {len(self.record_ok)} rows, expected {n}")
+
+    def __len__(self) -> int:
+        return len(self.request_id)
+
+    @classmethod
+    def from_records(cls, records: Iterable[Any]) -> RequestBatch:
+        """Columns from raw records, with the same field checks as the reference engine."""
+        users: dict[str, int] = {}
+        services: dict[str, int] = {}
+        devices: dict[str, int] = {}
+        cols: dict[str, list[int]] = {k: [] for k in
+                                      ("request_id", "user", "service", "device", "register",
+                                       "timestamp", "data_value", "record_ok")}
+        for record in records:
+            req = _as_request(record)
+            if req is None:
+                for k in cols:
+                    cols[k].append(-1)
+                cols["record_ok"][-1] = 0
+                continue
+            rid = check_request_id(req.request_id)
+            user = check_user_id(req.user_id)
+            service = check_service_reference(req.service_reference)
+            device = check_device_id(req.device_id)
+            t = check_timestamp(req.timestamp)
+            value = check_data_value(req.data_value)
+            cols["request_id"].append(-1 if rid is None else rid)
+            cols["user"].append(-1 if user is None else users.setdefault(user, len(users)))
+            cols["service"].append(
+                -1 if service is None else services.setdefault(service, len(services)))
+            cols["device"].append(
+                -1 if device is None else devices.setdefault(device, len(devices)))
+            cols["register"].append(register_code(req.register))
+            cols["timestamp"].append(-1 if t is None else t)
+            cols["data_value"].append(-1 if value is None else value)
+            cols["record_ok"].append(1)
+        return cls(
+            request_id=np.array(cols["request_id"], dtype=np.int64),
+            user=np.array(cols["user"], dtype=np.int32),
+            service=np.array(cols["service"], dtype=np.int32),
+            device=np.array(cols["device"], dtype=np.int64),
+            register=np.array(cols["register"], dtype=np.int8),
+            timestamp=np.array(cols["timestamp"], dtype=np.int64),
+            data_value=np.array(cols["data_value"], dtype=np.int64),
+            users=tuple(users),
+            services=tuple(services),
+            record_ok=np.array(cols["record_ok"], dtype=bool),
+        )
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """Per-request results of :func:`replay`, in input order."""
+
+    outcome: np.ndarray  # int8 codes into OUTCOME_CODES
+    refusal: np.ndarray  # int8 Refusal values
+    mask: np.ndarray  # uint64 bit masks over ThresholdTable.for_request
+
+    def counts(self) -> dict[Outcome, int]:
+        totals = np.bincount(self.outcome, minlength=len(OUTCOME_CODES))
+        return {o: int(totals[i]) for i, o in enumerate(OUTCOME_CODES)}
+
+    def outcomes(self) -> list[Outcome]:
+        return [OUTCOME_CODES[i] for i in self.outcome.tolist()]
+
+
+_DELIVERED = OUTCOME_CODES.index(Outcome.DELIVERED)
+_QUARANTINED = OUTCOME_CODES.index(Outcome.QUARANTINED)
+_REFUSED = OUTCOME_CODES.index(Outcome.REFUSED)
+
+
+def _first_occurrence(ids: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """True where ``ids`` is a duplicate of an earlier candidate row."""
+    dup = np.zeros(len(ids), dtype=bool)
+    rows = np.flatnonzero(candidates)
+    if len(rows) == 0:
+        return dup
+    order = np.argsort(ids[rows], kind="stable")
+    sorted_ids = ids[rows][order]
+    repeat = np.empty(len(rows), dtype=bool)
+    repeat[0] = False
+    np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=repeat[1:])
+    np.logical_not(repeat[1:], out=repeat[1:])
+    dup[rows[order[repeat]]] = True
+    return dup
+
+
+def replay(batch: RequestBatch, table: ThresholdTable,
+           users: Iterable[str] | None = None) -> ReplayResult:
+    """Decide every request of ``batch`` at once, exactly as :class:`ThresholdEngine`
+    would in arrival order (before any release or reject) (SR-12).
+
+    Sorts the accepted requests by (User, Service Request) keeping arrival
+    order, and counts each volume window with ``searchsorted``.
+    """
+    if not isinstance(table, ThresholdTable):
+        raise ValidationError("table", "must be a ThresholdTable")
+    known = set(table.users() if users is None else (parse_user_id(u) for u in users))
+    n = len(batch)
+    refusal = np.zeros(n, dtype=np.int8)
+    ok = np.ones(n, dtype=bool) if batch.record_ok is None else batch.record_ok.astype(bool)
+
+    def refuse(condition: np.ndarray, why: Refusal) -> None:
+        hit = condition & (refusal == 0)
+        refusal[hit] = why
+
+    refuse(~ok, Refusal.RECORD)
+    id_ok = batch.request_id >= 0
+    refuse(~id_ok, Refusal.REQUEST_ID)
+    refuse(_first_occurrence(batch.request_id, ok & id_ok), Refusal.DUPLICATE)
+    known_user = np.array([u in known for u in batch.users] + [False], dtype=bool)
+    refuse(~known_user[batch.user], Refusal.USER)  # code -1 picks the trailing False
+    refuse(batch.service < 0, Refusal.SERVICE)
+    refuse(batch.device < 0, Refusal.DEVICE)
+    is_reset = np.array([s == RESET_DEBT_REGISTER for s in batch.services] + [False], dtype=bool)
+    bad_register = (batch.register == BAD_REGISTER) | (
+        (batch.register == NO_REGISTER) & is_reset[batch.service])
+    refuse(bad_register, Refusal.REGISTER)
+    refuse(batch.timestamp < 0, Refusal.TIMESTAMP)
+    refuse(batch.data_value < 0, Refusal.DATA_VALUE)
+    # Out of order: earlier than the latest earlier request that passed every other check.
+    passed = refusal == 0
+    latest = np.where(passed, batch.timestamp, -1)
+    np.maximum.accumulate(latest, out=latest)
+    previous = np.empty(n, dtype=np.int64)
+    if n:
+        previous[0] = -1
+        previous[1:] = latest[:-1]
+    refuse(passed & (batch.timestamp < previous), Refusal.OUT_OF_ORDER)
+
+    accepted = np.flatnonzero(refusal == 0)
+    mask = np.zeros(n, dtype=np.uint64)
+    n_services = max(len(batch.services), 1)
+    key = batch.user[accepted].astype(np.int64) * n_services + batch.service[accepted]
+    order = np.argsort(key, kind="stable")
+    rows = accepted[order]
+    sorted_key = key[order]
+    user_code = {u: i for i, u in enumerate(batch.users)}
+    service_code = {s: i for i, s in enumerate(batch.services)}
+    for user, service in table.pairs():
+        if user not in user_code or service not in service_code:
+            continue
+        k = user_code[user] * n_services + service_code[service]
+        lo, hi = np.searchsorted(sorted_key, [k, k + 1])
+        if lo == hi:
+            continue
+        group = rows[lo:hi]
+        times = batch.timestamp[group]
+        position = np.arange(hi - lo, dtype=np.int64)
+        for bit, threshold in enumerate(table.for_request(user, service)):
+            if threshold.kind is ThresholdKind.VOLUME:
+                first = np.searchsorted(times, times - threshold.window_seconds, side="right")
+                over = position - first + 1 > threshold.limit
+            else:
+                over = batch.data_value[group] > threshold.limit
+            mask[group[over]] |= np.uint64(1 << bit)
+    outcome = np.full(n, _DELIVERED, dtype=np.int8)
+    outcome[mask != 0] = _QUARANTINED
+    outcome[refusal != 0] = _REFUSED
+    return ReplayResult(outcome, refusal, mask)
+
+
+def replay_frame(batch: RequestBatch, table: ThresholdTable, result: ReplayResult) -> pd.DataFrame:
+    """One row per request: ids, timestamp, outcome, refusal and quarantine reason."""
+    users = np.array([*batch.users, ""], dtype=object)
+    services = np.array([*batch.services, ""], dtype=object)
+    frame = pd.DataFrame({
+        "request_id": batch.request_id,
+        "user_id": users[batch.user],
+        "service_reference": services[batch.service],
+        "timestamp": batch.timestamp,
+        "data_value": batch.data_value,
+        "outcome": pd.Categorical.from_codes(result.outcome.astype(np.int64),
+                                             [o.value for o in OUTCOME_CODES]),
+        "refusal": [Refusal(r).name.lower() if r else "" for r in result.refusal.tolist()],
+    })
+    reasons = []
+    for user, service, m in zip(frame["user_id"], frame["service_reference"],
+                                result.mask.tolist(), strict=True):
+        reasons.append(table.describe_mask(user, service, m) if m else "")
+    frame["reason"] = reasons
+    return frame
+
+
+def notifications(batch: RequestBatch, table: ThresholdTable,
+                  result: ReplayResult) -> list[Notification]:
+    """The quarantine notifications the replayed requests raise: User first, then DCC."""
+    out = []
+    for i in np.flatnonzero(result.outcome == _QUARANTINED).tolist():
+        user, service = batch.users[batch.user[i]], batch.services[batch.service[i]]
+        reason = table.describe_mask(user, service, int(result.mask[i]))
+        for recipient in (user, DCC):
+            out.append(Notification(recipient, "quarantined", int(batch.request_id[i]), user,
+                                    service, int(batch.timestamp[i]), reason))
+    return out
+
+
+def counts_by_period(timestamps: np.ndarray, outcome: np.ndarray, period_seconds: int,
+                     start: int = 0) -> pd.DataFrame:
+    """Requests per period and outcome (rows: period start in seconds from ``start``)."""
+    period = (np.asarray(timestamps, dtype=np.int64) - start) // period_seconds
+    frame = pd.DataFrame({"period": period, "outcome": np.asarray(outcome)})
+    table = frame.groupby(["period", "outcome"]).size().unstack(fill_value=0)
+    table = table.reindex(columns=range(len(OUTCOME_CODES)), fill_value=0)
+    table.columns = [o.value for o in OUTCOME_CODES]
+    table.index = table.index * period_seconds
+    table.index.name = "seconds"
+    return table.astype("int64")
