@@ -231,15 +231,17 @@ def _run_chunk(fleet: Fleet, hours: int, profile: np.ndarray, hourly: bool) -> F
     reset_rows = np.flatnonzero((fleet.reset_hour >= 0) & (fleet.reset_hour < hours))
     reset_order = reset_rows[np.argsort(fleet.reset_hour[reset_rows], kind="stable")]
     reset_hours = fleet.reset_hour[reset_order]
-    daily_recovered = np.zeros((n, days), dtype=np.int64)
-    daily_balance = np.zeros((n, days), dtype=np.int64)
-    daily_disabled = np.zeros((n, days), dtype=np.int16)
+    # days x n while running (contiguous rows), returned as n x days
+    daily_recovered = np.zeros((days, n), dtype=np.int64)
+    daily_balance = np.zeros((days, n), dtype=np.int64)
+    daily_disabled = np.zeros((days, n), dtype=np.int16)
     record = {k: np.zeros((hours, n), dtype=bool if k == "supply_enabled" else np.int64)
               for k in HOURLY_KEYS} if hourly else None
     recovered = np.zeros(n, dtype=np.int64)
     take1 = np.empty(n, dtype=np.int64)
     take2 = np.empty(n, dtype=np.int64)
     used = np.empty(n, dtype=np.int64)
+    available = np.empty(n, dtype=np.int64)
     for h in range(hours):
         h24, day = h % 24, h // 24
         recovered[:] = 0
@@ -269,18 +271,21 @@ def _run_chunk(fleet: Fleet, hours: int, profile: np.ndarray, hourly: bool) -> F
         bal -= take2
         recovered += take1
         recovered += take2
-        np.greater_equal(bal + ecl, thr, out=supply)
-        daily_recovered[:, day] += recovered
-        daily_disabled[:, day] += ~supply
+        np.add(bal, ecl, out=available)
+        np.greater_equal(available, thr, out=supply)
+        daily_recovered[day] += recovered
+        daily_disabled[day] += ~supply
         if h24 == 23 or h == hours - 1:
-            daily_balance[:, day] = bal
+            daily_balance[day] = bal
         if record is not None:
             for key, value in zip(HOURLY_KEYS, (bal, td1, td2, pd_, supply, recovered),
                                   strict=True):
                 record[key][h] = value
     final = {"balance": bal, "time_debt_1": td1, "time_debt_2": td2, "payment_debt": pd_,
              "supply_enabled": supply}
-    return FleetResult(daily_recovered, daily_balance, daily_disabled, final, record)
+    return FleetResult(np.ascontiguousarray(daily_recovered.T),
+                       np.ascontiguousarray(daily_balance.T),
+                       np.ascontiguousarray(daily_disabled.T), final, record)
 
 
 def simulate_fleet(fleet: Fleet, hours: int = 30 * 24, *,
