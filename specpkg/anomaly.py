@@ -93,6 +93,10 @@ class Refusal(IntEnum):
     def field(self) -> str:
         return _REFUSAL_FIELDS[self]
 
+    @property
+    def description(self) -> str:
+        return _REFUSAL_TEXT[self]
+
 
 _REFUSAL_FIELDS = {
     Refusal.NONE: "",
@@ -106,6 +110,20 @@ _REFUSAL_FIELDS = {
     Refusal.TIMESTAMP: "timestamp",
     Refusal.DATA_VALUE: "data_value",
     Refusal.OUT_OF_ORDER: "timestamp",
+}
+
+_REFUSAL_TEXT = {
+    Refusal.NONE: "",
+    Refusal.RECORD: "not a record of the 7 request fields",
+    Refusal.REQUEST_ID: "not an integer >= 0",
+    Refusal.DUPLICATE: "already received",
+    Refusal.USER: "not a known User",
+    Refusal.SERVICE: "not a Service Request reference",
+    Refusal.DEVICE: "not 16 hexadecimal digits",
+    Refusal.REGISTER: "not a Debt Register (a reset needs one)",
+    Refusal.TIMESTAMP: "not whole seconds >= 0",
+    Refusal.DATA_VALUE: "not an integer 0..2**31-1",
+    Refusal.OUT_OF_ORDER: "earlier than a request already accepted",
 }
 
 
@@ -335,7 +353,7 @@ class ThresholdEngine:
         raw = record if isinstance(record, Request) else _as_request(record)
         if refusal is not Refusal.NONE:
             decision = Decision(sequence, raw.request_id if raw else None, Outcome.REFUSED,
-                                refusal, 0, f"{refusal.field}: {refusal.name.lower()}")
+                                refusal, 0, f"{refusal.field}: {refusal.description}")
             return self._record(decision)
         self._last_time = checked.timestamp
         user, service, t = checked.user_id, checked.service_reference, checked.timestamp
