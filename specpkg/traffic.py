@@ -11,7 +11,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from specpkg.anomaly import BAD_REGISTER, NO_REGISTER, REGISTERS, Request, RequestBatch
+from specpkg.anomaly import (
+    BAD_REGISTER,
+    NO_REGISTER,
+    OUTCOME_CODES,
+    REGISTERS,
+    Outcome,
+    ReplayResult,
+    Request,
+    RequestBatch,
+    register_code,
+)
 from specpkg.errors import ValidationError
 from specpkg.registers import check_int
 from specpkg.thresholds import RESET_DEBT_REGISTER, UPDATE_DEBT, parse_user_id
@@ -110,3 +120,53 @@ def to_records(batch: RequestBatch, start: int = 0, stop: int | None = None) -> 
             data_value=v if v >= 0 else -5,
         ))
     return out
+
+
+def bulk_reset_campaign(
+    meters: int,
+    *,
+    user: str = EXAMPLE_USERS[0],
+    register: str = "TimeDebtRegister1",
+    first_day: int = 1,
+    days: int = 3,
+    working_hours: tuple[int, int] = (8, 18),
+    seed: int = 0,
+) -> RequestBatch:
+    """One reset (Service Request 2.4, value 0) per meter from one Supplier, spread at
+    random over the working hours of ``days`` days from ``first_day`` (SR-12 impact).
+
+    Seconds count from the simulation start (midnight). ``device`` is the meter's
+    index in the fleet, so that delivered resets can be applied to the fleet.
+    """
+    check_int("meters", meters, 0)
+    check_int("days", days, 1)
+    check_int("first_day", first_day, 0)
+    low, high = working_hours
+    check_int("working_hours", low, 0, 23)
+    check_int("working_hours", high, low + 1, 24)
+    rng = np.random.default_rng(seed)
+    day = rng.integers(first_day, first_day + days, meters)
+    seconds = day * DAY + rng.integers(low * 3600, high * 3600, meters)
+    order = np.argsort(seconds, kind="stable")
+    code = register_code(register)
+    if code < 0:
+        raise ValidationError("register", f"unknown register {register!r}")
+    return RequestBatch(
+        request_id=np.arange(1, meters + 1, dtype=np.int64),
+        user=np.zeros(meters, dtype=np.int32),
+        service=np.zeros(meters, dtype=np.int32),
+        device=order.astype(np.int64),
+        register=np.full(meters, code, dtype=np.int8),
+        timestamp=seconds[order].astype(np.int64),
+        data_value=np.zeros(meters, dtype=np.int64),
+        users=(parse_user_id(user),),
+        services=(RESET_DEBT_REGISTER,),
+    )
+
+
+def delivered_reset_hours(batch: RequestBatch, result: ReplayResult, meters: int) -> np.ndarray:
+    """Per meter (``device`` code), the simulation hour its reset was delivered, or -1."""
+    hours = np.full(meters, -1, dtype=np.int64)
+    delivered = result.outcome == OUTCOME_CODES.index(Outcome.DELIVERED)
+    hours[batch.device[delivered]] = batch.timestamp[delivered] // 3600
+    return hours
