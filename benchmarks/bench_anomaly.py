@@ -16,7 +16,8 @@ import sys
 import time
 import tracemalloc
 
-from specpkg.anomaly import ThresholdEngine, replay
+from specpkg.anomaly import ThresholdEngine
+from specpkg.replay import replay
 from specpkg.thresholds import Threshold, ThresholdTable
 from specpkg.traffic import EXAMPLE_USERS, generate_batch, to_records
 

@@ -48,8 +48,9 @@ RESET_DEBT_REGISTER = "2.4"
 #: The existing "Update Debt" Service Request (adjusts a Debt Register).
 UPDATE_DEBT = "2.3"
 
-#: A DCC User ID is an EUI-64 written as 16 hexadecimal digits.
-_USER_ID = re.compile(r"^[0-9A-F]{16}$")
+#: A DCC User ID: in production an EUI-64 (16 hex digits); the test environment also
+#: uses short names such as "U1", so any 1..32 letters, digits, ".", "_" or "-".
+_USER_ID = re.compile(r"^[0-9A-Za-z._-]{1,32}$")
 _SERVICE_REFERENCE = re.compile(r"^[0-9]{1,2}\.[0-9]{1,2}(\.[0-9]{1,2})?$")
 #: The longest rolling window a volume threshold may use: 31 days.
 MAX_WINDOW_SECONDS = 31 * 24 * 3600
@@ -63,10 +64,11 @@ class ThresholdKind(StrEnum):
 
 
 def parse_user_id(value: Any, field: str = "user_id") -> str:
-    """A User ID: 16 hex digits (EUI-64), returned upper case."""
-    if not isinstance(value, str) or not _USER_ID.match(value.upper()):
-        raise ValidationError(field, f"must be 16 hexadecimal digits, got {value!r}")
-    return value.upper()
+    """A User ID, kept exactly as given (case matters)."""
+    if not isinstance(value, str) or not _USER_ID.match(value):
+        raise ValidationError(
+            field, f"must be 1 to 32 letters, digits, '.', '_' or '-', got {value!r}")
+    return value
 
 
 def parse_service_reference(value: Any, field: str = "service_reference") -> str:
@@ -77,11 +79,15 @@ def parse_service_reference(value: Any, field: str = "service_reference") -> str
 
 
 def parse_kind(value: Any) -> ThresholdKind:
+    """``volume`` or ``data_value``; also accepts "user volume", "data value" (any case)."""
     if isinstance(value, ThresholdKind):
         return value
-    for member in ThresholdKind:
-        if isinstance(value, str) and value.lower() in (member.value, member.name.lower()):
-            return member
+    text = getattr(value, "value", value)
+    if isinstance(text, str):
+        text = text.strip().lower().replace(" ", "_").removeprefix("user_")
+        for member in ThresholdKind:
+            if text == member.value:
+                return member
     allowed = ", ".join(m.value for m in ThresholdKind)
     raise ValidationError("kind", f"unknown kind {value!r}; expected one of {allowed}")
 

@@ -17,13 +17,12 @@ from specpkg.anomaly import (
     OUTCOME_CODES,
     REGISTERS,
     Outcome,
-    ReplayResult,
     Request,
-    RequestBatch,
     register_code,
 )
 from specpkg.errors import ValidationError
 from specpkg.registers import check_int
+from specpkg.replay import ReplayResult, RequestBatch
 from specpkg.thresholds import RESET_DEBT_REGISTER, UPDATE_DEBT, parse_user_id
 
 #: Example DCC User IDs (Import/Gas Suppliers). The first is the test PKI's Supplier.
@@ -111,7 +110,7 @@ def to_records(batch: RequestBatch, start: int = 0, stop: int | None = None) -> 
         r, t, v = int(batch.register[i]), int(batch.timestamp[i]), int(batch.data_value[i])
         out.append(Request(
             request_id=rid if rid >= 0 else "?",
-            user_id=batch.users[u] if u >= 0 else "nobody",
+            user_id=batch.users[u] if u >= 0 else "no body",
             service_reference=batch.services[s] if s >= 0 else "2.x",
             device_id=f"{d:016X}" if d >= 0 else "not-a-device",
             register=(None if r == NO_REGISTER else "NoSuchRegister" if r == BAD_REGISTER

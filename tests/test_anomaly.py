@@ -8,20 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specpkg.anomaly import (
-    DCC,
-    OUTCOME_CODES,
-    Outcome,
-    Refusal,
-    Request,
-    RequestBatch,
-    ThresholdEngine,
-    counts_by_period,
-    notifications,
-    replay,
-    replay_frame,
-)
+from specpkg.anomaly import DCC, OUTCOME_CODES, Outcome, Refusal, Request, ThresholdEngine
 from specpkg.errors import ValidationError
+from specpkg.replay import RequestBatch, counts_by_period, notifications, replay, replay_frame
 from specpkg.thresholds import Threshold, ThresholdTable
 from specpkg.traffic import EXAMPLE_USERS, UNKNOWN_USER, generate_batch, to_records
 
@@ -95,7 +84,7 @@ def test_sr12_no_threshold_means_delivered() -> None:
         (("too", "short"), Refusal.RECORD),
         (reset(-1, 0), Refusal.REQUEST_ID),
         (reset(1, 0, user=UNKNOWN_USER), Refusal.USER),
-        (reset(1, 0, user="someone"), Refusal.USER),
+        (reset(1, 0, user="some one"), Refusal.USER),
         (reset(1, 0, service="2.x"), Refusal.SERVICE),
         (Request(1, A, "2.4", "00DB", "TimeDebtRegister1", 0, 0), Refusal.DEVICE),
         (reset(1, 0, register="DebtRegister9"), Refusal.REGISTER),
@@ -235,7 +224,7 @@ def test_replay_frame_and_counts_by_period(load) -> None:
     assert dict(hourly.sum()) == {o.value: n for o, n in result.counts().items()}
 
 
-USERS = st.sampled_from([A, B, C.lower(), UNKNOWN_USER, "bad"])
+USERS = st.sampled_from([A, B, C.lower(), UNKNOWN_USER, "bad id"])
 RECORDS = st.lists(
     st.one_of(
         st.tuples(

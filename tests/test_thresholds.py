@@ -26,7 +26,8 @@ def test_project_table_loads() -> None:
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"user_id": "not-a-user"}, "user_id"),
+        ({"user_id": "not a user"}, "user_id"),
+        ({"user_id": ""}, "user_id"),
         ({"user_id": 42}, "user_id"),
         ({"service_reference": "2"}, "service_reference"),
         ({"kind": "rate"}, "kind"),
@@ -47,8 +48,14 @@ def test_bad_threshold_names_the_field(changes: dict, field: str) -> None:
     assert err.value.field == field
 
 
-def test_user_id_is_normalised_to_upper_case() -> None:
-    assert Threshold(USER.lower(), "2.4", "volume", 60, 1).user_id == USER
+def test_user_id_is_kept_as_given_and_test_names_are_allowed() -> None:
+    assert Threshold(USER.lower(), "2.4", "volume", 60, 1).user_id == USER.lower()
+    assert Threshold("U1", "2.4", "volume", 60, 1).user_id == "U1"
+
+
+@pytest.mark.parametrize("spelling", ["volume", "VOLUME", "user volume", "User Volume"])
+def test_kind_spellings(spelling: str) -> None:
+    assert Threshold(USER, "2.4", spelling, 60, 1).kind is ThresholdKind.VOLUME
 
 
 def test_set_replaces_same_identity_and_keeps_others() -> None:
@@ -91,7 +98,7 @@ def test_csv_round_trip(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("cell", "value", "field"),
     [("limit", "ten", "limit"), ("limit", "-1", "limit"), ("window_seconds", "", "window_seconds"),
-     ("kind", "speed", "kind"), ("user_id", "ZZ", "user_id")],
+     ("kind", "speed", "kind"), ("user_id", "Z Z", "user_id")],
 )
 def test_bad_csv_cell_names_field_and_line(tmp_path, cell: str, value: str, field: str) -> None:
     path = tmp_path / "thresholds.csv"

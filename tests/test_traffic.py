@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from specpkg.anomaly import Outcome, RequestBatch, replay
+from specpkg.anomaly import Outcome
 from specpkg.errors import ValidationError
 from specpkg.fleet import random_fleet, simulate_fleet
+from specpkg.replay import RequestBatch, replay
 from specpkg.thresholds import Threshold, ThresholdTable
 from specpkg.traffic import (
     EXAMPLE_USERS,
