@@ -20,6 +20,7 @@ from specpkg.anomaly import (
     DCC,
     NO_REGISTER,
     OUTCOME_CODES,
+    REGISTERS,
     Notification,
     Outcome,
     Refusal,
@@ -70,6 +71,12 @@ class RequestBatch:
                 raise ValidationError(name, f"has {len(getattr(self, name))} rows, expected {n}")
         if self.record_ok is not None and len(self.record_ok) != n:
             raise ValidationError("record_ok", f"has {len(self.record_ok)} rows, expected {n}")
+        for name, low, high in (("user", -1, len(self.users) - 1),
+                                ("service", -1, len(self.services) - 1),
+                                ("register", BAD_REGISTER, len(REGISTERS) - 1)):
+            codes = getattr(self, name)
+            if n and (codes.min() < low or codes.max() > high):
+                raise ValidationError(name, f"codes must be in [{low}, {high}]")
 
     def __len__(self) -> int:
         return len(self.request_id)

@@ -260,3 +260,19 @@ def test_sr12_replay_agrees_with_reference_engine_property(records, thresholds, 
     np.testing.assert_array_equal(result.outcome, outcome)
     np.testing.assert_array_equal(result.refusal, refusal)
     np.testing.assert_array_equal(result.mask, mask)
+
+
+def test_batch_codes_are_checked() -> None:
+    batch = generate_batch(10, seed=1)
+    with pytest.raises(ValidationError) as err:
+        RequestBatch(**{**batch.__dict__, "user": batch.user + 10})
+    assert err.value.field == "user"
+    with pytest.raises(ValidationError) as err:
+        RequestBatch(**{**batch.__dict__, "timestamp": batch.timestamp[:5]})
+    assert err.value.field == "timestamp"
+
+
+def test_empty_batch() -> None:
+    empty = RequestBatch.from_records([])
+    result = replay(empty, ThresholdTable([Threshold(A, "2.4", "volume", 60, 1)]))
+    assert sum(result.counts().values()) == 0
