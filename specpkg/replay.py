@@ -164,13 +164,39 @@ def _first_occurrence(ids: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     return dup
 
 
+#: Up to this many (User, Service Request) pairs, rows are picked by one comparison
+#: per pair; beyond it, by one stable sort of all rows.
+_FEW_PAIRS = 16
+
+
+def _groups(batch: RequestBatch, accepted: np.ndarray, pairs: list[tuple[str, str]],
+            user_code: dict[str, int], service_code: dict[str, int]):
+    """(user, service, rows in arrival order) for each pair with thresholds."""
+    n_services = max(len(batch.services), 1)
+    key = batch.user[accepted].astype(np.int64) * n_services + batch.service[accepted]
+    if len(pairs) <= _FEW_PAIRS:
+        for user, service in pairs:
+            group = accepted[key == user_code[user] * n_services + service_code[service]]
+            if len(group):
+                yield user, service, group
+        return
+    order = np.argsort(key, kind="stable")
+    rows, sorted_key = accepted[order], key[order]
+    for user, service in pairs:
+        k = user_code[user] * n_services + service_code[service]
+        lo, hi = np.searchsorted(sorted_key, [k, k + 1])
+        if hi > lo:
+            yield user, service, rows[lo:hi]
+
+
 def replay(batch: RequestBatch, table: ThresholdTable,
            users: Iterable[str] | None = None) -> ReplayResult:
     """Decide every request of ``batch`` at once, exactly as :class:`ThresholdEngine`
     would in arrival order (before any release or reject) (SR-12).
 
-    Sorts the accepted requests by (User, Service Request) keeping arrival
-    order, and counts each volume window with ``searchsorted``.
+    Picks each (User, Service Request)'s accepted requests in arrival order
+    (their times are then sorted) and counts each volume window with
+    ``searchsorted``.
     """
     if not isinstance(table, ThresholdTable):
         raise ValidationError("table", "must be a ThresholdTable")
@@ -209,23 +235,12 @@ def replay(batch: RequestBatch, table: ThresholdTable,
 
     accepted = np.flatnonzero(refusal == 0)
     mask = np.zeros(n, dtype=np.uint64)
-    n_services = max(len(batch.services), 1)
-    key = batch.user[accepted].astype(np.int64) * n_services + batch.service[accepted]
-    order = np.argsort(key, kind="stable")
-    rows = accepted[order]
-    sorted_key = key[order]
     user_code = {u: i for i, u in enumerate(batch.users)}
     service_code = {s: i for i, s in enumerate(batch.services)}
-    for user, service in table.pairs():
-        if user not in user_code or service not in service_code:
-            continue
-        k = user_code[user] * n_services + service_code[service]
-        lo, hi = np.searchsorted(sorted_key, [k, k + 1])
-        if lo == hi:
-            continue
-        group = rows[lo:hi]
+    pairs = [(u, s) for u, s in table.pairs() if u in user_code and s in service_code]
+    for user, service, group in _groups(batch, accepted, pairs, user_code, service_code):
         times = batch.timestamp[group]
-        position = np.arange(hi - lo, dtype=np.int64)
+        position = np.arange(len(group), dtype=np.int64)
         for bit, threshold in enumerate(table.for_request(user, service)):
             if threshold.kind is ThresholdKind.VOLUME:
                 first = np.searchsorted(times, times - threshold.window_seconds, side="right")

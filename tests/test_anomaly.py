@@ -3,6 +3,8 @@ two engines' exact agreement, and nothing dropped under load."""
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -205,8 +207,9 @@ def test_sr12_replay_agrees_with_reference_engine_under_load(load) -> None:
     engine = ThresholdEngine(table, users=EXAMPLE_USERS)
     engine.submit_many(records)
     expected = decisions_as_arrays(engine)
-    for columns in (batch, RequestBatch.from_records(records)):
-        result = replay(columns, table, users=EXAMPLE_USERS)
+    for columns, few_pairs in ((batch, 16), (batch, 0), (RequestBatch.from_records(records), 16)):
+        with patch("specpkg.replay._FEW_PAIRS", few_pairs):
+            result = replay(columns, table, users=EXAMPLE_USERS)
         np.testing.assert_array_equal(result.outcome, expected[0])
         np.testing.assert_array_equal(result.refusal, expected[1])
         np.testing.assert_array_equal(result.mask, expected[2])
@@ -255,11 +258,13 @@ def test_sr12_replay_agrees_with_reference_engine_property(records, thresholds, 
     table = ThresholdTable(thresholds)
     engine = ThresholdEngine(table, users=[A, B, C])
     engine.submit_many(records)
-    result = replay(RequestBatch.from_records(records), table, users=[A, B, C])
     outcome, refusal, mask = decisions_as_arrays(engine)
-    np.testing.assert_array_equal(result.outcome, outcome)
-    np.testing.assert_array_equal(result.refusal, refusal)
-    np.testing.assert_array_equal(result.mask, mask)
+    for few_pairs in (16, 0):  # rows picked per pair, or by one sort
+        with patch("specpkg.replay._FEW_PAIRS", few_pairs):
+            result = replay(RequestBatch.from_records(records), table, users=[A, B, C])
+        np.testing.assert_array_equal(result.outcome, outcome)
+        np.testing.assert_array_equal(result.refusal, refusal)
+        np.testing.assert_array_equal(result.mask, mask)
 
 
 def test_batch_codes_are_checked() -> None:
