@@ -1,0 +1,283 @@
+"""Threshold anomaly detection (SR-12, TR-10): quarantine, notifications, the
+two engines' exact agreement, and nothing dropped under load."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from specpkg.anomaly import DCC, OUTCOME_CODES, Outcome, Refusal, Request, ThresholdEngine
+from specpkg.errors import ValidationError
+from specpkg.replay import RequestBatch, counts_by_period, notifications, replay, replay_frame
+from specpkg.thresholds import Threshold, ThresholdTable
+from specpkg.traffic import EXAMPLE_USERS, UNKNOWN_USER, generate_batch, to_records
+
+A, B, C, D = EXAMPLE_USERS
+DEVICE = "00DB1234567890A0"
+
+
+def reset(rid: int, t: int, user: str = A, value: int = 0,
+          register: str | None = "TimeDebtRegister1", service: str = "2.4") -> Request:
+    return Request(rid, user, service, DEVICE, register, t, value)
+
+
+def engine_with(*thresholds: Threshold, users=EXAMPLE_USERS) -> ThresholdEngine:
+    return ThresholdEngine(ThresholdTable(thresholds), users=users)
+
+
+def decisions_as_arrays(engine: ThresholdEngine) -> tuple[np.ndarray, ...]:
+    return (
+        np.array([OUTCOME_CODES.index(d.outcome) for d in engine.decisions], dtype=np.int8),
+        np.array([int(d.refusal) for d in engine.decisions], dtype=np.int8),
+        np.array([d.mask for d in engine.decisions], dtype=np.uint64),
+    )
+
+
+# --- SR-12: the reset commands are subject to threshold anomaly detection -----------
+
+
+def test_sr12_volume_window_is_rolling_and_half_open() -> None:
+    engine = engine_with(Threshold(A, "2.4", "volume", 60, 2))
+    outcomes = [engine.submit(reset(i, t)).outcome for i, t in enumerate([0, 10, 20, 60, 100])]
+    # at 20: 0,10,20 in (-40, 20] -> 3 > 2; at 60: (0, 60] holds 10,20,60 -> 3;
+    # at 100: (40, 100] holds 60,100 -> 2.
+    assert outcomes == [Outcome.DELIVERED, Outcome.DELIVERED, Outcome.QUARANTINED,
+                        Outcome.QUARANTINED, Outcome.DELIVERED]
+
+
+def test_sr12_volume_counts_per_user_and_service_reference() -> None:
+    engine = engine_with(Threshold(A, "2.4", "volume", 3600, 1))
+    assert engine.submit(reset(1, 0)).outcome is Outcome.DELIVERED
+    assert engine.submit(reset(2, 1, user=B)).outcome is Outcome.DELIVERED
+    assert engine.submit(reset(3, 2, service="2.3", register=None)).outcome is Outcome.DELIVERED
+    assert engine.submit(reset(4, 3)).outcome is Outcome.QUARANTINED
+
+
+def test_sr12_data_value_threshold_quarantines_a_non_zero_reset() -> None:
+    engine = engine_with(Threshold(A, "2.4", "data_value", 0, 0))
+    assert engine.submit(reset(1, 0, value=0)).outcome is Outcome.DELIVERED
+    decision = engine.submit(reset(2, 1, value=1))
+    assert decision.outcome is Outcome.QUARANTINED
+    assert decision.mask == 1 and "data value" in decision.reason
+
+
+def test_sr12_reason_names_every_threshold_exceeded() -> None:
+    engine = engine_with(Threshold(A, "2.4", "volume", 60, 0),
+                         Threshold(A, "2.4", "volume", 3600, 5),
+                         Threshold(A, "2.4", "data_value", 0, 0))
+    decision = engine.submit(reset(1, 0, value=7))
+    assert decision.mask == 0b101
+    assert decision.reason.count(";") == 1 and "60 s" in decision.reason
+
+
+def test_sr12_no_threshold_means_delivered() -> None:
+    engine = engine_with(Threshold(A, "2.4", "volume", 60, 0))
+    assert engine.submit(reset(1, 0, user=B, value=99)).outcome is Outcome.DELIVERED
+    assert [r.request_id for r in engine.delivered] == [1]
+
+
+@pytest.mark.parametrize(
+    ("record", "refusal"),
+    [
+        (("too", "short"), Refusal.RECORD),
+        (reset(-1, 0), Refusal.REQUEST_ID),
+        (reset(1, 0, user=UNKNOWN_USER), Refusal.USER),
+        (reset(1, 0, user="some one"), Refusal.USER),
+        (reset(1, 0, service="2.x"), Refusal.SERVICE),
+        (Request(1, A, "2.4", "00DB", "TimeDebtRegister1", 0, 0), Refusal.DEVICE),
+        (reset(1, 0, register="DebtRegister9"), Refusal.REGISTER),
+        (reset(1, 0, register=None), Refusal.REGISTER),
+        (reset(1, 1.5), Refusal.TIMESTAMP),
+        (reset(1, 0, value=-1), Refusal.DATA_VALUE),
+        (reset(1, 0, value=2**31), Refusal.DATA_VALUE),
+    ],
+)
+def test_sr12_invalid_records_are_refused_with_their_field(record, refusal: Refusal) -> None:
+    engine = engine_with(Threshold(A, "2.4", "volume", 60, 0))
+    decision = engine.submit(record)
+    assert (decision.outcome, decision.refusal) == (Outcome.REFUSED, refusal)
+    assert decision.reason.startswith(refusal.field)
+    assert engine.notifications == [] and engine.delivered == []
+
+
+def test_sr12_duplicates_and_late_arrivals_are_refused_and_not_counted() -> None:
+    engine = engine_with(Threshold(A, "2.4", "volume", 3600, 1))
+    assert engine.submit(reset(1, 100)).outcome is Outcome.DELIVERED
+    assert engine.submit(reset(1, 101)).refusal is Refusal.DUPLICATE
+    assert engine.submit(reset(2, 99)).refusal is Refusal.OUT_OF_ORDER
+    assert engine.submit(reset(3, 200)).outcome is Outcome.QUARANTINED  # 100 and 200 counted
+
+
+# --- TR-10: Users set ADTs and receive quarantine notifications ---------------------
+
+
+def test_tr10_quarantine_notifies_user_and_dcc() -> None:
+    engine = engine_with(Threshold(A, "2.4", "volume", 60, 0))
+    engine.submit(reset(7, 5))
+    to_user, to_dcc = engine.notifications_for(A), engine.notifications_for(DCC)
+    assert len(to_user) == len(to_dcc) == 1
+    assert (to_user[0].event, to_user[0].request_id, to_user[0].timestamp) == ("quarantined", 7, 5)
+    assert engine.notifications_for(B) == []
+    assert [(r.request_id, why) for r, why in engine.quarantined(A)] == [(7, to_user[0].reason)]
+
+
+def test_tr10_release_delivers_and_reject_does_not() -> None:
+    engine = engine_with(Threshold(A, "2.4", "volume", 60, 0))
+    for rid in (1, 2):
+        engine.submit(reset(rid, rid))
+    assert engine.counts()[Outcome.QUARANTINED] == 2
+    assert engine.release(1, A).request_id == 1
+    engine.reject(2, A)
+    assert [r.request_id for r in engine.delivered] == [1]
+    assert [engine.outcome(i) for i in (0, 1)] == [Outcome.DELIVERED, Outcome.REJECTED]
+    assert [n.event for n in engine.notifications_for(DCC)] == [
+        "quarantined", "quarantined", "released", "rejected"]
+    assert engine.quarantined() == []
+
+
+def test_tr10_only_the_sending_user_can_release() -> None:
+    engine = engine_with(Threshold(A, "2.4", "volume", 60, 0))
+    engine.submit(reset(1, 0))
+    with pytest.raises(ValidationError) as err:
+        engine.release(1, B)
+    assert err.value.field == "user_id"
+    with pytest.raises(ValidationError) as err:
+        engine.reject(99, A)
+    assert err.value.field == "request_id"
+    engine.reject(1, A)
+    with pytest.raises(ValidationError):
+        engine.release(1, A)  # ends exactly once
+
+
+def test_tr10_user_sets_thresholds_during_the_stream() -> None:
+    engine = engine_with(Threshold(A, "2.4", "volume", 3600, 10))
+    assert engine.submit(reset(1, 0)).outcome is Outcome.DELIVERED
+    engine.set_threshold(Threshold(A, "2.4", "volume", 3600, 1))  # same window: history kept
+    assert engine.submit(reset(2, 1)).outcome is Outcome.QUARANTINED
+    engine.replace_thresholds(A, [Threshold(A, "2.4", "data_value", 0, 0)])
+    assert engine.submit(reset(3, 2)).outcome is Outcome.DELIVERED
+    assert engine.submit(reset(4, 3, value=1)).outcome is Outcome.QUARANTINED
+
+
+# --- under load: nothing dropped, and the two engines agree exactly -----------------
+
+
+@pytest.fixture(scope="module")
+def load() -> tuple[ThresholdTable, RequestBatch, list]:
+    table = ThresholdTable([
+        Threshold(A, "2.4", "volume", 3600, 400), Threshold(A, "2.4", "volume", 600, 80),
+        Threshold(A, "2.4", "data_value", 0, 0), Threshold(A, "2.3", "data_value", 0, 40_000),
+        Threshold(B, "2.4", "volume", 60, 3), Threshold(B, "2.3", "volume", 3600, 500),
+        Threshold(C, "2.4", "data_value", 0, 0),
+    ])
+    batch = generate_batch(100_000, seed=20190627, bad_fraction=0.002, burst_fraction=0.05)
+    return table, batch, to_records(batch)
+
+
+def test_sr12_tr10_counts_add_up_under_load(load) -> None:
+    table, _, records = load
+    engine = ThresholdEngine(table, users=EXAMPLE_USERS)
+    engine.submit_many(records)
+    counts = engine.counts()
+    assert sum(counts.values()) == len(records) == 100_000
+    assert min(counts[o] for o in (Outcome.DELIVERED, Outcome.QUARANTINED, Outcome.REFUSED)) > 0
+    assert len(engine.delivered) == counts[Outcome.DELIVERED]
+    assert len(engine.notifications) == 2 * counts[Outcome.QUARANTINED]
+    held = [r for r, _ in engine.quarantined()]
+    assert len(held) == counts[Outcome.QUARANTINED]
+    for i, request in enumerate(held):  # the Users release every other one, reject the rest
+        (engine.release if i % 2 == 0 else engine.reject)(request.request_id, request.user_id)
+    after = engine.counts()
+    assert after[Outcome.QUARANTINED] == 0
+    assert after[Outcome.REFUSED] == counts[Outcome.REFUSED]
+    assert after[Outcome.DELIVERED] == counts[Outcome.DELIVERED] + (len(held) + 1) // 2
+    assert after[Outcome.REJECTED] == len(held) // 2
+    assert sum(after.values()) == 100_000
+    assert len(engine.delivered) == after[Outcome.DELIVERED]
+    delivered_ids = [r.request_id for r in engine.delivered]
+    assert len(set(delivered_ids)) == len(delivered_ids)
+
+
+def test_sr12_replay_agrees_with_reference_engine_under_load(load) -> None:
+    table, batch, records = load
+    engine = ThresholdEngine(table, users=EXAMPLE_USERS)
+    engine.submit_many(records)
+    expected = decisions_as_arrays(engine)
+    for columns, few_pairs in ((batch, 16), (batch, 0), (RequestBatch.from_records(records), 16)):
+        with patch("specpkg.replay._FEW_PAIRS", few_pairs):
+            result = replay(columns, table, users=EXAMPLE_USERS)
+        np.testing.assert_array_equal(result.outcome, expected[0])
+        np.testing.assert_array_equal(result.refusal, expected[1])
+        np.testing.assert_array_equal(result.mask, expected[2])
+    assert notifications(batch, table, result) == engine.notifications
+
+
+def test_replay_frame_and_counts_by_period(load) -> None:
+    table, batch, _ = load
+    result = replay(batch, table, users=EXAMPLE_USERS)
+    frame = replay_frame(batch, table, result)
+    assert len(frame) == len(batch)
+    assert (frame["reason"] != "").sum() == result.counts()[Outcome.QUARANTINED]
+    hourly = counts_by_period(batch.timestamp, result.outcome, 3600)
+    assert hourly.to_numpy().sum() == len(batch)
+    assert dict(hourly.sum()) == {o.value: n for o, n in result.counts().items()}
+
+
+USERS = st.sampled_from([A, B, C.lower(), UNKNOWN_USER, "bad id"])
+RECORDS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.integers(-1, 30), USERS, st.sampled_from(["2.4", "2.3", "x"]),
+            st.sampled_from([DEVICE, "zz"]),
+            st.sampled_from([None, "TimeDebtRegister2", "PAYMENT_DEBT", "nope"]),
+            st.integers(-1, 40), st.integers(-1, 3),
+        ).map(lambda fields: Request(*fields)),
+        st.just(("short",)),
+    ),
+    max_size=60,
+)
+THRESHOLDS = st.lists(
+    st.builds(Threshold, st.sampled_from([A, B, C]), st.sampled_from(["2.4", "2.3"]),
+              st.just("volume"), st.integers(1, 15), st.integers(0, 4))
+    | st.builds(Threshold, st.sampled_from([A, B, C]), st.sampled_from(["2.4", "2.3"]),
+                st.just("data_value"), st.just(0), st.integers(0, 2)),
+    max_size=6, unique_by=lambda t: t.key,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(records=RECORDS, thresholds=THRESHOLDS, monotone=st.booleans())
+def test_sr12_replay_agrees_with_reference_engine_property(records, thresholds, monotone) -> None:
+    if monotone:  # mostly in order, so that windows fill up
+        records = [r._replace(timestamp=max(0, i // 2)) if isinstance(r, Request) and i % 7
+                   else r for i, r in enumerate(records)]
+    table = ThresholdTable(thresholds)
+    engine = ThresholdEngine(table, users=[A, B, C])
+    engine.submit_many(records)
+    outcome, refusal, mask = decisions_as_arrays(engine)
+    for few_pairs in (16, 0):  # rows picked per pair, or by one sort
+        with patch("specpkg.replay._FEW_PAIRS", few_pairs):
+            result = replay(RequestBatch.from_records(records), table, users=[A, B, C])
+        np.testing.assert_array_equal(result.outcome, outcome)
+        np.testing.assert_array_equal(result.refusal, refusal)
+        np.testing.assert_array_equal(result.mask, mask)
+
+
+def test_batch_codes_are_checked() -> None:
+    batch = generate_batch(10, seed=1)
+    with pytest.raises(ValidationError) as err:
+        RequestBatch(**{**batch.__dict__, "user": batch.user + 10})
+    assert err.value.field == "user"
+    with pytest.raises(ValidationError) as err:
+        RequestBatch(**{**batch.__dict__, "timestamp": batch.timestamp[:5]})
+    assert err.value.field == "timestamp"
+
+
+def test_empty_batch() -> None:
+    empty = RequestBatch.from_records([])
+    result = replay(empty, ThresholdTable([Threshold(A, "2.4", "volume", 60, 1)]))
+    assert sum(result.counts().values()) == 0

@@ -1,0 +1,126 @@
+"""The ADT table Users set (TR-10): validation, set/replace, CSV round trip."""
+
+from __future__ import annotations
+
+import pytest
+
+from specpkg.errors import ValidationError
+from specpkg.thresholds import (
+    THRESHOLDS_CSV,
+    Threshold,
+    ThresholdKind,
+    ThresholdTable,
+    threshold_from_row,
+)
+
+USER = "90B3D51F30010000"
+OTHER = "90B3D51F30010001"
+
+
+def test_project_table_loads() -> None:
+    table = ThresholdTable.load(THRESHOLDS_CSV)
+    assert len(table) > 0
+    assert all(t.kind in ThresholdKind for t in table)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"user_id": "not a user"}, "user_id"),
+        ({"user_id": ""}, "user_id"),
+        ({"user_id": 42}, "user_id"),
+        ({"service_reference": "2"}, "service_reference"),
+        ({"kind": "rate"}, "kind"),
+        ({"window_seconds": 0}, "window_seconds"),
+        ({"window_seconds": 10**9}, "window_seconds"),
+        ({"window_seconds": 60.0}, "window_seconds"),
+        ({"limit": -1}, "limit"),
+        ({"limit": 1.5}, "limit"),
+        ({"limit": True}, "limit"),
+        ({"kind": "data_value", "window_seconds": 60}, "window_seconds"),
+    ],
+)
+def test_bad_threshold_names_the_field(changes: dict, field: str) -> None:
+    values = {"user_id": USER, "service_reference": "2.4", "kind": "volume",
+              "window_seconds": 3600, "limit": 10} | changes
+    with pytest.raises(ValidationError) as err:
+        Threshold(**values)
+    assert err.value.field == field
+
+
+def test_user_id_is_kept_as_given_and_test_names_are_allowed() -> None:
+    assert Threshold(USER.lower(), "2.4", "volume", 60, 1).user_id == USER.lower()
+    assert Threshold("U1", "2.4", "volume", 60, 1).user_id == "U1"
+
+
+@pytest.mark.parametrize("spelling", ["volume", "VOLUME", "user volume", "User Volume"])
+def test_kind_spellings(spelling: str) -> None:
+    assert Threshold(USER, "2.4", spelling, 60, 1).kind is ThresholdKind.VOLUME
+
+
+def test_set_replaces_same_identity_and_keeps_others() -> None:
+    table = ThresholdTable([Threshold(USER, "2.4", "volume", 3600, 10)])
+    table = table.set(Threshold(USER, "2.4", "volume", 3600, 20))
+    table = table.set(Threshold(USER, "2.4", "volume", 60, 2))
+    assert [(t.window_seconds, t.limit) for t in table] == [(60, 2), (3600, 20)]
+    assert len(table.remove(USER, "2.4", "volume", 60)) == 1
+    with pytest.raises(ValidationError) as err:
+        table.remove(USER, "2.4", "data_value")
+    assert err.value.field == "threshold"
+
+
+def test_duplicate_identity_is_refused() -> None:
+    with pytest.raises(ValidationError) as err:
+        ThresholdTable([Threshold(USER, "2.4", "volume", 60, 1)] * 2)
+    assert err.value.field == "threshold"
+
+
+def test_replace_user_touches_only_that_user() -> None:
+    table = ThresholdTable([Threshold(USER, "2.4", "volume", 60, 1),
+                            Threshold(OTHER, "2.4", "volume", 60, 1)])
+    table = table.replace_user(USER, [Threshold(USER, "2.4", "data_value", 0, 0)])
+    assert [(t.user_id, t.kind) for t in table] == [
+        (USER, ThresholdKind.DATA_VALUE), (OTHER, ThresholdKind.VOLUME)]
+    with pytest.raises(ValidationError) as err:
+        table.replace_user(USER, [Threshold(OTHER, "2.4", "volume", 60, 1)])
+    assert err.value.field == "user_id"
+
+
+def test_csv_round_trip(tmp_path) -> None:
+    table = ThresholdTable([Threshold(USER, "2.4", "volume", 3600, 500),
+                            Threshold(USER, "2.4", "data_value", 0, 0)])
+    path = tmp_path / "thresholds.csv"
+    table.save(path)
+    assert ThresholdTable.load(path) == table
+    assert path.read_text().splitlines()[0] == "user_id,service_reference,kind,window_seconds,limit"
+
+
+@pytest.mark.parametrize(
+    ("cell", "value", "field"),
+    [("limit", "ten", "limit"), ("limit", "-1", "limit"), ("window_seconds", "", "window_seconds"),
+     ("kind", "speed", "kind"), ("user_id", "Z Z", "user_id")],
+)
+def test_bad_csv_cell_names_field_and_line(tmp_path, cell: str, value: str, field: str) -> None:
+    path = tmp_path / "thresholds.csv"
+    row = {"user_id": USER, "service_reference": "2.4", "kind": "volume",
+           "window_seconds": "60", "limit": "1"} | {cell: value}
+    path.write_text("user_id,service_reference,kind,window_seconds,limit\n"
+                    + ",".join(row.values()) + "\n")
+    with pytest.raises(ValidationError) as err:
+        ThresholdTable.load(path)
+    assert err.value.field == field
+    assert "line 2" in err.value.reason
+
+
+def test_missing_column_is_named(tmp_path) -> None:
+    path = tmp_path / "thresholds.csv"
+    path.write_text("user_id,service_reference,kind,window_seconds\n")
+    with pytest.raises(ValidationError) as err:
+        ThresholdTable.load(path)
+    assert err.value.field == "limit"
+
+
+def test_row_helper_accepts_text() -> None:
+    t = threshold_from_row({"user_id": USER, "service_reference": "2.4", "kind": "VOLUME",
+                            "window_seconds": "60", "limit": "3"})
+    assert (t.kind, t.window_seconds, t.limit) == (ThresholdKind.VOLUME, 60, 3)

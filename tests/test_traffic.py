@@ -1,0 +1,57 @@
+"""Synthetic traffic (SR-12 impact): the bulk reset campaign and its link to the fleet."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from specpkg.anomaly import Outcome
+from specpkg.errors import ValidationError
+from specpkg.fleet import random_fleet, simulate_fleet
+from specpkg.replay import RequestBatch, replay
+from specpkg.thresholds import Threshold, ThresholdTable
+from specpkg.traffic import (
+    EXAMPLE_USERS,
+    bulk_reset_campaign,
+    delivered_reset_hours,
+    generate_batch,
+    to_records,
+)
+
+SUPPLIER = EXAMPLE_USERS[0]
+
+
+def test_generate_batch_is_deterministic() -> None:
+    a, b = generate_batch(5_000, seed=3), generate_batch(5_000, seed=3)
+    np.testing.assert_array_equal(a.timestamp, b.timestamp)
+    assert to_records(a) == to_records(b)
+    assert RequestBatch.from_records(to_records(a)).users  # round trip builds columns
+
+
+def test_campaign_sends_one_zero_reset_per_meter_in_working_hours() -> None:
+    batch = bulk_reset_campaign(1_000, first_day=2, days=3, seed=1)
+    assert sorted(batch.device.tolist()) == list(range(1_000))
+    assert (np.diff(batch.timestamp) >= 0).all()
+    hour = batch.timestamp // 3600
+    assert ((hour % 24 >= 8) & (hour % 24 < 18)).all()
+    assert ((hour // 24 >= 2) & (hour // 24 < 5)).all()
+    assert (batch.data_value == 0).all()
+    with pytest.raises(ValidationError) as err:
+        bulk_reset_campaign(10, register="TimeDebtRegister3")
+    assert err.value.field == "register"
+
+
+def test_delivered_resets_reach_the_fleet_and_quarantined_ones_do_not() -> None:
+    meters, hours = 400, 5 * 24
+    batch = bulk_reset_campaign(meters, first_day=1, days=2, seed=4)
+    table = ThresholdTable([Threshold(SUPPLIER, "2.4", "volume", 3600, 15)])
+    result = replay(batch, table)
+    counts = result.counts()
+    assert counts[Outcome.QUARANTINED] > 0 and counts[Outcome.DELIVERED] > 0
+    reset_at = delivered_reset_hours(batch, result, meters)
+    assert (reset_at >= 0).sum() == counts[Outcome.DELIVERED]
+    fleet = random_fleet(meters, seed=5)
+    run = simulate_fleet(fleet.with_resets(reset_at, "TimeDebtRegister1"), hours)
+    assert (run.final["time_debt_1"][reset_at >= 0] == 0).all()
+    held = (reset_at < 0) & (fleet.time_debt_1 > 10_000)
+    assert (run.final["time_debt_1"][held] > 0).all()
