@@ -35,10 +35,12 @@ from typing import Any, Protocol, runtime_checkable
 import pandas as pd
 
 from specpkg import workdays
+from specpkg.catalogue import SERVICE_REFERENCE as RESET_SERVICE_REFERENCE
 from specpkg.errors import SpecError, ValidationError
 from specpkg.paths import DATA_DIR
 
 TESTING_DATA = DATA_DIR / "testing"
+#: The Service Request whose eligible roles the new one inherits (SR-3): 2.3 Update Debt.
 SERVICE_REFERENCE = "2.3"
 MIN_WINDOW_WORKING_DAYS = 15
 
@@ -516,7 +518,7 @@ class Threshold:
 
     kind: ThresholdKind
     limit: int
-    service_reference: str = SERVICE_REFERENCE
+    service_reference: str = RESET_SERVICE_REFERENCE
     period_hours: int | None = None
 
     def __post_init__(self) -> None:

@@ -36,6 +36,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from specpkg.catalogue import SERVICE_REFERENCE as RESET_SERVICE_REFERENCE
 from specpkg.errors import ValidationError
 from specpkg.paths import DATA_DIR
 from specpkg.registers import INT32_MAX, check_int
@@ -44,7 +45,7 @@ THRESHOLDS_CSV = DATA_DIR / "thresholds.csv"
 COLUMNS = ("user_id", "service_reference", "kind", "window_seconds", "limit")
 
 #: The Service Request reference this workbook gives the new reset command.
-RESET_DEBT_REGISTER = "2.4"
+RESET_DEBT_REGISTER = RESET_SERVICE_REFERENCE
 #: The existing "Update Debt" Service Request (adjusts a Debt Register).
 UPDATE_DEBT = "2.3"
 
