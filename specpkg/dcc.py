@@ -5,9 +5,10 @@
 2. Access control: only the Supplier registered for the device, in the role
    the catalogue allows (Import Supplier for an ESME, Gas Supplier for a GSME).
 3. Transform the request into the Pre-Command (:mod:`specpkg.reset_messages`).
-4. Take back the Signed Pre-Command: it must be the issued Pre-Command plus a
-   valid signature by that User; run anomaly detection on it; the ACB adds the
-   MAC header.
+4. Take back the Signed Pre-Command: its signature must verify with the User's
+   certificate; anomaly detection screens it (packet inspection and thresholds,
+   :mod:`specpkg.inspection`); it must be the issued Pre-Command plus that
+   signature; the ACB adds the MAC header.
 5. Parse the device's response into the DUIS Service Response (success only if
    the device reports the register zero), or an alert into an error response.
 """
@@ -116,10 +117,6 @@ class Dcc:
                             request_id=request_id)
         accepted, pre = self.issued[request_id]
         echo = {"request_id": request_id}
-        if not signed.startswith(pre):
-            raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
-                            "the Signed Pre-Command does not start with the issued Pre-Command",
-                            **echo)
         try:
             apdu = messages.decode(signed)
         except DecodeError as exc:
@@ -130,9 +127,14 @@ class Dcc:
         if messages.check_signature(apdu, user_key) is not messages.Check.VALID:
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
                             "the signature does not verify with the User's certificate", **echo)
+        # anomaly detection sees every validly signed command, before anything else
         verdict = self.screen(signed, accepted, self.clock)
         if verdict.quarantined:
             raise DuisError(ResponseCode.QUARANTINED, verdict.reason, **echo)
+        if not signed.startswith(pre):
+            raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
+                            "the Signed Pre-Command does not start with the issued Pre-Command",
+                            **echo)
         acb_key = self.keys.private_key(self.acb_id, "ka")
         device_key = self.keys.public_key(apdu.recipient, "ka")
         if acb_key is None or device_key is None:
