@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 from specpkg import messages, reset_messages
 from specpkg.anomaly import Outcome as ThresholdOutcome
@@ -26,7 +27,7 @@ from specpkg.catalogue import SERVICE_REFERENCE
 from specpkg.dcc import Screen, Screening
 from specpkg.duis import AcceptedRequest
 from specpkg.envelope import GeneralSigning
-from specpkg.errors import DecodeError
+from specpkg.errors import DecodeError, ValidationError
 from specpkg.registers import DebtRegister, Device, parse_register
 
 
@@ -116,3 +117,73 @@ def dcc_screen(engine: ThresholdEngine | None = None, *, inspect_esme: bool = Fa
         return Screening(True, f"threshold: {decision.reason}")
 
     return screen
+
+
+@dataclass(frozen=True)
+class Example:
+    """A Signed Pre-Command for the inspection walkthrough and what inspection says."""
+
+    case: str
+    device: Device
+    signed: bytes
+    inspection: Inspection
+    strict: Inspection
+
+
+def examples(
+    register: DebtRegister | str = DebtRegister.TIME_DEBT_1, keys_dir: Path | None = None
+) -> list[Example]:
+    """The honest reset and the ways a signed "reset" can differ from it, each
+    signed with the test-only Supplier key and inspected normally and with
+    ``inspect_esme=True`` (notebook 06, SR-10, SR-11)."""
+    from specpkg import dlms, gbz
+    from specpkg.paths import DATA_DIR
+    from specpkg.security import Keys
+
+    reg = parse_register(register)
+    other = next(r for r in DebtRegister if r is not reg)
+    key = Keys(keys_dir or DATA_DIR / "pki").private_key(EXAMPLE_SUPPLIER, "ds")
+    if key is None:
+        raise ValidationError("keys_dir", f"no ds key for {EXAMPLE_SUPPLIER}")
+
+    def change(r: DebtRegister, amount: int = 0, incremental: bool = False) -> gbz.ChangeDebt:
+        method = (gbz.RecoveryMethod.PAYMENT_BASED if r is DebtRegister.PAYMENT_DEBT
+                  else gbz.RecoveryMethod.TIME_BASED)
+        return gbz.ChangeDebt(reset_messages.issuer_event_id(1), amount, method,
+                              gbz.DebtAmountType.of(r, incremental))
+
+    def gsme(*commands: gbz.ChangeDebt) -> gbz.Gbz:
+        return gbz.Gbz(tuple(gbz.change_debt_component(c, i, i == len(commands) - 1)
+                             for i, c in enumerate(commands)))
+
+    def esme(value: int) -> dlms.AccessRequest:
+        obis = dlms.DEBT_REGISTER_OBIS[reg]
+        spec = dlms.RequestSpec(dlms.SpecKind.ACTION, dlms.CHARGE_CLASS_ID, obis,
+                                dlms.ChargeMethod.SET_TOTAL_AMOUNT_REMAINING)
+        return dlms.AccessRequest(dlms.invoke_id_for(1), (spec,), (dlms.double_long(value),))
+
+    cases = [
+        ("honest reset", Device.GSME, gsme(change(reg))),
+        ("non-zero debt amount (500p)", Device.GSME, gsme(change(reg, 500))),
+        ("incremental amount type", Device.GSME, gsme(change(reg, 0, incremental=True))),
+        (f"wrong register ({other.value})", Device.GSME, gsme(change(other))),
+        ("two Change Debt commands", Device.GSME, gsme(change(reg), change(other))),
+        ("honest reset", Device.ESME, esme(0)),
+        ("non-zero value (500p)", Device.ESME, esme(500)),
+    ]
+    out = []
+    for case, device, payload in cases:
+        apdu = messages.command(reset_messages.message_codes()[device],
+                                bytes.fromhex(EXAMPLE_SUPPLIER), bytes.fromhex(_DEVICE_IDS[device]),
+                                1, payload)
+        signed = messages.encode_apdu(messages.sign_apdu(apdu, key))
+        out.append(Example(case, device, signed, inspect(signed, reg),
+                           inspect(signed, reg, inspect_esme=True)))
+    truncated = out[0].signed[:40]
+    out.append(Example("undecodable bytes", Device.GSME, truncated, inspect(truncated, reg),
+                       inspect(truncated, reg, inspect_esme=True)))
+    return out
+
+
+EXAMPLE_SUPPLIER = "90B3D51F30010000"
+_DEVICE_IDS = {Device.ESME: "00DB1234567890A0", Device.GSME: "00DB1234567890A1"}
