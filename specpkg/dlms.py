@@ -45,7 +45,7 @@ from construct import (
 )
 
 from specpkg import wire
-from specpkg.envelope import EncodedLength, read_length
+from specpkg.envelope import EncodedLength, encode_length, read_length
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.registers import DebtRegister
 from specpkg.wire import NestingGuard, Reject
@@ -652,8 +652,62 @@ def decode(data: bytes, base: int = 0, fast: bool = True) -> AccessRequest | Acc
     raise DecodeError(base, f"xDLMS tag {data[0]:02X} is not ACCESS-Request D9 or -Response DA")
 
 
-def encode(apdu: AccessRequest | AccessResponse) -> bytes:
+def _fast_encode_data(item: Data, parts: list[bytes]) -> None:
+    kind = item.type
+    fixed = _FIXED.get(kind)
+    if fixed is not None:
+        size, signed = fixed
+        parts.append(bytes((kind,)) + item.value.to_bytes(size, "big", signed=signed))
+    elif kind is DataType.NULL:
+        parts.append(b"\x00")
+    elif kind in (DataType.ARRAY, DataType.STRUCTURE):
+        parts.append(bytes((kind,)) + encode_length(len(item.value)))
+        for child in item.value:
+            _fast_encode_data(child, parts)
+    elif kind in (DataType.OCTET_STRING, DataType.VISIBLE_STRING, DataType.UTF8_STRING):
+        parts.append(bytes((kind,)) + encode_length(len(item.value)) + item.value)
+    else:
+        raise wire.Fallback
+
+
+def _fast_encode(apdu: AccessRequest | AccessResponse) -> bytes:
+    """Hand-rolled fast path of building the ACCESS structs (checked by tests)."""
+    parts = [
+        bytes((ACCESS_REQUEST if isinstance(apdu, AccessRequest) else ACCESS_RESPONSE,)),
+        apdu.invoke_id.to_bytes(4, "big"),
+        encode_length(len(apdu.date_time)),
+        apdu.date_time,
+    ]
+    if isinstance(apdu, AccessRequest):
+        parts.append(encode_length(len(apdu.specs)))
+        for s in apdu.specs:
+            parts.append(
+                bytes((_SPEC_KIND[s.kind],))
+                + s.class_id.to_bytes(2, "big")
+                + bytes(s.instance)
+                + bytes((s.id,))
+            )
+    elif apdu.request_specs is not None:
+        raise wire.Fallback
+    else:
+        parts.append(b"\x00")
+    parts.append(encode_length(len(apdu.data)))
+    for item in apdu.data:
+        _fast_encode_data(item, parts)
+    if isinstance(apdu, AccessResponse):
+        parts.append(encode_length(len(apdu.specs)))
+        for r in apdu.specs:
+            parts.append(bytes((_SPEC_KIND[r.kind], int(r.result))))
+    return b"".join(parts)
+
+
+def encode(apdu: AccessRequest | AccessResponse, fast: bool = True) -> bytes:
     """Encode an ACCESS-Request or -Response (the exact inverse of :func:`decode`)."""
+    if fast and isinstance(apdu, AccessRequest | AccessResponse):
+        try:
+            return _fast_encode(apdu)
+        except Exception:  # any doubt: let construct decide
+            pass
     if isinstance(apdu, AccessRequest):
         value = {
             "invoke_id": apdu.invoke_id,

@@ -308,12 +308,50 @@ def decode_general_signing(
     return message, content_offset
 
 
-def encode_general_signing(apdu: GeneralSigning, content: bytes) -> bytes:
+def _fast_encode_general_signing(apdu: GeneralSigning, content: bytes) -> bytes:
+    """Hand-rolled fast path of building GeneralSigningStruct (checked by tests)."""
+    info_length = 2 + len(apdu.other_information_rest)
+    if (
+        apdu.cra not in _CRA
+        or not 0 <= apdu.originator_counter < 1 << 64
+        or not 0 <= apdu.message_code <= 0xFFFF
+        or len(apdu.date_time) > 0xFF
+        or info_length > 0xFFFF
+        or len(content) > 0xFFFF
+    ):
+        raise wire.Fallback
+    parts = [
+        b"\xdf\x09",
+        bytes((apdu.cra,)),
+        apdu.originator_counter.to_bytes(8, "big"),
+        b"\x08",
+        apdu.originator,
+        b"\x08",
+        apdu.recipient,
+        bytes((len(apdu.date_time),)),
+        apdu.date_time,
+        encode_length(info_length),
+        apdu.message_code.to_bytes(2, "big"),
+        apdu.other_information_rest,
+        encode_length(len(content)),
+        content,
+    ]
+    if apdu.signature is not None:
+        parts += [b"\x40", apdu.signature]
+    return b"".join(parts)
+
+
+def encode_general_signing(apdu: GeneralSigning, content: bytes, fast: bool = True) -> bytes:
     """Encode ``apdu`` with the given content bytes (its signature if any)."""
     _check_title("originator", apdu.originator)
     _check_title("recipient", apdu.recipient)
     if apdu.signature is not None and len(apdu.signature) != SIGNATURE_LENGTH:
         raise ValidationError("signature", f"must be {SIGNATURE_LENGTH} bytes")
+    if fast:
+        try:
+            return _fast_encode_general_signing(apdu, content)
+        except Exception:  # any doubt: let construct decide
+            pass
     value = {
         "transaction_id": {"cra": int(apdu.cra), "originator_counter": apdu.originator_counter},
         "originator": apdu.originator,
@@ -358,10 +396,24 @@ def decode_mac_header(data: bytes, fast: bool = True) -> tuple[int, bytes, bytes
 _MAC_START = b"\xdd" + bytes(6)
 
 
-def encode_mac_header(invocation_counter: int, apdu_bytes: bytes, mac: bytes) -> bytes:
+def encode_mac_header(
+    invocation_counter: int, apdu_bytes: bytes, mac: bytes, fast: bool = True
+) -> bytes:
     """Wrap signed APDU bytes in a MAC header."""
     if len(mac) != TAG_LENGTH:
         raise ValidationError("mac", f"must be {TAG_LENGTH} bytes")
+    length = 5 + len(apdu_bytes) + TAG_LENGTH
+    if fast and 0 <= invocation_counter < 1 << 32 and length <= 0xFFFF:
+        return b"".join(
+            (
+                _MAC_START,
+                encode_length(length),
+                bytes((SECURITY_HEADER,)),
+                invocation_counter.to_bytes(4, "big"),
+                apdu_bytes,
+                mac,
+            )
+        )
     return wire.build(
         MacHeaderStruct,
         {"invocation_counter": invocation_counter, "apdu": apdu_bytes, "mac": mac},

@@ -134,7 +134,7 @@ def parse(con: Construct, data: bytes, base: int = 0, **context: Any) -> Any:
         ) from None
     except RecursionError:
         raise DecodeError(base + stream.tell(), "nesting too deep") from None
-    except (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError) as exc:
+    except Exception as exc:  # the contract: nothing but DecodeError escapes
         raise DecodeError(base + stream.tell(), f"malformed: {exc}") from None
     if stream.tell() != len(data):
         raise DecodeError(
@@ -149,3 +149,5 @@ def build(con: Construct, value: Any, **context: Any) -> bytes:
         return con.build(value, **context)
     except ConstructError as exc:
         raise ValidationError("message", f"cannot encode: {_reason(exc)}") from None
+    except (ValueError, TypeError, OverflowError, KeyError, AttributeError) as exc:
+        raise ValidationError("message", f"cannot encode: {exc}") from None
