@@ -22,7 +22,6 @@ from typing import Any
 
 from construct import (
     Bytes,
-    Const,
     Construct,
     ExplicitError,
     GreedyBytes,
@@ -243,7 +242,7 @@ DataStruct: Construct = Struct(
             DataType.DATE: Bytes(5),
             DataType.TIME: Bytes(4),
         },
-        default=Reject("unknown A-XDR data type"),
+        default=Reject(lambda ctx: f"unknown A-XDR data type {ctx.type:#04x}"),
     ),
 )
 """One A-XDR Data item (recursive for array and structure)."""
@@ -254,7 +253,7 @@ RequestSpecStruct = Struct(
     / Switch(
         this.kind,
         {SpecKind.GET: Pass, SpecKind.SET: Pass, SpecKind.ACTION: Pass},
-        default=Reject("unsupported access request specification"),
+        default=Reject(lambda ctx: f"unsupported access request specification {ctx.kind:#04x}"),
     ),
     "class_id" / Int16ub,
     "instance" / Bytes(6),
@@ -267,13 +266,13 @@ ResponseSpecStruct = Struct(
     / Switch(
         this.kind,
         {SpecKind.GET: Pass, SpecKind.SET: Pass, SpecKind.ACTION: Pass},
-        default=Reject("unsupported access response specification"),
+        default=Reject(lambda ctx: f"unsupported access response specification {ctx.kind:#04x}"),
     ),
     "result" / Int8ub,
 )
 
 AccessRequestStruct = Struct(
-    "tag" / Const(bytes([ACCESS_REQUEST])),
+    "tag" / wire.Fixed(bytes([ACCESS_REQUEST])),
     "invoke_id" / Int32ub,
     "date_time" / wire.Framed(EncodedLength, GreedyBytes),
     "specs" / BoundedArray(RequestSpecStruct),
@@ -283,7 +282,7 @@ AccessRequestStruct = Struct(
 """xDLMS ACCESS-Request."""
 
 AccessResponseStruct = Struct(
-    "tag" / Const(bytes([ACCESS_RESPONSE])),
+    "tag" / wire.Fixed(bytes([ACCESS_RESPONSE])),
     "invoke_id" / Int32ub,
     "date_time" / wire.Framed(EncodedLength, GreedyBytes),
     "has_request_specs" / CanonicalBoolean(),

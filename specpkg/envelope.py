@@ -25,7 +25,6 @@ from typing import Any
 
 from construct import (
     Bytes,
-    Const,
     Construct,
     ExplicitError,
     GreedyBytes,
@@ -127,32 +126,32 @@ class Trailing(Subconstruct):
 
 
 TransactionIdStruct = Struct(
-    "length" / Const(b"\x09"),
+    "length" / wire.Fixed(b"\x09"),
     "cra" / Int8ub,
     "originator_counter" / Int64ub,
 )
 
 GeneralSigningStruct = Struct(
-    "tag" / Const(b"\xdf"),
+    "tag" / wire.Fixed(b"\xdf"),
     "transaction_id" / TransactionIdStruct,
-    "originator_length" / Const(b"\x08"),
+    "originator_length" / wire.Fixed(b"\x08"),
     "originator" / Bytes(8),
-    "recipient_length" / Const(b"\x08"),
+    "recipient_length" / wire.Fixed(b"\x08"),
     "recipient" / Bytes(8),
     "date_time" / wire.Framed(Int8ub, GreedyBytes),
     "other_information"
     / wire.Framed(EncodedLength, Struct("message_code" / Int16ub, "rest" / GreedyBytes)),
     "content" / wire.Framed(EncodedLength, GreedyBytes),
-    "signature" / Trailing(Struct("length" / Const(b"\x40"), "value" / Bytes(64))),
+    "signature" / Trailing(Struct("length" / wire.Fixed(b"\x40"), "value" / Bytes(64))),
     Terminated,
 )
 """The general-signing APDU (grouping header, content, optional signature)."""
 
 MacHeaderStruct = Struct(
-    "tag" / Const(b"\xdd"),
-    "reserved" / Const(bytes(6)),
+    "tag" / wire.Fixed(b"\xdd"),
+    "reserved" / wire.Fixed(bytes(6)),
     "length" / Rebuild(EncodedLength, len_(this.apdu) + 5 + TAG_LENGTH),
-    "security_header" / Const(bytes([SECURITY_HEADER])),
+    "security_header" / wire.Fixed(bytes([SECURITY_HEADER])),
     "invocation_counter" / Int32ub,
     "apdu" / Bytes(this.length - 5 - TAG_LENGTH),
     "mac" / Bytes(TAG_LENGTH),

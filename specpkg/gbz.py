@@ -22,7 +22,6 @@ from enum import IntEnum
 from typing import Any
 
 from construct import (
-    Const,
     Construct,
     ExplicitError,
     GreedyBytes,
@@ -206,7 +205,7 @@ GbzComponentStruct = Struct(
 )
 
 GbzStruct = Struct(
-    "profile" / Const(PROFILE_ID.to_bytes(2, "big")),
+    "profile" / wire.Fixed(PROFILE_ID.to_bytes(2, "big")),
     "components" / PrefixedArray(Int8ub, GbzComponentStruct),
     Terminated,
 )
