@@ -22,7 +22,6 @@ from typing import Any
 
 from construct import (
     Bytes,
-    Const,
     Construct,
     ExplicitError,
     GreedyBytes,
@@ -45,7 +44,7 @@ from construct import (
 )
 
 from specpkg import wire
-from specpkg.envelope import EncodedLength, read_length
+from specpkg.envelope import EncodedLength, encode_length, read_length
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.registers import DebtRegister
 from specpkg.wire import NestingGuard, Reject
@@ -243,7 +242,7 @@ DataStruct: Construct = Struct(
             DataType.DATE: Bytes(5),
             DataType.TIME: Bytes(4),
         },
-        default=Reject("unknown A-XDR data type"),
+        default=Reject(lambda ctx: f"unknown A-XDR data type {ctx.type:#04x}"),
     ),
 )
 """One A-XDR Data item (recursive for array and structure)."""
@@ -254,7 +253,7 @@ RequestSpecStruct = Struct(
     / Switch(
         this.kind,
         {SpecKind.GET: Pass, SpecKind.SET: Pass, SpecKind.ACTION: Pass},
-        default=Reject("unsupported access request specification"),
+        default=Reject(lambda ctx: f"unsupported access request specification {ctx.kind:#04x}"),
     ),
     "class_id" / Int16ub,
     "instance" / Bytes(6),
@@ -267,13 +266,13 @@ ResponseSpecStruct = Struct(
     / Switch(
         this.kind,
         {SpecKind.GET: Pass, SpecKind.SET: Pass, SpecKind.ACTION: Pass},
-        default=Reject("unsupported access response specification"),
+        default=Reject(lambda ctx: f"unsupported access response specification {ctx.kind:#04x}"),
     ),
     "result" / Int8ub,
 )
 
 AccessRequestStruct = Struct(
-    "tag" / Const(bytes([ACCESS_REQUEST])),
+    "tag" / wire.Fixed(bytes([ACCESS_REQUEST])),
     "invoke_id" / Int32ub,
     "date_time" / wire.Framed(EncodedLength, GreedyBytes),
     "specs" / BoundedArray(RequestSpecStruct),
@@ -283,7 +282,7 @@ AccessRequestStruct = Struct(
 """xDLMS ACCESS-Request."""
 
 AccessResponseStruct = Struct(
-    "tag" / Const(bytes([ACCESS_RESPONSE])),
+    "tag" / wire.Fixed(bytes([ACCESS_RESPONSE])),
     "invoke_id" / Int32ub,
     "date_time" / wire.Framed(EncodedLength, GreedyBytes),
     "has_request_specs" / CanonicalBoolean(),
@@ -652,8 +651,62 @@ def decode(data: bytes, base: int = 0, fast: bool = True) -> AccessRequest | Acc
     raise DecodeError(base, f"xDLMS tag {data[0]:02X} is not ACCESS-Request D9 or -Response DA")
 
 
-def encode(apdu: AccessRequest | AccessResponse) -> bytes:
+def _fast_encode_data(item: Data, parts: list[bytes]) -> None:
+    kind = item.type
+    fixed = _FIXED.get(kind)
+    if fixed is not None:
+        size, signed = fixed
+        parts.append(bytes((kind,)) + item.value.to_bytes(size, "big", signed=signed))
+    elif kind is DataType.NULL:
+        parts.append(b"\x00")
+    elif kind in (DataType.ARRAY, DataType.STRUCTURE):
+        parts.append(bytes((kind,)) + encode_length(len(item.value)))
+        for child in item.value:
+            _fast_encode_data(child, parts)
+    elif kind in (DataType.OCTET_STRING, DataType.VISIBLE_STRING, DataType.UTF8_STRING):
+        parts.append(bytes((kind,)) + encode_length(len(item.value)) + item.value)
+    else:
+        raise wire.Fallback
+
+
+def _fast_encode(apdu: AccessRequest | AccessResponse) -> bytes:
+    """Hand-rolled fast path of building the ACCESS structs (checked by tests)."""
+    parts = [
+        bytes((ACCESS_REQUEST if isinstance(apdu, AccessRequest) else ACCESS_RESPONSE,)),
+        apdu.invoke_id.to_bytes(4, "big"),
+        encode_length(len(apdu.date_time)),
+        apdu.date_time,
+    ]
+    if isinstance(apdu, AccessRequest):
+        parts.append(encode_length(len(apdu.specs)))
+        for s in apdu.specs:
+            parts.append(
+                bytes((_SPEC_KIND[s.kind],))
+                + s.class_id.to_bytes(2, "big")
+                + bytes(s.instance)
+                + bytes((s.id,))
+            )
+    elif apdu.request_specs is not None:
+        raise wire.Fallback
+    else:
+        parts.append(b"\x00")
+    parts.append(encode_length(len(apdu.data)))
+    for item in apdu.data:
+        _fast_encode_data(item, parts)
+    if isinstance(apdu, AccessResponse):
+        parts.append(encode_length(len(apdu.specs)))
+        for r in apdu.specs:
+            parts.append(bytes((_SPEC_KIND[r.kind], int(r.result))))
+    return b"".join(parts)
+
+
+def encode(apdu: AccessRequest | AccessResponse, fast: bool = True) -> bytes:
     """Encode an ACCESS-Request or -Response (the exact inverse of :func:`decode`)."""
+    if fast and isinstance(apdu, AccessRequest | AccessResponse):
+        try:
+            return _fast_encode(apdu)
+        except Exception:  # any doubt: let construct decide
+            pass
     if isinstance(apdu, AccessRequest):
         value = {
             "invoke_id": apdu.invoke_id,

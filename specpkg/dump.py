@@ -29,7 +29,7 @@ class _Walker:
         raw = self.data[self.pos : self.pos + size]
         if len(raw) != size:
             raise DecodeError(self.pos, f"dump ran past the end at {name}")
-        shown = raw.hex(" ").upper() if value is None else str(value)
+        shown = "" if value is None else str(value)
         self.rows.append((self.pos, raw.hex(" ").upper(), name, shown, meaning))
         self.pos += size
         return raw

@@ -25,7 +25,6 @@ from typing import Any
 
 from construct import (
     Bytes,
-    Const,
     Construct,
     ExplicitError,
     GreedyBytes,
@@ -127,32 +126,32 @@ class Trailing(Subconstruct):
 
 
 TransactionIdStruct = Struct(
-    "length" / Const(b"\x09"),
+    "length" / wire.Fixed(b"\x09"),
     "cra" / Int8ub,
     "originator_counter" / Int64ub,
 )
 
 GeneralSigningStruct = Struct(
-    "tag" / Const(b"\xdf"),
+    "tag" / wire.Fixed(b"\xdf"),
     "transaction_id" / TransactionIdStruct,
-    "originator_length" / Const(b"\x08"),
+    "originator_length" / wire.Fixed(b"\x08"),
     "originator" / Bytes(8),
-    "recipient_length" / Const(b"\x08"),
+    "recipient_length" / wire.Fixed(b"\x08"),
     "recipient" / Bytes(8),
     "date_time" / wire.Framed(Int8ub, GreedyBytes),
     "other_information"
     / wire.Framed(EncodedLength, Struct("message_code" / Int16ub, "rest" / GreedyBytes)),
     "content" / wire.Framed(EncodedLength, GreedyBytes),
-    "signature" / Trailing(Struct("length" / Const(b"\x40"), "value" / Bytes(64))),
+    "signature" / Trailing(Struct("length" / wire.Fixed(b"\x40"), "value" / Bytes(64))),
     Terminated,
 )
 """The general-signing APDU (grouping header, content, optional signature)."""
 
 MacHeaderStruct = Struct(
-    "tag" / Const(b"\xdd"),
-    "reserved" / Const(bytes(6)),
+    "tag" / wire.Fixed(b"\xdd"),
+    "reserved" / wire.Fixed(bytes(6)),
     "length" / Rebuild(EncodedLength, len_(this.apdu) + 5 + TAG_LENGTH),
-    "security_header" / Const(bytes([SECURITY_HEADER])),
+    "security_header" / wire.Fixed(bytes([SECURITY_HEADER])),
     "invocation_counter" / Int32ub,
     "apdu" / Bytes(this.length - 5 - TAG_LENGTH),
     "mac" / Bytes(TAG_LENGTH),
@@ -308,12 +307,50 @@ def decode_general_signing(
     return message, content_offset
 
 
-def encode_general_signing(apdu: GeneralSigning, content: bytes) -> bytes:
+def _fast_encode_general_signing(apdu: GeneralSigning, content: bytes) -> bytes:
+    """Hand-rolled fast path of building GeneralSigningStruct (checked by tests)."""
+    info_length = 2 + len(apdu.other_information_rest)
+    if (
+        apdu.cra not in _CRA
+        or not 0 <= apdu.originator_counter < 1 << 64
+        or not 0 <= apdu.message_code <= 0xFFFF
+        or len(apdu.date_time) > 0xFF
+        or info_length > 0xFFFF
+        or len(content) > 0xFFFF
+    ):
+        raise wire.Fallback
+    parts = [
+        b"\xdf\x09",
+        bytes((apdu.cra,)),
+        apdu.originator_counter.to_bytes(8, "big"),
+        b"\x08",
+        apdu.originator,
+        b"\x08",
+        apdu.recipient,
+        bytes((len(apdu.date_time),)),
+        apdu.date_time,
+        encode_length(info_length),
+        apdu.message_code.to_bytes(2, "big"),
+        apdu.other_information_rest,
+        encode_length(len(content)),
+        content,
+    ]
+    if apdu.signature is not None:
+        parts += [b"\x40", apdu.signature]
+    return b"".join(parts)
+
+
+def encode_general_signing(apdu: GeneralSigning, content: bytes, fast: bool = True) -> bytes:
     """Encode ``apdu`` with the given content bytes (its signature if any)."""
     _check_title("originator", apdu.originator)
     _check_title("recipient", apdu.recipient)
     if apdu.signature is not None and len(apdu.signature) != SIGNATURE_LENGTH:
         raise ValidationError("signature", f"must be {SIGNATURE_LENGTH} bytes")
+    if fast:
+        try:
+            return _fast_encode_general_signing(apdu, content)
+        except Exception:  # any doubt: let construct decide
+            pass
     value = {
         "transaction_id": {"cra": int(apdu.cra), "originator_counter": apdu.originator_counter},
         "originator": apdu.originator,
@@ -358,10 +395,24 @@ def decode_mac_header(data: bytes, fast: bool = True) -> tuple[int, bytes, bytes
 _MAC_START = b"\xdd" + bytes(6)
 
 
-def encode_mac_header(invocation_counter: int, apdu_bytes: bytes, mac: bytes) -> bytes:
+def encode_mac_header(
+    invocation_counter: int, apdu_bytes: bytes, mac: bytes, fast: bool = True
+) -> bytes:
     """Wrap signed APDU bytes in a MAC header."""
     if len(mac) != TAG_LENGTH:
         raise ValidationError("mac", f"must be {TAG_LENGTH} bytes")
+    length = 5 + len(apdu_bytes) + TAG_LENGTH
+    if fast and 0 <= invocation_counter < 1 << 32 and length <= 0xFFFF:
+        return b"".join(
+            (
+                _MAC_START,
+                encode_length(length),
+                bytes((SECURITY_HEADER,)),
+                invocation_counter.to_bytes(4, "big"),
+                apdu_bytes,
+                mac,
+            )
+        )
     return wire.build(
         MacHeaderStruct,
         {"invocation_counter": invocation_counter, "apdu": apdu_bytes, "mac": mac},

@@ -37,7 +37,7 @@ Message = MacHeader | GeneralSigning
 
 @dataclass(frozen=True)
 class PayloadCodec:
-    """How a payload is decoded (bytes, absolute offset, fast=...) and encoded."""
+    """How a payload is decoded (bytes, offset, fast=...) and encoded (payload, fast=...)."""
 
     name: str
     decode: Callable[..., Any]
@@ -128,7 +128,7 @@ def decode(data: bytes, payloads: bool = True, fast: bool = True) -> Message:
     raise DecodeError(0, f"tag {data[0]:02X} is neither MAC header DD nor general-signing DF")
 
 
-def content_bytes(apdu: GeneralSigning) -> bytes:
+def content_bytes(apdu: GeneralSigning, fast: bool = True) -> bytes:
     """The content bytes of an APDU (its payload encoded)."""
     payload = apdu.payload
     if isinstance(payload, bytes | bytearray):
@@ -137,20 +137,22 @@ def content_bytes(apdu: GeneralSigning) -> bytes:
     codecs = [use_case.codec] if use_case else [GBZ, XDLMS]
     for codec in codecs:
         if isinstance(payload, codec.types):
-            return codec.encode(payload)
+            return codec.encode(payload, fast=fast)
     raise ValidationError("payload", f"cannot encode {type(payload).__name__} as content")
 
 
-def encode_apdu(apdu: GeneralSigning) -> bytes:
+def encode_apdu(apdu: GeneralSigning, fast: bool = True) -> bytes:
     """Encode a general-signing APDU (with its signature, if any)."""
-    return encode_general_signing(apdu, content_bytes(apdu))
+    return encode_general_signing(apdu, content_bytes(apdu, fast), fast=fast)
 
 
-def encode(message: Message) -> bytes:
-    """Encode a message: the exact inverse of :func:`decode`."""
+def encode(message: Message, fast: bool = True) -> bytes:
+    """Encode a message: the exact inverse of :func:`decode`. ``fast=False``
+    builds with the construct definitions only (no hand-rolled fast paths)."""
     if isinstance(message, MacHeader):
-        return encode_mac_header(message.invocation_counter, encode_apdu(message.apdu), message.mac)
-    return encode_apdu(message)
+        apdu_bytes = encode_apdu(message.apdu, fast)
+        return encode_mac_header(message.invocation_counter, apdu_bytes, message.mac, fast=fast)
+    return encode_apdu(message, fast)
 
 
 def signed_data(apdu: GeneralSigning) -> bytes:

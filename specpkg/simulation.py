@@ -31,7 +31,30 @@ START = datetime(2019, 6, 27, tzinfo=UTC)
 
 #: A household's hourly consumption cost in pence, midnight to 23:00.
 DAILY_PROFILE: tuple[int, ...] = (
-    4, 3, 3, 3, 3, 4, 8, 12, 10, 7, 6, 6, 7, 6, 6, 7, 10, 16, 20, 18, 14, 11, 8, 5,
+    4,
+    3,
+    3,
+    3,
+    3,
+    4,
+    8,
+    12,
+    10,
+    7,
+    6,
+    6,
+    7,
+    6,
+    6,
+    7,
+    10,
+    16,
+    20,
+    18,
+    14,
+    11,
+    8,
+    5,
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from construct import (
@@ -33,21 +34,52 @@ class Fallback(Exception):
 
 
 class Reject(Construct):
-    """A construct that always refuses, with a readable reason."""
+    """A construct that always refuses, with a readable reason (text, or a
+    function of the context)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str | Callable[[Any], str]) -> None:
         super().__init__()
         self.reason = reason
         self.flagbuildnone = True
 
+    def _text(self, context: Any) -> str:
+        return self.reason(context) if callable(self.reason) else self.reason
+
     def _parse(self, stream: Any, context: Any, path: str) -> Any:
-        raise ExplicitError(self.reason, path=path)
+        raise ExplicitError(self._text(context), path=path)
 
     def _build(self, obj: Any, stream: Any, context: Any, path: str) -> Any:
-        raise ExplicitError(self.reason, path=path)
+        raise ExplicitError(self._text(context), path=path)
 
     def _sizeof(self, context: Any, path: str) -> int:
         raise ExplicitError(self.reason, path=path)
+
+
+class Fixed(Construct):
+    """Constant bytes (a tag or a fixed length byte). A mismatch names the
+    field's own offset and both values; builds always write the constant."""
+
+    def __init__(self, value: bytes) -> None:
+        super().__init__()
+        self.value = value
+        self.flagbuildnone = True
+
+    def _parse(self, stream: Any, context: Any, path: str) -> bytes:
+        start = stream.tell()
+        got = stream_read(stream, len(self.value), path)
+        if got != self.value:
+            stream.seek(start)
+            raise ExplicitError(
+                f"expected {self.value.hex().upper()}, found {got.hex().upper()}", path=path
+            )
+        return got
+
+    def _build(self, obj: Any, stream: Any, context: Any, path: str) -> bytes:
+        stream_write(stream, self.value, len(self.value), path)
+        return self.value
+
+    def _sizeof(self, context: Any, path: str) -> int:
+        return len(self.value)
 
 
 class _Window(io.BytesIO):
@@ -134,7 +166,7 @@ def parse(con: Construct, data: bytes, base: int = 0, **context: Any) -> Any:
         ) from None
     except RecursionError:
         raise DecodeError(base + stream.tell(), "nesting too deep") from None
-    except (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError) as exc:
+    except Exception as exc:  # the contract: nothing but DecodeError escapes
         raise DecodeError(base + stream.tell(), f"malformed: {exc}") from None
     if stream.tell() != len(data):
         raise DecodeError(
@@ -149,3 +181,5 @@ def build(con: Construct, value: Any, **context: Any) -> bytes:
         return con.build(value, **context)
     except ConstructError as exc:
         raise ValidationError("message", f"cannot encode: {_reason(exc)}") from None
+    except (ValueError, TypeError, OverflowError, KeyError, AttributeError) as exc:
+        raise ValidationError("message", f"cannot encode: {exc}") from None

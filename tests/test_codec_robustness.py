@@ -45,7 +45,7 @@ def _outcome(data: bytes) -> str:
         assert isinstance(exc.offset, int) and 0 <= exc.offset <= len(data), exc
         assert exc.reason and str(exc).startswith(f"at offset {exc.offset}: ")
         return "error"
-    assert messages.encode(message) == data
+    assert messages.encode(message) == data == messages.encode(message, fast=False)
     assert messages.decode(data, fast=False) == message
     return "ok"
 

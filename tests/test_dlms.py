@@ -302,7 +302,14 @@ def test_property_access_request_round_trip(pairs: list, invoke_id: int) -> None
     """Any ACCESS-Request re-decodes equal; the fast path agrees with construct."""
     request = AccessRequest(invoke_id, [p[0] for p in pairs], [p[1] for p in pairs])
     pdu = dlms.encode(request)
+    assert pdu == dlms.encode(request, fast=False)
     assert dlms.decode(pdu) == request == dlms.decode(pdu, fast=False)
+    response = dlms.AccessResponse(
+        invoke_id, [p[1] for p in pairs], [dlms.ResponseSpec(p[0].kind, p[0].id) for p in pairs]
+    )
+    pdu = dlms.encode(response)
+    assert pdu == dlms.encode(response, fast=False)
+    assert dlms.decode(pdu) == response == dlms.decode(pdu, fast=False)
 
 
 @settings(max_examples=40, deadline=None)

@@ -144,6 +144,7 @@ def test_property_gbz_round_trip(commands: list[ChangeDebt], results: list[int])
         ),
     ):
         data = gbz.encode(payload)
+        assert data == gbz.encode(payload, fast=False)
         fast, slow = gbz.decode(data), gbz.decode(data, fast=False)
         assert fast == slow
         assert gbz.encode(fast) == data

@@ -6,6 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from specpkg import messages, security
 from specpkg.envelope import MacHeader
@@ -161,3 +163,32 @@ def test_keys_store() -> None:
     assert Keys(PROJECT_PKI / "absent").public_key(SUPPLIER, "ds") is None
     with pytest.raises(security.ValidationError):
         pki.public_key("not-an-id", "ds")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    counter=st.integers(0, 2**64 - 1),
+    invocation=st.integers(0, 2**32 - 1),
+    payload=st.binary(max_size=300),
+    code=st.integers(0, 0xFFFF),
+)
+def test_property_any_command_signs_macs_and_verifies(
+    counter: int, invocation: int, payload: bytes, code: int
+) -> None:
+    """Any command the package builds decodes back equal and verifies (project PKI)."""
+    pki = Keys(PROJECT_PKI)
+    gsme = bytes.fromhex("00DB1234567890A1")
+    apdu = messages.command(
+        0x0FFF if code in messages.USE_CASES else code,
+        bytes.fromhex(SUPPLIER),
+        gsme,
+        counter,
+        payload,
+    )
+    signed = messages.sign_apdu(apdu, pki.private_key(SUPPLIER, "ds"))
+    command = messages.add_mac(
+        signed, pki.private_key(ACB, "ka"), pki.public_key(gsme, "ka"), invocation
+    )
+    data = messages.encode(command)
+    assert messages.decode(data) == command
+    assert messages.verify(messages.decode(data), pki) == messages.Verdict(Check.VALID, Check.VALID)
