@@ -120,7 +120,9 @@ def sign_enveloped(
         copy.deepcopy(root),
         key=_DeterministicKey(key),  # type: ignore[arg-type]
         key_info=_key_info(cert),
-        exclude_c14n_transform_element=True,
+        # Name exclusive c14n as a Transform too: without it, XML-DSig's default for
+        # the reference is inclusive c14n, and standard verifiers would disagree.
+        exclude_c14n_transform_element=False,
     )
     return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
 
@@ -132,7 +134,6 @@ def _config(at: datetime) -> SignatureConfiguration:
         signature_methods=frozenset({SignatureMethod.ECDSA_SHA256}),
         digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
         verification_time=at,
-        default_reference_c14n_method=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
     )
 
 
@@ -154,8 +155,10 @@ def check_structure(root: etree._Element) -> etree._Element:
     if len(references) != 1 or references[0].get("URI") != "":
         raise SignatureInvalid('exactly one Reference with URI="" (the whole document) expected')
     transforms = references[0].xpath("ds:Transforms/ds:Transform/@Algorithm", namespaces=ns)
-    if transforms != [ENVELOPED]:
-        raise SignatureInvalid("the only transform must be enveloped-signature")
+    if transforms not in ([ENVELOPED], [ENVELOPED, EXC_C14N]):
+        raise SignatureInvalid(
+            "transforms must be enveloped-signature, optionally then exclusive c14n"
+        )
     return signature
 
 
