@@ -147,7 +147,7 @@ class Testbed:
         request = accepted.request
         steps.append(Step("DCC", "validates and checks access", "accepted"))
         pre = self.dcc.pre_command(accepted)
-        steps.append(Step("DCC", "transforms into the Pre-Command", f"{len(pre)} bytes", pre))
+        steps.append(Step("DCC", "transforms into the Pre-Command", "Pre-Command", pre))
         record["pre_command"] = pre
         try:
             apdu = user.correlate(request, pre_command(pre))

@@ -14,7 +14,7 @@ from specpkg.__main__ import build_parser, main
 def test_every_subcommand_has_help(capsys) -> None:
     parser = build_parser()
     names = sorted(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
-    assert {"simulate", "workbook"} <= set(names)
+    assert {"decode", "export", "request", "run", "simulate", "workbook"} <= set(names)
     for name in names:
         with pytest.raises(SystemExit) as caught:
             main([name, "--help"])
@@ -56,3 +56,25 @@ def test_installed_entry_point_runs_as_a_module() -> None:
     done = subprocess.run([sys.executable, "-m", "specpkg", "--version"], capture_output=True,
                           text=True, check=False)
     assert done.returncode == 0 and done.stdout.startswith("specpkg ")
+
+
+def test_run_prints_every_step_and_succeeds(capsys) -> None:
+    assert main(["run", "--device", "GSME", "--register", "PaymentDebtRegister", "--hex"]) == 0
+    out = capsys.readouterr().out
+    assert "Communications Hub" in out and "routes unchanged" in out
+    assert "meter register: 5000p -> 0p" in out and "code I0" in out
+    assert "DD00000000000081" in out  # the MAC'd command in hex
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (["--meter-version", "pre-release"], "E921"),
+    (["--fault"], "E920"),
+])
+def test_run_shows_failures_with_a_non_zero_exit(capsys, argv: list[str], code: str) -> None:
+    assert main(["run", *argv]) == 1
+    assert f"code {code}" in capsys.readouterr().out
+
+
+def test_run_refuses_an_unknown_device(capsys) -> None:
+    assert main(["run", "--device", "IHD"]) == 2
+    assert "unknown device 'IHD'" in capsys.readouterr().err

@@ -1,0 +1,45 @@
+"""``specpkg run``: one reset request through the whole flow, step by step."""
+
+from __future__ import annotations
+
+import argparse
+
+from specpkg.flow import make_testbed
+from specpkg.inspection import dcc_screen
+from specpkg.registers import parse_device, parse_mode, parse_register
+from specpkg.testenv import PRE_RELEASE, RELEASE
+
+NAME = "run"
+HELP = "send one Reset Debt Register request through User, DCC, CH and meter, printing each step"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="ESME", help="ESME or GSME (default ESME)")
+    parser.add_argument("--register", default="TimeDebtRegister1",
+                        help="TimeDebtRegister1, TimeDebtRegister2 or PaymentDebtRegister")
+    parser.add_argument("--mode", default="prepayment", help="prepayment or credit")
+    parser.add_argument("--meter-version", choices=["release", "pre-release"], default="release",
+                        help="the SMETS/GBCS version the meter stub emulates")
+    parser.add_argument("--fault", action="store_true",
+                        help="the meter fails to write the register (shows BR-4)")
+    parser.add_argument("--hex", action="store_true", help="also print each message in hex")
+
+
+def run(args: argparse.Namespace) -> int:
+    device, register, mode = (parse_device(args.device), parse_register(args.register),
+                              parse_mode(args.mode))
+    version = RELEASE if args.meter_version == "release" else PRE_RELEASE
+    bed = make_testbed(mode, version, screen=dcc_screen())
+    bed.stub(device).fault = args.fault
+    result = bed.run(device, register)
+    print(f"Reset {register.label} on the {device} ({mode} mode, {version.stage.value} meter)")
+    for number, step in enumerate(result.steps, 1):
+        size = f" [{len(step.data)} bytes]" if step.data else ""
+        print(f"{number:2d}. {step.actor:20s} {step.action:35s} {step.result}{size}")
+        if args.hex and step.data and not step.data.lstrip().startswith(b"<"):
+            print(f"    {step.data.hex().upper()}")
+    if result.before is not None and result.after is not None:
+        print(f"    meter register: {result.before.register(register)}p -> "
+              f"{result.after.register(register)}p")
+    print(f"outcome: {result.outcome.value} (DUIS response code {result.response_code})")
+    return 0 if result.response_code == "I0" else 1
