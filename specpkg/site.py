@@ -100,6 +100,7 @@ _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #222; }
 table { border-collapse: collapse; width: 100%; font-size: 0.92rem; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.4rem; text-align: left; vertical-align: top; }
+td:first-child, td:nth-child(4) { white-space: nowrap; }
 .passed { color: #0a7a27; font-weight: 600; } .failed { color: #b00020; font-weight: 600; }
 .not-run { color: #777; }
 """
@@ -120,7 +121,9 @@ def render_index(pages: Iterable[str], target: Path, junit: Path = JUNIT) -> Non
             f'<td class="{status.value.replace(" ", "-")}">{status.value}</td>'
             f"<td>{len(req.tests)}</td></tr>"
         )
-    source = "latest test run" if outcomes else "no test run found (run the test command first)"
+    source = ("Status of each requirement's tests in the latest test run (build/test-results.xml)."
+              if outcomes else
+              "No test run found: run the test command first (make test) for each status.")
     notebook_links = "".join(f'<li><a href="{p}">{html.escape(Path(p).stem)}</a></li>'
                              for p in pages)
     target.write_text(
@@ -129,7 +132,7 @@ def render_index(pages: Iterable[str], target: Path, junit: Path = JUNIT) -> Non
         f"{_ICON_LINK}"
         f"<style>{_STYLE}</style></head><body>"
         "<h1>SECMP0002: reset Debt Registers: executable specification</h1>"
-        f"<p>Requirement status from the {source}.</p>"
+        f"<p>{source}</p>"
         "<table><thead><tr><th>ID</th><th>requirement</th><th>where it is shown</th>"
         "<th>status</th><th>tests</th></tr></thead><tbody>"
         + "".join(rows)
