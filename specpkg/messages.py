@@ -287,17 +287,12 @@ def command(
 
 
 def response(
-    message_code: int,
-    originator: bytes,
-    recipient: bytes,
-    originator_counter: int,
-    payload: Any,
-    date_time: bytes = b"",
+    message_code: int, originator: bytes, recipient: bytes, originator_counter: int,
+    payload: Any, date_time: bytes = b"",
 ) -> GeneralSigning:
     """An unsigned response APDU (the device is the originator)."""
-    return GeneralSigning(
-        Cra.RESPONSE, originator_counter, originator, recipient, message_code, payload, date_time
-    )
+    return replace(command(message_code, originator, recipient, originator_counter, payload,
+                           date_time), cra=Cra.RESPONSE)
 
 
 def to_plain(value: Any) -> Any:

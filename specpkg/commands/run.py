@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from specpkg.commands._options import add_meter_options
 from specpkg.flow import make_testbed
 from specpkg.inspection import dcc_screen
 from specpkg.registers import parse_device, parse_mode, parse_register
@@ -14,10 +15,7 @@ HELP = "send one Reset Debt Register request through User, DCC, CH and meter, pr
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="ESME", help="ESME or GSME (default ESME)")
-    parser.add_argument("--register", default="TimeDebtRegister1",
-                        help="TimeDebtRegister1, TimeDebtRegister2 or PaymentDebtRegister")
-    parser.add_argument("--mode", default="prepayment", help="prepayment or credit")
+    add_meter_options(parser)
     parser.add_argument("--meter-version", choices=["release", "pre-release"], default="release",
                         help="the SMETS/GBCS version the meter stub emulates")
     parser.add_argument("--fault", action="store_true",

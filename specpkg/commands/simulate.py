@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from specpkg.commands._options import add_meter_options
 from specpkg.registers import PaymentMode, check_int, parse_device, parse_mode, parse_register
 from specpkg.simulation import Reset, example_meter, simulate, weekly_top_ups
 
@@ -13,10 +14,7 @@ HELP = "simulate the example meter hour by hour with a reset of one Debt Registe
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="ESME", help="ESME or GSME (default ESME)")
-    parser.add_argument("--register", default="TimeDebtRegister1",
-                        help="TimeDebtRegister1, TimeDebtRegister2 or PaymentDebtRegister")
-    parser.add_argument("--mode", default="prepayment", help="prepayment or credit")
+    add_meter_options(parser)
     parser.add_argument("--days", type=int, default=30, help="length of the run in days")
     parser.add_argument("--reset-day", type=int, default=15, help="day the reset is sent")
     parser.add_argument("--top-up", type=int, default=2_000,
