@@ -424,17 +424,22 @@ def run_matrix(
 
 def plot_outcomes(run: MatrixRun, ax=None):
     """Bar chart of cases per actual outcome, split by verdict (TR-5, TR-7)."""
+    import textwrap
+
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 3.2))
+        _, ax = plt.subplots(figsize=(9, 4.5))
     table = pd.crosstab(run.cases["actual_outcome"], run.cases["verdict"])
-    table.plot.barh(ax=ax, stacked=True)
+    table.index = [textwrap.fill(label, 48) for label in table.index]
+    failures = iter(["tab:red", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive"])
+    colors = ["tab:green" if v == "pass" else next(failures, "tab:gray") for v in table.columns]
+    table.plot.barh(ax=ax, stacked=True, color=colors)
     ax.set_xlabel("test cases")
     ax.set_ylabel("")
     ax.set_title(f"SECMP0002 test matrix run: {len(run.cases)} cases")
     ax.invert_yaxis()
-    ax.legend(title="verdict", loc="lower right")
+    ax.legend(title="verdict", loc="upper center", bbox_to_anchor=(0.4, -0.18), fontsize="small")
     ax.figure.tight_layout()
     return ax.figure
 
