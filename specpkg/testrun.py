@@ -37,6 +37,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -59,6 +60,7 @@ from specpkg.testenv import (
     METER_SUPPLIER_ROLE,
     METER_VERSIONS,
     RELEASE,
+    AcceptanceReport,
     AvailabilityWindow,
     DeviceClass,
     MeterVersion,
@@ -228,7 +230,7 @@ def build_setup(
         hubs[device] = hub
     dcc = Dcc(registrations, keys_dir=keys_dir, screen=environment_screen(env))
     beds = {
-        device: Testbed(next(iter(users.values())), dcc, hub,
+        device: Testbed(users[METER_SUPPLIER_ROLE[DeviceClass(device.value)]], dcc, hub,
                         {DEVICE_IDS[device]: env.stub(DEVICE_IDS[device])})  # type: ignore[dict-item]
         for device, hub in hubs.items()
     }
@@ -278,12 +280,22 @@ def record_of(case_id: str, result: FlowResult | None, register: DebtRegister,
 
     ``command_succeeded`` is what the meter really did (its state), not what any
     message says: ``None`` if no Command reached it, else whether it executed
-    the Command (no alert) and the register is zero afterwards.
+    the Command (no alert) and the register is zero afterwards. A Service
+    Response counts as received only if it parses and carries this request's
+    RequestID: the corresponding Service Response (TR-5).
     """
     if result is None:
         return TestCaseRecord(case_id, None, False, expected_success=expected_success,
                               request_sent=False), None
-    parsed = duis.parse_response(result.service_response) if result.service_response else None
+    parsed = None
+    if result.service_response:
+        try:
+            parsed = duis.parse_response(result.service_response)
+        except ValidationError:
+            parsed = None  # not a Service Response the User can read
+    if parsed is not None and result.request is not None and (
+            parsed.request_id != result.request.request_id):
+        parsed = None  # a Response, but not the one corresponding to this request (TR-5)
     if result.before is None or result.after is None:
         succeeded = None
     else:
@@ -313,8 +325,8 @@ class MatrixRun:
     results: Mapping[str, FlowResult] = field(repr=False)
     setups: tuple[Setup, ...] = field(repr=False)
 
-    @property
-    def acceptance(self):
+    @cached_property
+    def acceptance(self) -> AcceptanceReport:
         return check_acceptance(self.records)
 
     @property

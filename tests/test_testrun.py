@@ -188,6 +188,18 @@ def always_i0(setup) -> None:
     setup.dcc.service_response = service_response
 
 
+def wrong_request_id(setup) -> None:
+    """A DCC that answers with another request's RequestID."""
+    original = setup.dcc.service_response
+
+    def service_response(request, reply):
+        return original(request, reply).replace(
+            f":{request.counter}</sr:RequestID>".encode(),
+            f":{request.counter + 1}</sr:RequestID>".encode())
+
+    setup.dcc.service_response = service_response
+
+
 def truncate(data: bytes) -> bytes:
     return data[: len(data) // 2]
 
@@ -201,6 +213,7 @@ FAULTS = {
     "pre-release meter executes": (dict(stub_class=EagerMeter), Verdict.UNEXPECTED_SUCCESS),
     "Pre-Command corrupted, no Response": (dict(tamper={"pre_command": truncate}),
                                            Verdict.NO_RESPONSE),
+    "Response for another request": (dict(prepare=wrong_request_id), Verdict.NO_RESPONSE),
 }
 
 
