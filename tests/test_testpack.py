@@ -131,3 +131,10 @@ def test_testpack_cli(tmp_path, capsys) -> None:
         main(["testpack", "--help"])
     assert exit_.value.code == 0
     assert "--out DIR" in capsys.readouterr().out
+
+
+def test_tr6_export_is_reproducible(pack, tmp_path) -> None:
+    """Fixed clock and deterministic signatures: the same pack byte for byte."""
+    export_test_pack(tmp_path / "again")
+    assert (tmp_path / "again" / "manifest.json").read_bytes() == (
+        pack / "manifest.json").read_bytes()
