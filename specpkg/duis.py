@@ -38,6 +38,7 @@ from cryptography import x509
 from lxml import etree
 
 from specpkg.catalogue import (
+    CATALOGUE_VERSION,
     SERVICE_REFERENCE,
     SERVICE_REFERENCE_VARIANT,
     Catalogue,
@@ -73,6 +74,12 @@ RESPONSE_CODES_PATH = DATA_DIR / "duis" / "response_codes.csv"
 DEFAULT_KEYS_DIR = DATA_DIR / "pki"
 MAX_REQUEST_BYTES = 32 * 1024
 MAX_RESPONSE_BYTES = 64 * 1024
+
+#: The version of this package's Parse and Correlate: parsing Service Responses
+#: (:func:`parse_response`, :meth:`specpkg.dcc.Dcc.service_response`) and correlating
+#: Pre-Commands (:meth:`specpkg.user.User.correlate`). It is the Message Mapping
+#: Catalogue's version by construction: one source, so they always correspond (TR-6).
+PARSE_AND_CORRELATE_VERSION: str = CATALOGUE_VERSION
 
 #: The fixed clock of the workbook: the recommended implementation date (IMP-1).
 DEFAULT_CLOCK = datetime(2019, 6, 27, 12, 0, 0, tzinfo=UTC)

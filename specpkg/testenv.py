@@ -671,6 +671,9 @@ class TestCaseRecord:
     ``response_code`` is its DUIS response code (``I0`` success);
     ``response_says_zero``: the Response says the Debt Register is zero.
     ``expected_success``: the test matrix expects a successful reset.
+    ``request_sent``: the User sent a Service Request at all; ``False`` when the
+    environment refused the User's role at admission (TR-4), and then nothing
+    was executed and no Service Response is due (TR-5 asks one per request).
     """
 
     __test__ = False
@@ -681,6 +684,14 @@ class TestCaseRecord:
     response_code: str | None = None
     response_says_zero: bool = False
     expected_success: bool = True
+    request_sent: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.request_sent and (self.response_received or self.response_says_zero
+                                      or self.command_succeeded is not None):
+            raise ValidationError(
+                "request_sent", f"{self.case_id}: no Service Request was sent, so there can be "
+                "no Command executed and no Service Response")
 
 
 class Verdict(StrEnum):
@@ -725,7 +736,13 @@ class AcceptanceReport:
 
 def verdict_of(record: TestCaseRecord,
                success_codes: frozenset[str] = SUCCESS_RESPONSE_CODES) -> Verdict:
-    """Judge one case (TR-5: a Response for every Service Request; TR-7: the zero Response)."""
+    """Judge one case (TR-5: a Response for every Service Request; TR-7: the zero Response).
+
+    A case that sent no Service Request (refused at admission, TR-4) passes
+    exactly when the test case expects no success.
+    """
+    if not record.request_sent:
+        return Verdict.UNEXPECTED_FAILURE if record.expected_success else Verdict.PASS
     if not record.response_received:
         return Verdict.NO_RESPONSE
     if record.command_succeeded:

@@ -48,16 +48,27 @@ REGISTER_CODES = {
 
 
 class ExpectedOutcome(StrEnum):
-    """What a test case expects; every case expects a Service Response (TR-5)."""
+    """What a test case expects (TR-1).
+
+    Every case in which a Service Request is sent expects a Service Response
+    (TR-5). A User Role not eligible for SR 2.3 is refused at admission to the
+    test environment (TR-4), so it sends no Service Request and gets no Response.
+    """
 
     SUCCESS_ZERO = "success: Service Response says the Debt Register is zero"
-    ROLE_NOT_ELIGIBLE = "refused by the DCC: User Role not eligible for SR 2.3"
+    ROLE_NOT_ELIGIBLE = ("refused by the test environment: User Role not eligible for SR 2.3 "
+                         "(no Service Request sent, TR-4)")
     NOT_DEVICE_SUPPLIER = "refused by the DCC: User Role is not the supplier of this meter"
     NOT_SUPPORTED = "refused: meter of the SMETS version before the Release has no reset"
 
     @property
     def positive(self) -> bool:
         return self is ExpectedOutcome.SUCCESS_ZERO
+
+    @property
+    def response_expected(self) -> bool:
+        """A Service Request is sent, so a Service Response is due (TR-4, TR-5)."""
+        return self is not ExpectedOutcome.ROLE_NOT_ELIGIBLE
 
 
 @dataclass(frozen=True)
@@ -136,6 +147,8 @@ MATRIX_COLUMNS = [
 def build_test_matrix(dimensions: Dimensions | None = None) -> pd.DataFrame:
     """The full test matrix: one row per combination, with its expected outcome (TR-1).
 
+    ``response_expected``: every case that sends a Service Request (TR-5); not
+    the roles the environment refuses at admission (TR-4).
     ``debt_recovery_affected``: only in prepayment mode (SDS section 1).
     ``packet_inspection``: GSME only (the debt amount must be zero).
     ``threshold_adt``: every case, the use cases being Critical (TR-10).
@@ -160,7 +173,7 @@ def build_test_matrix(dimensions: Dimensions | None = None) -> pd.DataFrame:
             "role": role.value,
             "positive": outcome.positive,
             "expected_outcome": outcome.value,
-            "response_expected": True,
+            "response_expected": outcome.response_expected,
             "debt_recovery_affected": mode is PaymentMode.PREPAYMENT and outcome.positive,
             "packet_inspection": device is Device.GSME,
             "threshold_adt": True,

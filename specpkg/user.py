@@ -36,6 +36,8 @@ class User:
     user_id: str = duis.DEFAULT_USER_ID
     keys_dir: Path = DATA_DIR / "pki"
     next_counter: int = 1_000
+    #: The Parse and Correlate version this User's correlation implements (TR-6).
+    parse_and_correlate_version = duis.PARSE_AND_CORRELATE_VERSION
 
     def __post_init__(self) -> None:
         self.user_id = entity_id(self.user_id).upper()

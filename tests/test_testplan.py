@@ -78,7 +78,10 @@ def test_tr1_expected_outcomes_and_counts(matrix):
 
 
 def test_tr1_every_case_expects_a_response_and_flags_are_consistent(matrix):
-    assert matrix["response_expected"].all()  # TR-5
+    # TR-5: a Service Response for every Service Request sent; roles refused at
+    # admission to the environment (TR-4) send none.
+    refused = matrix["expected_outcome"] == ExpectedOutcome.ROLE_NOT_ELIGIBLE.value
+    assert (matrix["response_expected"] == ~refused).all()
     assert matrix["threshold_adt"].all()  # Critical use cases (TR-10)
     assert (matrix["packet_inspection"] == (matrix["device"] == "GSME")).all()
     recovery = matrix[matrix["debt_recovery_affected"]]

@@ -1,0 +1,54 @@
+"""``specpkg testpack --out DIR``: export the SECMP0002 test pack for Users (TR-6).
+
+The pack holds a manifest (the TestPack: release, Parse and Correlate version and
+Message Mapping Catalogue version, which must correspond), the catalogue files,
+the DUIS XSD and response codes, and sample messages for each device and Debt
+Register made with the project's TEST-ONLY PKI. A catalogue of another version
+than this Parse and Correlate is refused (exit 2). ``--check DIR`` reads a pack
+back and verifies it instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from specpkg.catalogue import CATALOGUE_DIR
+from specpkg.testpack import DEFAULT_RELEASE, KEYS_DIR, export_test_pack, read_test_pack
+
+NAME = "testpack"
+HELP = ("Export the test pack (TR-6): manifest, Message Mapping Catalogue, DUIS XSD and "
+        "response codes, sample messages; or --check an exported one.")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, metavar="DIR", help="folder to write the pack into")
+    parser.add_argument("--check", type=Path, metavar="DIR",
+                        help="read an exported pack and verify versions and files")
+    parser.add_argument("--release", default=DEFAULT_RELEASE,
+                        help=f"release label in the manifest (default: {DEFAULT_RELEASE!r})")
+    parser.add_argument("--catalogue", type=Path, default=CATALOGUE_DIR, metavar="DIR",
+                        help="Message Mapping Catalogue folder (default: the package's own)")
+    parser.add_argument("--keys", type=Path, default=KEYS_DIR, metavar="DIR",
+                        help="TEST-ONLY PKI folder for the samples (default: data/pki)")
+    parser.add_argument("--force", action="store_true",
+                        help="write into a non-empty --out folder")
+
+
+def run(args: argparse.Namespace) -> int:
+    if (args.out is None) == (args.check is None):
+        print("specpkg testpack: error: give exactly one of --out DIR or --check DIR",
+              file=sys.stderr)
+        return 2
+    if args.check is not None:
+        loaded = read_test_pack(args.check)
+        pack = loaded.pack
+        print(f"{args.check}: {pack.release}, Parse and Correlate "
+              f"{pack.parse_and_correlate_version}, Message Mapping Catalogue "
+              f"{pack.message_mapping_catalogue_version}, {len(loaded.files)} files verified")
+        return 0
+    written = export_test_pack(args.out, release=args.release, catalogue_dir=args.catalogue,
+                               keys_dir=args.keys, force=args.force)
+    print(f"wrote {len(written)} files to {args.out} (manifest: {written[-1].name})")
+    return 0

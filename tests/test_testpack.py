@@ -1,0 +1,140 @@
+"""The test pack export (TR-6): manifest versions correspond, files present and decodable."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from specpkg import catalogue, duis, messages
+from specpkg.__main__ import main
+from specpkg.duis import PARSE_AND_CORRELATE_VERSION
+from specpkg.errors import ValidationError
+from specpkg.registers import DebtRegister, Device
+from specpkg.security import Keys
+from specpkg.testenv import TestPack
+from specpkg.testpack import SAMPLE_FILES, export_test_pack, read_test_pack
+from specpkg.user import User
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pack")
+    export_test_pack(out)
+    return out
+
+
+def test_tr6_parse_and_correlate_version_is_the_catalogue_version() -> None:
+    assert PARSE_AND_CORRELATE_VERSION == catalogue.CATALOGUE_VERSION
+    assert catalogue.load_catalogue().version == PARSE_AND_CORRELATE_VERSION
+    assert User().parse_and_correlate_version == PARSE_AND_CORRELATE_VERSION
+
+
+def test_tr6_manifest_versions_match(pack) -> None:
+    manifest = json.loads((pack / "manifest.json").read_text())
+    assert manifest["parse_and_correlate_version"] == PARSE_AND_CORRELATE_VERSION
+    assert manifest["message_mapping_catalogue_version"] == catalogue.CATALOGUE_VERSION
+    assert TestPack.from_manifest(manifest).release == "SECMP0002 Release"
+    loaded = read_test_pack(pack)
+    assert loaded.catalogue.version == loaded.pack.message_mapping_catalogue_version
+    assert manifest["test_only_pki"] is True
+
+
+def test_tr6_pack_holds_catalogue_xsd_codes_and_certificates(pack) -> None:
+    files = json.loads((pack / "manifest.json").read_text())["files"]
+    for name in ("catalogue/reset_debt_register.csv", "catalogue/catalogue.json",
+                 "duis/ResetDebtRegister.xsd", "duis/response_codes.csv"):
+        assert name in files and (pack / name).is_file()
+    assert (pack / "catalogue/reset_debt_register.csv").read_bytes() == (
+        catalogue.CATALOGUE_DIR / "reset_debt_register.csv").read_bytes()
+    assert not list((pack / "pki").glob("*.key"))  # certificates only, no private keys
+    assert list((pack / "pki").glob("*.pem"))
+
+
+@pytest.mark.parametrize("device", list(Device))
+@pytest.mark.parametrize("register", list(DebtRegister))
+def test_tr6_samples_present_and_decodable(pack, device, register) -> None:
+    folder = pack / "samples" / device.value / register.value
+    assert sorted(p.name for p in folder.iterdir()) == sorted(SAMPLE_FILES)
+    keys_dir = pack / "pki"
+    accepted = duis.validate_request((folder / "request.xml").read_bytes(), keys_dir=keys_dir)
+    assert accepted.request.register is register and accepted.device is device
+    read = {n: bytes.fromhex((folder / n).read_text()) for n in SAMPLE_FILES if n.endswith(".hex")}
+    pre = messages.decode(read["pre_command.hex"])
+    assert pre.signature is None and pre.originator_counter == accepted.request.counter
+    assert read["signed_pre_command.hex"].startswith(read["pre_command.hex"])
+    keys = Keys(keys_dir)
+    command = messages.verify(messages.decode(read["command.hex"]), keys)
+    assert command.signature is messages.Check.VALID
+    response = messages.decode(read["response.hex"])
+    assert messages.check_signature(response, keys.public_key(response.originator_id, "ds")) \
+        is messages.Check.VALID
+    parsed = duis.parse_response((folder / "service_response.xml").read_bytes())
+    assert parsed.success and parsed.gbcs_payload == read["response.hex"]
+    assert User().correlate(accepted.request, read["pre_command.hex"]).message_code == \
+        catalogue.load_catalogue().entry(device, register).message_code
+
+
+def test_tr6_catalogue_of_another_version_is_refused(tmp_path, capsys) -> None:
+    other = tmp_path / "catalogue"
+    shutil.copytree(catalogue.CATALOGUE_DIR, other)
+    meta = json.loads((other / "catalogue.json").read_text())
+    meta["catalogue_version"] = "9.9.9"
+    (other / "catalogue.json").write_text(json.dumps(meta))
+    with pytest.raises(ValidationError) as err:
+        export_test_pack(tmp_path / "out", catalogue_dir=other)
+    assert err.value.field == "message_mapping_catalogue_version"
+    assert main(["testpack", "--out", str(tmp_path / "cli"), "--catalogue", str(other)]) == 2
+    message = capsys.readouterr().err
+    assert message.startswith("specpkg testpack: error: message_mapping_catalogue_version")
+    assert "9.9.9" in message and "Traceback" not in message
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cli").exists()
+
+
+def test_tr6_altered_pack_is_refused(pack, tmp_path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(pack, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["message_mapping_catalogue_version"] = "0.0.1"
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValidationError) as err:
+        read_test_pack(copy)
+    assert err.value.field == "message_mapping_catalogue_version"
+    shutil.rmtree(copy)
+    shutil.copytree(pack, copy)
+    (copy / "duis/response_codes.csv").write_text("changed\n")
+    with pytest.raises(ValidationError) as err:
+        read_test_pack(copy)
+    assert "response_codes.csv" in err.value.reason
+    (copy / "duis/response_codes.csv").unlink()
+    with pytest.raises(ValidationError, match="missing"):
+        read_test_pack(copy)
+
+
+def test_testpack_cli(tmp_path, capsys) -> None:
+    out = tmp_path / "pack"
+    assert main(["testpack", "--out", str(out)]) == 0
+    assert "manifest.json" in capsys.readouterr().out
+    assert main(["testpack", "--check", str(out)]) == 0
+    assert PARSE_AND_CORRELATE_VERSION in capsys.readouterr().out
+    assert main(["testpack", "--out", str(out)]) == 2  # not empty
+    assert "not empty" in capsys.readouterr().err
+    assert main(["testpack", "--out", str(out), "--force"]) == 0
+    assert main(["testpack"]) == 2
+    assert "exactly one of" in capsys.readouterr().err
+    assert main(["testpack", "--check", str(tmp_path / "none")]) == 2
+    assert main(["testpack", "--out", str(tmp_path / "x"), "--catalogue",
+                 str(tmp_path / "none")]) == 2
+    assert "no catalogue file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["testpack", "--help"])
+    assert exit_.value.code == 0
+    assert "--out DIR" in capsys.readouterr().out
+
+
+def test_tr6_export_is_reproducible(pack, tmp_path) -> None:
+    """Fixed clock and deterministic signatures: the same pack byte for byte."""
+    export_test_pack(tmp_path / "again")
+    assert (tmp_path / "again" / "manifest.json").read_bytes() == (
+        pack / "manifest.json").read_bytes()

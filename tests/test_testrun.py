@@ -1,0 +1,293 @@
+"""The test matrix run end to end through the test environment (TR-4, TR-5, TR-7, TR-9, TR-10)."""
+
+from __future__ import annotations
+
+import pytest
+
+from specpkg import reset_messages
+from specpkg.devices import DeviceReply, MeterStub
+from specpkg.duis import ResponseCode
+from specpkg.errors import ValidationError
+from specpkg.flow import Outcome
+from specpkg.registers import Device, ResetReport
+from specpkg.testenv import (
+    PRE_RELEASE,
+    RoleNotEligible,
+    TestCaseRecord,
+    Threshold,
+    ThresholdKind,
+    UserRole,
+    Verdict,
+    check_acceptance,
+    eligible_roles,
+)
+from specpkg.testplan import ExpectedOutcome, build_test_matrix
+from specpkg.testrun import (
+    CASE_COLUMNS,
+    MeterStubFactory,
+    run_matrix,
+    run_scenarios,
+    signed_pre_command_with_value,
+)
+
+
+@pytest.fixture(scope="module")
+def matrix():
+    return build_test_matrix()
+
+
+@pytest.fixture(scope="module")
+def run(matrix):
+    return run_matrix(matrix)
+
+
+@pytest.fixture(scope="module")
+def small(matrix):
+    """One Test CH variant: every device, register, mode, version and role (168 cases)."""
+    return matrix[matrix["comms_hub"] == matrix["comms_hub"].iloc[0]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- the full run
+
+
+def test_matrix_run_every_case_has_its_expected_outcome(run, matrix) -> None:
+    """The whole matrix through the environment and the flow: actual == expected."""
+    cases = run.cases
+    assert list(cases.columns) == CASE_COLUMNS
+    assert list(cases["case_id"]) == list(matrix["case_id"])
+    assert (cases["actual_outcome"] == matrix["expected_outcome"]).all(), run.mismatches
+    assert run.mismatches.empty
+    assert set(cases["actual_outcome"]) == {o.value for o in ExpectedOutcome}
+
+
+def test_tr5_tr7_matrix_run_is_accepted(run, matrix) -> None:
+    """TR-5: a Service Response for every Service Request; TR-7: zero after success."""
+    assert run.acceptance.accepted and run.accepted
+    assert len(run.records) == len(matrix)
+    cases = run.cases
+    assert (cases["verdict"] == Verdict.PASS.value).all()
+    sent = cases[cases["request_sent"]]
+    assert sent["response_received"].all()
+    assert (cases["request_sent"] == matrix["response_expected"]).all()
+    positive = cases[cases["positive"]]
+    assert len(positive) == 72
+    assert (positive["response_code"] == "I0").all() and positive["response_says_zero"].all()
+    assert positive["command_succeeded"].all()
+    negative_sent = sent[~sent["positive"]]
+    assert not negative_sent["response_says_zero"].any()
+    summary = run.summary()
+    assert summary["cases"] == 1008 and summary["accepted"] is True
+
+
+def test_tr4_ineligible_roles_are_refused_by_the_environment(run) -> None:
+    """TR-4: only IS and GS are admitted; the others never send a Service Request."""
+    eligible = set(eligible_roles())
+    for setup in run.setups:
+        assert set(setup.users) == eligible
+        assert set(setup.refused) == set(UserRole) - eligible
+        assert all(isinstance(e, RoleNotEligible) for e in setup.refused.values())
+        assert {u.role for u in setup.env.users.values()} == eligible
+    refused = run.cases[~run.cases["role"].isin([r.value for r in eligible])]
+    assert len(refused) == 720
+    assert not refused["request_sent"].any() and not refused["response_received"].any()
+    assert set(refused["actual_outcome"]) == {ExpectedOutcome.ROLE_NOT_ELIGIBLE.value}
+
+
+def test_tr9_every_ch_variant_and_meter_version_runs_on_real_stubs(run, matrix) -> None:
+    """TR-9a: a Test SMS per CH variant; TR-9b: MeterStubs of both versions from the factory."""
+    assert len(run.setups) == 2 * 2 * 6
+    assert {s.config.comms_hub.code for s in run.setups} == set(matrix["comms_hub"])
+    for setup in run.setups:
+        assert isinstance(setup.env.stub_factory, MeterStubFactory)
+        assert {s.comms_hub.code for s in setup.env.systems.values()} == {
+            setup.config.comms_hub.code}
+        for device in Device:
+            stub = setup.stub(device)
+            assert isinstance(stub, MeterStub) and stub.meter_version == setup.config.version
+            assert setup.beds[device].hub.variant == setup.config.comms_hub
+    pre = run.cases[(run.cases["meter_version"] == "pre-release") & run.cases["request_sent"]
+                    & (run.cases["response_code"] == ResponseCode.NOT_SUPPORTED_BY_DEVICE.value)]
+    assert len(pre) == 72
+    for case_id in pre["case_id"]:
+        result = run.results[case_id]
+        assert result.outcome is Outcome.NOT_SUPPORTED and result.after == result.before
+
+
+def test_tr10_every_signed_pre_command_is_screened_by_the_threshold_detector(run) -> None:
+    """TR-10: the real detector screened each Signed Pre-Command; none over the ADTs."""
+    screened = sum(len(s.env.detector.engine) for s in run.setups)
+    signed = sum(bool(r.signed_pre_command) for r in run.results.values())
+    assert screened == signed == 144
+    for setup in run.setups:
+        assert setup.env.detector.engine.notifications == []
+        for user_id in setup.env.users:
+            assert setup.env.inbox(user_id) == ()
+            kinds = {t.kind for t in setup.env.thresholds[user_id]}
+            assert kinds == {ThresholdKind.USER_VOLUME, ThresholdKind.DATA_VALUE}
+
+
+def test_tr10_volume_adt_quarantines_and_the_run_is_rejected(small) -> None:
+    """Users set the ADTs: a volume ADT of 1 an hour quarantines the second reset (E930)."""
+    run = run_matrix(small, thresholds=(Threshold(ThresholdKind.USER_VOLUME, 1, period_hours=1),
+                                        Threshold(ThresholdKind.DATA_VALUE, 0)))
+    assert not run.accepted
+    quarantined = run.cases[run.cases["response_code"] == ResponseCode.QUARANTINED.value]
+    assert len(quarantined) > 0
+    assert set(quarantined["verdict"]) <= {Verdict.UNEXPECTED_FAILURE.value, Verdict.PASS.value}
+    notified = sum(len(s.env.inbox(u)) for s in run.setups for u in s.env.users)
+    assert notified == len(quarantined)
+
+
+# --------------------------------------------------------------------------- faults are found
+
+
+class FaultyMeter(MeterStub):
+    """The register write fails; the meter says so."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.fault = True
+
+
+class LyingMeter(MeterStub):
+    """Says success without touching the register."""
+
+    def _execute(self, apdu) -> DeviceReply:
+        return DeviceReply(response=self._sign(reset_messages.device_response(apdu, True)))
+
+
+class SilentMeter(MeterStub):
+    """Resets the register but answers failure."""
+
+    def _execute(self, apdu) -> DeviceReply:
+        reply = super()._execute(apdu)
+        return DeviceReply(response=self._sign(reset_messages.device_response(apdu, False))
+                           if reply.response else None, alert=reply.alert)
+
+
+class EagerMeter(MeterStub):
+    """Claims the pre-Release version but executes the reset anyway."""
+
+    @property
+    def supported_use_cases(self) -> set[int]:
+        return {*super().supported_use_cases, *reset_messages.message_codes().values()}
+
+
+def always_i0(setup) -> None:
+    """A DCC whose parse says I0 whatever the meter answered."""
+    import specpkg.duis as duis
+
+    original = setup.dcc.service_response
+
+    def service_response(request, reply):
+        if reply.response is None:
+            return original(request, reply)
+        return duis.service_response(request, reply.response, ResetReport(request.register, True),
+                                     clock=setup.dcc.clock)
+
+    setup.dcc.service_response = service_response
+
+
+def wrong_request_id(setup) -> None:
+    """A DCC that answers with another request's RequestID."""
+    original = setup.dcc.service_response
+
+    def service_response(request, reply):
+        return original(request, reply).replace(
+            f":{request.counter}</sr:RequestID>".encode(),
+            f":{request.counter + 1}</sr:RequestID>".encode())
+
+    setup.dcc.service_response = service_response
+
+
+def truncate(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+FAULTS = {
+    "faulty meter": (dict(stub_class=FaultyMeter), Verdict.UNEXPECTED_FAILURE),
+    "lying meter": (dict(stub_class=LyingMeter), Verdict.FALSE_ZERO),
+    "silent meter": (dict(stub_class=SilentMeter), Verdict.NOT_SUCCESS_CODE),
+    "silent meter, DCC always I0": (dict(stub_class=SilentMeter, prepare=always_i0),
+                                    Verdict.NOT_ZERO),
+    "pre-release meter executes": (dict(stub_class=EagerMeter), Verdict.UNEXPECTED_SUCCESS),
+    "Pre-Command corrupted, no Response": (dict(tamper={"pre_command": truncate}),
+                                           Verdict.NO_RESPONSE),
+    "Response for another request": (dict(prepare=wrong_request_id), Verdict.NO_RESPONSE),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_tr7_each_kind_of_failure_rejects_the_run(small, fault) -> None:
+    """TR-5, TR-7: inject a fault into the real flow; the acceptance check rejects the run."""
+    kwargs, verdict = FAULTS[fault]
+    run = run_matrix(small, **kwargs)
+    assert not run.acceptance.accepted and not run.accepted
+    assert verdict.value in set(run.cases["verdict"])
+    failing = run.cases[run.cases["verdict"] != Verdict.PASS.value]
+    assert set(failing["verdict"]) == {verdict.value}
+    # the admission refusals (TR-4) are never what fails
+    assert failing["request_sent"].all()
+
+
+def test_faulty_meter_is_found_on_exactly_the_positive_cases(small) -> None:
+    run = run_matrix(small, stub_class=FaultyMeter)
+    failing = run.cases[run.cases["verdict"] != Verdict.PASS.value]
+    assert set(failing["case_id"]) == set(small[small["positive"]]["case_id"])
+    assert set(failing["response_code"]) == {ResponseCode.RESET_NOT_CONFIRMED.value}
+    assert (failing["actual_outcome"] != failing["expected_outcome"]).all()
+
+
+# --------------------------------------------------------------------------- records and inputs
+
+
+def test_tr4_record_without_a_request_is_judged_by_expectation() -> None:
+    """A case refused at admission sent nothing: it passes iff no success was expected."""
+    refused = TestCaseRecord("A-1", None, False, expected_success=False, request_sent=False)
+    assert check_acceptance([refused]).accepted
+    wanted = TestCaseRecord("A-2", None, False, expected_success=True, request_sent=False)
+    assert check_acceptance([wanted]).verdicts[0].verdict is Verdict.UNEXPECTED_FAILURE
+    with pytest.raises(ValidationError) as err:
+        TestCaseRecord("A-3", None, True, "I0", request_sent=False)
+    assert err.value.field == "request_sent"
+
+
+def test_run_refuses_an_empty_or_ambiguous_matrix(small) -> None:
+    with pytest.raises(ValidationError) as err:
+        run_matrix(small.iloc[0:0])
+    assert err.value.field == "matrix"
+    with pytest.raises(ValidationError) as err:
+        run_matrix(small.assign(case_id="TC-0001"))
+    assert err.value.field == "case_id"
+
+
+def test_meter_stub_factory_refuses_non_meters() -> None:
+    from specpkg.testenv import TestDevice
+
+    with pytest.raises(ValidationError):
+        MeterStubFactory()(TestDevice("00DB1234567890C1", "IHD", False))
+    stub = MeterStubFactory("credit")(TestDevice("00DB1234567890A1", "GSME", True, PRE_RELEASE))
+    assert stub.device is Device.GSME and stub.state.mode.value == "credit"
+    assert stub.meter_version == PRE_RELEASE and not stub.meter_version.supports_reset
+
+
+def test_signed_pre_command_with_value_is_signed_and_writes_the_value() -> None:
+    from specpkg.detector_gbcs import decode
+    from specpkg.user import User
+
+    data = signed_pre_command_with_value("ESME", "PaymentDebtRegister", 700, User(), 5)
+    decoded = decode(data)
+    assert decoded.data_value == 700 and decoded.register == "PaymentDebtRegister"
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def test_scenarios_sc01_to_sc08(matrix) -> None:
+    """SC-01..SC-07 run and behave as the test plan expects; SC-08 cannot run end to end."""
+    table = run_scenarios()
+    assert list(table["scenario_id"]) == [f"SC-{n:02d}" for n in range(1, 9)]
+    ran = table[table["scenario_id"] != "SC-08"]
+    assert (ran["as_expected"] == True).all(), ran  # noqa: E712
+    assert table.set_index("scenario_id").loc["SC-08", "as_expected"] is None
+    assert "E930" in table.set_index("scenario_id").loc["SC-02", "actual_outcome"]
