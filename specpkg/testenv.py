@@ -947,9 +947,13 @@ class TestEnvironment:
             raise ValidationError("thresholds", f"{user_id} has set no thresholds yet (TR-10)")
         result = self.detector.screen(user_id, signed_pre_command, at)
         if result.quarantined:
-            inbox = self._inboxes[user_id]
-            inbox.append(QuarantineNotification(user_id, len(inbox) + 1, at, result.reason))
+            self.notify_quarantine(user_id, at, result.reason)
         return result
+
+    def notify_quarantine(self, user_id: str, at: datetime, reason: str) -> None:
+        """Put a quarantine notification in the User's inbox (TR-10)."""
+        inbox = self._inboxes[self.user(user_id).user_id]
+        inbox.append(QuarantineNotification(user_id, len(inbox) + 1, at, reason))
 
     def inbox(self, user_id: str) -> tuple[QuarantineNotification, ...]:
         """The quarantine notifications a User has received (TR-10)."""

@@ -52,6 +52,7 @@ from specpkg.duis import PARSE_AND_CORRELATE_VERSION, AcceptedRequest, ResponseC
 from specpkg.envelope import Cra, GeneralSigning
 from specpkg.errors import DecodeError, SpecError, ValidationError
 from specpkg.flow import DEVICE_IDS, FlowResult, Tamper, Testbed
+from specpkg.inspection import inspect
 from specpkg.paths import DATA_DIR
 from specpkg.registers import DebtRegister, Device, MeterState, PaymentMode, parse_device
 from specpkg.security import Keys
@@ -174,10 +175,18 @@ class Setup:
 
 
 def environment_screen(env: TestEnvironment) -> dcc_module.Screen:
-    """The DCC's screening hook: the Signed Pre-Command goes to the environment (TR-10)."""
+    """The DCC's screening hook in the test environment: packet inspection of the
+    Signed Pre-Command (SR-10, SR-11), then the environment's thresholds (TR-10);
+    either kind of quarantine notifies the User."""
 
     def screen(signed: bytes, accepted: AcceptedRequest, at: datetime) -> dcc_module.Screening:
-        result = env.submit_pre_command(accepted.request.user_id, signed, at)
+        user_id = accepted.request.user_id
+        found = inspect(signed, accepted.request.register)
+        if found.quarantined:
+            reason = f"packet inspection: {found.reason}"
+            env.notify_quarantine(user_id, at, reason)
+            return dcc_module.Screening(True, reason)
+        result = env.submit_pre_command(user_id, signed, at)
         return dcc_module.Screening(result.quarantined, result.reason)
 
     return screen
@@ -506,22 +515,19 @@ def _volume(device: Device) -> tuple[str, bool, str]:
 def _non_zero_gsme() -> tuple[str, bool, str]:
     setup = _scenario_setup(Device.GSME)
     user = setup.users[UserRole.GS]
+    setup.dcc.clock = case_time(setup.day, 0)
+    # a faulty User system signs a Change Debt of 500 under the reset message code
     signed = signed_pre_command_with_value(Device.GSME, DebtRegister.TIME_DEBT_1, 500, user,
                                            user.next_counter)
-    at = case_time(setup.day, 0)
-    screening = setup.env.submit_pre_command(user.user_id, signed, at)
-    inbox = setup.env.inbox(user.user_id)
-    # In the flow, such a command cannot reach screening: the User's correlation
-    # refuses to sign it and the DCC refuses a Signed Pre-Command that is not the
-    # issued Pre-Command plus a signature (E916).
     flow = setup.beds[Device.GSME].run(Device.GSME, DebtRegister.TIME_DEBT_1, user=user,
                                        signed=lambda _: signed)
-    ok = screening.quarantined and len(inbox) == 1
-    return (f"quarantined by the data value ADT ({screening.reason}); User notified "
-            f"({len(inbox)} in inbox); through the flow: {flow.response_code}", ok,
-            "packet inspection (SR-10, SR-11) is not wired into this run; the data value ADT "
-            "of 0 quarantines the command. Through the DCC the altered Signed Pre-Command is "
-            "refused before screening (E916)")
+    inbox = setup.env.inbox(user.user_id)
+    ok = (flow.response_code == ResponseCode.QUARANTINED.value and flow.before is None
+          and len(inbox) == 1 and inbox[0].reason.startswith("packet inspection"))
+    return (f"{flow.response_code}: {inbox[0].reason if inbox else 'no notification'}; "
+            f"User notified ({len(inbox)} in inbox)", ok,
+            "the DCC's packet inspection quarantines it before it is compared with the issued "
+            "Pre-Command; the meter never receives it")
 
 
 def _two_registers() -> tuple[str, bool, str]:

@@ -15,7 +15,7 @@ from specpkg.paths import REPO_DIR
 DELIVERED = {
     "BR-1", "BR-2", "BR-3", "BR-4", "BR-5", "SR-3", "SR-9",
     "SR-1", "SR-2", "SR-10", "SR-11", "SR-12",
-    "TR-1", "TR-2", "TR-3", "TR-4", "TR-6", "TR-8", "TR-9", "IMP-1",
+    "TR-1", "TR-2", "TR-3", "TR-4", "TR-5", "TR-6", "TR-7", "TR-8", "TR-9", "TR-10", "IMP-1",
 }
 
 CATALOGUE = requirements.load()
