@@ -6,12 +6,16 @@ leaving it as the cell's value after ``%matplotlib inline``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from specpkg.simulation import REGISTER_COLUMNS
+
+if TYPE_CHECKING:
+    from specpkg.flow import Step
 
 COLOURS = {
     "TimeDebtRegister1": "#1f77b4",
@@ -44,5 +48,48 @@ def registers_over_time(
         top.legend(fontsize=8, loc="center right")
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _lane(actor: str) -> str:
+    return "DCC" if actor.startswith("DCC") else actor
+
+
+def message_path(steps: Sequence[Step], title: str = "") -> Figure:
+    """A sequence diagram of one request (SR-6): a lane per party, in the order
+    they first act, and an arrow per message from the party that sends it to the
+    party that acts next (the last goes back to the User). A step that sends
+    nothing (a check) is a note on its party's lane."""
+    lanes: list[str] = []
+    for step in steps:
+        if _lane(step.actor) not in lanes:
+            lanes.append(_lane(step.actor))
+    if "User" not in lanes:
+        lanes.insert(0, "User")
+    x = {lane: i for i, lane in enumerate(lanes)}
+    fig = Figure(figsize=(2.6 * len(lanes) + 1, 0.6 * len(steps) + 1.4))
+    ax = fig.subplots()
+    bottom = -len(steps) - 0.5
+    for lane, i in x.items():
+        ax.plot([i, i], [0.2, bottom], color="#999999", linewidth=1, zorder=0)
+        ax.text(i, 0.45, lane, ha="center", va="bottom", fontweight="bold")
+    for n, step in enumerate(steps, 1):
+        sender = _lane(step.actor)
+        receiver = _lane(steps[n].actor) if n < len(steps) else "User"
+        label = f"{n}. {step.action}" + (f" ({len(step.data)} bytes)" if step.data else "")
+        if not step.data or receiver == sender:
+            ax.text(x[sender] + 0.05, -n, f"{label}: {step.result}", va="center", fontsize=8,
+                    style="italic", color="#555555")
+            continue
+        ax.annotate("", xy=(x[receiver], -n), xytext=(x[sender], -n),
+                    arrowprops={"arrowstyle": "->", "color": "#1f77b4"})
+        ax.text((x[sender] + x[receiver]) / 2, -n + 0.12, label, ha="center", va="bottom",
+                fontsize=8)
+    ax.set_xlim(-0.6, len(lanes) - 0.4)
+    ax.set_ylim(bottom, 1.0)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
     fig.tight_layout()
     return fig
