@@ -93,3 +93,23 @@ def message_path(steps: Sequence[Step], title: str = "") -> Figure:
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def stacked_counts(counts: pd.DataFrame, xlabel: str = "", title: str = "") -> Figure:
+    """Horizontal stacked bars (SR-4): one bar per row of ``counts`` (a tuple
+    index is joined with " / "), one colour per column, lengths the counts."""
+    labels = [" / ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in counts.index]
+    fig = Figure(figsize=(8, 0.5 * len(labels) + 1.8))
+    ax = fig.subplots()
+    left = [0] * len(labels)
+    for column in counts.columns:
+        values = [int(v) for v in counts[column]]
+        ax.barh(labels, values, left=left, label=str(column))
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

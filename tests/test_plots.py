@@ -36,3 +36,18 @@ def test_message_path_of_a_refused_request_has_user_and_dcc_only() -> None:
     labels = _labels(plots.message_path(steps))
     assert labels[:2] == ["User", "DCC"] and "Communications Hub" not in labels
     assert len(_arrows(plots.message_path(steps))) == 1
+
+
+def test_stacked_counts_draws_one_segment_per_non_empty_cell() -> None:
+    """SR-4 chart: bars per (device, version), stacked by outcome."""
+    import pandas as pd
+
+    counts = pd.DataFrame({"success": [3, 0], "not supported": [0, 3]},
+                          index=pd.MultiIndex.from_tuples([("ESME", "release"),
+                                                           ("ESME", "pre-release")]))
+    fig = plots.stacked_counts(counts, "requests", "outcomes")
+    (ax,) = fig.axes
+    widths = [p.get_width() for p in ax.patches]
+    assert sorted(widths) == [0, 0, 3, 3]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["ESME / release", "ESME / pre-release"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["success", "not supported"]
