@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from specpkg.simulation import REGISTER_COLUMNS
 
@@ -107,6 +108,7 @@ def stacked_counts(counts: pd.DataFrame, xlabel: str = "", title: str = "") -> F
         ax.barh(labels, values, left=left, label=str(column))
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.invert_yaxis()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
     if title:
