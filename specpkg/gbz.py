@@ -41,6 +41,7 @@ from construct import (
 )
 
 from specpkg import wire
+from specpkg.errors import ValidationError
 from specpkg.registers import DebtRegister
 
 PROFILE_ID = 0x0109
@@ -509,3 +510,38 @@ def default_response_component(
         FC_SERVER_TO_CLIENT, sequence, DEFAULT_RESPONSE, DefaultResponse(command_id, status)
     )
     return GbzComponent(CONTROL_LAST if last else 0, PREPAYMENT_CLUSTER, frame)
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class ZclCommand:
+    """Which ZigBee command a GBZ component carries on the SM HAN (SR-5).
+
+    Cluster, frame type (cluster-specific or general), direction and command
+    id: two components that agree on these use the same ZigBee command.
+    """
+
+    cluster_id: int
+    cluster_specific: bool
+    server_to_client: bool
+    command_id: int
+
+    def __str__(self) -> str:
+        kind = "cluster-specific" if self.cluster_specific else "general"
+        way = "server to client" if self.server_to_client else "client to server"
+        return f"cluster 0x{self.cluster_id:04X} {kind} command 0x{self.command_id:02X} ({way})"
+
+
+def zcl_commands(payload: Gbz) -> frozenset[ZclCommand]:
+    """The ZigBee commands a GBZ payload uses (SR-5); ValidationError for an
+    opaque frame, whose command cannot be told (it could hide a new one)."""
+    found = set()
+    for component in payload.components:
+        frame = component.frame
+        if not isinstance(frame, ZclFrame):
+            raise ValidationError(
+                "frame", f"opaque frame on cluster 0x{component.cluster_id:04X}: command unknown"
+            )
+        cluster_specific = (frame.frame_control & 0x03) == FC_CLUSTER_SPECIFIC
+        to_client = bool(frame.frame_control & FC_SERVER_TO_CLIENT)
+        found.add(ZclCommand(component.cluster_id, cluster_specific, to_client, frame.command_id))
+    return frozenset(found)

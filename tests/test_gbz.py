@@ -151,3 +151,24 @@ def test_property_gbz_round_trip(commands: list[ChangeDebt], results: list[int])
         assert [c.frame.payload for c in fast.components] == [
             c.frame.payload for c in payload.components
         ]
+
+
+def test_zcl_commands_names_each_command_once() -> None:
+    """SR-5 helper: cluster, frame type, direction and command id of every component."""
+    change = [ChangeDebt(1, 0, RecoveryMethod.TIME_BASED, t)
+              for t in (DebtAmountType.TYPE1_ABSOLUTE, DebtAmountType.TYPE3_INCREMENTAL)]
+    command = gbz.Gbz(tuple(gbz.change_debt_component(c, i, i == 1) for i, c in enumerate(change)))
+    response = gbz.Gbz((gbz.default_response_component(gbz.CHANGE_DEBT, ZclStatus.SUCCESS, 0,
+                                                       True),))
+    (sent,) = gbz.zcl_commands(command)
+    assert sent == gbz.ZclCommand(0x0705, True, False, 0x02)
+    assert str(sent) == "cluster 0x0705 cluster-specific command 0x02 (client to server)"
+    assert gbz.zcl_commands(response) == {gbz.ZclCommand(0x0705, False, True, 0x0B)}
+
+
+def test_zcl_commands_refuses_an_opaque_frame() -> None:
+    from specpkg.errors import ValidationError
+
+    opaque = gbz.Gbz((gbz.GbzComponent(gbz.CONTROL_LAST, 0x0700, b"\x01\x00\x05"),))
+    with pytest.raises(ValidationError, match="opaque frame on cluster 0x0700"):
+        gbz.zcl_commands(opaque)

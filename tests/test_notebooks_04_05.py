@@ -1,0 +1,54 @@
+"""Notebooks 04 and 05 hold for every device x register (papermill runs).
+
+Each run writes an executed copy to build/papermill/; the notebooks' own assert
+cells check SR-1..SR-8, BR-4 and BR-5 for the parameters they were given, so a
+run that fails an assertion fails here.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import nbformat
+import papermill
+import pytest
+
+from specpkg.paths import BUILD_DIR, NOTEBOOK_DIR
+from specpkg.registers import DebtRegister, Device
+
+NOTEBOOKS = ["04_reset_use_cases.ipynb", "05_routing_and_han.ipynb"]
+CASES = list(itertools.product(NOTEBOOKS, Device, DebtRegister))
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize(
+    ("name", "device", "register"), CASES, ids=[f"{n[:2]}-{d}-{r}" for n, d, r in CASES]
+)
+def test_notebook_for_every_device_and_register(
+    name: str, device: Device, register: DebtRegister
+) -> None:
+    out = BUILD_DIR / "papermill" / f"{name[:2]}_{device}_{register}.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    params = {"device": device.value, "register": register.value, "mode": "prepayment"}
+    papermill.execute_notebook(
+        str(NOTEBOOK_DIR / name), str(out), parameters=params, kernel_name="python3",
+        cwd=str(NOTEBOOK_DIR), progress_bar=False,
+    )
+    executed = nbformat.read(out, as_version=4)
+    assert executed.metadata["papermill"]["parameters"] == params
+    errors = [o for c in executed.cells for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_rejects_a_bad_parameter(name: str, tmp_path) -> None:
+    """A bad parameter stops the run at once with the model's typed error."""
+    with pytest.raises(papermill.PapermillExecutionError) as caught:
+        papermill.execute_notebook(
+            str(NOTEBOOK_DIR / name), str(tmp_path / "bad.ipynb"),
+            parameters={"device": "IHD"}, kernel_name="python3",
+            cwd=str(NOTEBOOK_DIR), progress_bar=False,
+        )
+    assert caught.value.ename == "ValidationError"
