@@ -43,7 +43,7 @@ class Route:
     device: Device
     length: int
     tapped_off: bool
-    unchanged: bool
+    hub: str
 
 
 @dataclass
@@ -83,7 +83,6 @@ class CommunicationsHub:
             raise ValidationError("recipient", f"{recipient} is not on this CH's HAN")
         device = self.devices[recipient]
         tapped = self.gpf.observe(command, head.message_code) if device is Device.GSME else False
-        delivered = bytes(command)
         self.routes.append(Route(head.message_code, recipient, device, len(command), tapped,
-                                 delivered == command))
-        return recipient, delivered
+                                 self.variant.code))
+        return recipient, bytes(command)

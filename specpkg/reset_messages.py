@@ -14,9 +14,13 @@ that says what each reset carries:
 Neither response carries a register value (BR-5).
 
 The specification leaves the other Change Debt fields open; this model sets
-them to zero (recovery start "now", no recovery amount, no percentage), which is
-consistent with an empty register. Reviewers should confirm (a finding shown in
-notebook 04).
+them all to 0: recovery start time 0 (the ZigBee epoch, 2000-01-01, so already
+started), collection time 0, frequency 0x00 (which is *hourly*, not "none"),
+recovery amount 0 and balance percentage 0. With the register at zero nothing is
+recovered either way, but reviewers should confirm what a meter must do with
+these fields (a finding shown in notebook 04). The issuer event id is the low
+32 bits of the request counter, whereas GCS04 uses a time stamp: since ZSE treats
+a larger id as newer, this too is a point for reviewers.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+import nbformat
 import papermill
 
 from specpkg.errors import SpecError
@@ -53,16 +54,32 @@ def notebooks(names: Iterable[str] = ()) -> list[Path]:
     return chosen
 
 
+def execute_notebook(
+    path: Path, output: Path, parameters: Mapping[str, Any] | None = None, progress: bool = False
+) -> nbformat.NotebookNode:
+    """Execute one notebook with papermill (in its own folder, the ``python3``
+    kernel) into ``output`` and return the executed notebook. A failing cell
+    raises ``papermill.PapermillExecutionError``."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(
+        str(path), str(output), parameters=dict(parameters or {}), kernel_name="python3",
+        cwd=str(path.parent), progress_bar=progress, log_output=False,
+    )
+    return nbformat.read(output, as_version=4)
+
+
+def error_outputs(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
+    """The error outputs of an executed notebook (none when every cell ran)."""
+    return [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
 def _execute(
     path: Path, out_dir: Path, parameters: Mapping[str, Any], progress: bool
 ) -> NotebookRun:
     output = out_dir / path.name
     started = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(path), str(output), parameters=dict(parameters), kernel_name="python3",
-            cwd=str(path.parent), progress_bar=progress, log_output=False,
-        )
+        execute_notebook(path, output, parameters, progress)
     except papermill.PapermillExecutionError as exc:
         return NotebookRun(path.name, output, time.perf_counter() - started,
                            f"{exc.ename}: {exc.evalue}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import itertools
 
-import nbformat
 import papermill
 import pytest
 
 from specpkg.paths import BUILD_DIR, NOTEBOOK_DIR
 from specpkg.registers import DebtRegister, Device
+from specpkg.workbook import error_outputs, execute_notebook
 
 NOTEBOOK = NOTEBOOK_DIR / "03_service_request_and_response.ipynb"
 CASES = list(itertools.product(Device, DebtRegister))
@@ -19,16 +19,9 @@ CASES = list(itertools.product(Device, DebtRegister))
 @pytest.mark.parametrize(("device", "register"), CASES, ids=[f"{d}-{r}" for d, r in CASES])
 def test_notebook_03_for_every_combination(device: Device, register: DebtRegister) -> None:
     out = BUILD_DIR / "papermill" / f"03_{device}_{register}.ipynb"
-    out.parent.mkdir(parents=True, exist_ok=True)
     params = {"device": device.value, "register": register.value, "counter": 7}
-    papermill.execute_notebook(
-        str(NOTEBOOK), str(out), parameters=params, kernel_name="python3",
-        cwd=str(NOTEBOOK_DIR), progress_bar=False,
-    )
-    executed = nbformat.read(out, as_version=4)
-    errors = [o for c in executed.cells for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
-    assert not errors
+    executed = execute_notebook(NOTEBOOK, out, params)
+    assert not error_outputs(executed)
     texts = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     assert f"<sr:{register.value}/>" in texts and "signature valid: True" in texts
 
@@ -36,9 +29,5 @@ def test_notebook_03_for_every_combination(device: Device, register: DebtRegiste
 @pytest.mark.notebook
 def test_notebook_03_rejects_a_bad_parameter(tmp_path) -> None:
     with pytest.raises(papermill.PapermillExecutionError) as caught:
-        papermill.execute_notebook(
-            str(NOTEBOOK), str(tmp_path / "bad.ipynb"),
-            parameters={"register": "TimeDebtRegister7"}, kernel_name="python3",
-            cwd=str(NOTEBOOK_DIR), progress_bar=False,
-        )
+        execute_notebook(NOTEBOOK, tmp_path / "bad.ipynb", {"register": "TimeDebtRegister7"})
     assert caught.value.ename == "ValidationError"

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import itertools
 
-import nbformat
 import papermill
 import pytest
 
 from specpkg.paths import BUILD_DIR, NOTEBOOK_DIR
 from specpkg.registers import DebtRegister, Device
+from specpkg.workbook import error_outputs, execute_notebook
 
 NOTEBOOKS = ["04_reset_use_cases.ipynb", "05_routing_and_han.ipynb"]
 CASES = list(itertools.product(NOTEBOOKS, Device, DebtRegister))
@@ -28,17 +28,10 @@ def test_notebook_for_every_device_and_register(
     name: str, device: Device, register: DebtRegister
 ) -> None:
     out = BUILD_DIR / "papermill" / f"{name[:2]}_{device}_{register}.ipynb"
-    out.parent.mkdir(parents=True, exist_ok=True)
     params = {"device": device.value, "register": register.value, "mode": "prepayment"}
-    papermill.execute_notebook(
-        str(NOTEBOOK_DIR / name), str(out), parameters=params, kernel_name="python3",
-        cwd=str(NOTEBOOK_DIR), progress_bar=False,
-    )
-    executed = nbformat.read(out, as_version=4)
+    executed = execute_notebook(NOTEBOOK_DIR / name, out, params)
     assert executed.metadata["papermill"]["parameters"] == params
-    errors = [o for c in executed.cells for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
-    assert not errors
+    assert not error_outputs(executed)
 
 
 @pytest.mark.notebook
@@ -46,9 +39,5 @@ def test_notebook_for_every_device_and_register(
 def test_notebook_rejects_a_bad_parameter(name: str, tmp_path) -> None:
     """A bad parameter stops the run at once with the model's typed error."""
     with pytest.raises(papermill.PapermillExecutionError) as caught:
-        papermill.execute_notebook(
-            str(NOTEBOOK_DIR / name), str(tmp_path / "bad.ipynb"),
-            parameters={"device": "IHD"}, kernel_name="python3",
-            cwd=str(NOTEBOOK_DIR), progress_bar=False,
-        )
+        execute_notebook(NOTEBOOK_DIR / name, tmp_path / "bad.ipynb", {"device": "IHD"})
     assert caught.value.ename == "ValidationError"

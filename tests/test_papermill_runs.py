@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import itertools
 
-import nbformat
 import papermill
 import pytest
 
 from specpkg.paths import BUILD_DIR, NOTEBOOK_DIR
 from specpkg.registers import DebtRegister, Device, PaymentMode
+from specpkg.workbook import error_outputs, execute_notebook
 
 NOTEBOOK = NOTEBOOK_DIR / "01_debt_registers_and_reset.ipynb"
 CASES = list(itertools.product(Device, DebtRegister, PaymentMode))
@@ -28,18 +28,11 @@ def test_notebook_01_for_every_combination(
     device: Device, register: DebtRegister, mode: PaymentMode
 ) -> None:
     out = BUILD_DIR / "papermill" / f"01_{device}_{register}_{mode}.ipynb"
-    out.parent.mkdir(parents=True, exist_ok=True)
     params = {"device": device.value, "register": register.value, "mode": mode.value,
               "reset_day": 9}
-    papermill.execute_notebook(
-        str(NOTEBOOK), str(out), parameters=params, kernel_name="python3",
-        cwd=str(NOTEBOOK_DIR), progress_bar=False,
-    )
-    executed = nbformat.read(out, as_version=4)
+    executed = execute_notebook(NOTEBOOK, out, params)
     assert executed.metadata["papermill"]["parameters"] == params
-    errors = [o for c in executed.cells for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
-    assert not errors
+    assert not error_outputs(executed)
     report = next(c for c in executed.cells if "first.report()" == c.source.strip())
     assert f"'register': '{register.value}'" in report.outputs[0]["data"]["text/plain"]
 
@@ -47,10 +40,6 @@ def test_notebook_01_for_every_combination(
 def test_notebook_01_rejects_a_bad_parameter(tmp_path) -> None:
     """A bad parameter stops the run at once with the model's typed error."""
     with pytest.raises(papermill.PapermillExecutionError) as caught:
-        papermill.execute_notebook(
-            str(NOTEBOOK), str(tmp_path / "bad.ipynb"),
-            parameters={"register": "TimeDebtRegister7"}, kernel_name="python3",
-            cwd=str(NOTEBOOK_DIR), progress_bar=False,
-        )
+        execute_notebook(NOTEBOOK, tmp_path / "bad.ipynb", {"register": "TimeDebtRegister7"})
     assert caught.value.ename == "ValidationError"
     assert "unknown register" in caught.value.evalue
