@@ -85,3 +85,11 @@ def has_section(notebook: str, section: str, root: Path = REPO_DIR) -> bool:
     followed by a non-word character (``BR-1`` matches ``BR-1: ...`` only)."""
     pattern = re.compile(rf"^{re.escape(section)}(?![\w-])")
     return any(pattern.match(h) for h in headings(notebook, root))
+
+
+FINDINGS = DATA_DIR / "findings.csv"
+
+
+def findings(path: Path = FINDINGS) -> pd.DataFrame:
+    """Points for the modification's reviewers that building the workbook brought up."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)

@@ -75,3 +75,19 @@ def test_node_check_can_fail() -> None:
     assert not _node_exists("tests/test_requirements.py::test_no_such_test")
     assert not _node_exists("tests/no_such_file.py::test_x")
     assert _node_exists("tests/test_requirements.py::test_node_check_can_fail")
+
+
+FINDINGS = requirements.findings()
+
+
+def test_findings_have_ids_requirements_and_evidence() -> None:
+    assert list(FINDINGS.columns) == ["id", "requirement", "finding", "evidence", "notebook"]
+    assert FINDINGS["id"].tolist() == [f"F-{n}" for n in range(1, len(FINDINGS) + 1)]
+    assert set(FINDINGS["requirement"]) <= set(requirements.IDS)
+
+
+@pytest.mark.parametrize("row", FINDINGS.to_dict("records"), ids=lambda r: r["id"])
+def test_each_finding_points_at_a_test_and_a_section_that_exist(row: dict) -> None:
+    assert _node_exists(row["evidence"]), row["evidence"]
+    path, _, section = row["notebook"].partition("#")
+    assert requirements.has_section(path, section), row["notebook"]
