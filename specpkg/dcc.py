@@ -23,7 +23,7 @@ from pathlib import Path
 from specpkg import duis, messages, reset_messages
 from specpkg.devices import AlertKind, DeviceReply
 from specpkg.duis import AcceptedRequest, DuisError, ResetRequest, ResponseCode
-from specpkg.envelope import Cra
+from specpkg.envelope import Cra, GeneralSigning
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.paths import DATA_DIR
 from specpkg.registers import Device, ResetReport, parse_device
@@ -75,6 +75,7 @@ class Dcc:
     clock: datetime = duis.DEFAULT_CLOCK
     screen: Screen = no_screening
     issued: dict[str, tuple[AcceptedRequest, bytes]] = field(default_factory=dict)
+    held: dict[str, GeneralSigning] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.keys = Keys(self.keys_dir)
@@ -129,12 +130,32 @@ class Dcc:
                             "the signature does not verify with the User's certificate", **echo)
         # anomaly detection sees every validly signed command, before anything else
         verdict = self.screen(signed, accepted, self.clock)
+        issued = signed.startswith(pre)
         if verdict.quarantined:
-            raise DuisError(ResponseCode.QUARANTINED, verdict.reason, **echo)
-        if not signed.startswith(pre):
+            reason = verdict.reason
+            if issued:
+                self.held[request_id] = apdu  # kept until the User releases or rejects it
+            else:
+                reason += "; not the issued Pre-Command, so it cannot be released"
+            raise DuisError(ResponseCode.QUARANTINED, reason, **echo)
+        if not issued:
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
                             "the Signed Pre-Command does not start with the issued Pre-Command",
                             **echo)
+        return self._mac(apdu)
+
+    def release(self, request_id: str) -> bytes:
+        """A quarantined command the User released: MAC'd and on its way (TR-10)."""
+        if request_id not in self.held:
+            raise ValidationError("request_id", f"no quarantined command for {request_id}")
+        return self._mac(self.held.pop(request_id))
+
+    def reject(self, request_id: str) -> None:
+        """A quarantined command the User rejected: dropped, never sent (TR-10)."""
+        if self.held.pop(request_id, None) is None:
+            raise ValidationError("request_id", f"no quarantined command for {request_id}")
+
+    def _mac(self, apdu: GeneralSigning) -> bytes:
         acb_key = self.keys.private_key(self.acb_id, "ka")
         device_key = self.keys.public_key(apdu.recipient, "ka")
         if acb_key is None or device_key is None:

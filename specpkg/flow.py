@@ -163,6 +163,15 @@ class Testbed:
             steps.append(Step("DCC", "checks, screens and MACs", f"refused: {error}"))
             outcome = _CODE_OUTCOME.get(error.code, Outcome.REFUSED)
             return end(outcome, self.dcc.refuse(error), error.code.value)
+        return self._deliver(request, mac_command, steps, record, command)
+
+    def _deliver(self, request: ResetRequest, mac_command: bytes, steps: list[Step],
+                 record: dict, command: Tamper = _same) -> FlowResult:
+        """From the MAC'd command to the Service Response: CH, meter, DCC parse."""
+
+        def end(outcome: Outcome, response: bytes | None, code: str | None) -> FlowResult:
+            return FlowResult(request, outcome, code, response, tuple(steps), **record)
+
         record["command"] = mac_command
         steps.append(Step("DCC (ACB)", "adds the MAC header", "Command", mac_command))
         try:
@@ -190,6 +199,24 @@ class Testbed:
         steps.append(Step("DCC", "parses into the Service Response", parsed.code, xml_response))
         outcome = _CODE_OUTCOME.get(ResponseCode(parsed.code), Outcome.REJECTED_BY_DEVICE)
         return end(outcome, xml_response, parsed.code)
+
+    def release(self, quarantined: FlowResult) -> FlowResult:
+        """The User releases a quarantined command (TR-10): the DCC sends it on and the
+        request gets the Service Response of its meter."""
+        if quarantined.outcome is not Outcome.QUARANTINED or quarantined.request is None:
+            raise ValidationError("result", f"is {quarantined.outcome.value}, not quarantined")
+        request = quarantined.request
+        mac_command = self.dcc.release(request.request_id)
+        steps = [*quarantined.steps, Step("User", "releases the quarantined command", "released")]
+        record = {name: getattr(quarantined, name)
+                  for name in ("request_xml", "pre_command", "signed_pre_command")}
+        return self._deliver(request, mac_command, steps, record)
+
+    def reject(self, quarantined: FlowResult) -> None:
+        """The User rejects a quarantined command: it is never sent (TR-10)."""
+        if quarantined.request is None:
+            raise ValidationError("result", "has no request")
+        self.dcc.reject(quarantined.request.request_id)
 
 
 def make_testbed(

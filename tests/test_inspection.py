@@ -8,6 +8,7 @@ import pytest
 
 from specpkg import dlms, gbz, messages, reset_messages
 from specpkg.anomaly import ThresholdEngine
+from specpkg.errors import ValidationError
 from specpkg.flow import DEVICE_IDS, Outcome, make_testbed
 from specpkg.inspection import Verdict, dcc_screen, inspect
 from specpkg.paths import DATA_DIR
@@ -115,3 +116,29 @@ def test_thresholds_quarantine_the_command_over_the_user_volume_limit() -> None:
     bed = make_testbed(screen=dcc_screen(ThresholdEngine(table)))
     outcomes = [bed.run("ESME", "TimeDebtRegister1").outcome for _ in range(3)]
     assert outcomes == [Outcome.SUCCESS, Outcome.SUCCESS, Outcome.QUARANTINED]
+
+
+def test_a_released_command_is_delivered_and_a_rejected_one_never_is() -> None:
+    """TR-10: a quarantined command is kept until the User releases or rejects it."""
+    table = ThresholdTable().set(Threshold(SUPPLIER, "2.4", "volume", 3600, 1))
+    bed = make_testbed(screen=dcc_screen(ThresholdEngine(table)))
+    assert bed.run("GSME", "TimeDebtRegister1").outcome is Outcome.SUCCESS
+    held = bed.run("GSME", "TimeDebtRegister2")
+    assert held.outcome is Outcome.QUARANTINED and bed.stub("GSME").state.time_debt_2 == 1_500
+    released = bed.release(held)
+    assert released.outcome is Outcome.SUCCESS and released.response_code == "I0"
+    assert released.after.time_debt_2 == 0 and released.steps[-5].action.startswith("releases")
+    dropped = bed.run("GSME", "PaymentDebtRegister")
+    assert dropped.outcome is Outcome.QUARANTINED
+    bed.reject(dropped)
+    with pytest.raises(ValidationError, match="no quarantined command"):
+        bed.release(dropped)
+    assert bed.stub("GSME").state.payment_debt == 5_000
+
+
+def test_a_non_issued_command_is_quarantined_but_cannot_be_released() -> None:
+    bed = make_testbed(screen=dcc_screen())
+    result = bed.run("GSME", "TimeDebtRegister1", signed=_swap_for_non_zero)
+    assert result.outcome is Outcome.QUARANTINED and "cannot be released" in result.steps[-1].result
+    with pytest.raises(ValidationError, match="no quarantined command"):
+        bed.release(result)
