@@ -78,8 +78,7 @@ def export(keys_dir: Path, out: Path, ids: Identities | None = None) -> list[dic
                                             device_id=device_id)
                 pre = reset_messages.pre_command(device, register, ids.supplier, device_id,
                                                  counter)
-                signed = messages.sign_apdu(pre, supplier_key)
-                command = messages.add_mac(signed, acb_key, device_ka)
+                command = messages.protect(pre, keys, ids.supplier, ids.acb)
                 files = {
                     f"{stem}_REQUEST_DUIS.XML": duis.request_xml(request, keys_dir=keys_dir),
                     f"{stem}_PRECOMMAND_GBCS.HEX": _hex(messages.encode_apdu(pre)).encode(),

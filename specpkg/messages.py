@@ -209,6 +209,21 @@ def add_mac(
     return MacHeader(apdu, tag, invocation_counter)
 
 
+def protect(
+    apdu: GeneralSigning, keys: security.Keys, signer: str | bytes,
+    acb: str = security.ACB_ENTITY_ID, invocation_counter: int = 0,
+) -> MacHeader:
+    """A command as it leaves the DCC: signed by ``signer`` (the Remote Party's ds
+    key), then MAC'd by the ACB for the recipient (ACB ka key, device ka certificate)."""
+    signer_key = keys.private_key(signer, "ds")
+    acb_key = keys.private_key(acb, "ka")
+    device_ka = keys.public_key(apdu.recipient, "ka")
+    if signer_key is None or acb_key is None or device_ka is None:
+        raise ValidationError("keys", "protect needs the signer's ds key, the ACB's ka key "
+                                      "and the recipient's ka certificate")
+    return add_mac(sign_apdu(apdu, signer_key), acb_key, device_ka, invocation_counter)
+
+
 class Check(StrEnum):
     """Outcome of a signature or MAC check."""
 

@@ -304,3 +304,17 @@ def test_every_request_ends_in_exactly_one_outcome(stage, position, bit, device)
         assert result.after.time_debt_1 == 0
     elif result.after is not None:
         assert result.after == result.before
+
+
+def test_protect_signs_then_macs_and_names_missing_keys(tmp_path) -> None:
+    from specpkg.paths import DATA_DIR
+    from specpkg.security import Keys
+
+    keys = Keys(DATA_DIR / "pki")
+    pre = reset_messages.pre_command("ESME", "TimeDebtRegister1", "90B3D51F30010000",
+                                     DEVICE_IDS[Device.ESME], 77)
+    command = messages.protect(pre, keys, "90B3D51F30010000")
+    verdict = messages.verify(command, keys)
+    assert (verdict.signature, verdict.mac) == (messages.Check.VALID, messages.Check.VALID)
+    with pytest.raises(Exception, match="protect needs the signer's ds key"):
+        messages.protect(pre, Keys(tmp_path), "90B3D51F30010000")
