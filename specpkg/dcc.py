@@ -72,6 +72,7 @@ class Dcc:
     registrations: dict[str, Registration]
     keys_dir: Path = DATA_DIR / "pki"
     acb_id: str = ACB_ENTITY_ID
+    signer_id: str = duis.DCC_SIGNER_ID
     clock: datetime = duis.DEFAULT_CLOCK
     screen: Screen = no_screening
     issued: dict[str, tuple[AcceptedRequest, bytes]] = field(default_factory=dict)
@@ -169,23 +170,28 @@ class Dcc:
             code = ALERT_CODES.get(reply.alert.kind, ResponseCode.REJECTED_BY_DEVICE)
             error = DuisError(code, f"{reply.alert.kind.value} {reply.alert.detail}".strip(),
                               **echo)
-            return duis.error_response(error, clock=self.clock)
+            return self.refuse(error)
         if reply.response is None:
             raise ValidationError("reply", "neither a response nor an alert")
         try:
             apdu = messages.decode(reply.response)
         except DecodeError as exc:
             error = DuisError(ResponseCode.BAD_DEVICE_RESPONSE, str(exc), **echo)
-            return duis.error_response(error, clock=self.clock)
+            return self.refuse(error)
         device_key = self.keys.public_key(request.device_id, "ds")
         if (not isinstance(apdu, messages.GeneralSigning) or apdu.cra is not Cra.RESPONSE
                 or apdu.originator_counter != request.counter
                 or messages.check_signature(apdu, device_key) is not messages.Check.VALID):
             error = DuisError(ResponseCode.BAD_DEVICE_RESPONSE,
                               "not a response to this request signed by the device", **echo)
-            return duis.error_response(error, clock=self.clock)
+            return self.refuse(error)
         report = ResetReport(request.register, reset_messages.response_success(apdu))
-        return duis.service_response(request, reply.response, report, clock=self.clock)
+        return self._signed(duis.service_response(request, reply.response, report,
+                                                  clock=self.clock))
 
     def refuse(self, error: DuisError) -> bytes:
-        return duis.error_response(error, clock=self.clock)
+        """The DUIS error response for ``error``, signed by the DCC."""
+        return self._signed(duis.error_response(error, clock=self.clock))
+
+    def _signed(self, response: bytes) -> bytes:
+        return duis.sign_response(response, keys_dir=self.keys_dir, signer_id=self.signer_id)

@@ -631,6 +631,33 @@ def parse_response(data: bytes | str, *, max_bytes: int = MAX_RESPONSE_BYTES) ->
     )
 
 
+DCC_SIGNER_ID = "90B3D51F30000003"  # provisional: the DCC's DUIS signing identity (test PKI)
+
+
+def sign_response(
+    data: bytes, *, keys_dir: Path = DEFAULT_KEYS_DIR, signer_id: str = DCC_SIGNER_ID
+) -> bytes:
+    """A Service Response signed by the DCC (enveloped XML-DSig, as real DUIS responses)."""
+    try:
+        root = parse_xml(data, max_bytes=MAX_RESPONSE_BYTES)
+    except XmlRefused as exc:
+        raise ValidationError("response", str(exc)) from None
+    return sign_tree(root, keys_dir=keys_dir, signer_id=signer_id)
+
+
+def response_signature_valid(
+    data: bytes, *, keys_dir: Path = DEFAULT_KEYS_DIR, signer_id: str = DCC_SIGNER_ID,
+    at: datetime = DEFAULT_CLOCK,
+) -> bool:
+    """Whether a Service Response carries a valid signature by the DCC."""
+    try:
+        verify_enveloped(data, load_certificate(keys_dir, parse_entity_id("signer_id", signer_id)),
+                         at=at)
+    except (XmlRefused, KeyMissing, SignatureInvalid):
+        return False
+    return True
+
+
 # --- a catalogue of refusals, for notebooks and reviewers -----------------------------------
 
 

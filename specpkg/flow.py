@@ -137,6 +137,8 @@ class Testbed:
         record = {"request_xml": request_xml}
 
         def end(outcome: Outcome, response: bytes | None, code: str | None) -> FlowResult:
+            if response is not None:
+                steps.append(_received(user, response))
             return FlowResult(request, outcome, code, response, tuple(steps), **record)
 
         try:
@@ -163,13 +165,15 @@ class Testbed:
             steps.append(Step("DCC", "checks, screens and MACs", f"refused: {error}"))
             outcome = _CODE_OUTCOME.get(error.code, Outcome.REFUSED)
             return end(outcome, self.dcc.refuse(error), error.code.value)
-        return self._deliver(request, mac_command, steps, record, command)
+        return self._deliver(request, mac_command, steps, record, command, user)
 
     def _deliver(self, request: ResetRequest, mac_command: bytes, steps: list[Step],
-                 record: dict, command: Tamper = _same) -> FlowResult:
-        """From the MAC'd command to the Service Response: CH, meter, DCC parse."""
+                 record: dict, command: Tamper = _same, user: User | None = None) -> FlowResult:
+        """From the MAC'd command to the Service Response: CH, meter, DCC parse, User."""
 
         def end(outcome: Outcome, response: bytes | None, code: str | None) -> FlowResult:
+            if response is not None:
+                steps.append(_received(user or self.user, response))
             return FlowResult(request, outcome, code, response, tuple(steps), **record)
 
         record["command"] = mac_command
@@ -217,6 +221,15 @@ class Testbed:
         if quarantined.request is None:
             raise ValidationError("result", "has no request")
         self.dcc.reject(quarantined.request.request_id)
+
+
+def _received(user: User, response: bytes) -> Step:
+    """The User receives the Service Response and checks the DCC's signature (TR-5)."""
+    try:
+        parsed = user.receive(response)
+    except ValidationError as exc:
+        return Step("User", "receives the Service Response", f"refused: {exc.reason}")
+    return Step("User", "receives the Service Response", f"{parsed.code}, signed by the DCC")
 
 
 def make_testbed(

@@ -81,6 +81,13 @@ class User:
                                                f"request names {request.register.value}")
         return apdu
 
+    def receive(self, response: bytes, dcc_signer: str = duis.DCC_SIGNER_ID) -> duis.DuisResponse:
+        """Read a Service Response, refusing one the DCC did not sign (TR-5)."""
+        if not duis.response_signature_valid(response, keys_dir=self.keys_dir,
+                                             signer_id=dcc_signer):
+            raise ValidationError("response", "not signed by the DCC's DUIS signing key")
+        return duis.parse_response(response)
+
     def sign(self, apdu: GeneralSigning) -> bytes:
         """The Signed Pre-Command (deterministic ECDSA with the User's ds key)."""
         key = self.keys.private_key(self.user_id, "ds")

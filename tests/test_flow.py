@@ -15,7 +15,7 @@ from specpkg.devices import AlertKind
 from specpkg.duis import ResponseCode
 from specpkg.envelope import MacHeader
 from specpkg.flow import DEVICE_IDS, Outcome, make_testbed
-from specpkg.registers import DebtRegister, Device, PaymentMode, RecoveryPeriod
+from specpkg.registers import DebtRegister, Device, PaymentMode, RecoveryPeriod, ResetReport
 from specpkg.testenv import PRE_RELEASE
 from specpkg.user import User
 
@@ -35,7 +35,9 @@ def test_every_device_register_and_mode_succeeds_end_to_end(device, register, mo
     parsed = duis.parse_response(result.service_response)
     assert parsed.success and parsed.gbcs_payload == result.device_response
     assert [s.actor for s in result.steps] == [
-        "User", "DCC", "DCC", "User", "DCC (ACB)", "Communications Hub", device.value, "DCC"]
+        "User", "DCC", "DCC", "User", "DCC (ACB)", "Communications Hub", device.value, "DCC",
+        "User"]
+    assert result.steps[-1].result == "I0, signed by the DCC"
 
 
 def test_device_that_does_not_zero_the_register_reports_failure() -> None:
@@ -247,6 +249,20 @@ def test_user_refuses_a_pre_command_that_does_not_correlate(tamper, field: str) 
     assert result.outcome is Outcome.NOT_SIGNED and result.service_response is None
     assert f"correlation failed on {field}" in result.steps[-1].result
     assert result.signed_pre_command == b"" and result.command == b""
+
+
+def test_user_refuses_a_service_response_the_dcc_did_not_sign() -> None:
+    """TR-5: the User checks the DCC's signature on every Service Response."""
+    bed = make_testbed()
+    result = bed.run("ESME", "TimeDebtRegister1")
+    assert bed.user.receive(result.service_response).code == "I0"
+    forged = result.service_response.replace(b"<sr:ResponseCode>I0<", b"<sr:ResponseCode>E9<")
+    with pytest.raises(Exception, match="not signed by the DCC"):
+        bed.user.receive(forged)
+    unsigned = duis.service_response(result.request, result.device_response,
+                                     ResetReport(DebtRegister.TIME_DEBT_1, True))
+    with pytest.raises(Exception, match="not signed by the DCC"):
+        bed.user.receive(unsigned)
 
 
 def test_dcc_refuses_a_signed_pre_command_that_is_not_what_it_issued() -> None:

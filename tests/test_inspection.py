@@ -99,7 +99,8 @@ def test_flow_quarantines_a_signed_non_zero_gsme_reset() -> None:
     bed = make_testbed(screen=dcc_screen())
     result = bed.run("GSME", "TimeDebtRegister1", signed=_swap_for_non_zero)
     assert result.outcome is Outcome.QUARANTINED and result.response_code == "E930"
-    assert "packet inspection: supply-affecting debt amount is 500" in result.steps[-1].result
+    assert "packet inspection: supply-affecting debt amount is 500" in result.steps[-2].result
+    assert result.steps[-1].result == "E930, signed by the DCC"
     assert result.command == b"" and bed.stub("GSME").state.time_debt_1 == 3_000
 
 
@@ -127,7 +128,7 @@ def test_a_released_command_is_delivered_and_a_rejected_one_never_is() -> None:
     assert held.outcome is Outcome.QUARANTINED and bed.stub("GSME").state.time_debt_2 == 1_500
     released = bed.release(held)
     assert released.outcome is Outcome.SUCCESS and released.response_code == "I0"
-    assert released.after.time_debt_2 == 0 and released.steps[-5].action.startswith("releases")
+    assert released.after.time_debt_2 == 0 and released.steps[-6].action.startswith("releases")
     dropped = bed.run("GSME", "PaymentDebtRegister")
     assert dropped.outcome is Outcome.QUARANTINED
     bed.reject(dropped)
@@ -139,6 +140,6 @@ def test_a_released_command_is_delivered_and_a_rejected_one_never_is() -> None:
 def test_a_non_issued_command_is_quarantined_but_cannot_be_released() -> None:
     bed = make_testbed(screen=dcc_screen())
     result = bed.run("GSME", "TimeDebtRegister1", signed=_swap_for_non_zero)
-    assert result.outcome is Outcome.QUARANTINED and "cannot be released" in result.steps[-1].result
+    assert result.outcome is Outcome.QUARANTINED and "cannot be released" in result.steps[-2].result
     with pytest.raises(ValidationError, match="no quarantined command"):
         bed.release(result)

@@ -27,6 +27,7 @@ ENTITIES = {
     "00db1234567890a0": "ESME (signs responses)",
     "00db1234567890a1": "GSME (signs responses)",
     "90b3d51f30020000": "a second Supplier, registered for no test device (access control)",
+    "90b3d51f30000003": "the DCC's DUIS signer (signs Service Responses; provisional id)",
 }
 NOT_BEFORE = dt.datetime(2018, 1, 1, tzinfo=dt.UTC)
 NOT_AFTER = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
