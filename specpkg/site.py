@@ -106,24 +106,36 @@ td:first-child, td:nth-child(4) { white-space: nowrap; }
 """
 
 
+def _section_link(pointer: str) -> str:
+    """``notebooks/NN_x.ipynb#ID`` as a link to that section of the rendered page."""
+    if not pointer:
+        return ""
+    path, _, section = pointer.partition("#")
+    page = Path(path).with_suffix(".html").name
+    return (f'<a href="{page}#{html.escape(section)}">'
+            f"{html.escape(Path(path).stem)} § {html.escape(section)}</a>")
+
+
 def render_index(pages: Iterable[str], target: Path, junit: Path = JUNIT) -> None:
     outcomes = junit_outcomes(junit)
     rows = []
     for req in requirements.load():
         status = requirement_status(req, outcomes)
-        link = ""
-        if req.notebook:
-            page = Path(req.notebook_path).with_suffix(".html").name
-            link = (f'<a href="{page}#{html.escape(req.section)}">'
-                    f"{html.escape(Path(req.notebook_path).stem)} § {html.escape(req.section)}</a>")
+        link = _section_link(req.notebook)
         rows.append(
-            f"<tr><td>{req.id}</td><td>{html.escape(req.requirement)}</td><td>{link}</td>"
+            f'<tr id="{req.id}"><td>{req.id}</td><td>{html.escape(req.requirement)}</td>'
+            f"<td>{link}</td>"
             f'<td class="{status.value.replace(" ", "-")}">{status.value}</td>'
             f"<td>{len(req.tests)}</td></tr>"
         )
     source = ("Status of each requirement's tests in the latest test run (build/test-results.xml)."
               if outcomes else
               "No test run found: run the test command first (make test) for each status.")
+    finding_rows = "".join(
+        f'<tr><td>{f["id"]}</td><td><a href="#{f["requirement"]}">{f["requirement"]}</a></td>'
+        f'<td>{html.escape(f["finding"])}</td><td>{_section_link(f["notebook"])}</td></tr>'
+        for f in requirements.findings().to_dict("records")
+    )
     notebook_links = "".join(f'<li><a href="{p}">{html.escape(Path(p).stem)}</a></li>'
                              for p in pages)
     target.write_text(
@@ -136,6 +148,12 @@ def render_index(pages: Iterable[str], target: Path, junit: Path = JUNIT) -> Non
         "<table><thead><tr><th>ID</th><th>requirement</th><th>where it is shown</th>"
         "<th>status</th><th>tests</th></tr></thead><tbody>"
         + "".join(rows)
+        + "</tbody></table><h2>Findings for reviewers</h2>"
+        "<p>Points the specification leaves open, found while making it executable "
+        "(data/findings.csv); each is shown by a test and a notebook section.</p>"
+        "<table><thead><tr><th>ID</th><th>requirement</th><th>finding</th>"
+        "<th>where it is shown</th></tr></thead><tbody>"
+        + finding_rows
         + f"</tbody></table><h2>Notebooks</h2><ul>{notebook_links}</ul></body></html>\n",
         encoding="utf-8",
     )
