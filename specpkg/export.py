@@ -30,7 +30,7 @@ GOLDEN_DIR = DATA_DIR / "golden"
 SHORT = {DebtRegister.TIME_DEBT_1: "TDR1", DebtRegister.TIME_DEBT_2: "TDR2",
          DebtRegister.PAYMENT_DEBT: "PDR"}
 DEFAULT_IDS = {"supplier": duis.DEFAULT_USER_ID, "acb": ACB_ENTITY_ID.upper(),
-               Device.ESME: "00DB1234567890A0", Device.GSME: "00DB1234567890A1"}
+               **duis.DEFAULT_DEVICE_IDS}
 FIRST_COUNTER = 5_000
 
 

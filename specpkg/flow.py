@@ -86,7 +86,7 @@ def _same(data: bytes) -> bytes:
     return data
 
 
-DEVICE_IDS = {Device.ESME: "00DB1234567890A0", Device.GSME: "00DB1234567890A1"}
+DEVICE_IDS = duis.DEFAULT_DEVICE_IDS
 SUPPLIER_ID = duis.DEFAULT_USER_ID
 
 
@@ -137,9 +137,7 @@ class Testbed:
         record = {"request_xml": request_xml}
 
         def end(outcome: Outcome, response: bytes | None, code: str | None) -> FlowResult:
-            if response is not None:
-                steps.append(_received(user, response))
-            return FlowResult(request, outcome, code, response, tuple(steps), **record)
+            return _finish(user, request, steps, record, outcome, response, code)
 
         try:
             accepted = self.dcc.accept(request_xml)
@@ -172,9 +170,7 @@ class Testbed:
         """From the MAC'd command to the Service Response: CH, meter, DCC parse, User."""
 
         def end(outcome: Outcome, response: bytes | None, code: str | None) -> FlowResult:
-            if response is not None:
-                steps.append(_received(user or self.user, response))
-            return FlowResult(request, outcome, code, response, tuple(steps), **record)
+            return _finish(user or self.user, request, steps, record, outcome, response, code)
 
         record["command"] = mac_command
         steps.append(Step("DCC (ACB)", "adds the MAC header", "Command", mac_command))
@@ -221,6 +217,16 @@ class Testbed:
         if quarantined.request is None:
             raise ValidationError("result", "has no request")
         self.dcc.reject(quarantined.request.request_id)
+
+
+def _finish(
+    user: User, request: ResetRequest | None, steps: list[Step], record: dict,
+    outcome: Outcome, response: bytes | None, code: str | None,
+) -> FlowResult:
+    """The one end of every request: the User receives the response, if any."""
+    if response is not None:
+        steps.append(_received(user, response))
+    return FlowResult(request, outcome, code, response, tuple(steps), **record)
 
 
 def _received(user: User, response: bytes) -> Step:

@@ -25,7 +25,7 @@ from specpkg.anomaly import Outcome as ThresholdOutcome
 from specpkg.anomaly import Request, ThresholdEngine
 from specpkg.catalogue import SERVICE_REFERENCE
 from specpkg.dcc import Screen, Screening
-from specpkg.duis import AcceptedRequest
+from specpkg.duis import DEFAULT_DEVICE_IDS, DEFAULT_USER_ID, AcceptedRequest
 from specpkg.envelope import GeneralSigning
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.registers import DebtRegister, Device, parse_register
@@ -147,9 +147,8 @@ def examples(
         raise ValidationError("keys_dir", f"no ds key for {EXAMPLE_SUPPLIER}")
 
     def change(r: DebtRegister, amount: int = 0, incremental: bool = False) -> gbz.ChangeDebt:
-        method = (gbz.RecoveryMethod.PAYMENT_BASED if r is DebtRegister.PAYMENT_DEBT
-                  else gbz.RecoveryMethod.TIME_BASED)
-        return gbz.ChangeDebt(reset_messages.issuer_event_id(1), amount, method,
+        return gbz.ChangeDebt(reset_messages.issuer_event_id(1), amount,
+                              reset_messages.recovery_method(r),
                               gbz.DebtAmountType.of(r, incremental))
 
     def gsme(*commands: gbz.ChangeDebt) -> gbz.Gbz:
@@ -173,9 +172,9 @@ def examples(
     ]
     out = []
     for case, device, payload in cases:
+        recipient = bytes.fromhex(DEFAULT_DEVICE_IDS[device])
         apdu = messages.command(reset_messages.message_codes()[device],
-                                bytes.fromhex(EXAMPLE_SUPPLIER), bytes.fromhex(_DEVICE_IDS[device]),
-                                1, payload)
+                                bytes.fromhex(EXAMPLE_SUPPLIER), recipient, 1, payload)
         signed = messages.encode_apdu(messages.sign_apdu(apdu, key))
         out.append(Example(case, device, signed, inspect(signed, reg),
                            inspect(signed, reg, inspect_esme=True)))
@@ -185,5 +184,4 @@ def examples(
     return out
 
 
-EXAMPLE_SUPPLIER = "90B3D51F30010000"
-_DEVICE_IDS = {Device.ESME: "00DB1234567890A0", Device.GSME: "00DB1234567890A1"}
+EXAMPLE_SUPPLIER = DEFAULT_USER_ID

@@ -70,17 +70,22 @@ def issuer_event_id(counter: int) -> int:
     return counter & 0xFFFFFFFF
 
 
+def recovery_method(register: DebtRegister) -> gbz.RecoveryMethod:
+    """Payment-based for the Payment Debt Register, time-based for the Time Debt Registers."""
+    if register is DebtRegister.PAYMENT_DEBT:
+        return gbz.RecoveryMethod.PAYMENT_BASED
+    return gbz.RecoveryMethod.TIME_BASED
+
+
 def reset_payload(item: CatalogueEntry, counter: int) -> gbz.Gbz | dlms.AccessRequest:
     """The payload that resets ``item.register`` on ``item.device`` (SR-1, SR-2)."""
     if item.device is Device.GSME:
         if item.debt_amount_type is None or item.zcl_command != gbz.CHANGE_DEBT:
             raise ValidationError("catalogue", f"{item.use_case} has no Change Debt mapping")
         amount_type = gbz.DebtAmountType(item.debt_amount_type)
-        method = (gbz.RecoveryMethod.PAYMENT_BASED
-                  if item.register is DebtRegister.PAYMENT_DEBT else gbz.RecoveryMethod.TIME_BASED)
         command = gbz.ChangeDebt(
             issuer_event_id=issuer_event_id(counter), debt_amount=item.value,
-            recovery_method=method, amount_type=amount_type,
+            recovery_method=recovery_method(item.register), amount_type=amount_type,
         )
         return gbz.Gbz((gbz.change_debt_component(command, sequence=0, last=True),))
     if item.dlms_obis is None or item.dlms_method is None or item.dlms_class_id is None:
