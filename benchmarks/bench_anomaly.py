@@ -18,10 +18,10 @@ import time
 import tracemalloc
 from collections import deque
 
-from specpkg.anomaly import ThresholdEngine
-from specpkg.replay import replay
-from specpkg.thresholds import Threshold, ThresholdTable
-from specpkg.traffic import EXAMPLE_USERS, generate_batch, to_records
+from specpkg.anomaly.engine import ThresholdEngine
+from specpkg.anomaly.replay import replay
+from specpkg.anomaly.thresholds import Threshold, ThresholdTable
+from specpkg.anomaly.traffic import EXAMPLE_USERS, generate_batch, to_records
 
 GIB = 1 << 30
 

@@ -18,9 +18,9 @@ import sys
 import time
 from collections.abc import Callable
 
-from specpkg import dlms, messages
 from specpkg.errors import ReferenceDataMissing
-from specpkg.vectors import load_vectors
+from specpkg.gbcs import dlms, messages
+from specpkg.gbcs.vectors import load_vectors
 
 COMMANDS = [
     "ECS07_SUCCESS_COMMAND",

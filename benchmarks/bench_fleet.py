@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from specpkg.fleet import random_fleet, simulate_fleet
+from specpkg.meter.fleet import random_fleet, simulate_fleet
 
 GIB = 1 << 30
 

@@ -14,11 +14,11 @@ import os
 import statistics
 import time
 
-from specpkg import messages, reset_messages
-from specpkg.inspection import Verdict, inspect
+from specpkg.anomaly.inspection import Verdict, inspect
+from specpkg.gbcs import messages, reset_messages
+from specpkg.gbcs.security import Keys
+from specpkg.meter.registers import DebtRegister
 from specpkg.paths import DATA_DIR
-from specpkg.registers import DebtRegister
-from specpkg.security import Keys
 
 TARGET = 20_000
 SUPPLIER, GSME = "90B3D51F30010000", "00DB1234567890A1"

@@ -10,11 +10,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specpkg.anomaly import DCC, OUTCOME_CODES, Outcome, Refusal, Request, ThresholdEngine
+from specpkg.anomaly.engine import DCC, OUTCOME_CODES, Outcome, ThresholdEngine
+from specpkg.anomaly.records import Refusal, Request
+from specpkg.anomaly.replay import (
+    RequestBatch,
+    counts_by_period,
+    notifications,
+    replay,
+    replay_frame,
+)
+from specpkg.anomaly.thresholds import Threshold, ThresholdTable
+from specpkg.anomaly.traffic import EXAMPLE_USERS, UNKNOWN_USER, generate_batch, to_records
 from specpkg.errors import ValidationError
-from specpkg.replay import RequestBatch, counts_by_period, notifications, replay, replay_frame
-from specpkg.thresholds import Threshold, ThresholdTable
-from specpkg.traffic import EXAMPLE_USERS, UNKNOWN_USER, generate_batch, to_records
 
 A, B, C, D = EXAMPLE_USERS
 DEVICE = "00DB1234567890A0"
@@ -208,7 +215,7 @@ def test_sr12_replay_agrees_with_reference_engine_under_load(load) -> None:
     engine.submit_many(records)
     expected = decisions_as_arrays(engine)
     for columns, few_pairs in ((batch, 16), (batch, 0), (RequestBatch.from_records(records), 16)):
-        with patch("specpkg.replay._FEW_PAIRS", few_pairs):
+        with patch("specpkg.anomaly.replay._FEW_PAIRS", few_pairs):
             result = replay(columns, table, users=EXAMPLE_USERS)
         np.testing.assert_array_equal(result.outcome, expected[0])
         np.testing.assert_array_equal(result.refusal, expected[1])
@@ -260,7 +267,7 @@ def test_sr12_replay_agrees_with_reference_engine_property(records, thresholds, 
     engine.submit_many(records)
     outcome, refusal, mask = decisions_as_arrays(engine)
     for few_pairs in (16, 0):  # rows picked per pair, or by one sort
-        with patch("specpkg.replay._FEW_PAIRS", few_pairs):
+        with patch("specpkg.anomaly.replay._FEW_PAIRS", few_pairs):
             result = replay(RequestBatch.from_records(records), table, users=[A, B, C])
         np.testing.assert_array_equal(result.outcome, outcome)
         np.testing.assert_array_equal(result.refusal, refusal)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from specpkg.catalogue import (
+from specpkg.errors import ValidationError
+from specpkg.gbcs.catalogue import (
     CATALOGUE_VERSION,
     PROVISIONAL_FIELDS,
     REFERENCE_FILES,
@@ -17,8 +18,7 @@ from specpkg.catalogue import (
     load_catalogue,
     write_catalogue,
 )
-from specpkg.errors import ValidationError
-from specpkg.registers import DebtRegister, Device
+from specpkg.meter.registers import DebtRegister, Device
 
 
 @pytest.fixture(scope="module")

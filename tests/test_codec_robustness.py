@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from specpkg import dump, messages
-from specpkg.envelope import GeneralSigning
 from specpkg.errors import DecodeError
-from specpkg.vectors import load_vectors
+from specpkg.gbcs import dump, messages
+from specpkg.gbcs.envelope import GeneralSigning
+from specpkg.gbcs.vectors import load_vectors
 
 settings.register_profile(
     "codec-ci",

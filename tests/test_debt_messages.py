@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from specpkg import debt_messages as dm
-from specpkg import messages
-from specpkg.registers import RecoveryPeriod
-from specpkg.vectors import load_vectors
+from specpkg.gbcs import debt_messages as dm
+from specpkg.gbcs import messages
+from specpkg.gbcs.vectors import load_vectors
+from specpkg.meter.registers import RecoveryPeriod
 
 SUPPLIER = bytes.fromhex("90B3D51F30010000")
 ESME = bytes.fromhex("00DB1234567890A0")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from specpkg.__main__ import main
-from specpkg.vectors import vector_files
+from specpkg.gbcs.vectors import vector_files
 
 
 @pytest.fixture(scope="module")

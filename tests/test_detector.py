@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from specpkg.anomaly import DCC
-from specpkg.detector import Decoded, ThresholdDetector
+from specpkg.anomaly.detector import Decoded, ThresholdDetector
+from specpkg.anomaly.engine import DCC
+from specpkg.anomaly.thresholds import Threshold
 from specpkg.errors import ValidationError
-from specpkg.thresholds import Threshold
 
 T0 = datetime(2019, 6, 27, 9, tzinfo=UTC)
 

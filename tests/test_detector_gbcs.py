@@ -6,15 +6,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from specpkg import messages
-from specpkg.catalogue import SERVICE_REFERENCE
-from specpkg.detector_gbcs import decode, gbcs_threshold_detector, service_references
+from specpkg.anomaly.detector_gbcs import decode, gbcs_threshold_detector, service_references
 from specpkg.errors import ValidationError
-from specpkg.flow import DEVICE_IDS, make_testbed
-from specpkg.registers import DebtRegister, Device
-from specpkg.testenv import AvailabilityWindow, TestEnvironment, TestUser, Threshold, ThresholdKind
-from specpkg.testrun import signed_pre_command_with_value
-from specpkg.user import User
+from specpkg.gbcs import messages
+from specpkg.gbcs.catalogue import SERVICE_REFERENCE
+from specpkg.meter.registers import DebtRegister, Device
+from specpkg.system.flow import DEVICE_IDS, make_testbed
+from specpkg.system.user import User
+from specpkg.testing.environment import (
+    AvailabilityWindow,
+    TestEnvironment,
+    TestUser,
+    Threshold,
+    ThresholdKind,
+)
+from specpkg.testing.scenarios import signed_pre_command_with_value
 
 T0 = datetime(2019, 6, 3, 9, tzinfo=UTC)
 

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specpkg import dlms, messages
-from specpkg.dlms import (
+from specpkg.errors import DecodeError
+from specpkg.gbcs import dlms, messages
+from specpkg.gbcs.dlms import (
     AccessRequest,
     AccessResponse,
     AccessResult,
@@ -22,9 +23,8 @@ from specpkg.dlms import (
     RequestSpec,
     SpecKind,
 )
-from specpkg.errors import DecodeError
-from specpkg.registers import DebtRegister
-from specpkg.vectors import load_vectors
+from specpkg.gbcs.vectors import load_vectors
+from specpkg.meter.registers import DebtRegister
 
 gurux = pytest.importorskip("gurux_dlms")
 from gurux_dlms.enums.TranslatorOutputType import TranslatorOutputType  # noqa: E402

@@ -11,40 +11,38 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from specpkg.duis import (
+from specpkg.duis.codes import POST_VALIDATION_CODES, DuisError, ResponseCode, response_code_table
+from specpkg.duis.intake import check_request, validate_request
+from specpkg.duis.refusals import refusal_examples
+from specpkg.duis.reset_request import (
     DEFAULT_CLOCK,
     DEFAULT_DEVICE_IDS,
     DEFAULT_KEYS_DIR,
-    POST_VALIDATION_CODES,
     SR_NS,
-    DuisError,
     ResetRequest,
-    ResponseCode,
     build_request_tree,
-    check_request,
-    error_response,
-    format_date_time,
     make_request,
     parse_request_id,
-    parse_response,
-    refusal_examples,
     request_xml,
-    response_code_table,
-    schema_errors,
-    service_response,
     sign_tree,
     signature_valid,
-    validate_request,
 )
-from specpkg.errors import SpecError, ValidationError
-from specpkg.registers import DebtRegister, Device, ResetOutcome
-from specpkg.xmldsig import (
+from specpkg.duis.responses import (
+    error_response,
+    format_date_time,
+    parse_response,
+    service_response,
+)
+from specpkg.duis.schema import schema_errors
+from specpkg.duis.xmldsig import (
     DS_NS,
     SignatureInvalid,
     load_certificate,
     redact_signature_value,
     verify_enveloped,
 )
+from specpkg.errors import SpecError, ValidationError
+from specpkg.meter.registers import DebtRegister, Device, ResetOutcome
 
 Q = f"{{{SR_NS}}}"
 COMBOS = [(d, r) for d in Device for r in DebtRegister]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from specpkg import dump
 from specpkg.errors import DecodeError
-from specpkg.vectors import load_vectors
+from specpkg.gbcs import dump
+from specpkg.gbcs.vectors import load_vectors
 
 
 @pytest.fixture(scope="module")

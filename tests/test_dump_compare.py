@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from specpkg import debt_messages as dm
-from specpkg import dump, messages
-from specpkg.registers import Device
-from specpkg.reset_messages import pre_command
+from specpkg.gbcs import debt_messages as dm
+from specpkg.gbcs import dump, messages
+from specpkg.gbcs.reset_messages import pre_command
+from specpkg.meter.registers import Device
 
 SUPPLIER = "90B3D51F30010000"
 ESME = "00DB1234567890A0"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from specpkg import envelope, messages
-from specpkg.envelope import Cra, EncodedLength, GeneralSigning, MacHeader
 from specpkg.errors import DecodeError
-from specpkg.vectors import load_vectors
+from specpkg.gbcs import envelope, messages
+from specpkg.gbcs.envelope import Cra, EncodedLength, GeneralSigning, MacHeader
+from specpkg.gbcs.vectors import load_vectors
 
 SUPPLIER = bytes.fromhex("90B3D51F30010000")
 ESME = bytes.fromhex("00DB1234567890A0")

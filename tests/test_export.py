@@ -18,8 +18,8 @@ from signxml import XMLVerifier
 from signxml.verifier import SignatureConfiguration
 
 from specpkg.__main__ import main
-from specpkg.export import GOLDEN_DIR, export
 from specpkg.paths import DATA_DIR
+from specpkg.system.export import GOLDEN_DIR, export
 
 
 def test_golden_vectors_regenerate_byte_for_byte(tmp_path: Path) -> None:

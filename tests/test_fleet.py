@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from specpkg.errors import ValidationError
-from specpkg.fleet import NO_RESET, Fleet, random_fleet, simulate_fleet
-from specpkg.registers import DebtRegister
-from specpkg.simulation import REGISTER_COLUMNS, simulate
+from specpkg.meter.fleet import NO_RESET, Fleet, random_fleet, simulate_fleet
+from specpkg.meter.registers import DebtRegister
+from specpkg.meter.simulation import REGISTER_COLUMNS, simulate
 
 COLUMNS = {"balance": "balance", "time_debt_1": REGISTER_COLUMNS[0],
            "time_debt_2": REGISTER_COLUMNS[1], "payment_debt": REGISTER_COLUMNS[2],

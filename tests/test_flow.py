@@ -9,15 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specpkg import commshub, debt_messages, dlms, duis, gbz, messages, reset_messages
-from specpkg.dcc import Registration
-from specpkg.devices import AlertKind
-from specpkg.duis import ResponseCode
-from specpkg.envelope import MacHeader
-from specpkg.flow import DEVICE_IDS, Outcome, make_testbed
-from specpkg.registers import DebtRegister, Device, PaymentMode, RecoveryPeriod, ResetReport
-from specpkg.testenv import PRE_RELEASE
-from specpkg.user import User
+from specpkg.duis import reset_request, responses
+from specpkg.duis.codes import ResponseCode
+from specpkg.gbcs import debt_messages, dlms, gbz, messages, reset_messages
+from specpkg.gbcs.envelope import MacHeader
+from specpkg.meter.registers import DebtRegister, Device, PaymentMode, RecoveryPeriod, ResetReport
+from specpkg.system import commshub
+from specpkg.system.dcc import Registration
+from specpkg.system.flow import DEVICE_IDS, Outcome, make_testbed
+from specpkg.system.meters import AlertKind
+from specpkg.system.user import User
+from specpkg.system.variants import PRE_RELEASE
 
 CASES = list(itertools.product(Device, DebtRegister, PaymentMode))
 
@@ -32,7 +34,7 @@ def test_every_device_register_and_mode_succeeds_end_to_end(device, register, mo
     before, after = result.before, result.after
     assert before.register(register) > 0 and after.register(register) == 0
     assert after == dataclasses.replace(before, **{register.field: 0})
-    parsed = duis.parse_response(result.service_response)
+    parsed = responses.parse_response(result.service_response)
     assert parsed.success and parsed.gbcs_payload == result.device_response
     assert [s.actor for s in result.steps] == [
         "User", "DCC", "DCC", "User", "DCC (ACB)", "Communications Hub", device.value, "DCC",
@@ -184,7 +186,7 @@ def test_only_esme_and_gsme_are_targets() -> None:
     bed = make_testbed()
     request, _ = bed.user.request("ESME", "TimeDebtRegister1")
     ihd = dataclasses.replace(request, device_id="00DB1234567890B0")
-    result = bed.run_xml(duis.request_xml(ihd), ihd)
+    result = bed.run_xml(reset_request.request_xml(ihd), ihd)
     assert result.outcome is Outcome.REFUSED and result.response_code == "E913"
 
 
@@ -259,7 +261,7 @@ def test_user_refuses_a_service_response_the_dcc_did_not_sign() -> None:
     forged = result.service_response.replace(b"<sr:ResponseCode>I0<", b"<sr:ResponseCode>E9<")
     with pytest.raises(Exception, match="not signed by the DCC"):
         bed.user.receive(forged)
-    unsigned = duis.service_response(result.request, result.device_response,
+    unsigned = responses.service_response(result.request, result.device_response,
                                      ResetReport(DebtRegister.TIME_DEBT_1, True))
     with pytest.raises(Exception, match="not signed by the DCC"):
         bed.user.receive(unsigned)
@@ -289,7 +291,7 @@ def test_meter_refuses_a_replayed_command() -> None:
 
 
 def test_quarantine_hook_stops_the_command() -> None:
-    from specpkg.dcc import Screening
+    from specpkg.system.dcc import Screening
 
     bed = make_testbed(screen=lambda signed, accepted, at: Screening(True, "over threshold"))
     result = bed.run("GSME", "PaymentDebtRegister")
@@ -313,7 +315,7 @@ def test_every_request_ends_in_exactly_one_outcome(stage, position, bit, device)
     if result.outcome is Outcome.NOT_SIGNED:
         assert result.service_response is None
     else:
-        parsed = duis.parse_response(result.service_response)
+        parsed = responses.parse_response(result.service_response)
         assert parsed.code == result.response_code
         assert (parsed.code == ResponseCode.SUCCESS) is (result.outcome is Outcome.SUCCESS)
     if result.outcome is Outcome.SUCCESS:
@@ -323,8 +325,8 @@ def test_every_request_ends_in_exactly_one_outcome(stage, position, bit, device)
 
 
 def test_protect_signs_then_macs_and_names_missing_keys(tmp_path) -> None:
+    from specpkg.gbcs.security import Keys
     from specpkg.paths import DATA_DIR
-    from specpkg.security import Keys
 
     keys = Keys(DATA_DIR / "pki")
     pre = reset_messages.pre_command("ESME", "TimeDebtRegister1", "90B3D51F30010000",

@@ -8,11 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from specpkg import gbz, messages
 from specpkg.errors import DecodeError
-from specpkg.gbz import ChangeDebt, DebtAmountType, RecoveryFrequency, RecoveryMethod, ZclStatus
-from specpkg.registers import DebtRegister
-from specpkg.vectors import load_vectors
+from specpkg.gbcs import gbz, messages
+from specpkg.gbcs.gbz import (
+    ChangeDebt,
+    DebtAmountType,
+    RecoveryFrequency,
+    RecoveryMethod,
+    ZclStatus,
+)
+from specpkg.gbcs.vectors import load_vectors
+from specpkg.meter.registers import DebtRegister
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from specpkg.errors import ValidationError
-from specpkg.implementation import (
+from specpkg.testing.implementation import (
     DateRule,
     boundary_dates,
     implementation_date,

@@ -6,15 +6,16 @@ import dataclasses
 
 import pytest
 
-from specpkg import dlms, gbz, messages, reset_messages
-from specpkg.anomaly import ThresholdEngine
+from specpkg.anomaly.engine import ThresholdEngine
+from specpkg.anomaly.inspection import Verdict, inspect
+from specpkg.anomaly.screening import dcc_screen
+from specpkg.anomaly.thresholds import Threshold, ThresholdTable
 from specpkg.errors import ValidationError
-from specpkg.flow import DEVICE_IDS, Outcome, make_testbed
-from specpkg.inspection import Verdict, dcc_screen, inspect
+from specpkg.gbcs import dlms, gbz, messages, reset_messages
+from specpkg.gbcs.security import Keys
+from specpkg.meter.registers import DebtRegister, Device
 from specpkg.paths import DATA_DIR
-from specpkg.registers import DebtRegister, Device
-from specpkg.security import Keys
-from specpkg.thresholds import Threshold, ThresholdTable
+from specpkg.system.flow import DEVICE_IDS, Outcome, make_testbed
 
 KEYS = Keys(DATA_DIR / "pki")
 SUPPLIER = "90B3D51F30010000"

@@ -7,9 +7,9 @@ import itertools
 import papermill
 import pytest
 
+from specpkg.meter.registers import DebtRegister, Device
 from specpkg.paths import BUILD_DIR, NOTEBOOK_DIR
-from specpkg.registers import DebtRegister, Device
-from specpkg.workbook import error_outputs, execute_notebook
+from specpkg.workbook.runner import error_outputs, execute_notebook
 
 NOTEBOOK = NOTEBOOK_DIR / "03_service_request_and_response.ipynb"
 CASES = list(itertools.product(Device, DebtRegister))

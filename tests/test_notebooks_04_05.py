@@ -12,9 +12,9 @@ import itertools
 import papermill
 import pytest
 
+from specpkg.meter.registers import DebtRegister, Device
 from specpkg.paths import BUILD_DIR, NOTEBOOK_DIR
-from specpkg.registers import DebtRegister, Device
-from specpkg.workbook import error_outputs, execute_notebook
+from specpkg.workbook.runner import error_outputs, execute_notebook
 
 NOTEBOOKS = ["04_reset_use_cases.ipynb", "05_routing_and_han.ipynb"]
 CASES = list(itertools.product(NOTEBOOKS, Device, DebtRegister))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from specpkg.paths import BUILD_DIR, NOTEBOOK_DIR
-from specpkg.workbook import error_outputs, execute_notebook
+from specpkg.workbook.runner import error_outputs, execute_notebook
 
 RUNS = {
     "02_gbcs_messages": {"ecs07_counter": 2002, "gcs04_counter": 2003, "tamper_offset": 30},

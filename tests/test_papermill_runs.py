@@ -12,9 +12,9 @@ import itertools
 import papermill
 import pytest
 
+from specpkg.meter.registers import DebtRegister, Device, PaymentMode
 from specpkg.paths import BUILD_DIR, NOTEBOOK_DIR
-from specpkg.registers import DebtRegister, Device, PaymentMode
-from specpkg.workbook import error_outputs, execute_notebook
+from specpkg.workbook.runner import error_outputs, execute_notebook
 
 NOTEBOOK = NOTEBOOK_DIR / "01_debt_registers_and_reset.ipynb"
 CASES = list(itertools.product(Device, DebtRegister, PaymentMode))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from specpkg import plots
-from specpkg.flow import Step, make_testbed
+from specpkg.system.flow import Step, make_testbed
+from specpkg.workbook import plots
 
 
 def _arrows(fig: Figure) -> list:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from specpkg.errors import ValidationError
-from specpkg.registers import (
+from specpkg.meter.registers import (
     DebtRegister,
     Device,
     MeterState,
@@ -23,7 +23,7 @@ from specpkg.registers import (
     reset,
     top_up,
 )
-from specpkg.simulation import example_meter
+from specpkg.meter.simulation import example_meter
 
 amounts = st.integers(0, 2**31 - 1)
 

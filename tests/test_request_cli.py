@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from specpkg.__main__ import main
-from specpkg.duis import validate_request
-from specpkg.registers import DebtRegister, Device
+from specpkg.duis.intake import validate_request
+from specpkg.meter.registers import DebtRegister, Device
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from specpkg import requirements
 from specpkg.paths import REPO_DIR
+from specpkg.workbook import requirements
 
 #: Every requirement has landed: each must name a notebook section and tests.
 DELIVERED = set(requirements.IDS)

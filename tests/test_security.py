@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specpkg import messages, security
-from specpkg.envelope import MacHeader
 from specpkg.errors import DecodeError
-from specpkg.messages import Check
+from specpkg.gbcs import messages, security
+from specpkg.gbcs.envelope import MacHeader
+from specpkg.gbcs.messages import Check
+from specpkg.gbcs.security import Keys
+from specpkg.gbcs.vectors import load_vectors
 from specpkg.paths import DATA_DIR
-from specpkg.security import Keys
-from specpkg.vectors import load_vectors
 
 SUPPLIER = "90b3d51f30010000"
 ACB = "90b3d51f30000002"

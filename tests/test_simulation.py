@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from specpkg.errors import ValidationError
-from specpkg.registers import DebtRegister
-from specpkg.simulation import (
+from specpkg.meter.registers import DebtRegister
+from specpkg.meter.simulation import (
     REGISTER_COLUMNS,
     ModeChange,
     Reset,

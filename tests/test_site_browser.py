@@ -24,8 +24,8 @@ from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 
-from specpkg import site
 from specpkg.paths import BUILD_DIR, NOTEBOOK_DIR
+from specpkg.workbook import site
 
 BROWSER, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
@@ -148,13 +148,13 @@ def test_index_shows_every_requirement_with_a_status(served_site: str, browser) 
     browser.get(served_site + "index.html")
     rows = browser.find_elements(By.CSS_SELECTOR, "table:first-of-type tbody tr")
     ids = [row.find_elements(By.TAG_NAME, "td")[0].text for row in rows]
-    from specpkg.requirements import IDS
+    from specpkg.workbook.requirements import IDS
 
     assert ids == list(IDS)
     statuses = {row.find_elements(By.TAG_NAME, "td")[3].text for row in rows}
     assert statuses <= {"passed", "failed", "not run"}
     findings = browser.find_elements(By.CSS_SELECTOR, "table:nth-of-type(2) tbody tr")
-    from specpkg.requirements import findings as finding_table
+    from specpkg.workbook.requirements import findings as finding_table
 
     assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in findings] == list(
         finding_table()["id"])

@@ -11,36 +11,33 @@ import pytest
 
 from specpkg.errors import ValidationError
 from specpkg.paths import REPO_DIR
-from specpkg.testenv import (
+from specpkg.system.variants import (
     PRE_RELEASE,
     RELEASE,
+    MeterVersion,
+    ReleaseStage,
+    ch_combinations,
+    load_ch_variants,
+)
+from specpkg.testing.acceptance import TestCaseRecord, Verdict, check_acceptance
+from specpkg.testing.environment import (
     AvailabilityWindow,
     CapacityExceeded,
     DeviceClass,
     DeviceStub,
     DeviceType,
     EnvironmentClosed,
-    MeterVersion,
-    ReleaseStage,
-    RoleNotEligible,
     Screening,
-    TestCaseRecord,
     TestDevice,
     TestEnvironment,
-    TestPack,
     TestUser,
     Threshold,
     ThresholdKind,
-    UserRole,
-    Verdict,
     VoluntaryServices,
-    ch_combinations,
-    check_acceptance,
-    eligible_roles,
     load_capacity_assumptions,
-    load_ch_variants,
-    load_user_roles,
 )
+from specpkg.testing.roles import RoleNotEligible, UserRole, eligible_roles, load_user_roles
+from specpkg.testing.testpack import TestPack
 
 START = date(2019, 4, 15)  # Monday; the window runs over Easter
 DAY = date(2019, 4, 16)

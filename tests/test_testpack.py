@@ -7,15 +7,15 @@ import shutil
 
 import pytest
 
-from specpkg import catalogue, duis, messages
 from specpkg.__main__ import main
-from specpkg.duis import PARSE_AND_CORRELATE_VERSION
+from specpkg.duis import intake, responses
+from specpkg.duis.reset_request import PARSE_AND_CORRELATE_VERSION
 from specpkg.errors import ValidationError
-from specpkg.registers import DebtRegister, Device
-from specpkg.security import Keys
-from specpkg.testenv import TestPack
-from specpkg.testpack import SAMPLE_FILES, export_test_pack, read_test_pack
-from specpkg.user import User
+from specpkg.gbcs import catalogue, messages
+from specpkg.gbcs.security import Keys
+from specpkg.meter.registers import DebtRegister, Device
+from specpkg.system.user import User
+from specpkg.testing.testpack import SAMPLE_FILES, TestPack, export_test_pack, read_test_pack
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_tr6_samples_present_and_decodable(pack, device, register) -> None:
     folder = pack / "samples" / device.value / register.value
     assert sorted(p.name for p in folder.iterdir()) == sorted(SAMPLE_FILES)
     keys_dir = pack / "pki"
-    accepted = duis.validate_request((folder / "request.xml").read_bytes(), keys_dir=keys_dir)
+    accepted = intake.validate_request((folder / "request.xml").read_bytes(), keys_dir=keys_dir)
     assert accepted.request.register is register and accepted.device is device
     read = {n: bytes.fromhex((folder / n).read_text()) for n in SAMPLE_FILES if n.endswith(".hex")}
     pre = messages.decode(read["pre_command.hex"])
@@ -70,7 +70,7 @@ def test_tr6_samples_present_and_decodable(pack, device, register) -> None:
     response = messages.decode(read["response.hex"])
     assert messages.check_signature(response, keys.public_key(response.originator_id, "ds")) \
         is messages.Check.VALID
-    parsed = duis.parse_response((folder / "service_response.xml").read_bytes())
+    parsed = responses.parse_response((folder / "service_response.xml").read_bytes())
     assert parsed.success and parsed.gbcs_payload == read["response.hex"]
     assert User().correlate(accepted.request, read["pre_command.hex"]).message_code == \
         catalogue.load_catalogue().entry(device, register).message_code

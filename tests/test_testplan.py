@@ -13,10 +13,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from specpkg import workdays
 from specpkg.errors import ValidationError
-from specpkg.testenv import PRE_RELEASE, RELEASE, UserRole, ch_combinations
-from specpkg.testplan import (
+from specpkg.system.variants import PRE_RELEASE, RELEASE, ch_combinations
+from specpkg.testing import workdays
+from specpkg.testing.roles import UserRole
+from specpkg.testing.testplan import (
     MATRIX_COLUMNS,
     ExpectedOutcome,
     Phase,

@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from specpkg import reset_messages
-from specpkg.devices import DeviceReply, MeterStub
-from specpkg.duis import ResponseCode
+from specpkg.duis.codes import ResponseCode
 from specpkg.errors import ValidationError
-from specpkg.flow import Outcome
-from specpkg.registers import Device, ResetReport
-from specpkg.testenv import (
-    PRE_RELEASE,
-    RoleNotEligible,
-    TestCaseRecord,
-    Threshold,
-    ThresholdKind,
-    UserRole,
-    Verdict,
-    check_acceptance,
-    eligible_roles,
-)
-from specpkg.testplan import ExpectedOutcome, build_test_matrix
-from specpkg.testrun import (
-    CASE_COLUMNS,
-    MeterStubFactory,
-    run_matrix,
-    run_scenarios,
-    signed_pre_command_with_value,
-)
+from specpkg.gbcs import reset_messages
+from specpkg.meter.registers import Device, ResetReport
+from specpkg.system.flow import Outcome
+from specpkg.system.meters import DeviceReply, MeterStub
+from specpkg.system.variants import PRE_RELEASE
+from specpkg.testing.acceptance import TestCaseRecord, Verdict, check_acceptance
+from specpkg.testing.environment import Threshold, ThresholdKind
+from specpkg.testing.roles import RoleNotEligible, UserRole, eligible_roles
+from specpkg.testing.scenarios import run_scenarios, signed_pre_command_with_value
+from specpkg.testing.testplan import ExpectedOutcome, build_test_matrix
+from specpkg.testing.testrun import CASE_COLUMNS, MeterStubFactory, run_matrix
 
 
 @pytest.fixture(scope="module")
@@ -175,15 +163,16 @@ class EagerMeter(MeterStub):
 
 def always_i0(setup) -> None:
     """A DCC whose parse says I0 whatever the meter answered."""
-    import specpkg.duis as duis
+    from specpkg.duis import responses
 
     original = setup.dcc.service_response
 
     def service_response(request, reply):
         if reply.response is None:
             return original(request, reply)
-        return duis.service_response(request, reply.response, ResetReport(request.register, True),
-                                     clock=setup.dcc.clock)
+        return responses.service_response(request, reply.response,
+                                          ResetReport(request.register, True),
+                                          clock=setup.dcc.clock)
 
     setup.dcc.service_response = service_response
 
@@ -262,7 +251,7 @@ def test_run_refuses_an_empty_or_ambiguous_matrix(small) -> None:
 
 
 def test_meter_stub_factory_refuses_non_meters() -> None:
-    from specpkg.testenv import TestDevice
+    from specpkg.testing.environment import TestDevice
 
     with pytest.raises(ValidationError):
         MeterStubFactory()(TestDevice("00DB1234567890C1", "IHD", False))
@@ -272,8 +261,8 @@ def test_meter_stub_factory_refuses_non_meters() -> None:
 
 
 def test_signed_pre_command_with_value_is_signed_and_writes_the_value() -> None:
-    from specpkg.detector_gbcs import decode
-    from specpkg.user import User
+    from specpkg.anomaly.detector_gbcs import decode
+    from specpkg.system.user import User
 
     data = signed_pre_command_with_value("ESME", "PaymentDebtRegister", 700, User(), 5)
     decoded = decode(data)

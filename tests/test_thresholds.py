@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from specpkg.errors import ValidationError
-from specpkg.thresholds import (
+from specpkg.anomaly.thresholds import (
     THRESHOLDS_CSV,
     Threshold,
     ThresholdKind,
     ThresholdTable,
     threshold_from_row,
 )
+from specpkg.errors import ValidationError
 
 USER = "90B3D51F30010000"
 OTHER = "90B3D51F30010001"

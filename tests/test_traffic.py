@@ -5,18 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from specpkg.anomaly import Outcome
-from specpkg.errors import ValidationError
-from specpkg.fleet import random_fleet, simulate_fleet
-from specpkg.replay import RequestBatch, replay
-from specpkg.thresholds import Threshold, ThresholdTable
-from specpkg.traffic import (
+from specpkg.anomaly.engine import Outcome
+from specpkg.anomaly.replay import RequestBatch, replay
+from specpkg.anomaly.thresholds import Threshold, ThresholdTable
+from specpkg.anomaly.traffic import (
     EXAMPLE_USERS,
     bulk_reset_campaign,
     delivered_reset_hours,
     generate_batch,
     to_records,
 )
+from specpkg.errors import ValidationError
+from specpkg.meter.fleet import random_fleet, simulate_fleet
 
 SUPPLIER = EXAMPLE_USERS[0]
 

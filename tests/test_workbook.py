@@ -6,8 +6,8 @@ import csv
 
 import pytest
 
-from specpkg import requirements, site, workbook
 from specpkg.__main__ import main
+from specpkg.workbook import requirements, runner, site
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest">
@@ -46,7 +46,7 @@ def test_requirement_status_rules() -> None:
 
 
 def test_run_executes_a_notebook_and_logs_its_time(tmp_path, capsys) -> None:
-    runs = workbook.run(["00"], out=tmp_path, progress=False)
+    runs = runner.run(["00"], out=tmp_path, progress=False)
     assert [r.notebook for r in runs] == ["00_overview.ipynb"] and runs[0].ok
     assert (tmp_path / "notebooks" / "00_overview.ipynb").is_file()
     with (tmp_path / "workbook-times.csv").open() as handle:
@@ -60,7 +60,7 @@ def test_run_executes_a_notebook_and_logs_its_time(tmp_path, capsys) -> None:
 
 
 def test_headings_get_requirement_anchors(tmp_path) -> None:
-    runs = workbook.run(["01"], out=tmp_path, progress=False)
+    runs = runner.run(["01"], out=tmp_path, progress=False)
     assert runs[0].ok
     site.render(tmp_path / "notebooks", tmp_path / "site", tmp_path / "none.xml")
     page = (tmp_path / "site" / "01_debt_registers_and_reset.html").read_text()

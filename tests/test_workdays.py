@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from specpkg.errors import ValidationError
-from specpkg.workdays import (
+from specpkg.testing.workdays import (
     add_working_days,
     bank_holidays,
     count_working_days,

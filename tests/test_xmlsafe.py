@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from specpkg.xmlsafe import MAX_BYTES, Refusal, XmlRefused, check_tree, hardened_parser, parse_xml
+from specpkg.duis.xmlsafe import (
+    MAX_BYTES,
+    Refusal,
+    XmlRefused,
+    check_tree,
+    hardened_parser,
+    parse_xml,
+)
 
 BILLION_LAUGHS = (
     b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'

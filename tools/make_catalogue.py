@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from specpkg.catalogue import (
+from specpkg.gbcs.catalogue import (
     CATALOGUE_CSV_NAME,
     CATALOGUE_DIR,
     CATALOGUE_META_NAME,

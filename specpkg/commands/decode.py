@@ -9,10 +9,10 @@ import string
 from pathlib import Path
 from typing import Any
 
-from specpkg import dump, messages
-from specpkg.envelope import MacHeader
 from specpkg.errors import ValidationError
-from specpkg.security import Keys
+from specpkg.gbcs import dump, messages
+from specpkg.gbcs.envelope import MacHeader
+from specpkg.gbcs.security import Keys
 
 NAME = "decode"
 HELP = "Decode a GBCS message (file or hex string); check its signature and MAC."

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from specpkg.errors import ValidationError
-from specpkg.export import DEFAULT_IDS, Identities, export
-from specpkg.registers import Device
+from specpkg.meter.registers import Device
+from specpkg.system.export import DEFAULT_IDS, Identities, export
 
 NAME = "export"
 HELP = "write request XML and pre-command/command/response hex files for every device x register"

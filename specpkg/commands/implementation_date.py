@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from specpkg.implementation import implementation_date
+from specpkg.testing.implementation import implementation_date
 
 NAME = "implementation-date"
 HELP = "Recommended implementation date for a date of decision to approve (IMP-1)."

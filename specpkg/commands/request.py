@@ -6,14 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from specpkg.duis import (
+from specpkg.duis.reset_request import (
     DEFAULT_COMMAND_VARIANT,
     DEFAULT_KEYS_DIR,
     DEFAULT_USER_ID,
     make_request,
     request_xml,
 )
-from specpkg.registers import DebtRegister, Device, parse_device, parse_register
+from specpkg.meter.registers import DebtRegister, Device, parse_device, parse_register
 
 NAME = "request"
 HELP = "Build and sign a DUIS Reset Debt Register request (SR 2.4) for one Debt Register."

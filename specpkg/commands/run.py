@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from specpkg.anomaly.screening import dcc_screen
 from specpkg.commands._options import add_meter_options
-from specpkg.flow import make_testbed
-from specpkg.inspection import dcc_screen
-from specpkg.registers import parse_device, parse_mode, parse_register
-from specpkg.testenv import PRE_RELEASE, RELEASE
+from specpkg.meter.registers import parse_device, parse_mode, parse_register
+from specpkg.system.flow import make_testbed
+from specpkg.system.variants import PRE_RELEASE, RELEASE
 
 NAME = "run"
 HELP = "send one Reset Debt Register request through User, DCC, CH and meter, printing each step"

@@ -6,8 +6,14 @@ import argparse
 import sys
 
 from specpkg.commands._options import add_meter_options
-from specpkg.registers import PaymentMode, check_int, parse_device, parse_mode, parse_register
-from specpkg.simulation import Reset, example_meter, simulate, weekly_top_ups
+from specpkg.meter.registers import (
+    PaymentMode,
+    check_int,
+    parse_device,
+    parse_mode,
+    parse_register,
+)
+from specpkg.meter.simulation import Reset, example_meter, simulate, weekly_top_ups
 
 NAME = "simulate"
 HELP = "simulate the example meter hour by hour with a reset of one Debt Register"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from specpkg.implementation import parse_date
 from specpkg.paths import BUILD_DIR
-from specpkg.testplan import export_analysis
+from specpkg.testing.implementation import parse_date
+from specpkg.testing.testplan import export_analysis
 
 NAME = "test-plan"
 HELP = "Write the SECMP0002 test matrix, timetable and report as CSV and Markdown (TR-1..TR-3)."

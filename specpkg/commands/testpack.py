@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from specpkg.catalogue import CATALOGUE_DIR
-from specpkg.testpack import DEFAULT_RELEASE, KEYS_DIR, export_test_pack, read_test_pack
+from specpkg.gbcs.catalogue import CATALOGUE_DIR
+from specpkg.testing.testpack import DEFAULT_RELEASE, KEYS_DIR, export_test_pack, read_test_pack
 
 NAME = "testpack"
 HELP = ("Export the test pack (TR-6): manifest, Message Mapping Catalogue, DUIS XSD and "

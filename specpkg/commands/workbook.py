@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 
-from specpkg import site, workbook
 from specpkg.errors import ValidationError
 from specpkg.paths import BUILD_DIR
+from specpkg.workbook import runner as workbook
+from specpkg.workbook import site
 
 NAME = "workbook"
 HELP = "execute every notebook into build/notebooks and render the site into build/site"

@@ -1,0 +1,133 @@
+"""DUIS side of the new Service Request 2.4 "Reset Debt Register" (SR-9, TR-5, TR-7).
+
+A User asks for a reset with one signed DUIS request naming exactly one Debt
+Register (SR-9)::
+
+    <sr:Request schemaVersion="5.4">
+      <sr:Header>RequestID, CommandVariant, ServiceReference 2.4, ServiceReferenceVariant 2.4
+      <sr:Body><sr:ResetDebtRegister><sr:TimeDebtRegister1/></sr:ResetDebtRegister></sr:Body>
+      <ds:Signature>... (enveloped, by the User's ds key)
+
+:func:`request_xml` builds and signs one; :func:`validate_request` takes one
+from outside through the hardened parser, the signature check, the specific
+checks below and the schema ``data/duis/ResetDebtRegister.xsd``, and either
+returns an :class:`AcceptedRequest` or raises :class:`DuisError` with a
+response code from ``data/duis/response_codes.csv``; :func:`error_response`
+turns that into a DUIS error response. :func:`service_response` wraps the
+device's GBCS response in the Service Response (``I0``) and
+:func:`parse_response` reads any of them back.
+
+The E-codes are this workbook's provisional numbering in the DUIS style, not
+the DCC's published codes. All times come from a ``clock`` argument (default
+:data:`DEFAULT_CLOCK`), so outputs are reproducible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from specpkg.duis.codes import ResponseCode
+from specpkg.duis.reset_request import (
+    _Q,
+    DEFAULT_KEYS_DIR,
+    MAX_REQUEST_BYTES,
+    ResetRequest,
+    build_request_tree,
+    request_xml,
+    sign_tree,
+)
+from specpkg.duis.xmldsig import (
+    DS_NS,
+)
+from specpkg.meter.registers import (
+    DebtRegister,
+)
+
+# --- a catalogue of refusals, for notebooks and reviewers -----------------------------------
+
+
+@dataclass(frozen=True)
+class RefusalExample:
+    """A faulty request and the response code the DCC answers it with."""
+
+    case: str
+    data: bytes
+    expected: ResponseCode
+
+
+def refusal_examples(
+    request: ResetRequest, *, keys_dir: Path = DEFAULT_KEYS_DIR
+) -> list[RefusalExample]:
+    """One faulty variant of ``request`` per response code E901..E913 (SR-9 and intake).
+
+    Every variant that gets past the signature check is properly signed, so the
+    code shows the fault itself and not a broken signature.
+    """
+
+    def signed(mutate) -> bytes:
+        tree = build_request_tree(request)
+        tree.remove(tree.find(f"{{{DS_NS}}}Signature"))
+        mutate(tree)
+        return sign_tree(tree, keys_dir=keys_dir, signer_id=request.user_id)
+
+    def reset_of(tree: etree._Element) -> etree._Element:
+        return tree.find(f"{_Q}Body/{_Q}ResetDebtRegister")
+
+    def no_register(tree):
+        reset_of(tree).remove(reset_of(tree)[0])
+
+    def two_registers(tree):
+        other = next(r for r in DebtRegister if r is not request.register)
+        etree.SubElement(reset_of(tree), _Q + other.value)
+
+    def unknown_register(tree):
+        reset_of(tree)[0].tag = _Q + "TimeDebtRegister3"
+
+    def header_text(name: str, text: str):
+        def mutate(tree):
+            tree.find(f"{_Q}Header/{_Q}{name}").text = text
+        return mutate
+
+    def wrong_namespace(tree):
+        for element in tree.iter():
+            if isinstance(element.tag, str) and element.tag.startswith(_Q):
+                element.tag = "{http://example.invalid/ServiceUserGateway}" + etree.QName(
+                    element
+                ).localname
+
+    good = request_xml(request, keys_dir=keys_dir)
+    other_device = "00-DB-12-34-56-78-90-FF"
+    unknown_user = "11-22-33-44-55-66-77-88"
+    ids = request.request_id.split(":")
+    code = ResponseCode
+    return [
+        RefusalExample("larger than the size cap", good.replace(
+            b"<sr:Body>", b"<!--" + b"x" * MAX_REQUEST_BYTES + b"--><sr:Body>"), code.TOO_LARGE),
+        RefusalExample("DOCTYPE with an external entity", good.replace(
+            b"?>", b'?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>', 1),
+            code.DTD_FORBIDDEN),
+        RefusalExample("not well-formed (truncated)", good[: len(good) // 2], code.MALFORMED_XML),
+        RefusalExample("wrong namespace", signed(wrong_namespace), code.WRONG_NAMESPACE),
+        RefusalExample("CommandVariant 9", signed(header_text("CommandVariant", "9")),
+                       code.SCHEMA_INVALID),
+        RefusalExample("ServiceReference 2.3 (Update Debt)",
+                       signed(header_text("ServiceReference", "2.3")),
+                       code.WRONG_SERVICE_REFERENCE),
+        RefusalExample("RequestID without counter",
+                       signed(header_text("RequestID", ":".join(ids[:2]))), code.BAD_REQUEST_ID),
+        RefusalExample("no register", signed(no_register), code.NO_REGISTER),
+        RefusalExample("two registers", signed(two_registers), code.SEVERAL_REGISTERS),
+        RefusalExample("unknown register TimeDebtRegister3", signed(unknown_register),
+                       code.UNKNOWN_REGISTER),
+        RefusalExample("register changed after signing", good.replace(
+            f"<sr:{request.register.value}/>".encode(),
+            f"<sr:{next(r for r in DebtRegister if r is not request.register).value}/>".encode()),
+            code.BAD_SIGNATURE),
+        RefusalExample("sender without a certificate", signed(header_text(
+            "RequestID", f"{unknown_user}:{ids[1]}:{ids[2]}")), code.UNKNOWN_SENDER),
+        RefusalExample("device not an ESME or GSME", signed(header_text(
+            "RequestID", f"{ids[0]}:{other_device}:{ids[2]}")), code.UNKNOWN_DEVICE),
+    ]

@@ -1,0 +1,228 @@
+"""DUIS side of the new Service Request 2.4 "Reset Debt Register" (SR-9, TR-5, TR-7).
+
+A User asks for a reset with one signed DUIS request naming exactly one Debt
+Register (SR-9)::
+
+    <sr:Request schemaVersion="5.4">
+      <sr:Header>RequestID, CommandVariant, ServiceReference 2.4, ServiceReferenceVariant 2.4
+      <sr:Body><sr:ResetDebtRegister><sr:TimeDebtRegister1/></sr:ResetDebtRegister></sr:Body>
+      <ds:Signature>... (enveloped, by the User's ds key)
+
+:func:`request_xml` builds and signs one; :func:`validate_request` takes one
+from outside through the hardened parser, the signature check, the specific
+checks below and the schema ``data/duis/ResetDebtRegister.xsd``, and either
+returns an :class:`AcceptedRequest` or raises :class:`DuisError` with a
+response code from ``data/duis/response_codes.csv``; :func:`error_response`
+turns that into a DUIS error response. :func:`service_response` wraps the
+device's GBCS response in the Service Response (``I0``) and
+:func:`parse_response` reads any of them back.
+
+The E-codes are this workbook's provisional numbering in the DUIS style, not
+the DCC's published codes. All times come from a ``clock`` argument (default
+:data:`DEFAULT_CLOCK`), so outputs are reproducible.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lxml import etree
+
+from specpkg.duis.codes import DuisError, ResponseCode, response_code_meaning
+from specpkg.duis.reset_request import (
+    _Q,
+    _REQUEST_ID,
+    DEFAULT_CLOCK,
+    DEFAULT_KEYS_DIR,
+    SCHEMA_VERSION,
+    SR_NS,
+    ResetRequest,
+    parse_entity_id,
+    sign_tree,
+)
+from specpkg.duis.schema import _describe, schema_errors
+from specpkg.duis.xmldsig import (
+    KeyMissing,
+    SignatureInvalid,
+    load_certificate,
+    verify_enveloped,
+)
+from specpkg.duis.xmlsafe import XmlRefused, parse_xml
+from specpkg.errors import ValidationError
+from specpkg.meter.registers import (
+    ResetOutcome,
+    ResetReport,
+)
+
+MAX_RESPONSE_BYTES = 64 * 1024
+
+
+# --- responses ----------------------------------------------------------------------------
+
+
+def format_date_time(clock: datetime) -> str:
+    """``2019-06-27T12:00:00.000Z``: UTC with milliseconds, as DUIS responses."""
+    if not isinstance(clock, datetime) or clock.tzinfo is None:
+        raise ValidationError("clock", "must be a timezone-aware datetime")
+    utc = clock.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
+
+def _response(
+    code: ResponseCode,
+    *,
+    request_id: str | None,
+    response_id: str | None,
+    service_reference: str,
+    service_reference_variant: str,
+    payload: bytes | None,
+    clock: datetime,
+) -> bytes:
+    root = etree.Element(_Q + "Response", nsmap={"sr": SR_NS})
+    root.set("schemaVersion", SCHEMA_VERSION)
+    header = etree.SubElement(root, _Q + "Header")
+    if request_id is not None:
+        etree.SubElement(header, _Q + "RequestID").text = request_id
+    if response_id is not None:
+        etree.SubElement(header, _Q + "ResponseID").text = response_id
+    etree.SubElement(header, _Q + "ResponseCode").text = code.value
+    etree.SubElement(header, _Q + "ResponseDateTime").text = format_date_time(clock)
+    message = etree.SubElement(etree.SubElement(root, _Q + "Body"), _Q + "ResponseMessage")
+    etree.SubElement(message, _Q + "ServiceReference").text = service_reference
+    etree.SubElement(message, _Q + "ServiceReferenceVariant").text = service_reference_variant
+    if payload is not None:
+        etree.SubElement(message, _Q + "GBCSPayload").text = base64.b64encode(payload).decode()
+    etree.indent(root, space="  ")
+    problems = schema_errors(root)
+    if problems:  # only reachable through a bug in this module
+        raise ValidationError("response", "; ".join(problems))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def error_response(error: DuisError, *, clock: datetime = DEFAULT_CLOCK) -> bytes:
+    """The DUIS error response for a refused request (code, echoed ids, fixed clock)."""
+    request_id = error.request_id
+    if request_id is not None and not _REQUEST_ID.fullmatch(request_id):
+        request_id = None
+    return _response(
+        error.code,
+        request_id=request_id,
+        response_id=None,
+        service_reference=error.service_reference,
+        service_reference_variant=error.service_reference_variant,
+        payload=None,
+        clock=clock,
+    )
+
+
+def service_response(
+    request: ResetRequest, gbcs_response: bytes, outcome: ResetOutcome | ResetReport, *,
+    clock: datetime = DEFAULT_CLOCK,
+) -> bytes:
+    """The Service Response carrying the device's GBCS response in base64 (TR-5, TR-7).
+
+    ``I0`` when the outcome confirms the register is zero (BR-4), else ``E920``;
+    either way the GBCS response travels in ``GBCSPayload``.
+    """
+    if not isinstance(gbcs_response, bytes | bytearray) or not gbcs_response:
+        raise ValidationError("gbcs_response", "must be non-empty bytes")
+    if not isinstance(outcome, ResetOutcome | ResetReport):
+        raise ValidationError("outcome", "must be a ResetOutcome or a ResetReport")
+    if outcome.register is not request.register:
+        raise ValidationError(
+            "outcome", f"is for {outcome.register.value}, the request for {request.register.value}"
+        )
+    code = ResponseCode.SUCCESS if outcome.success else ResponseCode.RESET_NOT_CONFIRMED
+    return _response(
+        code,
+        request_id=request.request_id,
+        response_id=request.response_id,
+        service_reference=request.service_reference,
+        service_reference_variant=request.service_reference_variant,
+        payload=bytes(gbcs_response),
+        clock=clock,
+    )
+
+
+@dataclass(frozen=True)
+class DuisResponse:
+    """A parsed DUIS Service Response."""
+
+    request_id: str | None
+    response_id: str | None
+    code: str
+    date_time: str
+    service_reference: str
+    service_reference_variant: str
+    gbcs_payload: bytes | None
+
+    @property
+    def success(self) -> bool:
+        return self.code == ResponseCode.SUCCESS.value
+
+    @property
+    def meaning(self) -> str:
+        return response_code_meaning(self.code)
+
+
+def parse_response(data: bytes | str, *, max_bytes: int = MAX_RESPONSE_BYTES) -> DuisResponse:
+    """Read a Service Response (hardened parser and schema); ValidationError when invalid."""
+    try:
+        root = parse_xml(data, max_bytes=max_bytes)
+    except XmlRefused as exc:
+        raise ValidationError("response", str(exc)) from None
+    if root.tag != _Q + "Response":
+        raise ValidationError("response", f"root element is {_describe(root.tag)}")
+    problems = schema_errors(root)
+    if problems:
+        raise ValidationError("response", "; ".join(problems[:3]))
+    header = root.find(_Q + "Header")
+    message = root.find(f"{_Q}Body/{_Q}ResponseMessage")
+    assert header is not None and message is not None  # the schema requires them
+    payload_text = message.findtext(_Q + "GBCSPayload")
+    payload = None
+    if payload_text is not None:
+        try:
+            payload = base64.b64decode("".join(payload_text.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError("GBCSPayload", "not base64") from None
+    return DuisResponse(
+        request_id=header.findtext(_Q + "RequestID"),
+        response_id=header.findtext(_Q + "ResponseID"),
+        code=header.findtext(_Q + "ResponseCode") or "",
+        date_time=header.findtext(_Q + "ResponseDateTime") or "",
+        service_reference=message.findtext(_Q + "ServiceReference") or "",
+        service_reference_variant=message.findtext(_Q + "ServiceReferenceVariant") or "",
+        gbcs_payload=payload,
+    )
+
+
+DCC_SIGNER_ID = "90B3D51F30000003"  # provisional: the DCC's DUIS signing identity (test PKI)
+
+
+def sign_response(
+    data: bytes, *, keys_dir: Path = DEFAULT_KEYS_DIR, signer_id: str = DCC_SIGNER_ID
+) -> bytes:
+    """A Service Response signed by the DCC (enveloped XML-DSig, as real DUIS responses)."""
+    try:
+        root = parse_xml(data, max_bytes=MAX_RESPONSE_BYTES)
+    except XmlRefused as exc:
+        raise ValidationError("response", str(exc)) from None
+    return sign_tree(root, keys_dir=keys_dir, signer_id=signer_id)
+
+
+def response_signature_valid(
+    data: bytes, *, keys_dir: Path = DEFAULT_KEYS_DIR, signer_id: str = DCC_SIGNER_ID,
+    at: datetime = DEFAULT_CLOCK,
+) -> bool:
+    """Whether a Service Response carries a valid signature by the DCC."""
+    try:
+        verify_enveloped(data, load_certificate(keys_dir, parse_entity_id("signer_id", signer_id)),
+                         at=at)
+    except (XmlRefused, KeyMissing, SignatureInvalid):
+        return False
+    return True

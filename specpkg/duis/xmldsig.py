@@ -1,0 +1,189 @@
+"""XML-DSig for DUIS messages, as in the real Service Requests (SR-9 requests are signed).
+
+An enveloped signature over the whole document (``Reference URI=""``, one
+``enveloped-signature`` transform), exclusive canonicalisation, SHA-256
+digest, ECDSA P-256 with SHA-256, and a ``KeyInfo`` naming the certificate by
+issuer and serial number: the structure of the reference requests behind
+ECS07/GCS04.
+
+Signing is deterministic (RFC 6979 ECDSA nonces) where OpenSSL supports it
+(:data:`DETERMINISTIC_SIGNING`), so the same request and key give the same
+bytes; :func:`redact_signature_value` shows a document without the signature
+bytes, for outputs that must not depend on that.
+
+Verification uses the sender's certificate given by the caller, never one
+carried in the message, and accepts nothing but the algorithms above.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.backends.openssl.backend import backend
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from lxml import etree
+from signxml import (
+    CanonicalizationMethod,
+    DigestAlgorithm,
+    SignatureMethod,
+    XMLSigner,
+    XMLVerifier,
+)
+from signxml.exceptions import InvalidInput, SignXMLException
+from signxml.verifier import SignatureConfiguration
+
+from specpkg.errors import SpecError
+
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+
+
+class SignatureInvalid(SpecError, ValueError):
+    """A signature that is missing, malformed, or does not verify with the sender's key."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"signature: {reason}")
+
+
+class KeyMissing(SpecError, FileNotFoundError):
+    """No key or certificate for an entity in the keys folder."""
+
+
+def key_files(keys_dir: Path, entity_id: str) -> tuple[Path, Path]:
+    """The ds private key and certificate of ``entity_id`` (16 hex digits) in ``keys_dir``."""
+    stem = entity_id.replace("-", "").lower()
+    return keys_dir / f"{stem}-ds.key", keys_dir / f"{stem}-ds.pem"
+
+
+def load_certificate(keys_dir: Path, entity_id: str) -> x509.Certificate:
+    path = key_files(keys_dir, entity_id)[1]
+    if not path.is_file():
+        raise KeyMissing(f"no ds certificate for {entity_id} in {keys_dir.name}/")
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+def load_private_key(keys_dir: Path, entity_id: str) -> ec.EllipticCurvePrivateKey:
+    path = key_files(keys_dir, entity_id)[0]
+    if not path.is_file():
+        raise KeyMissing(f"no ds private key for {entity_id} in {keys_dir.name}/")
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise KeyMissing(f"the ds key of {entity_id} is not an EC key")
+    return key
+
+
+#: RFC 6979 needs OpenSSL 3.2 or later; elsewhere signatures fall back to random nonces
+#: (still valid, only not byte-for-byte reproducible).
+DETERMINISTIC_SIGNING = bool(backend.ecdsa_deterministic_supported())
+
+
+class _DeterministicKey:
+    """Wraps an EC key so that signxml's ECDSA signatures use RFC 6979 nonces."""
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey) -> None:
+        self._key = key
+        self.key_size = key.key_size
+
+    def sign(self, data: bytes, signature_algorithm: ec.ECDSA) -> bytes:
+        algorithm = ec.ECDSA(
+            signature_algorithm.algorithm, deterministic_signing=DETERMINISTIC_SIGNING
+        )
+        return self._key.sign(data, algorithm)
+
+
+def _key_info(cert: x509.Certificate) -> etree._Element:
+    ds = f"{{{DS_NS}}}"
+    key_info = etree.Element(ds + "KeyInfo", nsmap={"ds": DS_NS})
+    serial = etree.SubElement(etree.SubElement(key_info, ds + "X509Data"), ds + "X509IssuerSerial")
+    etree.SubElement(serial, ds + "X509IssuerName").text = cert.issuer.rfc4514_string()
+    etree.SubElement(serial, ds + "X509SerialNumber").text = str(cert.serial_number)
+    return key_info
+
+
+def sign_enveloped(
+    root: etree._Element, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate
+) -> bytes:
+    """The document ``root`` with an enveloped ds:Signature appended, as UTF-8 bytes."""
+    signer = XMLSigner(
+        signature_algorithm=SignatureMethod.ECDSA_SHA256,
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+    )
+    signed = signer.sign(
+        copy.deepcopy(root),
+        key=_DeterministicKey(key),  # type: ignore[arg-type]
+        key_info=_key_info(cert),
+        # Name exclusive c14n as a Transform too: without it, XML-DSig's default for
+        # the reference is inclusive c14n, and standard verifiers would disagree.
+        exclude_c14n_transform_element=False,
+    )
+    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+
+
+def _config(at: datetime) -> SignatureConfiguration:
+    return SignatureConfiguration(
+        location="./",
+        expect_references=1,
+        signature_methods=frozenset({SignatureMethod.ECDSA_SHA256}),
+        digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+        verification_time=at,
+    )
+
+
+def check_structure(root: etree._Element) -> etree._Element:
+    """The single ds:Signature, last child of the root, with the expected algorithms."""
+    signatures = root.findall(f".//{{{DS_NS}}}Signature")
+    if not signatures:
+        raise SignatureInvalid("no ds:Signature element")
+    if len(signatures) > 1:
+        raise SignatureInvalid(f"{len(signatures)} ds:Signature elements; exactly one expected")
+    signature = signatures[0]
+    if signature.getparent() is not root or root[-1] is not signature:
+        raise SignatureInvalid("ds:Signature must be the last child of the root element")
+    ns = {"ds": DS_NS}
+    c14n = signature.xpath("ds:SignedInfo/ds:CanonicalizationMethod/@Algorithm", namespaces=ns)
+    if c14n != [EXC_C14N]:
+        raise SignatureInvalid("canonicalisation must be exclusive c14n")
+    references = signature.findall("ds:SignedInfo/ds:Reference", ns)
+    if len(references) != 1 or references[0].get("URI") != "":
+        raise SignatureInvalid('exactly one Reference with URI="" (the whole document) expected')
+    transforms = references[0].xpath("ds:Transforms/ds:Transform/@Algorithm", namespaces=ns)
+    if transforms not in ([ENVELOPED], [ENVELOPED, EXC_C14N]):
+        raise SignatureInvalid(
+            "transforms must be enveloped-signature, optionally then exclusive c14n"
+        )
+    return signature
+
+
+def verify_enveloped(data: bytes, cert: x509.Certificate, *, at: datetime) -> None:
+    """Raise :class:`SignatureInvalid` unless ``data`` carries a valid signature by ``cert``.
+
+    ``data`` must already have passed :func:`specpkg.xmlsafe.parse_xml`; ``at``
+    is the time the certificate must be valid at (a fixed clock in tests).
+    """
+    from specpkg.duis.xmlsafe import parse_xml
+
+    check_structure(parse_xml(data, max_bytes=max(len(data), 1)))
+    try:
+        XMLVerifier().verify(data, x509_cert=cert, expect_config=_config(at))
+    except (SignXMLException, InvalidInput) as exc:
+        raise SignatureInvalid(f"does not verify with the sender's certificate ({exc})") from None
+    except (ValueError, TypeError, etree.LxmlError) as exc:
+        # signxml checks the Signature element against the XML-DSig schema too
+        raise SignatureInvalid(f"unreadable signature ({exc})") from None
+
+
+def redact_signature_value(data: bytes) -> str:
+    """The document as text with the ds:SignatureValue content replaced by a placeholder."""
+    return re.sub(
+        r"(<ds:SignatureValue>)[^<]*(</ds:SignatureValue>)",
+        r"\1[signature value: 64 bytes, base64]\2",
+        data.decode("utf-8"),
+    )

@@ -1,0 +1,268 @@
+"""A reset request end to end: User, DCC, Communications Hub, meter, and back.
+
+:class:`Testbed` wires one User, the DCC, a Communications Hub and an ESME and
+a GSME stub, all with the project's test-only PKI. :meth:`Testbed.run` takes a
+request through every step and returns a :class:`FlowResult` with the steps
+taken, the bytes of every message and exactly one :class:`Outcome`: every
+Service Request ends in exactly one of them, whatever goes wrong where.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from specpkg.duis import reset_request, responses
+from specpkg.duis.codes import DuisError, ResponseCode
+from specpkg.duis.reset_request import ResetRequest
+from specpkg.errors import ValidationError
+from specpkg.gbcs.security import Keys
+from specpkg.meter.registers import DebtRegister, Device, MeterState, PaymentMode, parse_device
+from specpkg.meter.simulation import example_meter
+from specpkg.paths import DATA_DIR
+from specpkg.system.commshub import CommunicationsHub
+from specpkg.system.dcc import Dcc, Registration, Screen, no_screening
+from specpkg.system.meters import DeviceReply, MeterStub
+from specpkg.system.user import CorrelationError, User
+from specpkg.system.variants import RELEASE, MeterVersion
+
+
+class Outcome(StrEnum):
+    """How a Service Request ended; exactly one per request."""
+
+    SUCCESS = "success: register is zero"
+    NOT_CONFIRMED = "device did not confirm the register is zero"
+    REFUSED = "refused by the DCC"
+    NOT_SIGNED = "not signed: Pre-Command did not correlate"
+    QUARANTINED = "quarantined by anomaly detection"
+    NOT_SUPPORTED = "meter version does not support the reset"
+    REJECTED_BY_DEVICE = "meter rejected the command"
+    UNDELIVERABLE = "command could not be delivered"
+
+
+_CODE_OUTCOME = {
+    ResponseCode.SUCCESS: Outcome.SUCCESS,
+    ResponseCode.RESET_NOT_CONFIRMED: Outcome.NOT_CONFIRMED,
+    ResponseCode.QUARANTINED: Outcome.QUARANTINED,
+    ResponseCode.NOT_SUPPORTED_BY_DEVICE: Outcome.NOT_SUPPORTED,
+    ResponseCode.REJECTED_BY_DEVICE: Outcome.REJECTED_BY_DEVICE,
+    ResponseCode.BAD_DEVICE_RESPONSE: Outcome.REJECTED_BY_DEVICE,
+    ResponseCode.UNDELIVERABLE: Outcome.UNDELIVERABLE,
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    actor: str
+    action: str
+    result: str
+    data: bytes = b""
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    """Everything one request went through."""
+
+    request: ResetRequest | None
+    outcome: Outcome
+    response_code: str | None
+    service_response: bytes | None
+    steps: tuple[Step, ...]
+    request_xml: bytes = b""
+    pre_command: bytes = b""
+    signed_pre_command: bytes = b""
+    command: bytes = b""
+    device_response: bytes = b""
+    before: MeterState | None = None
+    after: MeterState | None = None
+
+
+#: Hook to alter a message between two steps (for negative cases): bytes -> bytes.
+Tamper = Callable[[bytes], bytes]
+
+
+def _same(data: bytes) -> bytes:
+    return data
+
+
+DEVICE_IDS = reset_request.DEFAULT_DEVICE_IDS
+SUPPLIER_ID = reset_request.DEFAULT_USER_ID
+
+
+@dataclass
+class Testbed:
+    """One User, the DCC, a CH and an ESME and a GSME stub."""
+
+    user: User
+    dcc: Dcc
+    hub: CommunicationsHub
+    stubs: dict[str, MeterStub] = field(default_factory=dict)
+
+    def stub(self, device: Device | str) -> MeterStub:
+        return self.stubs[DEVICE_IDS[parse_device(device)]]
+
+    def run(
+        self,
+        device: Device | str,
+        register: DebtRegister | str,
+        *,
+        xml: Tamper = _same,
+        pre_command: Tamper = _same,
+        signed: Tamper = _same,
+        command: Tamper = _same,
+        user: User | None = None,
+    ) -> FlowResult:
+        """A fresh request for ``register`` on this testbed's ``device``, end to end.
+
+        The tamper hooks alter a message on its way (negative cases).
+        """
+        user = user or self.user
+        request, request_xml = user.request(device, register, DEVICE_IDS[parse_device(device)])
+        return self.run_xml(xml(request_xml), request, user=user, pre_command=pre_command,
+                            signed=signed, command=command)
+
+    def run_xml(
+        self,
+        request_xml: bytes,
+        request: ResetRequest | None = None,
+        *,
+        user: User | None = None,
+        pre_command: Tamper = _same,
+        signed: Tamper = _same,
+        command: Tamper = _same,
+    ) -> FlowResult:
+        user = user or self.user
+        steps: list[Step] = [Step("User", "sends the DUIS request", "signed XML", request_xml)]
+        record = {"request_xml": request_xml}
+
+        def end(outcome: Outcome, response: bytes | None, code: str | None) -> FlowResult:
+            return _finish(user, request, steps, record, outcome, response, code)
+
+        try:
+            accepted = self.dcc.accept(request_xml)
+        except DuisError as error:
+            steps.append(Step("DCC", "validates and checks access", f"refused: {error}"))
+            return end(Outcome.REFUSED, self.dcc.refuse(error), error.code.value)
+        request = accepted.request
+        steps.append(Step("DCC", "validates and checks access", "accepted"))
+        pre = self.dcc.pre_command(accepted)
+        steps.append(Step("DCC", "transforms into the Pre-Command", "Pre-Command", pre))
+        record["pre_command"] = pre
+        try:
+            apdu = user.correlate(request, pre_command(pre))
+        except CorrelationError as exc:
+            steps.append(Step("User", "correlates the Pre-Command", f"refused: {exc}"))
+            return end(Outcome.NOT_SIGNED, None, None)
+        signed_bytes = signed(user.sign(apdu))
+        record["signed_pre_command"] = signed_bytes
+        steps.append(Step("User", "correlates and signs", "Signed Pre-Command", signed_bytes))
+        try:
+            mac_command = self.dcc.command(request.request_id, signed_bytes)
+        except DuisError as error:
+            steps.append(Step("DCC", "checks, screens and MACs", f"refused: {error}"))
+            outcome = _CODE_OUTCOME.get(error.code, Outcome.REFUSED)
+            return end(outcome, self.dcc.refuse(error), error.code.value)
+        return self._deliver(request, mac_command, steps, record, command, user)
+
+    def _deliver(self, request: ResetRequest, mac_command: bytes, steps: list[Step],
+                 record: dict, command: Tamper = _same, user: User | None = None) -> FlowResult:
+        """From the MAC'd command to the Service Response: CH, meter, DCC parse, User."""
+
+        def end(outcome: Outcome, response: bytes | None, code: str | None) -> FlowResult:
+            return _finish(user or self.user, request, steps, record, outcome, response, code)
+
+        record["command"] = mac_command
+        steps.append(Step("DCC (ACB)", "adds the MAC header", "Command", mac_command))
+        try:
+            recipient, delivered = self.hub.route(command(mac_command))
+        except ValidationError as exc:
+            steps.append(Step("Communications Hub", "routes", f"cannot route: {exc.reason}"))
+            error = DuisError(ResponseCode.UNDELIVERABLE, exc.reason,
+                              request_id=request.request_id)
+            return end(Outcome.UNDELIVERABLE, self.dcc.refuse(error), error.code.value)
+        steps.append(Step("Communications Hub", "routes unchanged",
+                          f"to {recipient}, {len(delivered)} bytes", delivered))
+        stub = self.stubs[recipient]
+        before = stub.state
+        reply: DeviceReply = stub.receive(delivered)
+        record["before"], record["after"] = before, stub.state
+        if reply.alert is not None:
+            steps.append(Step(f"{stub.device}", "checks the command",
+                              f"alert: {reply.alert.kind.value}"))
+        else:
+            record["device_response"] = reply.response or b""
+            steps.append(Step(f"{stub.device}", "resets and responds",
+                              "signed response", reply.response or b""))
+        xml_response = self.dcc.service_response(request, reply)
+        parsed = responses.parse_response(xml_response)
+        steps.append(Step("DCC", "parses into the Service Response", parsed.code, xml_response))
+        outcome = _CODE_OUTCOME.get(ResponseCode(parsed.code), Outcome.REJECTED_BY_DEVICE)
+        return end(outcome, xml_response, parsed.code)
+
+    def release(self, quarantined: FlowResult) -> FlowResult:
+        """The User releases a quarantined command (TR-10): the DCC sends it on and the
+        request gets the Service Response of its meter."""
+        if quarantined.outcome is not Outcome.QUARANTINED or quarantined.request is None:
+            raise ValidationError("result", f"is {quarantined.outcome.value}, not quarantined")
+        request = quarantined.request
+        mac_command = self.dcc.release(request.request_id)
+        steps = [*quarantined.steps, Step("User", "releases the quarantined command", "released")]
+        record = {name: getattr(quarantined, name)
+                  for name in ("request_xml", "pre_command", "signed_pre_command")}
+        return self._deliver(request, mac_command, steps, record)
+
+    def reject(self, quarantined: FlowResult) -> None:
+        """The User rejects a quarantined command: it is never sent (TR-10)."""
+        if quarantined.request is None:
+            raise ValidationError("result", "has no request")
+        self.dcc.reject(quarantined.request.request_id)
+
+
+def _finish(
+    user: User, request: ResetRequest | None, steps: list[Step], record: dict,
+    outcome: Outcome, response: bytes | None, code: str | None,
+) -> FlowResult:
+    """The one end of every request: the User receives the response, if any."""
+    if response is not None:
+        steps.append(_received(user, response))
+    return FlowResult(request, outcome, code, response, tuple(steps), **record)
+
+
+def _received(user: User, response: bytes) -> Step:
+    """The User receives the Service Response and checks the DCC's signature (TR-5)."""
+    try:
+        parsed = user.receive(response)
+    except ValidationError as exc:
+        return Step("User", "receives the Service Response", f"refused: {exc.reason}")
+    return Step("User", "receives the Service Response", f"{parsed.code}, signed by the DCC")
+
+
+def make_testbed(
+    mode: PaymentMode | str = PaymentMode.PREPAYMENT,
+    version: MeterVersion = RELEASE,
+    *,
+    keys_dir: Path = DATA_DIR / "pki",
+    screen: Screen = no_screening,
+    states: dict[Device, MeterState] | None = None,
+) -> Testbed:
+    """The standard testbed: Supplier 90B3D51F30010000 registered as Import Supplier
+    of the ESME and Gas Supplier of the GSME, both meters on one CH."""
+    if not Path(keys_dir).is_dir():
+        raise ValidationError("keys_dir", f"no such folder: {keys_dir}")
+    registrations = {
+        DEVICE_IDS[Device.ESME]: Registration(DEVICE_IDS[Device.ESME], Device.ESME, SUPPLIER_ID,
+                                              "IS"),
+        DEVICE_IDS[Device.GSME]: Registration(DEVICE_IDS[Device.GSME], Device.GSME, SUPPLIER_ID,
+                                              "GS"),
+    }
+    dcc = Dcc(registrations, keys_dir=keys_dir, screen=screen)
+    hub = CommunicationsHub()
+    keys = Keys(keys_dir)
+    stubs = {}
+    for device, device_id in DEVICE_IDS.items():
+        state = (states or {}).get(device) or example_meter(device.value, PaymentMode(mode).value)
+        stubs[device_id] = MeterStub(device_id, device, state, keys, version)
+        hub.join(device_id, device)
+    return Testbed(User(SUPPLIER_ID, keys_dir), dcc, hub, stubs)

@@ -1,0 +1,145 @@
+"""Device stubs: an ESME or GSME that receives a reset command (SR-4, SR-8, BR-4, BR-5).
+
+A stub holds the meter's state from :mod:`specpkg.registers`, its own keys and
+the version of SMETS/GBCS it emulates (TR-9b). On a command it:
+
+1. checks that it is the recipient and that the use case is one it supports
+   (a meter from before the Release does not know the reset use cases and
+   answers "not supported": installed meters need no update, SR-4);
+2. checks the MAC (ACB key agreement), the Supplier's signature and that the
+   originator counter is newer than any seen before (replays are refused);
+3. resets the register on its model and answers with a signed response that
+   says success iff the register is zero afterwards, carries no register value
+   and is not encrypted (BR-4, BR-5).
+
+A refusal in steps 1-2 produces a :class:`DeviceAlert` (GBCS devices raise an
+Alert rather than a Response there; the Alert's wire format is outside this
+model), never an exception the caller could miss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from specpkg.errors import DecodeError, ValidationError
+from specpkg.gbcs import messages, reset_messages
+from specpkg.gbcs.envelope import Cra, MacHeader
+from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
+from specpkg.meter.registers import Device, MeterState, outcome_of, parse_device, reset
+from specpkg.system.variants import RELEASE, MeterVersion
+
+#: The use cases every meter of that type already supports (the existing debt ones).
+EXISTING_USE_CASES = {Device.ESME: {0x001E}, Device.GSME: {0x006E}}
+
+
+class AlertKind(StrEnum):
+    NOT_SUPPORTED = "use case not supported by this meter version"
+    NOT_FOR_ME = "command addressed to another device"
+    BAD_MAC = "MAC check failed"
+    BAD_SIGNATURE = "Supplier signature check failed"
+    REPLAY = "originator counter not newer than one already seen"
+    MALFORMED = "command could not be decoded"
+    NOT_A_COMMAND = "not a MAC'd command"
+
+
+@dataclass(frozen=True)
+class DeviceAlert:
+    """What a device raises instead of executing a command."""
+
+    device_id: str
+    kind: AlertKind
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DeviceReply:
+    """A device's answer: a signed response, or an alert."""
+
+    response: bytes | None = None
+    alert: DeviceAlert | None = None
+
+
+@dataclass
+class MeterStub:
+    """An ESME or GSME test stub (TR-9b). ``fault`` makes the register write fail."""
+
+    device_id: str
+    device: Device
+    state: MeterState
+    keys: Keys
+    meter_version: MeterVersion = RELEASE
+    acb_id: str = ACB_ENTITY_ID
+    fault: bool = False
+    highest_counter: int = -1
+    log: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.device_id = entity_id(self.device_id).upper()
+        self.device = parse_device(self.device)
+        if self.state.device is not self.device:
+            raise ValidationError("state", f"is a {self.state.device} state, not {self.device}")
+
+    @property
+    def supported_use_cases(self) -> set[int]:
+        codes = set(EXISTING_USE_CASES[self.device])
+        if self.meter_version.supports_reset:
+            codes.add(reset_messages.message_codes()[self.device])
+        return codes
+
+    def _alert(self, kind: AlertKind, detail: str = "") -> DeviceReply:
+        self.log.append(f"alert: {kind.value} {detail}".strip())
+        return DeviceReply(alert=DeviceAlert(self.device_id, kind, detail))
+
+    def receive(self, command: bytes) -> DeviceReply:
+        """Process one command as it arrives over the HAN."""
+        try:
+            message = messages.decode(command)
+        except DecodeError as exc:
+            return self._alert(AlertKind.MALFORMED, str(exc))
+        if not isinstance(message, MacHeader) or message.apdu.cra is not Cra.COMMAND:
+            return self._alert(AlertKind.NOT_A_COMMAND)
+        apdu = message.apdu
+        if apdu.recipient_id != self.device_id:
+            return self._alert(AlertKind.NOT_FOR_ME, apdu.recipient_id)
+        if apdu.message_code not in self.supported_use_cases:
+            return self._alert(AlertKind.NOT_SUPPORTED, f"message code {apdu.message_code:#06x}")
+        verdict = messages.verify(message, self.keys, self.acb_id)
+        if verdict.mac is not messages.Check.VALID:
+            return self._alert(AlertKind.BAD_MAC, verdict.mac.value)
+        if verdict.signature is not messages.Check.VALID:
+            return self._alert(AlertKind.BAD_SIGNATURE, verdict.signature.value)
+        if apdu.originator_counter <= self.highest_counter:
+            return self._alert(AlertKind.REPLAY, f"{apdu.originator_counter}")
+        self.highest_counter = apdu.originator_counter
+        return self._execute(apdu)
+
+    def _execute(self, apdu: messages.GeneralSigning) -> DeviceReply:
+        try:
+            register = reset_messages.reset_register_of(apdu)
+        except ValidationError as exc:
+            self.log.append(f"refused payload: {exc}")
+            response = reset_messages.device_response(apdu, success=False)
+            return DeviceReply(response=self._sign(response))
+        before = self.state
+        after, _ = reset(before, register)
+        if self.fault:  # the write did not happen: the register keeps its value
+            after = before
+        self.state = after
+        outcome = outcome_of(register, after, before)
+        verdict = "success" if outcome.success else "failure"
+        self.log.append(f"reset {register.value}: {before.register(register)} -> "
+                        f"{after.register(register)} ({verdict})")
+        response = reset_messages.device_response(apdu, success=outcome.success)
+        return DeviceReply(response=self._sign(response))
+
+    def _sign(self, apdu: messages.GeneralSigning) -> bytes:
+        key = self.keys.private_key(self.device_id, "ds")
+        if key is None:
+            raise ValidationError("keys", f"no ds private key for device {self.device_id}")
+        return messages.encode_apdu(messages.sign_apdu(apdu, key))
+
+
+def with_state(stub: MeterStub, state: MeterState) -> MeterStub:
+    """The same stub holding another meter state (for scenarios)."""
+    return replace(stub, state=state)

@@ -1,0 +1,98 @@
+"""The Supplier's side: request, correlate, sign (SR-9, issue 4 step 3).
+
+Before signing, the User correlates the Pre-Command the DCC returned with the
+request it sent: same device, same counter, its own identity as originator,
+the reset use case of that device, and exactly one operation that sets the
+named register to zero. Any mismatch is refused before anything is signed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from specpkg.duis import reset_request, responses
+from specpkg.duis.reset_request import ResetRequest
+from specpkg.errors import DecodeError, SpecError, ValidationError
+from specpkg.gbcs import messages, reset_messages
+from specpkg.gbcs.envelope import Cra, GeneralSigning
+from specpkg.gbcs.security import Keys, entity_id
+from specpkg.meter.registers import DebtRegister, Device
+from specpkg.paths import DATA_DIR
+
+
+class CorrelationError(SpecError):
+    """The Pre-Command does not match the request; names the field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"correlation failed on {field}: {reason}")
+
+
+@dataclass
+class User:
+    """A Supplier acting as a DCC User (Import and/or Gas Supplier)."""
+
+    user_id: str = reset_request.DEFAULT_USER_ID
+    keys_dir: Path = DATA_DIR / "pki"
+    next_counter: int = 1_000
+    #: The Parse and Correlate version this User's correlation implements (TR-6).
+    parse_and_correlate_version = reset_request.PARSE_AND_CORRELATE_VERSION
+
+    def __post_init__(self) -> None:
+        self.user_id = entity_id(self.user_id).upper()
+        self.keys = Keys(self.keys_dir)
+
+    def request(
+        self, device: Device | str, register: DebtRegister | str, device_id: str | None = None
+    ) -> tuple[ResetRequest, bytes]:
+        """A new signed Reset Debt Register request with the next counter."""
+        request = reset_request.make_request(device, register, self.next_counter,
+                                             user_id=self.user_id, device_id=device_id)
+        self.next_counter += 1
+        return request, reset_request.request_xml(request, keys_dir=self.keys_dir)
+
+    def correlate(self, request: ResetRequest, pre_command: bytes) -> GeneralSigning:
+        """The decoded Pre-Command if it matches ``request``; CorrelationError otherwise."""
+        try:
+            apdu = messages.decode(pre_command)
+        except DecodeError as exc:
+            raise CorrelationError("pre_command", str(exc)) from None
+        if not isinstance(apdu, GeneralSigning) or apdu.signature is not None:
+            raise CorrelationError("pre_command", "not an unsigned general-signing APDU")
+        expected = {
+            "cra": (apdu.cra, Cra.COMMAND),
+            "originator": (apdu.originator_id, entity_id(request.user_id).upper()),
+            "recipient": (apdu.recipient_id, entity_id(request.device_id).upper()),
+            "counter": (apdu.originator_counter, request.counter),
+            "message_code": (apdu.message_code,
+                             reset_messages.entry(reset_request.device_of(request.device_id),
+                                                  request.register).message_code),
+        }
+        for name, (found, wanted) in expected.items():
+            if found != wanted:
+                raise CorrelationError(name, f"Pre-Command has {found!r}, request {wanted!r}")
+        try:
+            register = reset_messages.reset_register_of(apdu)
+        except ValidationError as exc:
+            raise CorrelationError("payload", exc.reason) from None
+        if register is not request.register:
+            raise CorrelationError("register", f"Pre-Command resets {register.value}, "
+                                               f"request names {request.register.value}")
+        return apdu
+
+    def receive(self, response: bytes,
+                dcc_signer: str = responses.DCC_SIGNER_ID) -> responses.DuisResponse:
+        """Read a Service Response, refusing one the DCC did not sign (TR-5)."""
+        if not responses.response_signature_valid(response, keys_dir=self.keys_dir,
+                                             signer_id=dcc_signer):
+            raise ValidationError("response", "not signed by the DCC's DUIS signing key")
+        return responses.parse_response(response)
+
+    def sign(self, apdu: GeneralSigning) -> bytes:
+        """The Signed Pre-Command (deterministic ECDSA with the User's ds key)."""
+        key = self.keys.private_key(self.user_id, "ds")
+        if key is None:
+            raise ValidationError("keys", f"no ds private key for {self.user_id}")
+        return messages.encode_apdu(messages.sign_apdu(apdu, key))

@@ -1,0 +1,121 @@
+"""The DCC test environment for SECMP0002 as a runnable object (TR-4..TR-10).
+
+What the Testing Requirements ask of the environment, and where it is here:
+
+* TR-4: open only to the User Roles eligible to send Service Request 2.3
+  (:func:`eligible_roles`, from ``data/testing/user_roles.csv``); available for
+  at least 15 Working Days (:class:`AvailabilityWindow`); capacity and cost
+  assumptions as a table (:class:`CapacityAssumptions`, costs left for the DCC
+  to fill); Service Request mapping updates and testing issues management are
+  voluntary (:class:`VoluntaryServices`).
+* TR-5, TR-7: :func:`check_acceptance` over :class:`TestCaseRecord` rows.
+* TR-6: :class:`TestPack`, Parse and Correlate and the Message Mapping
+  Catalogue in the same version.
+* TR-8: Users add Type 1 and Type 2 Devices to their test Smart Metering
+  Systems (:meth:`TestEnvironment.add_device`).
+* TR-9: Test Communications Hubs for every HAN x WAN variant combination
+  (:func:`ch_combinations`), and test stubs of meters before and at the Release
+  (:class:`MeterVersion`, made by a pluggable :class:`DeviceStubFactory`).
+* TR-10: Users set volume and data value Anomaly Detection Thresholds and read
+  quarantine notifications in a per-User inbox; the screening itself is a
+  pluggable :class:`AnomalyDetector`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from specpkg.errors import ValidationError
+from specpkg.testing.roles import TESTING_DATA, _read_csv
+
+
+class ReleaseStage(StrEnum):
+    """Which SMETS version a test stub emulates (TR-9b)."""
+
+    PRE_RELEASE = "pre-release"
+    RELEASE = "release"
+
+
+@dataclass(frozen=True)
+class MeterVersion:
+    """The meter behaviour a test stub emulates (TR-9b).
+
+    ``pre-release``: the SMETS/GBCS version in force before the Release: the
+    meter has the existing adjust-debt use cases (ECS07, GCS04) but not the new
+    reset use cases (installed meters need not be updated). ``release``: the
+    version effective on the Release date, with the reset use cases. The labels
+    name the versions; the DCC sets the actual version numbers.
+    """
+
+    stage: ReleaseStage
+    smets_label: str
+    gbcs_label: str
+
+    @property
+    def supports_reset(self) -> bool:
+        return self.stage is ReleaseStage.RELEASE
+
+
+PRE_RELEASE = MeterVersion(
+    ReleaseStage.PRE_RELEASE, "SMETS in force before the Release", "GBCS before the Release"
+)
+RELEASE = MeterVersion(
+    ReleaseStage.RELEASE, "SMETS effective on the Release date", "GBCS of the Release"
+)
+METER_VERSIONS = (PRE_RELEASE, RELEASE)
+
+
+@dataclass(frozen=True)
+class ChVariant:
+    """One HAN or WAN variant of the Communications Hub (TR-9a)."""
+
+    kind: str
+    code: str
+    description: str
+    region: str
+    technology: str
+    source: str
+    uncertain: bool
+    note: str
+
+
+def load_ch_variants(path: Path | None = None) -> tuple[ChVariant, ...]:
+    """The HAN and WAN variants of the Communications Hub, with their sources (TR-9a)."""
+    rows = _read_csv(path or TESTING_DATA / "ch_variants.csv")
+    out = []
+    for r in rows:
+        if r["kind"] not in ("HAN", "WAN"):
+            raise ValidationError("kind", f"HAN or WAN, not {r['kind']!r}")
+        out.append(ChVariant(r["kind"], r["code"], r["description"], r["region"],
+                             r["technology"], r["source"], r["uncertain"] == "yes", r["note"]))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class TestCommsHub:
+    """A Test Communications Hub of one HAN x WAN variant combination (TR-9a)."""
+
+    __test__ = False
+
+    han: ChVariant
+    wan: ChVariant
+
+    @property
+    def code(self) -> str:
+        return f"{self.han.code}/{self.wan.code}"
+
+    @property
+    def uncertain(self) -> bool:
+        return self.han.uncertain or self.wan.uncertain
+
+
+def ch_combinations(variants: Iterable[ChVariant] | None = None) -> tuple[TestCommsHub, ...]:
+    """A Test CH for every combination of HAN and WAN variant (TR-9a)."""
+    variants = tuple(load_ch_variants() if variants is None else variants)
+    hans = [v for v in variants if v.kind == "HAN"]
+    wans = [v for v in variants if v.kind == "WAN"]
+    return tuple(TestCommsHub(h, w) for h, w in itertools.product(hans, wans))

@@ -1,0 +1,260 @@
+"""The test pack the DCC gives Users for SECMP0002 testing (TR-6).
+
+:func:`export_test_pack` writes a folder:
+
+* ``manifest.json``: the :class:`~specpkg.testenv.TestPack` (release, Parse and
+  Correlate version, Message Mapping Catalogue version: they must correspond)
+  and every other file of the pack with its SHA-256;
+* ``catalogue/``: the Message Mapping Catalogue files (``data/catalogue``);
+* ``duis/``: the DUIS XSD of the Service Request and the response codes;
+* ``samples/<device>/<register>/``: for each device and Debt Register, the
+  messages of one successful reset made with the project's TEST-ONLY PKI:
+  ``request.xml``, ``pre_command.hex``, ``signed_pre_command.hex``,
+  ``command.hex``, ``response.hex`` (the device's), ``service_response.xml``;
+* ``pki/``: the test-only certificates (no private keys) that verify them.
+
+:func:`read_test_pack` reads one back and refuses a pack whose versions do not
+correspond, whose files are missing or altered, or whose catalogue is of
+another version than its manifest says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from specpkg.duis import codes, reset_request, schema
+from specpkg.duis.reset_request import PARSE_AND_CORRELATE_VERSION
+from specpkg.errors import ValidationError
+from specpkg.gbcs.catalogue import (
+    CATALOGUE_CSV_NAME,
+    CATALOGUE_DIR,
+    CATALOGUE_META_NAME,
+    SERVICE_REFERENCE,
+    Catalogue,
+)
+from specpkg.gbcs.catalogue import load_catalogue as _load_catalogue
+from specpkg.gbcs.security import ACB_ENTITY_ID
+from specpkg.meter.registers import DebtRegister, Device
+from specpkg.paths import DATA_DIR
+from specpkg.system.flow import DEVICE_IDS, SUPPLIER_ID, make_testbed
+
+# --------------------------------------------------------------------------- test pack (TR-6)
+
+
+@dataclass(frozen=True)
+class TestPack:
+    """Manifest of the software the DCC gives Users for the test (TR-6).
+
+    Parse and Correlate and the Message Mapping Catalogue must be the
+    corresponding (same) version; a mismatch is refused.
+    """
+
+    __test__ = False
+
+    release: str
+    parse_and_correlate_version: str
+    message_mapping_catalogue_version: str
+
+    def __post_init__(self) -> None:
+        for name in ("release", "parse_and_correlate_version",
+                     "message_mapping_catalogue_version"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ValidationError(name, "must be a non-empty version label")
+            object.__setattr__(self, name, value.strip())
+        if self.parse_and_correlate_version != self.message_mapping_catalogue_version:
+            raise ValidationError(
+                "message_mapping_catalogue_version",
+                f"Message Mapping Catalogue {self.message_mapping_catalogue_version} does not "
+                f"correspond to Parse and Correlate {self.parse_and_correlate_version} (TR-6)",
+            )
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "release": self.release,
+            "parse_and_correlate_version": self.parse_and_correlate_version,
+            "message_mapping_catalogue_version": self.message_mapping_catalogue_version,
+        }
+
+    @classmethod
+    def from_manifest(cls, manifest: Mapping[str, Any]) -> TestPack:
+        missing = [k for k in ("release", "parse_and_correlate_version",
+                               "message_mapping_catalogue_version") if k not in manifest]
+        if missing:
+            raise ValidationError(missing[0], "missing from the test pack manifest")
+        return cls(manifest["release"], manifest["parse_and_correlate_version"],
+                   manifest["message_mapping_catalogue_version"])
+
+DEFAULT_RELEASE = "SECMP0002 Release"
+MANIFEST = "manifest.json"
+FORMAT = "specpkg-test-pack/1"
+KEYS_DIR = DATA_DIR / "pki"
+
+#: The sample files of one device x register, and what each holds.
+SAMPLE_FILES = {
+    "request.xml": "the User's signed DUIS request",
+    "pre_command.hex": "the Pre-Command the DCC returns (GBCS, hex)",
+    "signed_pre_command.hex": "the Pre-Command signed by the User (GBCS, hex)",
+    "command.hex": "the Command with the ACB's MAC header as the meter receives it (GBCS, hex)",
+    "response.hex": "the meter's signed response (GBCS, hex)",
+    "service_response.xml": "the DUIS Service Response the User receives",
+}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_catalogue(directory: Path = CATALOGUE_DIR) -> Catalogue:
+    """A catalogue folder; ValidationError (not a traceback) when unreadable."""
+    try:
+        return _load_catalogue(Path(directory))
+    except FileNotFoundError as exc:
+        raise ValidationError("catalogue", f"no catalogue file {Path(exc.filename).name} in "
+                              f"{directory}") from None
+    except (json.JSONDecodeError, KeyError) as exc:
+        raise ValidationError("catalogue", f"unreadable catalogue in {directory}: {exc}") from None
+
+
+def pack_for(catalogue: Catalogue, release: str = DEFAULT_RELEASE) -> TestPack:
+    """The manifest core: this package's Parse and Correlate with ``catalogue`` (TR-6).
+
+    Refused (ValidationError) when the catalogue is of another version.
+    """
+    return TestPack(release, PARSE_AND_CORRELATE_VERSION, catalogue.version)
+
+
+def _hex(data: bytes) -> str:
+    return data.hex().upper() + "\n"
+
+
+def write_samples(directory: Path, keys_dir: Path = KEYS_DIR) -> list[Path]:
+    """One successful reset per device x register, every message as a file (TR-6)."""
+    written = []
+    for device in Device:
+        for register in DebtRegister:
+            result = make_testbed(keys_dir=keys_dir).run(device, register)
+            if result.response_code != codes.ResponseCode.SUCCESS.value:
+                raise ValidationError("samples", f"{device.value} {register.value} sample did "
+                                      f"not succeed: {result.outcome.value}")
+            contents = {
+                "request.xml": result.request_xml,
+                "pre_command.hex": _hex(result.pre_command).encode(),
+                "signed_pre_command.hex": _hex(result.signed_pre_command).encode(),
+                "command.hex": _hex(result.command).encode(),
+                "response.hex": _hex(result.device_response).encode(),
+                "service_response.xml": result.service_response or b"",
+            }
+            folder = directory / device.value / register.value
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, data in contents.items():
+                path = folder / name
+                path.write_bytes(data)
+                written.append(path)
+    return written
+
+
+def _certificates(directory: Path, keys_dir: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for entity in (SUPPLIER_ID, ACB_ENTITY_ID, *DEVICE_IDS.values()):
+        for use in ("ds", "ka"):
+            source = keys_dir / f"{entity.lower()}-{use}.pem"
+            if not source.is_file():
+                raise ValidationError("keys", f"missing test certificate {source.name}")
+            written.append(Path(shutil.copyfile(source, directory / source.name)))
+    readme = directory / "README.md"
+    readme.write_text("# TEST-ONLY certificates\n\nThe samples are signed with the workbook's "
+                      "test-only PKI. Never trust these certificates outside testing.\n")
+    written.append(readme)
+    return written
+
+
+def export_test_pack(out: Path, *, release: str = DEFAULT_RELEASE,
+                     catalogue_dir: Path = CATALOGUE_DIR, keys_dir: Path = KEYS_DIR,
+                     force: bool = False) -> list[Path]:
+    """Write the test pack into ``out``; return the paths written, manifest last (TR-6).
+
+    Refused: a catalogue whose version is not this Parse and Correlate's; an
+    ``out`` that is a file, or a non-empty folder unless ``force``.
+    """
+    out = Path(out)
+    catalogue = load_catalogue(catalogue_dir)
+    pack = pack_for(catalogue, release)
+    if out.exists() and not out.is_dir():
+        raise ValidationError("out", f"{out} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise ValidationError("out", f"{out} is not empty (use --force to overwrite)")
+    if not Path(keys_dir).is_dir():
+        raise ValidationError("keys", f"no such folder: {keys_dir}")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    (out / "catalogue").mkdir(exist_ok=True)
+    for name in (CATALOGUE_CSV_NAME, CATALOGUE_META_NAME):
+        written.append(Path(shutil.copyfile(Path(catalogue_dir) / name,
+                                            out / "catalogue" / name)))
+    (out / "duis").mkdir(exist_ok=True)
+    for source in (schema.SCHEMA_PATH, codes.RESPONSE_CODES_PATH):
+        written.append(Path(shutil.copyfile(source, out / "duis" / source.name)))
+    written += write_samples(out / "samples", keys_dir)
+    written += _certificates(out / "pki", keys_dir)
+    manifest = {
+        "format": FORMAT,
+        **pack.as_dict(),
+        "service_reference": SERVICE_REFERENCE,
+        "duis_schema_version": reset_request.SCHEMA_VERSION,
+        "test_only_pki": True,
+        "sample_files": SAMPLE_FILES,
+        "files": {path.relative_to(out).as_posix(): _sha256(path) for path in sorted(written)},
+    }
+    path = out / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    written.append(path)
+    return written
+
+
+@dataclass(frozen=True)
+class LoadedPack:
+    """A test pack read back and checked (TR-6)."""
+
+    directory: Path
+    pack: TestPack
+    catalogue: Catalogue
+    files: dict[str, str]
+
+
+def read_test_pack(directory: Path) -> LoadedPack:
+    """Read and check a test pack: versions correspond, files present and unaltered (TR-6)."""
+    directory = Path(directory)
+    manifest_path = directory / MANIFEST
+    if not manifest_path.is_file():
+        raise ValidationError("manifest", f"no {MANIFEST} in {directory}")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValidationError("manifest", f"not JSON: {exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ValidationError("manifest", f"not a {FORMAT} manifest")
+    pack = TestPack.from_manifest(manifest)
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise ValidationError("files", "the manifest lists no files")
+    for name, digest in files.items():
+        path = directory / name
+        if not path.is_file():
+            raise ValidationError("files", f"{name} is missing from the pack")
+        if _sha256(path) != digest:
+            raise ValidationError("files", f"{name} differs from the manifest's SHA-256")
+    catalogue = load_catalogue(directory / "catalogue")
+    if catalogue.version != pack.message_mapping_catalogue_version:
+        raise ValidationError(
+            "message_mapping_catalogue_version",
+            f"the pack's catalogue is {catalogue.version}, the manifest says "
+            f"{pack.message_mapping_catalogue_version} (TR-6)")
+    return LoadedPack(directory, pack, catalogue, dict(files))

@@ -1,0 +1,439 @@
+"""The test analysis and test report for SECMP0002, generated (TR-1, TR-2, TR-3).
+
+* TR-1: the Testing Services: the test matrix (:func:`build_test_matrix`) over every
+  device x Debt Register x payment mode x meter version x Test CH variant x
+  User Role, each case with its expected outcome, plus the scenarios outside
+  the product (:func:`scenario_cases`).
+* TR-2: the analysis of testing to the DCC Total System with its assumptions
+  and rationale (``data/testing/system_impacts.csv``, ``assumptions.csv``).
+* TR-3: scope, phases, timetable in Working Days from a start date
+  (:func:`timetable`, :func:`plot_gantt`), participants, assumptions; written
+  out as CSV and Markdown by :func:`export_analysis`.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+import pandas as pd
+
+from specpkg.errors import ValidationError
+from specpkg.meter.registers import DebtRegister, Device, PaymentMode
+from specpkg.system.variants import METER_VERSIONS, MeterVersion, TestCommsHub, ch_combinations
+from specpkg.testing import workdays
+from specpkg.testing.environment import (
+    METER_SUPPLIER_ROLE,
+    AvailabilityWindow,
+    DeviceClass,
+    load_capacity_assumptions,
+)
+from specpkg.testing.roles import TESTING_DATA, UserRole, load_user_roles
+
+REGISTER_CODES = {
+    DebtRegister.TIME_DEBT_1: "TDR1",
+    DebtRegister.TIME_DEBT_2: "TDR2",
+    DebtRegister.PAYMENT_DEBT: "PDR",
+}
+
+
+class ExpectedOutcome(StrEnum):
+    """What a test case expects (TR-1).
+
+    Every case in which a Service Request is sent expects a Service Response
+    (TR-5). A User Role not eligible for SR 2.3 is refused at admission to the
+    test environment (TR-4), so it sends no Service Request and gets no Response.
+    """
+
+    SUCCESS_ZERO = "success: Service Response says the Debt Register is zero"
+    ROLE_NOT_ELIGIBLE = ("refused by the test environment: User Role not eligible for SR 2.3 "
+                         "(no Service Request sent, TR-4)")
+    NOT_DEVICE_SUPPLIER = "refused by the DCC: User Role is not the supplier of this meter"
+    NOT_SUPPORTED = "refused: meter of the SMETS version before the Release has no reset"
+
+    @property
+    def positive(self) -> bool:
+        return self is ExpectedOutcome.SUCCESS_ZERO
+
+    @property
+    def response_expected(self) -> bool:
+        """A Service Request is sent, so a Service Response is due (TR-4, TR-5)."""
+        return self is not ExpectedOutcome.ROLE_NOT_ELIGIBLE
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    """The dimensions of the test matrix (TR-1); the matrix is their full product."""
+
+    devices: tuple[Device, ...]
+    registers: tuple[DebtRegister, ...]
+    modes: tuple[PaymentMode, ...]
+    versions: tuple[MeterVersion, ...]
+    comms_hubs: tuple[TestCommsHub, ...]
+    roles: tuple[UserRole, ...]
+
+    def sizes(self) -> dict[str, int]:
+        return {
+            "device": len(self.devices),
+            "debt register": len(self.registers),
+            "payment mode": len(self.modes),
+            "meter version": len(self.versions),
+            "Test CH variant": len(self.comms_hubs),
+            "User Role": len(self.roles),
+        }
+
+    @property
+    def product(self) -> int:
+        total = 1
+        for size in self.sizes().values():
+            total *= size
+        return total
+
+    def to_frame(self) -> pd.DataFrame:
+        values = {
+            "device": [d.value for d in self.devices],
+            "debt register": [REGISTER_CODES[r] for r in self.registers],
+            "payment mode": [m.value for m in self.modes],
+            "meter version": [v.stage.value for v in self.versions],
+            "Test CH variant": [c.code for c in self.comms_hubs],
+            "User Role": [r.value for r in self.roles],
+        }
+        rows = [{"dimension": k, "size": len(v), "values": ", ".join(v)}
+                for k, v in values.items()]
+        return pd.DataFrame(rows, columns=["dimension", "size", "values"])
+
+
+def default_dimensions() -> Dimensions:
+    """Every device, register, mode, meter version, CH variant and every User Role (TR-1)."""
+    return Dimensions(
+        devices=tuple(Device),
+        registers=tuple(DebtRegister),
+        modes=tuple(PaymentMode),
+        versions=METER_VERSIONS,
+        comms_hubs=ch_combinations(),
+        roles=tuple(info.role for info in load_user_roles()),
+    )
+
+
+def expected_outcome(device: Device, version: MeterVersion, role: UserRole,
+                     eligible: Sequence[UserRole]) -> ExpectedOutcome:
+    """The expected outcome of one case; the DCC's checks come before the meter's (TR-1)."""
+    if role not in eligible:
+        return ExpectedOutcome.ROLE_NOT_ELIGIBLE
+    if METER_SUPPLIER_ROLE[DeviceClass(device.value)] is not role:
+        return ExpectedOutcome.NOT_DEVICE_SUPPLIER
+    if not version.supports_reset:
+        return ExpectedOutcome.NOT_SUPPORTED
+    return ExpectedOutcome.SUCCESS_ZERO
+
+
+MATRIX_COLUMNS = [
+    "case_id", "device", "register", "payment_mode", "meter_version", "gbcs_label",
+    "comms_hub", "han_variant", "wan_variant", "role", "positive", "expected_outcome",
+    "response_expected", "debt_recovery_affected", "packet_inspection", "threshold_adt",
+]
+
+
+def build_test_matrix(dimensions: Dimensions | None = None) -> pd.DataFrame:
+    """The full test matrix: one row per combination, with its expected outcome (TR-1).
+
+    ``response_expected``: every case that sends a Service Request (TR-5); not
+    the roles the environment refuses at admission (TR-4).
+    ``debt_recovery_affected``: only in prepayment mode (SDS section 1).
+    ``packet_inspection``: GSME only (the debt amount must be zero).
+    ``threshold_adt``: every case, the use cases being Critical (TR-10).
+    """
+    dims = dimensions or default_dimensions()
+    eligible = tuple(info.role for info in load_user_roles() if info.eligible)
+    rows = []
+    combos = itertools.product(dims.devices, dims.registers, dims.modes, dims.versions,
+                               dims.comms_hubs, dims.roles)
+    for n, (device, register, mode, version, hub, role) in enumerate(combos, start=1):
+        outcome = expected_outcome(device, version, role, eligible)
+        rows.append({
+            "case_id": f"TC-{n:04d}",
+            "device": device.value,
+            "register": REGISTER_CODES[register],
+            "payment_mode": mode.value,
+            "meter_version": version.stage.value,
+            "gbcs_label": version.gbcs_label,
+            "comms_hub": hub.code,
+            "han_variant": hub.han.code,
+            "wan_variant": hub.wan.code,
+            "role": role.value,
+            "positive": outcome.positive,
+            "expected_outcome": outcome.value,
+            "response_expected": outcome.response_expected,
+            "debt_recovery_affected": mode is PaymentMode.PREPAYMENT and outcome.positive,
+            "packet_inspection": device is Device.GSME,
+            "threshold_adt": True,
+        })
+    return pd.DataFrame(rows, columns=MATRIX_COLUMNS)
+
+
+def matrix_counts(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Number of cases per expected outcome, positive or negative (TR-1)."""
+    counts = (matrix.groupby(["positive", "expected_outcome"], sort=True).size()
+              .rename("cases").reset_index()
+              .sort_values(["positive", "expected_outcome"], ascending=[False, True]))
+    total = pd.DataFrame([{"positive": "", "expected_outcome": "total",
+                           "cases": int(counts["cases"].sum())}])
+    counts["positive"] = counts["positive"].map({True: "positive", False: "negative"})
+    return pd.concat([counts, total], ignore_index=True)
+
+
+def counts_by(matrix: pd.DataFrame, rows: str, columns: str = "expected_outcome") -> pd.DataFrame:
+    """A cross-table of case counts (TR-1), e.g. by role and outcome."""
+    return pd.crosstab(matrix[rows], matrix[columns])
+
+
+SCENARIO_COLUMNS = ["scenario_id", "scenario", "device", "expected_outcome", "requirement"]
+
+
+def scenario_cases() -> pd.DataFrame:
+    """Cases outside the product: anomaly detection, request form, acceptance (TR-1, TR-10)."""
+    rows = [
+        ("SC-01", "GSME reset Pre-Command whose debt amount is not zero", "GSME",
+         "quarantined by packet inspection; User notified", "TR-10"),
+        ("SC-02", "more reset Pre-Commands than the User's volume ADT in its period", "ESME",
+         "quarantined; User notified in the test environment", "TR-10"),
+        ("SC-03", "more reset Pre-Commands than the User's volume ADT in its period", "GSME",
+         "quarantined; User notified in the test environment", "TR-10"),
+        ("SC-04", "Service Request naming two Debt Registers at once", "ESME",
+         "refused: one Debt Register per Service Request", "TR-1"),
+        ("SC-05", "reset a Debt Register that is already zero", "ESME",
+         "success: Service Response says the Debt Register is zero", "TR-7"),
+        ("SC-06", "reset a Debt Register that is already zero", "GSME",
+         "success: Service Response says the Debt Register is zero", "TR-7"),
+        ("SC-07", "User's Parse and Correlate version differs from the Message Mapping "
+         "Catalogue", "-", "refused test pack: versions must correspond", "TR-6"),
+        ("SC-08", "existing adjust-debt Service Request 2.3 (ECS07, GCS04) after the Release",
+         "ESME, GSME", "unchanged behaviour (regression)", "TR-2"),
+    ]
+    return pd.DataFrame(rows, columns=SCENARIO_COLUMNS)
+
+
+# --------------------------------------------------------------------------- tables (TR-2, TR-3)
+
+
+def _table(name: str) -> pd.DataFrame:
+    with (TESTING_DATA / name).open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return pd.DataFrame(rows)
+
+
+def assumptions() -> pd.DataFrame:
+    """Assumptions and rationale of the test analysis (TR-2, TR-3)."""
+    return _table("assumptions.csv")
+
+
+def system_impacts() -> pd.DataFrame:
+    """Testing required to each part of the DCC Total System, with rationale (TR-2)."""
+    return _table("system_impacts.csv")
+
+
+def participants() -> pd.DataFrame:
+    """The Testing Participants (TR-3)."""
+    return _table("participants.csv")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A test phase of a given length in Working Days (TR-3)."""
+
+    order: int
+    name: str
+    working_days: int
+    in_environment_window: bool
+    participants: str
+    requirements: str
+    activities: str
+
+    def __post_init__(self) -> None:
+        if self.working_days < 1:
+            raise ValidationError("working_days", f"phase {self.name!r} needs at least 1 day")
+
+
+def load_phases(path: Path | None = None) -> tuple[Phase, ...]:
+    """The phases, in order, from ``data/testing/phases.csv`` (TR-3)."""
+    with (path or TESTING_DATA / "phases.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    phases = tuple(
+        Phase(int(r["order"]), r["phase"], int(r["working_days"]),
+              r["in_environment_window"] == "yes", r["participants"], r["requirements"],
+              r["activities"])
+        for r in rows
+    )
+    if [p.order for p in phases] != list(range(1, len(phases) + 1)):
+        raise ValidationError("order", "phases must be numbered 1, 2, ... in order")
+    return phases
+
+
+TIMETABLE_COLUMNS = ["order", "phase", "working_days", "start", "end", "in_environment_window",
+                     "participants", "requirements"]
+
+
+def timetable(start: date, phases: Sequence[Phase] | None = None) -> pd.DataFrame:
+    """Phases one after another in Working Days from ``start`` (TR-3).
+
+    The phases marked as in the environment window must be consecutive and
+    add up to at least 15 Working Days (TR-4), else ValidationError.
+    """
+    phases = tuple(phases or load_phases())
+    rows = []
+    day = workdays.next_working_day(start)
+    for phase in phases:
+        end = workdays.add_working_days(day, phase.working_days - 1)
+        rows.append({
+            "order": phase.order, "phase": phase.name, "working_days": phase.working_days,
+            "start": day, "end": end, "in_environment_window": phase.in_environment_window,
+            "participants": phase.participants, "requirements": phase.requirements,
+        })
+        day = workdays.add_working_days(end, 1)
+    table = pd.DataFrame(rows, columns=TIMETABLE_COLUMNS)
+    environment_window(table)
+    return table
+
+
+def environment_window(table: pd.DataFrame) -> AvailabilityWindow:
+    """The test environment's availability window implied by a timetable (TR-4)."""
+    inside = [bool(v) for v in table["in_environment_window"]]
+    if not any(inside):
+        raise ValidationError("in_environment_window", "no phase runs in the environment")
+    first = inside.index(True)
+    last = len(inside) - 1 - inside[::-1].index(True)
+    if not all(inside[first:last + 1]):
+        raise ValidationError("in_environment_window", "environment phases must be consecutive")
+    days = int(table["working_days"].iloc[first:last + 1].sum())
+    return AvailabilityWindow(table["start"].iloc[first], days)
+
+
+def plot_gantt(table: pd.DataFrame, ax=None):
+    """A Gantt chart of the timetable; the environment window shaded (TR-3)."""
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3.2))
+    starts = [pd.Timestamp(d) for d in table["start"]]
+    ends = [pd.Timestamp(d) + pd.Timedelta(days=1) for d in table["end"]]
+    labels = [f"{o}. {p}" for o, p in zip(table["order"], table["phase"], strict=True)]
+    for y, (s, e, inside) in enumerate(zip(starts, ends, table["in_environment_window"],
+                                           strict=True)):
+        ax.barh(y, (e - s).days, left=mdates.date2num(s), height=0.6,
+                color="tab:blue" if inside else "tab:gray")
+    window = environment_window(table)
+    ax.axvspan(mdates.date2num(pd.Timestamp(window.first_day)),
+               mdates.date2num(pd.Timestamp(window.last_day) + pd.Timedelta(days=1)),
+               color="tab:green", alpha=0.12,
+               label=f"test environment: {window.working_days} Working Days")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
+    ax.set_xlabel("date (bars span calendar days; durations are Working Days)")
+    ax.set_title("SECMP0002 testing timetable")
+    ax.legend(loc="upper right")
+    ax.figure.autofmt_xdate()
+    return ax.figure
+
+
+# --------------------------------------------------------------------------- export
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub-style Markdown table of a DataFrame (no extra dependency)."""
+    def cell(value: object) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
+    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |"
+            for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def report_markdown(start: date) -> str:
+    """The TR-3 report: scope, analysis, matrix counts, phases, timetable, participants."""
+    matrix = build_test_matrix()
+    dims = default_dimensions()
+    table = timetable(start)
+    window = environment_window(table)
+    capacity = load_capacity_assumptions()
+    parts = [
+        "# SECMP0002 Testing Services: test analysis and report",
+        "",
+        "Generated by `specpkg.testplan` (TR-1, TR-2, TR-3). Dates are England and Wales "
+        f"Working Days from the start date {start.isoformat()}.",
+        "",
+        "## Scope: test matrix dimensions (TR-1)",
+        "",
+        markdown_table(dims.to_frame()),
+        "",
+        f"Full product: {dims.product} cases "
+        f"({int(matrix['positive'].sum())} positive, {int((~matrix['positive']).sum())} negative).",
+        "",
+        markdown_table(matrix_counts(matrix)),
+        "",
+        "## Further scenarios (TR-1, TR-10)",
+        "",
+        markdown_table(scenario_cases()),
+        "",
+        "## Testing required to the DCC Total System (TR-2)",
+        "",
+        markdown_table(system_impacts()),
+        "",
+        "## Assumptions and rationale (TR-2, TR-3)",
+        "",
+        markdown_table(assumptions()),
+        "",
+        "## Phases and timetable (TR-3)",
+        "",
+        markdown_table(table.assign(start=table["start"].astype(str),
+                                    end=table["end"].astype(str))),
+        "",
+        f"Test environment available from {window.first_day.isoformat()} to "
+        f"{window.last_day.isoformat()}: {window.working_days} Working Days (TR-4: at least 15).",
+        "",
+        "## Testing Participants (TR-3)",
+        "",
+        markdown_table(participants()),
+        "",
+        "## Capacity and cost assumptions (TR-4)",
+        "",
+        markdown_table(capacity.to_frame()),
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def export_analysis(directory: Path, start: date) -> list[Path]:
+    """Write the test analysis as CSV files and one Markdown report; return the paths (TR-3)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    matrix = build_test_matrix()
+    table = timetable(start)
+    frames = {
+        "test_matrix.csv": matrix,
+        "matrix_counts.csv": matrix_counts(matrix),
+        "matrix_dimensions.csv": default_dimensions().to_frame(),
+        "scenarios.csv": scenario_cases(),
+        "system_impacts.csv": system_impacts(),
+        "assumptions.csv": assumptions(),
+        "timetable.csv": table,
+        "participants.csv": participants(),
+        "capacity_assumptions.csv": load_capacity_assumptions().to_frame(),
+    }
+    written = []
+    for name, frame in frames.items():
+        path = directory / name
+        frame.to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+    report = directory / "test_report.md"
+    report.write_text(report_markdown(start))
+    written.append(report)
+    return written

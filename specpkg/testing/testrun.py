@@ -1,0 +1,471 @@
+"""The test matrix run through the test environment and the real flow (TR-4..TR-10).
+
+Every row of :func:`specpkg.testplan.build_test_matrix` is executed, not just
+listed:
+
+1. **Admission (TR-4)**: a User of the case's role asks to join the
+   :class:`~specpkg.testenv.TestEnvironment`; roles not eligible for SR 2.3 are
+   refused there, so they never send a Service Request.
+2. **Test SMS (TR-8, TR-9)**: each admitted supplier gets a Test CH of the
+   case's HAN x WAN variant and adds its meter (ESME for the Import Supplier,
+   GSME for the Gas Supplier) of the case's SMETS version; the environment's
+   :class:`MeterStubFactory` makes the :class:`~specpkg.devices.MeterStub` that
+   emulates it, in the case's payment mode.
+3. **Request (TR-5)**: the User's signed DUIS request goes through
+   :meth:`specpkg.flow.Testbed.run`: DCC access control, Pre-Command,
+   correlation and signing, screening, MAC, CH routing, the meter, the
+   Service Response.
+4. **Screening (TR-10)**: the DCC screens each Signed Pre-Command with the
+   environment's real threshold detector
+   (:func:`specpkg.detector_gbcs.gbcs_threshold_detector`) against the
+   thresholds each User set; a quarantine lands in the User's inbox.
+5. **Record and judge (TR-5, TR-7)**: the Service Response is parsed
+   (:func:`specpkg.duis.parse_response`), one
+   :class:`~specpkg.testenv.TestCaseRecord` is written per case and
+   :func:`~specpkg.testenv.check_acceptance` judges the run.
+
+One environment is built per configuration (payment mode x meter version x
+Test CH variant): within it the cases differ only in device, register and role,
+each register of each meter is reset once, so sharing the meters does not
+change what a case means. :func:`run_scenarios` runs the extra scenarios SC-01
+to SC-08 where the model allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from specpkg.anomaly.detector_gbcs import gbcs_threshold_detector
+from specpkg.anomaly.inspection import inspect
+from specpkg.duis import responses
+from specpkg.duis.codes import ResponseCode
+from specpkg.duis.intake import AcceptedRequest
+from specpkg.errors import DecodeError, ValidationError
+from specpkg.gbcs import messages, reset_messages
+from specpkg.gbcs.envelope import Cra, GeneralSigning
+from specpkg.gbcs.security import Keys
+from specpkg.meter.registers import DebtRegister, Device, MeterState, PaymentMode, parse_device
+from specpkg.meter.simulation import example_meter
+from specpkg.paths import DATA_DIR
+from specpkg.system import dcc as dcc_module
+from specpkg.system.commshub import CommunicationsHub
+from specpkg.system.dcc import Dcc, Registration
+from specpkg.system.flow import DEVICE_IDS, FlowResult, Tamper, Testbed
+from specpkg.system.meters import MeterStub
+from specpkg.system.user import User
+from specpkg.system.variants import (
+    METER_VERSIONS,
+    MeterVersion,
+    TestCommsHub,
+    ch_combinations,
+)
+from specpkg.testing.acceptance import (
+    AcceptanceReport,
+    TestCaseRecord,
+    check_acceptance,
+    verdict_of,
+)
+from specpkg.testing.environment import (
+    METER_SUPPLIER_ROLE,
+    AvailabilityWindow,
+    DeviceClass,
+    TestDevice,
+    TestEnvironment,
+    TestUser,
+    Threshold,
+    ThresholdKind,
+)
+from specpkg.testing.roles import RoleNotEligible, UserRole
+from specpkg.testing.testplan import (
+    REGISTER_CODES,
+    ExpectedOutcome,
+    build_test_matrix,
+)
+
+KEYS_DIR = DATA_DIR / "pki"
+
+#: The DCC User ID each role's test User has. The Import and Gas Suppliers are the
+#: two test Suppliers of the test-only PKI; the others never get past admission.
+ROLE_USER_IDS: dict[UserRole, str] = {
+    UserRole.IS: "90B3D51F30010000",
+    UserRole.GS: "90B3D51F30020000",
+    UserRole.ES: "90B3D51F30030000",
+    UserRole.ED: "90B3D51F30040000",
+    UserRole.GT: "90B3D51F30050000",
+    UserRole.RSA: "90B3D51F30060000",
+    UserRole.OU: "90B3D51F30070000",
+}
+
+#: The environment's availability window in the run (TR-4): 15 Working Days before
+#: the recommended implementation date; every case runs on its first day.
+DEFAULT_WINDOW = AvailabilityWindow(date(2019, 6, 3))
+#: Seconds between two cases' Signed Pre-Commands (fixed clock, so outputs repeat).
+CASE_SPACING_SECONDS = 10
+
+_REGISTER_OF_CODE = {code: register for register, code in REGISTER_CODES.items()}
+_VERSION_OF_STAGE = {v.stage.value: v for v in METER_VERSIONS}
+
+
+def default_thresholds() -> tuple[Threshold, ...]:
+    """The ADTs each test User sets (TR-10): 100 resets an hour, and every reset writes 0."""
+    return (Threshold(ThresholdKind.USER_VOLUME, 100, period_hours=1),
+            Threshold(ThresholdKind.DATA_VALUE, 0))
+
+
+# --------------------------------------------------------------------------- stubs (TR-9b)
+
+
+@dataclass
+class MeterStubFactory:
+    """The :class:`~specpkg.testenv.DeviceStubFactory` of the run: real meter stubs (TR-9b).
+
+    Makes a :class:`~specpkg.devices.MeterStub` of the device's SMETS version,
+    holding the workbook's example meter in ``mode`` (or ``states[device]``) and
+    the test-only PKI's keys. ``stub_class`` lets tests plug a faulty meter.
+    """
+
+    mode: PaymentMode = PaymentMode.PREPAYMENT
+    keys_dir: Path = KEYS_DIR
+    states: Mapping[Device, MeterState] = field(default_factory=dict)
+    stub_class: type[MeterStub] = MeterStub
+
+    def __post_init__(self) -> None:
+        self.mode = PaymentMode(self.mode)
+        self._keys = Keys(self.keys_dir)
+
+    def __call__(self, device: TestDevice) -> MeterStub:
+        if not device.device_class.is_meter or device.meter_version is None:
+            raise ValidationError("device_class",
+                                  f"no meter stub for a {device.device_class.value}")
+        kind = parse_device(device.device_class.value)
+        state = self.states.get(kind) or example_meter(kind.value, self.mode.value)
+        return self.stub_class(device.device_id, kind, state, self._keys, device.meter_version)
+
+
+# --------------------------------------------------------------------------- a configuration
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """What the cases sharing one environment have in common."""
+
+    mode: PaymentMode
+    version: MeterVersion
+    comms_hub: TestCommsHub
+
+    @property
+    def label(self) -> str:
+        return f"{self.mode.value} / {self.version.stage.value} / {self.comms_hub.code}"
+
+
+@dataclass
+class Setup:
+    """One configuration's environment, Users, meters, DCC and testbeds."""
+
+    config: Configuration
+    env: TestEnvironment
+    dcc: Dcc
+    users: dict[UserRole, User]
+    refused: dict[UserRole, RoleNotEligible]
+    beds: dict[Device, Testbed]
+    day: date
+
+    def stub(self, device: Device | str) -> MeterStub:
+        return self.beds[parse_device(device)].stub(device)
+
+
+def environment_screen(env: TestEnvironment) -> dcc_module.Screen:
+    """The DCC's screening hook in the test environment: packet inspection of the
+    Signed Pre-Command (SR-10, SR-11), then the environment's thresholds (TR-10);
+    either kind of quarantine notifies the User."""
+
+    def screen(signed: bytes, accepted: AcceptedRequest, at: datetime) -> dcc_module.Screening:
+        user_id = accepted.request.user_id
+        found = inspect(signed, accepted.request.register)
+        if found.quarantined:
+            reason = f"packet inspection: {found.reason}"
+            env.notify_quarantine(user_id, at, reason)
+            return dcc_module.Screening(True, reason)
+        result = env.submit_pre_command(user_id, signed, at)
+        return dcc_module.Screening(result.quarantined, result.reason)
+
+    return screen
+
+
+def build_setup(
+    config: Configuration,
+    roles: Iterable[UserRole] = tuple(UserRole),
+    *,
+    window: AvailabilityWindow = DEFAULT_WINDOW,
+    thresholds: Sequence[Threshold] | None = None,
+    stub_factory: MeterStubFactory | None = None,
+    keys_dir: Path = KEYS_DIR,
+) -> Setup:
+    """Admit a User per role, give each supplier a test SMS with its meter, set ADTs.
+
+    The environment refuses ineligible roles (TR-4): they are in ``refused``.
+    The DCC registers the Import Supplier for the ESME and the Gas Supplier for
+    the GSME, and screens with the environment's threshold detector.
+    """
+    factory = stub_factory or MeterStubFactory(config.mode, keys_dir)
+    env = TestEnvironment(window, stub_factory=factory, detector=gbcs_threshold_detector(),
+                          comms_hubs=(config.comms_hub,))
+    day = window.first_day
+    users: dict[UserRole, User] = {}
+    refused: dict[UserRole, RoleNotEligible] = {}
+    for role in dict.fromkeys(UserRole(r) for r in roles):
+        user_id = ROLE_USER_IDS[role]
+        try:
+            env.register_user(TestUser(user_id, f"test {role.value} User", role))
+        except RoleNotEligible as exc:
+            refused[role] = exc
+            continue
+        users[role] = User(user_id, keys_dir)
+        env.set_thresholds(user_id, thresholds or default_thresholds())
+    registrations: dict[str, Registration] = {}
+    hubs: dict[Device, CommunicationsHub] = {}
+    for device_class, role in METER_SUPPLIER_ROLE.items():
+        if role not in users:
+            continue
+        device = parse_device(device_class.value)
+        user_id = ROLE_USER_IDS[role]
+        system = env.issue_comms_hub(user_id, config.comms_hub.code, day)
+        env.add_device(user_id, system.sms_id,
+                       TestDevice(DEVICE_IDS[device], device_class, True, config.version), day)
+        registrations[DEVICE_IDS[device]] = Registration(DEVICE_IDS[device], device, user_id,
+                                                         role.value)
+        hub = CommunicationsHub(variant=system.comms_hub)
+        hub.join(DEVICE_IDS[device], device)
+        hubs[device] = hub
+    dcc = Dcc(registrations, keys_dir=keys_dir, screen=environment_screen(env))
+    beds = {
+        device: Testbed(users[METER_SUPPLIER_ROLE[DeviceClass(device.value)]], dcc, hub,
+                        {DEVICE_IDS[device]: env.stub(DEVICE_IDS[device])})  # type: ignore[dict-item]
+        for device, hub in hubs.items()
+    }
+    return Setup(config, env, dcc, users, refused, beds, day)
+
+
+# --------------------------------------------------------------------------- one case
+
+
+#: What a flow response code means in the matrix's vocabulary.
+_CODE_OUTCOME = {
+    ResponseCode.SUCCESS.value: ExpectedOutcome.SUCCESS_ZERO.value,
+    ResponseCode.NOT_REGISTERED_SUPPLIER.value: ExpectedOutcome.NOT_DEVICE_SUPPLIER.value,
+    ResponseCode.NOT_SUPPORTED_BY_DEVICE.value: ExpectedOutcome.NOT_SUPPORTED.value,
+}
+
+
+def actual_outcome(result: FlowResult | None) -> str:
+    """The case's actual outcome, in the matrix's words where it has them.
+
+    ``None``: the environment refused the User's role at admission (TR-4).
+    """
+    if result is None:
+        return ExpectedOutcome.ROLE_NOT_ELIGIBLE.value
+    code = result.response_code
+    if code in _CODE_OUTCOME:
+        return _CODE_OUTCOME[code]
+    return f"{result.outcome.value} ({code or 'no Service Response'})"
+
+
+def response_says_zero(parsed: responses.DuisResponse | None) -> bool:
+    """The Service Response says the register is zero: ``I0`` carrying the device's
+    own success response (TR-7)."""
+    if parsed is None or not parsed.success or not parsed.gbcs_payload:
+        return False
+    try:
+        apdu = messages.decode(parsed.gbcs_payload)
+    except DecodeError:
+        return False
+    return (isinstance(apdu, GeneralSigning) and apdu.cra is Cra.RESPONSE
+            and reset_messages.response_success(apdu))
+
+
+def record_of(case_id: str, result: FlowResult | None, register: DebtRegister,
+              expected_success: bool) -> tuple[TestCaseRecord, responses.DuisResponse | None]:
+    """The :class:`TestCaseRecord` of one case (TR-5, TR-7) and its parsed Service Response.
+
+    ``command_succeeded`` is what the meter really did (its state), not what any
+    message says: ``None`` if no Command reached it, else whether it executed
+    the Command (no alert) and the register is zero afterwards. A Service
+    Response counts as received only if it parses and carries this request's
+    RequestID: the corresponding Service Response (TR-5).
+    """
+    if result is None:
+        return TestCaseRecord(case_id, None, False, expected_success=expected_success,
+                              request_sent=False), None
+    parsed = None
+    if result.service_response:
+        try:
+            parsed = responses.parse_response(result.service_response)
+        except ValidationError:
+            parsed = None  # not a Service Response the User can read
+    if parsed is not None and result.request is not None and (
+            parsed.request_id != result.request.request_id):
+        parsed = None  # a Response, but not the one corresponding to this request (TR-5)
+    if result.before is None or result.after is None:
+        succeeded = None
+    else:
+        succeeded = bool(result.device_response) and result.after.register(register) == 0
+    record = TestCaseRecord(case_id, succeeded, parsed is not None,
+                            parsed.code if parsed else None, response_says_zero(parsed),
+                            expected_success)
+    return record, parsed
+
+
+# --------------------------------------------------------------------------- the run
+
+
+CASE_COLUMNS = [
+    "case_id", "device", "register", "payment_mode", "meter_version", "comms_hub", "role",
+    "positive", "expected_outcome", "actual_outcome", "outcome_matches", "response_code",
+    "request_sent", "response_received", "command_succeeded", "response_says_zero", "verdict",
+]
+
+
+@dataclass(frozen=True)
+class MatrixRun:
+    """The result of running the matrix: cases, records, acceptance (TR-5, TR-7)."""
+
+    cases: pd.DataFrame
+    records: tuple[TestCaseRecord, ...]
+    results: Mapping[str, FlowResult] = field(repr=False)
+    setups: tuple[Setup, ...] = field(repr=False)
+
+    @cached_property
+    def acceptance(self) -> AcceptanceReport:
+        return check_acceptance(self.records)
+
+    @property
+    def accepted(self) -> bool:
+        """Accepted (TR-7) and every case's actual outcome is the expected one."""
+        return self.acceptance.accepted and bool(self.cases["outcome_matches"].all())
+
+    @property
+    def mismatches(self) -> pd.DataFrame:
+        return self.cases[~self.cases["outcome_matches"]]
+
+    def counts(self) -> pd.DataFrame:
+        """Cases per expected and actual outcome and verdict."""
+        return (self.cases.groupby(["expected_outcome", "actual_outcome", "verdict"], sort=True)
+                .size().rename("cases").reset_index())
+
+    def summary(self) -> dict[str, object]:
+        cases = self.cases
+        return {
+            "cases": len(cases),
+            "positive": int(cases["positive"].sum()),
+            "negative": int((~cases["positive"]).sum()),
+            "requests sent": int(cases["request_sent"].sum()),
+            "Service Responses": int(cases["response_received"].sum()),
+            "outcome as expected": int(cases["outcome_matches"].sum()),
+            "passed (TR-5, TR-7)": int((cases["verdict"] == "pass").sum()),
+            "accepted": self.accepted,
+        }
+
+
+Prepare = Callable[[Setup], None]
+
+
+def configurations(matrix: pd.DataFrame) -> list[Configuration]:
+    """The distinct (mode, version, Test CH) of a matrix, in matrix order."""
+    hubs = {h.code: h for h in ch_combinations()}
+    seen = dict.fromkeys(zip(matrix["payment_mode"], matrix["meter_version"],
+                             matrix["comms_hub"], strict=True))
+    return [Configuration(PaymentMode(m), _VERSION_OF_STAGE[v], hubs[c]) for m, v, c in seen]
+
+
+def case_time(day: date, ordinal: int) -> datetime:
+    """When the ``ordinal``-th case (0-based) sends its request: fixed, 10 s apart."""
+    return datetime.combine(day, time(9, 0), UTC) + timedelta(
+        seconds=CASE_SPACING_SECONDS * ordinal)
+
+
+def run_matrix(
+    matrix: pd.DataFrame | None = None,
+    *,
+    window: AvailabilityWindow = DEFAULT_WINDOW,
+    thresholds: Sequence[Threshold] | None = None,
+    stub_class: type[MeterStub] = MeterStub,
+    prepare: Prepare | None = None,
+    tamper: Mapping[str, Tamper] | None = None,
+) -> MatrixRun:
+    """Run every row of the test matrix end to end and judge it (TR-4..TR-10).
+
+    ``stub_class`` (a faulty meter), ``prepare`` (called on each configuration's
+    :class:`Setup` before its cases) and ``tamper`` (hooks passed to
+    :meth:`Testbed.run`) inject faults, so that tests can show the acceptance
+    check rejecting a bad run.
+    """
+    matrix = build_test_matrix() if matrix is None else matrix
+    if matrix.empty:
+        raise ValidationError("matrix", "no test cases to run")
+    if not matrix["case_id"].is_unique:
+        raise ValidationError("case_id", "test case ids must be unique")
+    roles = tuple(dict.fromkeys(UserRole(r) for r in matrix["role"]))
+    setups: dict[tuple[str, str, str], Setup] = {}
+    for config in configurations(matrix):
+        setup = build_setup(config, roles, window=window, thresholds=thresholds,
+                            stub_factory=MeterStubFactory(config.mode, stub_class=stub_class))
+        if prepare is not None:
+            prepare(setup)
+        setups[(config.mode.value, config.version.stage.value, config.comms_hub.code)] = setup
+    rows, records, results = [], [], {}
+    for ordinal, case in enumerate(matrix.itertuples(index=False)):
+        setup = setups[(case.payment_mode, case.meter_version, case.comms_hub)]
+        role = UserRole(case.role)
+        device = parse_device(case.device)
+        register = _REGISTER_OF_CODE[case.register]
+        result = None
+        if role in setup.users:
+            setup.dcc.clock = case_time(setup.day, ordinal)
+            bed = setup.beds[device]
+            result = bed.run(device, register, user=setup.users[role], **(tamper or {}))
+            results[case.case_id] = result
+        record, _ = record_of(case.case_id, result, register, bool(case.positive))
+        records.append(record)
+        actual = actual_outcome(result)
+        rows.append({
+            "case_id": case.case_id, "device": case.device, "register": case.register,
+            "payment_mode": case.payment_mode, "meter_version": case.meter_version,
+            "comms_hub": case.comms_hub, "role": case.role, "positive": bool(case.positive),
+            "expected_outcome": case.expected_outcome, "actual_outcome": actual,
+            "outcome_matches": actual == case.expected_outcome,
+            "response_code": record.response_code or "",
+            "request_sent": record.request_sent, "response_received": record.response_received,
+            "command_succeeded": record.command_succeeded,
+            "response_says_zero": record.response_says_zero,
+            "verdict": verdict_of(record).value,
+        })
+    return MatrixRun(pd.DataFrame(rows, columns=CASE_COLUMNS), tuple(records), results,
+                     tuple(setups.values()))
+
+
+def plot_outcomes(run: MatrixRun, ax=None):
+    """Bar chart of cases per actual outcome, split by verdict (TR-5, TR-7)."""
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    table = pd.crosstab(run.cases["actual_outcome"], run.cases["verdict"])
+    table.index = [textwrap.fill(label, 48) for label in table.index]
+    failures = iter(["tab:red", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive"])
+    colors = ["tab:green" if v == "pass" else next(failures, "tab:gray") for v in table.columns]
+    table.plot.barh(ax=ax, stacked=True, color=colors)
+    ax.set_xlabel("test cases")
+    ax.set_ylabel("")
+    ax.set_title(f"SECMP0002 test matrix run: {len(run.cases)} cases")
+    ax.invert_yaxis()
+    ax.legend(title="verdict", loc="upper center", bbox_to_anchor=(0.4, -0.18), fontsize="small")
+    ax.figure.tight_layout()
+    return ax.figure

@@ -1,0 +1,1 @@
+"""Running the workbook: notebooks, the site, the requirement catalogue, plots."""
