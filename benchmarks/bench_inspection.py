@@ -18,7 +18,7 @@ from specpkg.anomaly.inspection import Verdict, inspect
 from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister
-from specpkg.paths import DATA_DIR
+from specpkg.paths import PKI_DIR
 
 TARGET = 20_000
 SUPPLIER, GSME = "90B3D51F30010000", "00DB1234567890A1"
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    key = Keys(DATA_DIR / "pki").private_key(SUPPLIER, "ds")
+    key = Keys(PKI_DIR).private_key(SUPPLIER, "ds")
     registers = list(DebtRegister)
     batch = []
     for i in range(args.messages):

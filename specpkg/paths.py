@@ -12,6 +12,8 @@ REPO_DIR = PACKAGE_DIR.parent
 DATA_DIR = REPO_DIR / "data"
 NOTEBOOK_DIR = REPO_DIR / "notebooks"
 BUILD_DIR = REPO_DIR / "build"
+#: The project's TEST-ONLY PKI: keys and certificates of every test identity.
+PKI_DIR = DATA_DIR / "pki"
 
 
 def reference_dir() -> Path:

@@ -13,7 +13,7 @@ from specpkg.gbcs.catalogue import (
     CATALOGUE_VERSION,
     PROVISIONAL_FIELDS,
     REFERENCE_FILES,
-    SERVICE_REFERENCE,
+    RESET_DEBT_REGISTER,
     derive_catalogue,
     load_catalogue,
     write_catalogue,
@@ -29,7 +29,7 @@ def catalogue():
 def test_one_entry_per_device_and_register(catalogue) -> None:
     pairs = [(e.device, e.register) for e in catalogue]
     assert sorted(pairs) == sorted((d, r) for d in Device for r in DebtRegister)
-    assert {e.service_reference for e in catalogue} == {SERVICE_REFERENCE}
+    assert {e.service_reference for e in catalogue} == {RESET_DEBT_REGISTER}
 
 
 def test_catalogue_version_for_parse_and_correlate(catalogue) -> None:

@@ -9,7 +9,7 @@ import pytest
 from specpkg.anomaly.detector_gbcs import decode, gbcs_threshold_detector, service_references
 from specpkg.errors import ValidationError
 from specpkg.gbcs import messages
-from specpkg.gbcs.catalogue import SERVICE_REFERENCE
+from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
 from specpkg.meter.registers import DebtRegister, Device
 from specpkg.system.flow import DEVICE_IDS, make_testbed
 from specpkg.system.user import User
@@ -35,7 +35,7 @@ def flows():
 @pytest.mark.parametrize("register", list(DebtRegister))
 def test_tr10_decode_real_signed_pre_commands(flows, device, register) -> None:
     decoded = decode(flows[(device, register)].signed_pre_command)
-    assert decoded.service_reference == SERVICE_REFERENCE == "2.4"
+    assert decoded.service_reference == RESET_DEBT_REGISTER == "2.4"
     assert decoded.device_id == DEVICE_IDS[device]
     assert decoded.register == register.value and decoded.data_value == 0
 

@@ -18,13 +18,13 @@ from signxml import XMLVerifier
 from signxml.verifier import SignatureConfiguration
 
 from specpkg.__main__ import main
-from specpkg.paths import DATA_DIR
+from specpkg.paths import DATA_DIR, PKI_DIR
 from specpkg.system.export import GOLDEN_DIR, export
 
 
 def test_golden_vectors_regenerate_byte_for_byte(tmp_path: Path) -> None:
     """data/golden is what the package makes with the test-only PKI, byte for byte."""
-    export(DATA_DIR / "pki", tmp_path)
+    export(PKI_DIR, tmp_path)
     golden = sorted(p.name for p in GOLDEN_DIR.iterdir())
     assert golden == sorted(p.name for p in tmp_path.iterdir())
     assert len(golden) == 6 * 2 * 4 + 1
@@ -116,7 +116,7 @@ def test_golden_requests_are_schema_valid() -> None:
 
 
 def test_export_command_line(tmp_path: Path, capsys) -> None:
-    assert main(["export", "--keys", str(DATA_DIR / "pki"), "--out", str(tmp_path)]) == 0
+    assert main(["export", "--keys", str(PKI_DIR), "--out", str(tmp_path)]) == 0
     assert "wrote 48 files" in capsys.readouterr().out
     assert main(["export", "--keys", str(tmp_path / "none"), "--out", str(tmp_path)]) == 2
     assert "no such folder" in capsys.readouterr().err
@@ -128,6 +128,6 @@ def test_export_command_line(tmp_path: Path, capsys) -> None:
 
 @pytest.mark.parametrize("bad", ["XYZ", "00DB12"])
 def test_export_refuses_bad_identities(tmp_path: Path, capsys, bad: str) -> None:
-    argv = ["export", "--keys", str(DATA_DIR / "pki"), "--out", str(tmp_path), "--esme", bad]
+    argv = ["export", "--keys", str(PKI_DIR), "--out", str(tmp_path), "--esme", bad]
     assert main(argv) == 2
     assert "entity id" in capsys.readouterr().err

@@ -326,9 +326,9 @@ def test_every_request_ends_in_exactly_one_outcome(stage, position, bit, device)
 
 def test_protect_signs_then_macs_and_names_missing_keys(tmp_path) -> None:
     from specpkg.gbcs.security import Keys
-    from specpkg.paths import DATA_DIR
+    from specpkg.paths import PKI_DIR
 
-    keys = Keys(DATA_DIR / "pki")
+    keys = Keys(PKI_DIR)
     pre = reset_messages.pre_command("ESME", "TimeDebtRegister1", "90B3D51F30010000",
                                      DEVICE_IDS[Device.ESME], 77)
     command = messages.protect(pre, keys, "90B3D51F30010000")

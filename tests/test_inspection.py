@@ -14,10 +14,10 @@ from specpkg.errors import ValidationError
 from specpkg.gbcs import dlms, gbz, messages, reset_messages
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister, Device
-from specpkg.paths import DATA_DIR
+from specpkg.paths import PKI_DIR
 from specpkg.system.flow import DEVICE_IDS, Outcome, make_testbed
 
-KEYS = Keys(DATA_DIR / "pki")
+KEYS = Keys(PKI_DIR)
 SUPPLIER = "90B3D51F30010000"
 
 

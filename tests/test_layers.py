@@ -30,6 +30,10 @@ def _part(module: str) -> str:
     return parts[1] if len(parts) > 1 else "__init__"
 
 
+def _is_part(name: str) -> bool:
+    return (PACKAGE / name).is_dir() or (PACKAGE / f"{name}.py").is_file()
+
+
 def _modules() -> list[Path]:
     return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
 
@@ -39,8 +43,9 @@ def _imports(path: Path) -> list[tuple[int, str]]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("specpkg"):
-            if node.module == "specpkg":
-                found += [(node.lineno, f"specpkg.{a.name}") for a in node.names]
+            if node.module == "specpkg":  # a sub-package, a module, or a name of __init__
+                found += [(node.lineno, f"specpkg.{a.name}" if _is_part(a.name) else "specpkg")
+                          for a in node.names]
             else:
                 found.append((node.lineno, node.module))
         elif isinstance(node, ast.Import):

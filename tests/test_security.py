@@ -15,11 +15,11 @@ from specpkg.gbcs.envelope import MacHeader
 from specpkg.gbcs.messages import Check
 from specpkg.gbcs.security import Keys
 from specpkg.gbcs.vectors import load_vectors
-from specpkg.paths import DATA_DIR
+from specpkg.paths import PKI_DIR
 
 SUPPLIER = "90b3d51f30010000"
 ACB = "90b3d51f30000002"
-PROJECT_PKI = DATA_DIR / "pki"
+PROJECT_PKI = PKI_DIR
 
 
 @pytest.fixture(scope="module")

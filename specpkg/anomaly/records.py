@@ -44,11 +44,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from specpkg.anomaly.thresholds import (
-    RESET_DEBT_REGISTER,
     parse_service_reference,
     parse_user_id,
 )
 from specpkg.errors import ValidationError
+from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
 from specpkg.meter.registers import INT32_MAX, DebtRegister
 
 _DEVICE_ID = re.compile(r"^[0-9A-Fa-f]{16}$")

@@ -31,12 +31,12 @@ from specpkg.anomaly.records import (
     register_code,
 )
 from specpkg.anomaly.thresholds import (
-    RESET_DEBT_REGISTER,
     ThresholdKind,
     ThresholdTable,
     parse_user_id,
 )
 from specpkg.errors import ValidationError
+from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from specpkg.anomaly.engine import ThresholdEngine
 from specpkg.anomaly.inspection import inspect
 from specpkg.anomaly.records import Request
 from specpkg.duis.intake import AcceptedRequest
-from specpkg.gbcs.catalogue import SERVICE_REFERENCE
+from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
 from specpkg.system.dcc import Screen, Screening
 
 
@@ -39,7 +39,7 @@ def dcc_screen(engine: ThresholdEngine | None = None, *, inspect_esme: bool = Fa
             return Screening(False, found.reason)
         # an uninspected (ESME) command's value is not read: it counts as 0 here
         decision = engine.submit(Request(
-            request.counter, request.user_id.upper(), SERVICE_REFERENCE,
+            request.counter, request.user_id.upper(), RESET_DEBT_REGISTER,
             request.device_id.upper(), request.register.value, int(at.timestamp()),
             found.value or 0,
         ))

@@ -37,22 +37,17 @@ from pathlib import Path
 from typing import Any
 
 from specpkg.errors import ValidationError
-from specpkg.gbcs.catalogue import SERVICE_REFERENCE as RESET_SERVICE_REFERENCE
+from specpkg.gbcs.catalogue import SERVICE_REFERENCE_FORMAT
 from specpkg.meter.registers import INT32_MAX, check_int
 from specpkg.paths import DATA_DIR
 
 THRESHOLDS_CSV = DATA_DIR / "thresholds.csv"
 COLUMNS = ("user_id", "service_reference", "kind", "window_seconds", "limit")
 
-#: The Service Request reference this workbook gives the new reset command.
-RESET_DEBT_REGISTER = RESET_SERVICE_REFERENCE
-#: The existing "Update Debt" Service Request (adjusts a Debt Register).
-UPDATE_DEBT = "2.3"
 
 #: A DCC User ID: in production an EUI-64 (16 hex digits); the test environment also
 #: uses short names such as "U1", so any 1..32 letters, digits, ".", "_" or "-".
 _USER_ID = re.compile(r"^[0-9A-Za-z._-]{1,32}$")
-_SERVICE_REFERENCE = re.compile(r"^[0-9]{1,2}\.[0-9]{1,2}(\.[0-9]{1,2})?$")
 #: The longest rolling window a volume threshold may use: 31 days.
 MAX_WINDOW_SECONDS = 31 * 24 * 3600
 #: At most this many thresholds per (User, Service Request): one bit each in a uint64 mask.
@@ -74,7 +69,7 @@ def parse_user_id(value: Any, field: str = "user_id") -> str:
 
 def parse_service_reference(value: Any, field: str = "service_reference") -> str:
     """A Service Request reference such as ``"2.4"`` or ``"1.1.1"``."""
-    if not isinstance(value, str) or not _SERVICE_REFERENCE.match(value):
+    if not isinstance(value, str) or not SERVICE_REFERENCE_FORMAT.fullmatch(value):
         raise ValidationError(field, f"must look like '2.4' or '1.1.1', got {value!r}")
     return value
 

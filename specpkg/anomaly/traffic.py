@@ -14,8 +14,9 @@ import numpy as np
 from specpkg.anomaly.engine import OUTCOME_CODES, Outcome
 from specpkg.anomaly.records import BAD_REGISTER, NO_REGISTER, REGISTERS, Request, register_code
 from specpkg.anomaly.replay import ReplayResult, RequestBatch
-from specpkg.anomaly.thresholds import RESET_DEBT_REGISTER, UPDATE_DEBT, parse_user_id
+from specpkg.anomaly.thresholds import parse_user_id
 from specpkg.errors import ValidationError
+from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER, UPDATE_DEBT
 from specpkg.meter.registers import check_int
 
 #: Example DCC User IDs (Import/Gas Suppliers). The first is the test PKI's Supplier.

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from specpkg.errors import SpecError, ValidationError
 from specpkg.gbcs.catalogue import (
-    SERVICE_REFERENCE,
+    RESET_DEBT_REGISTER,
     SERVICE_REFERENCE_VARIANT,
 )
 from specpkg.paths import DATA_DIR
@@ -104,7 +104,7 @@ class DuisError(SpecError, ValueError):
         reason: str,
         *,
         request_id: str | None = None,
-        service_reference: str = SERVICE_REFERENCE,
+        service_reference: str = RESET_DEBT_REGISTER,
         service_reference_variant: str = SERVICE_REFERENCE_VARIANT,
     ) -> None:
         self.code = ResponseCode(code)

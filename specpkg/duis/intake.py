@@ -35,7 +35,6 @@ from lxml import etree
 from specpkg.duis.codes import DuisError, ResponseCode
 from specpkg.duis.reset_request import (
     _Q,
-    _SERVICE_REFERENCE,
     DEFAULT_CLOCK,
     DEFAULT_KEYS_DIR,
     MAX_REQUEST_BYTES,
@@ -56,7 +55,8 @@ from specpkg.duis.xmldsig import (
 from specpkg.duis.xmlsafe import Refusal, XmlRefused, parse_xml
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import (
-    SERVICE_REFERENCE,
+    RESET_DEBT_REGISTER,
+    SERVICE_REFERENCE_FORMAT,
     SERVICE_REFERENCE_VARIANT,
     Catalogue,
     CatalogueEntry,
@@ -124,9 +124,11 @@ def validate_request(
     variant = (header.findtext(_Q + "ServiceReferenceVariant") or "").strip()
     echo = {
         "request_id": request_id,
-        "service_reference": ref if _SERVICE_REFERENCE.fullmatch(ref) else SERVICE_REFERENCE,
+        "service_reference": ref
+        if SERVICE_REFERENCE_FORMAT.fullmatch(ref)
+        else RESET_DEBT_REGISTER,
         "service_reference_variant": variant
-        if _SERVICE_REFERENCE.fullmatch(variant)
+        if SERVICE_REFERENCE_FORMAT.fullmatch(variant)
         else SERVICE_REFERENCE_VARIANT,
     }
 
@@ -144,11 +146,11 @@ def validate_request(
     except SignatureInvalid as exc:
         raise DuisError(ResponseCode.BAD_SIGNATURE, exc.reason, **echo) from None
 
-    if ref != SERVICE_REFERENCE or variant != SERVICE_REFERENCE_VARIANT:
+    if ref != RESET_DEBT_REGISTER or variant != SERVICE_REFERENCE_VARIANT:
         raise DuisError(
             ResponseCode.WRONG_SERVICE_REFERENCE,
             f"ServiceReference {ref!r} / ServiceReferenceVariant {variant!r}; expected "
-            f"{SERVICE_REFERENCE} / {SERVICE_REFERENCE_VARIANT} (Reset Debt Register)",
+            f"{RESET_DEBT_REGISTER} / {SERVICE_REFERENCE_VARIANT} (Reset Debt Register)",
             **echo,
         )
 

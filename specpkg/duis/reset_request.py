@@ -45,7 +45,7 @@ from specpkg.duis.xmlsafe import XmlRefused, parse_xml
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import (
     CATALOGUE_VERSION,
-    SERVICE_REFERENCE,
+    RESET_DEBT_REGISTER,
     SERVICE_REFERENCE_VARIANT,
 )
 from specpkg.meter.registers import (
@@ -55,11 +55,11 @@ from specpkg.meter.registers import (
     parse_device,
     parse_register,
 )
-from specpkg.paths import DATA_DIR
+from specpkg.paths import PKI_DIR
 
 SR_NS = "http://www.dccinterface.co.uk/ServiceUserGateway"
 SCHEMA_VERSION = "5.4"
-DEFAULT_KEYS_DIR = DATA_DIR / "pki"
+DEFAULT_KEYS_DIR = PKI_DIR
 MAX_REQUEST_BYTES = 32 * 1024
 
 #: The version of this package's Parse and Correlate: parsing Service Responses
@@ -92,7 +92,6 @@ _ENTITY_PLAIN = re.compile(r"[0-9A-Fa-f]{16}")
 _ENTITY_HYPHENATED = re.compile(r"[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){7}")
 _ID = r"[0-9A-F]{2}(?:-[0-9A-F]{2}){7}"
 _REQUEST_ID = re.compile(rf"({_ID}):({_ID}):([0-9]{{1,20}})")
-_SERVICE_REFERENCE = re.compile(r"[0-9]{1,2}(\.[0-9]{1,2}){1,2}")
 
 
 def parse_entity_id(field: str, value: object) -> str:
@@ -156,7 +155,7 @@ class ResetRequest:
         """The ResponseID of the device's answer: Device ID : User ID : counter."""
         return f"{hyphenated(self.device_id)}:{hyphenated(self.user_id)}:{self.counter}"
 
-    service_reference = SERVICE_REFERENCE
+    service_reference = RESET_DEBT_REGISTER
     service_reference_variant = SERVICE_REFERENCE_VARIANT
 
 

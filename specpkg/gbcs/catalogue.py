@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -44,12 +45,16 @@ CATALOGUE_VERSION = "0.1.0-provisional"
 
 # --- design inputs -----------------------------------------------------------------
 
-SERVICE_REFERENCE = "2.4"  # provisional: the next free number after 2.3 "Update Debt"
-SERVICE_REFERENCE_VARIANT = "2.4"
+#: The Service Request references: the existing "Update Debt" that adjusts a Debt
+#: Register, and the new "Reset Debt Register" (provisional: the next free number).
+UPDATE_DEBT = "2.3"
+RESET_DEBT_REGISTER = "2.4"
+SERVICE_REFERENCE_VARIANT = RESET_DEBT_REGISTER
+#: The form of a Service Request reference: "2.4", "1.1.1".
+SERVICE_REFERENCE_FORMAT = re.compile(r"[0-9]{1,2}(\.[0-9]{1,2}){1,2}")
 SERVICE_REQUEST_NAME = "Reset Debt Register"
 
-#: The existing adjust-debt Service Request and use cases the new ones mirror (SR-3).
-SOURCE_SERVICE_REFERENCE = "2.3"
+#: The existing adjust-debt use cases the new ones mirror (SR-3), of SR 2.3 Update Debt.
 SOURCE_USE_CASES = {Device.ESME: "ECS07", Device.GSME: "GCS04"}
 
 #: Provisional GBCS use cases: a lettered variant of the use case mirrored, as GBCS
@@ -292,11 +297,11 @@ def derive_catalogue(reference: Path) -> Catalogue:
     taken_refs = {str(r.get("Service Reference", "")).strip() for r in matrix} | {
         str(r.get("Service Reference Variant", "")).strip() for r in matrix
     }
-    for ref in (SERVICE_REFERENCE, SERVICE_REFERENCE_VARIANT):
+    for ref in (RESET_DEBT_REGISTER, SERVICE_REFERENCE_VARIANT):
         if ref in taken_refs:
             raise ValidationError("service_reference", f"{ref} is already used in the matrix")
     source_sr = _one(
-        matrix, "Service Reference Variant", SOURCE_SERVICE_REFERENCE, "Service Request"
+        matrix, "Service Reference Variant", UPDATE_DEBT, "Service Request"
     )
     critical = str(source_sr.get("Critical", "")).strip() == "Yes"
     source_roles = [str(r) for r in source_sr.get("Eligible User Roles", [])]
@@ -307,7 +312,7 @@ def derive_catalogue(reference: Path) -> Catalogue:
     entries = []
     for device in Device:
         source = _one(use_cases, "Code", SOURCE_USE_CASES[device], "use case")
-        if str(source.get("Service Reference", "")).strip() != SOURCE_SERVICE_REFERENCE:
+        if str(source.get("Service Reference", "")).strip() != UPDATE_DEBT:
             raise ValidationError("reference", f"{SOURCE_USE_CASES[device]} is not for SR 2.3")
         category = str(source.get("Message Type", "")).strip()
         if (category == "SME.C.C") != critical:
@@ -325,14 +330,14 @@ def derive_catalogue(reference: Path) -> Catalogue:
             raise ValidationError("message_code", f"0x{MESSAGE_CODES[device]:04X} is taken")
         provenance = (
             f"message_category from gbcs-use-cases.json {SOURCE_USE_CASES[device]} Message Type; "
-            f"eligible_user_roles from duis-request-matrix.json SR {SOURCE_SERVICE_REFERENCE} "
+            f"eligible_user_roles from duis-request-matrix.json SR {UPDATE_DEBT} "
             f"Eligible User Roles {'/'.join(source_roles)} narrowed to {SUPPLIER_ROLE[device]}"
         )
         for register in DebtRegister:
             gsme = device is Device.GSME
             entries.append(
                 CatalogueEntry(
-                    service_reference=SERVICE_REFERENCE,
+                    service_reference=RESET_DEBT_REGISTER,
                     service_reference_variant=SERVICE_REFERENCE_VARIANT,
                     service_request_name=SERVICE_REQUEST_NAME,
                     device=device,
@@ -355,7 +360,7 @@ def derive_catalogue(reference: Path) -> Catalogue:
                 )
             )
     meta = {
-        "service_reference": SERVICE_REFERENCE,
+        "service_reference": RESET_DEBT_REGISTER,
         "service_request_name": SERVICE_REQUEST_NAME,
         "generated_by": "tools/make_catalogue.py",
         "derived_from": ", ".join(REFERENCE_FILES),

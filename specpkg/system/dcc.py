@@ -29,7 +29,7 @@ from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.envelope import Cra, GeneralSigning
 from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
 from specpkg.meter.registers import Device, ResetReport, parse_device
-from specpkg.paths import DATA_DIR
+from specpkg.paths import PKI_DIR
 from specpkg.system.meters import AlertKind, DeviceReply
 
 ALERT_CODES = {
@@ -73,7 +73,7 @@ class Dcc:
     """The DCC (DSP and ACB) as far as the reset Service Request needs it."""
 
     registrations: dict[str, Registration]
-    keys_dir: Path = DATA_DIR / "pki"
+    keys_dir: Path = PKI_DIR
     acb_id: str = ACB_ENTITY_ID
     signer_id: str = responses.DCC_SIGNER_ID
     clock: datetime = reset_request.DEFAULT_CLOCK

@@ -21,7 +21,7 @@ from specpkg.errors import ValidationError
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister, Device, MeterState, PaymentMode, parse_device
 from specpkg.meter.simulation import example_meter
-from specpkg.paths import DATA_DIR
+from specpkg.paths import PKI_DIR
 from specpkg.system.commshub import CommunicationsHub
 from specpkg.system.dcc import Dcc, Registration, Screen, no_screening
 from specpkg.system.meters import DeviceReply, MeterStub
@@ -243,7 +243,7 @@ def make_testbed(
     mode: PaymentMode | str = PaymentMode.PREPAYMENT,
     version: MeterVersion = RELEASE,
     *,
-    keys_dir: Path = DATA_DIR / "pki",
+    keys_dir: Path = PKI_DIR,
     screen: Screen = no_screening,
     states: dict[Device, MeterState] | None = None,
 ) -> Testbed:

@@ -44,11 +44,11 @@ def examples(
     ``inspect_esme=True`` (notebook 06, SR-10, SR-11)."""
     from specpkg.gbcs import dlms, gbz
     from specpkg.gbcs.security import Keys
-    from specpkg.paths import DATA_DIR
+    from specpkg.paths import PKI_DIR
 
     reg = parse_register(register)
     other = next(r for r in DebtRegister if r is not reg)
-    key = Keys(keys_dir or DATA_DIR / "pki").private_key(EXAMPLE_SUPPLIER, "ds")
+    key = Keys(keys_dir or PKI_DIR).private_key(EXAMPLE_SUPPLIER, "ds")
     if key is None:
         raise ValidationError("keys_dir", f"no ds key for {EXAMPLE_SUPPLIER}")
 

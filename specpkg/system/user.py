@@ -18,7 +18,7 @@ from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.envelope import Cra, GeneralSigning
 from specpkg.gbcs.security import Keys, entity_id
 from specpkg.meter.registers import DebtRegister, Device
-from specpkg.paths import DATA_DIR
+from specpkg.paths import PKI_DIR
 
 
 class CorrelationError(SpecError):
@@ -35,7 +35,7 @@ class User:
     """A Supplier acting as a DCC User (Import and/or Gas Supplier)."""
 
     user_id: str = reset_request.DEFAULT_USER_ID
-    keys_dir: Path = DATA_DIR / "pki"
+    keys_dir: Path = PKI_DIR
     next_counter: int = 1_000
     #: The Parse and Correlate version this User's correlation implements (TR-6).
     parse_and_correlate_version = reset_request.PARSE_AND_CORRELATE_VERSION

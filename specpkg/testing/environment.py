@@ -33,7 +33,7 @@ from typing import Any, Protocol, runtime_checkable
 import pandas as pd
 
 from specpkg.errors import SpecError, ValidationError
-from specpkg.gbcs.catalogue import SERVICE_REFERENCE as RESET_SERVICE_REFERENCE
+from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
 from specpkg.system.variants import MeterVersion, TestCommsHub, ch_combinations
 from specpkg.testing import workdays
 from specpkg.testing.roles import (
@@ -365,7 +365,7 @@ class Threshold:
 
     kind: ThresholdKind
     limit: int
-    service_reference: str = RESET_SERVICE_REFERENCE
+    service_reference: str = RESET_DEBT_REGISTER
     period_hours: int | None = None
 
     def __post_init__(self) -> None:

@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from specpkg.errors import ValidationError
+from specpkg.gbcs.catalogue import UPDATE_DEBT
 from specpkg.paths import DATA_DIR
 
 TESTING_DATA = DATA_DIR / "testing"
 #: The Service Request whose eligible roles the new one inherits (SR-3): 2.3 Update Debt.
-SERVICE_REFERENCE = "2.3"
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -102,5 +102,5 @@ class RoleNotEligible(ValidationError):
         super().__init__(
             "role",
             f"{role.value} ({role_name(role)}) is not eligible to send Service Request "
-            f"{SERVICE_REFERENCE}; the test environment is open to {names} only",
+            f"{UPDATE_DEBT}; the test environment is open to {names} only",
         )

@@ -35,13 +35,13 @@ from specpkg.gbcs.catalogue import (
     CATALOGUE_CSV_NAME,
     CATALOGUE_DIR,
     CATALOGUE_META_NAME,
-    SERVICE_REFERENCE,
+    RESET_DEBT_REGISTER,
     Catalogue,
 )
 from specpkg.gbcs.catalogue import load_catalogue as _load_catalogue
 from specpkg.gbcs.security import ACB_ENTITY_ID
 from specpkg.meter.registers import DebtRegister, Device
-from specpkg.paths import DATA_DIR
+from specpkg.paths import PKI_DIR
 from specpkg.system.flow import DEVICE_IDS, SUPPLIER_ID, make_testbed
 
 # --------------------------------------------------------------------------- test pack (TR-6)
@@ -94,7 +94,7 @@ class TestPack:
 DEFAULT_RELEASE = "SECMP0002 Release"
 MANIFEST = "manifest.json"
 FORMAT = "specpkg-test-pack/1"
-KEYS_DIR = DATA_DIR / "pki"
+KEYS_DIR = PKI_DIR
 
 #: The sample files of one device x register, and what each holds.
 SAMPLE_FILES = {
@@ -207,7 +207,7 @@ def export_test_pack(out: Path, *, release: str = DEFAULT_RELEASE,
     manifest = {
         "format": FORMAT,
         **pack.as_dict(),
-        "service_reference": SERVICE_REFERENCE,
+        "service_reference": RESET_DEBT_REGISTER,
         "duis_schema_version": reset_request.SCHEMA_VERSION,
         "test_only_pki": True,
         "sample_files": SAMPLE_FILES,

@@ -52,7 +52,7 @@ from specpkg.gbcs.envelope import Cra, GeneralSigning
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister, Device, MeterState, PaymentMode, parse_device
 from specpkg.meter.simulation import example_meter
-from specpkg.paths import DATA_DIR
+from specpkg.paths import PKI_DIR
 from specpkg.system import dcc as dcc_module
 from specpkg.system.commshub import CommunicationsHub
 from specpkg.system.dcc import Dcc, Registration
@@ -88,7 +88,7 @@ from specpkg.testing.testplan import (
     build_test_matrix,
 )
 
-KEYS_DIR = DATA_DIR / "pki"
+KEYS_DIR = PKI_DIR
 
 #: The DCC User ID each role's test User has. The Import and Gas Suppliers are the
 #: two test Suppliers of the test-only PKI; the others never get past admission.
