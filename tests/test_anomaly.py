@@ -10,15 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specpkg.anomaly.engine import DCC, OUTCOME_CODES, Outcome, ThresholdEngine
+from specpkg.anomaly.engine import DCC, DISPOSITION_CODES, Disposition, ThresholdEngine
 from specpkg.anomaly.records import Refusal, Request
-from specpkg.anomaly.replay import (
-    RequestBatch,
-    counts_by_period,
-    notifications,
-    replay,
-    replay_frame,
-)
+from specpkg.anomaly.replay import RequestBatch, counts_by_period, notifications, replay
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable
 from specpkg.anomaly.traffic import EXAMPLE_USERS, UNKNOWN_USER, generate_batch, to_records
 from specpkg.errors import ValidationError
@@ -32,13 +26,15 @@ def reset(rid: int, t: int, user: str = A, value: int = 0,
     return Request(rid, user, service, DEVICE, register, t, value)
 
 
-def engine_with(*thresholds: Threshold, users=EXAMPLE_USERS) -> ThresholdEngine:
-    return ThresholdEngine(ThresholdTable(thresholds), users=users)
+def engine_with(*thresholds: Threshold, users=EXAMPLE_USERS,
+                count_quarantined: bool = True) -> ThresholdEngine:
+    return ThresholdEngine(ThresholdTable(thresholds), count_quarantined=count_quarantined,
+                           users=users)
 
 
 def decisions_as_arrays(engine: ThresholdEngine) -> tuple[np.ndarray, ...]:
     return (
-        np.array([OUTCOME_CODES.index(d.outcome) for d in engine.decisions], dtype=np.int8),
+        np.array([DISPOSITION_CODES.index(d.disposition) for d in engine.decisions], dtype=np.int8),
         np.array([int(d.refusal) for d in engine.decisions], dtype=np.int8),
         np.array([d.mask for d in engine.decisions], dtype=np.uint64),
     )
@@ -49,26 +45,28 @@ def decisions_as_arrays(engine: ThresholdEngine) -> tuple[np.ndarray, ...]:
 
 def test_sr12_volume_window_is_rolling_and_half_open() -> None:
     engine = engine_with(Threshold(A, "2.4", "volume", 60, 2))
-    outcomes = [engine.submit(reset(i, t)).outcome for i, t in enumerate([0, 10, 20, 60, 100])]
+    outcomes = [engine.submit(reset(i, t)).disposition
+                for i, t in enumerate([0, 10, 20, 60, 100])]
     # at 20: 0,10,20 in (-40, 20] -> 3 > 2; at 60: (0, 60] holds 10,20,60 -> 3;
     # at 100: (40, 100] holds 60,100 -> 2.
-    assert outcomes == [Outcome.DELIVERED, Outcome.DELIVERED, Outcome.QUARANTINED,
-                        Outcome.QUARANTINED, Outcome.DELIVERED]
+    assert outcomes == [Disposition.DELIVERED, Disposition.DELIVERED, Disposition.QUARANTINED,
+                        Disposition.QUARANTINED, Disposition.DELIVERED]
 
 
 def test_sr12_volume_counts_per_user_and_service_reference() -> None:
     engine = engine_with(Threshold(A, "2.4", "volume", 3600, 1))
-    assert engine.submit(reset(1, 0)).outcome is Outcome.DELIVERED
-    assert engine.submit(reset(2, 1, user=B)).outcome is Outcome.DELIVERED
-    assert engine.submit(reset(3, 2, service="2.3", register=None)).outcome is Outcome.DELIVERED
-    assert engine.submit(reset(4, 3)).outcome is Outcome.QUARANTINED
+    assert engine.submit(reset(1, 0)).disposition is Disposition.DELIVERED
+    assert engine.submit(reset(2, 1, user=B)).disposition is Disposition.DELIVERED
+    other_service = engine.submit(reset(3, 2, service="2.3", register=None))
+    assert other_service.disposition is Disposition.DELIVERED
+    assert engine.submit(reset(4, 3)).disposition is Disposition.QUARANTINED
 
 
 def test_sr12_data_value_threshold_quarantines_a_non_zero_reset() -> None:
     engine = engine_with(Threshold(A, "2.4", "data_value", 0, 0))
-    assert engine.submit(reset(1, 0, value=0)).outcome is Outcome.DELIVERED
+    assert engine.submit(reset(1, 0, value=0)).disposition is Disposition.DELIVERED
     decision = engine.submit(reset(2, 1, value=1))
-    assert decision.outcome is Outcome.QUARANTINED
+    assert decision.disposition is Disposition.QUARANTINED
     assert decision.mask == 1 and "data value" in decision.reason
 
 
@@ -83,7 +81,7 @@ def test_sr12_reason_names_every_threshold_exceeded() -> None:
 
 def test_sr12_no_threshold_means_delivered() -> None:
     engine = engine_with(Threshold(A, "2.4", "volume", 60, 0))
-    assert engine.submit(reset(1, 0, user=B, value=99)).outcome is Outcome.DELIVERED
+    assert engine.submit(reset(1, 0, user=B, value=99)).disposition is Disposition.DELIVERED
     assert [r.request_id for r in engine.delivered] == [1]
 
 
@@ -106,17 +104,51 @@ def test_sr12_no_threshold_means_delivered() -> None:
 def test_sr12_invalid_records_are_refused_with_their_field(record, refusal: Refusal) -> None:
     engine = engine_with(Threshold(A, "2.4", "volume", 60, 0))
     decision = engine.submit(record)
-    assert (decision.outcome, decision.refusal) == (Outcome.REFUSED, refusal)
+    assert (decision.disposition, decision.refusal) == (Disposition.REFUSED, refusal)
     assert decision.reason.startswith(refusal.field)
     assert engine.notifications == [] and engine.delivered == []
 
 
 def test_sr12_duplicates_and_late_arrivals_are_refused_and_not_counted() -> None:
     engine = engine_with(Threshold(A, "2.4", "volume", 3600, 1))
-    assert engine.submit(reset(1, 100)).outcome is Outcome.DELIVERED
+    assert engine.submit(reset(1, 100)).disposition is Disposition.DELIVERED
     assert engine.submit(reset(1, 101)).refusal is Refusal.DUPLICATE
     assert engine.submit(reset(2, 99)).refusal is Refusal.OUT_OF_ORDER
-    assert engine.submit(reset(3, 200)).outcome is Outcome.QUARANTINED  # 100 and 200 counted
+    # 100 and 200 counted, not the refused ones
+    assert engine.submit(reset(3, 200)).disposition is Disposition.QUARANTINED
+
+
+def test_sr12_request_ids_are_per_user() -> None:
+    """User B's request 1 is not a repeat of User A's request 1."""
+    engine = engine_with(Threshold(A, "2.4", "volume", 3600, 5))
+    assert engine.submit(reset(1, 0)).disposition is Disposition.DELIVERED
+    assert engine.submit(reset(1, 1, user=B)).disposition is Disposition.DELIVERED
+    assert engine.submit(reset(1, 2)).refusal is Refusal.DUPLICATE
+
+
+@pytest.mark.parametrize(("count_quarantined", "expected"), [
+    (True, [Disposition.DELIVERED, Disposition.DELIVERED, Disposition.QUARANTINED,
+            Disposition.QUARANTINED]),
+    (False, [Disposition.DELIVERED, Disposition.DELIVERED, Disposition.QUARANTINED,
+             Disposition.DELIVERED]),
+])
+def test_sr12_ma4_whether_quarantined_requests_count(count_quarantined, expected) -> None:
+    """Model assumption MA-4: limit 2 an hour, sends at 0, 30, 40 and 65 minutes. The
+    third is over either way; the fourth only if the quarantined third still counts."""
+    engine = engine_with(Threshold(A, "2.4", "volume", 3600, 2),
+                         count_quarantined=count_quarantined)
+    got = [engine.submit(reset(i, minutes * 60)).disposition
+           for i, minutes in enumerate([0, 30, 40, 65])]
+    assert got == expected
+
+
+def test_sr10_packet_inspection_quarantine_is_held_and_notified_by_the_engine() -> None:
+    engine = engine_with(Threshold(A, "2.4", "volume", 3600, 5))
+    decision = engine.submit(reset(1, 0), quarantine="debt_amount is 500, not 0")
+    assert decision.disposition is Disposition.QUARANTINED and decision.mask == 0
+    assert decision.reason == "packet inspection: debt_amount is 500, not 0"
+    assert [n.reason for n in engine.notifications_for(A)] == [decision.reason]
+    assert engine.counts()[Disposition.QUARANTINED] == 1
 
 
 # --- TR-10: Users set ADTs and receive quarantine notifications ---------------------
@@ -136,12 +168,14 @@ def test_tr10_release_delivers_and_reject_does_not() -> None:
     engine = engine_with(Threshold(A, "2.4", "volume", 60, 0))
     for rid in (1, 2):
         engine.submit(reset(rid, rid))
-    assert engine.counts()[Outcome.QUARANTINED] == 2
+    assert engine.counts()[Disposition.QUARANTINED] == 2
     assert engine.release(1, A).request_id == 1
     engine.reject(2, A)
     assert [r.request_id for r in engine.delivered] == [1]
-    assert [engine.outcome(i) for i in (0, 1)] == [Outcome.DELIVERED, Outcome.REJECTED]
+    assert [engine.disposition(i) for i in (0, 1)] == [Disposition.DELIVERED, Disposition.REJECTED]
     assert [n.event for n in engine.notifications_for(DCC)] == [
+        "quarantined", "quarantined", "released", "rejected"]
+    assert [n.event for n in engine.notifications_for(A)] == [
         "quarantined", "quarantined", "released", "rejected"]
     assert engine.quarantined() == []
 
@@ -150,8 +184,8 @@ def test_tr10_only_the_sending_user_can_release() -> None:
     engine = engine_with(Threshold(A, "2.4", "volume", 60, 0))
     engine.submit(reset(1, 0))
     with pytest.raises(ValidationError) as err:
-        engine.release(1, B)
-    assert err.value.field == "user_id"
+        engine.release(1, B)  # B has no request 1 in quarantine: requests are per User
+    assert err.value.field == "request_id"
     with pytest.raises(ValidationError) as err:
         engine.reject(99, A)
     assert err.value.field == "request_id"
@@ -162,12 +196,12 @@ def test_tr10_only_the_sending_user_can_release() -> None:
 
 def test_tr10_user_sets_thresholds_during_the_stream() -> None:
     engine = engine_with(Threshold(A, "2.4", "volume", 3600, 10))
-    assert engine.submit(reset(1, 0)).outcome is Outcome.DELIVERED
+    assert engine.submit(reset(1, 0)).disposition is Disposition.DELIVERED
     engine.set_threshold(Threshold(A, "2.4", "volume", 3600, 1))  # same window: history kept
-    assert engine.submit(reset(2, 1)).outcome is Outcome.QUARANTINED
+    assert engine.submit(reset(2, 1)).disposition is Disposition.QUARANTINED
     engine.replace_thresholds(A, [Threshold(A, "2.4", "data_value", 0, 0)])
-    assert engine.submit(reset(3, 2)).outcome is Outcome.DELIVERED
-    assert engine.submit(reset(4, 3, value=1)).outcome is Outcome.QUARANTINED
+    assert engine.submit(reset(3, 2)).disposition is Disposition.DELIVERED
+    assert engine.submit(reset(4, 3, value=1)).disposition is Disposition.QUARANTINED
 
 
 # --- under load: nothing dropped, and the two engines agree exactly -----------------
@@ -187,49 +221,49 @@ def load() -> tuple[ThresholdTable, RequestBatch, list]:
 
 def test_sr12_tr10_counts_add_up_under_load(load) -> None:
     table, _, records = load
-    engine = ThresholdEngine(table, users=EXAMPLE_USERS)
+    engine = ThresholdEngine(table, count_quarantined=True, users=EXAMPLE_USERS)
     engine.submit_many(records)
     counts = engine.counts()
     assert sum(counts.values()) == len(records) == 100_000
-    assert min(counts[o] for o in (Outcome.DELIVERED, Outcome.QUARANTINED, Outcome.REFUSED)) > 0
-    assert len(engine.delivered) == counts[Outcome.DELIVERED]
-    assert len(engine.notifications) == 2 * counts[Outcome.QUARANTINED]
+    kinds = (Disposition.DELIVERED, Disposition.QUARANTINED, Disposition.REFUSED)
+    assert min(counts[o] for o in kinds) > 0
+    assert len(engine.delivered) == counts[Disposition.DELIVERED]
+    assert len(engine.notifications) == 2 * counts[Disposition.QUARANTINED]
     held = [r for r, _ in engine.quarantined()]
-    assert len(held) == counts[Outcome.QUARANTINED]
+    assert len(held) == counts[Disposition.QUARANTINED]
     for i, request in enumerate(held):  # the Users release every other one, reject the rest
         (engine.release if i % 2 == 0 else engine.reject)(request.request_id, request.user_id)
     after = engine.counts()
-    assert after[Outcome.QUARANTINED] == 0
-    assert after[Outcome.REFUSED] == counts[Outcome.REFUSED]
-    assert after[Outcome.DELIVERED] == counts[Outcome.DELIVERED] + (len(held) + 1) // 2
-    assert after[Outcome.REJECTED] == len(held) // 2
+    assert after[Disposition.QUARANTINED] == 0
+    assert after[Disposition.REFUSED] == counts[Disposition.REFUSED]
+    assert after[Disposition.DELIVERED] == counts[Disposition.DELIVERED] + (len(held) + 1) // 2
+    assert after[Disposition.REJECTED] == len(held) // 2
     assert sum(after.values()) == 100_000
-    assert len(engine.delivered) == after[Outcome.DELIVERED]
-    delivered_ids = [r.request_id for r in engine.delivered]
-    assert len(set(delivered_ids)) == len(delivered_ids)
+    assert len(engine.delivered) == after[Disposition.DELIVERED]
+    delivered = [(r.user_id, r.request_id) for r in engine.delivered]
+    assert len(set(delivered)) == len(delivered)
+    # every quarantine, release and rejection told to the User and to the DCC
+    assert len(engine.notifications) == 2 * (counts[Disposition.QUARANTINED] + len(held))
 
 
 def test_sr12_replay_agrees_with_reference_engine_under_load(load) -> None:
     table, batch, records = load
-    engine = ThresholdEngine(table, users=EXAMPLE_USERS)
+    engine = ThresholdEngine(table, count_quarantined=True, users=EXAMPLE_USERS)
     engine.submit_many(records)
     expected = decisions_as_arrays(engine)
     for columns, few_pairs in ((batch, 16), (batch, 0), (RequestBatch.from_records(records), 16)):
         with patch("specpkg.anomaly.replay._FEW_PAIRS", few_pairs):
-            result = replay(columns, table, users=EXAMPLE_USERS)
-        np.testing.assert_array_equal(result.outcome, expected[0])
+            result = replay(columns, table, count_quarantined=True, users=EXAMPLE_USERS)
+        np.testing.assert_array_equal(result.disposition, expected[0])
         np.testing.assert_array_equal(result.refusal, expected[1])
         np.testing.assert_array_equal(result.mask, expected[2])
     assert notifications(batch, table, result) == engine.notifications
 
 
-def test_replay_frame_and_counts_by_period(load) -> None:
+def test_counts_by_period_add_up(load) -> None:
     table, batch, _ = load
-    result = replay(batch, table, users=EXAMPLE_USERS)
-    frame = replay_frame(batch, table, result)
-    assert len(frame) == len(batch)
-    assert (frame["reason"] != "").sum() == result.counts()[Outcome.QUARANTINED]
-    hourly = counts_by_period(batch.timestamp, result.outcome, 3600)
+    result = replay(batch, table, count_quarantined=True, users=EXAMPLE_USERS)
+    hourly = counts_by_period(batch.timestamp, result.disposition, 3600)
     assert hourly.to_numpy().sum() == len(batch)
     assert dict(hourly.sum()) == {o.value: n for o, n in result.counts().items()}
 
@@ -257,21 +291,32 @@ THRESHOLDS = st.lists(
 
 
 @settings(max_examples=150, deadline=None)
-@given(records=RECORDS, thresholds=THRESHOLDS, monotone=st.booleans())
-def test_sr12_replay_agrees_with_reference_engine_property(records, thresholds, monotone) -> None:
+@given(records=RECORDS, thresholds=THRESHOLDS, monotone=st.booleans(),
+       count_quarantined=st.booleans(), inspected=st.lists(st.booleans(), min_size=60,
+                                                           max_size=60))
+def test_sr12_replay_agrees_with_reference_engine_property(
+        records, thresholds, monotone, count_quarantined, inspected) -> None:
+    """Both engines, both settings of MA-4 (count_quarantined), with packet-inspection
+    quarantines mixed in: the same dispositions, refusals, masks and notifications."""
     if monotone:  # mostly in order, so that windows fill up
         records = [r._replace(timestamp=max(0, i // 2)) if isinstance(r, Request) and i % 7
                    else r for i, r in enumerate(records)]
+    flags = np.array(inspected[:len(records)], dtype=bool)
     table = ThresholdTable(thresholds)
-    engine = ThresholdEngine(table, users=[A, B, C])
-    engine.submit_many(records)
-    outcome, refusal, mask = decisions_as_arrays(engine)
+    engine = ThresholdEngine(table, count_quarantined=count_quarantined, users=[A, B, C])
+    for record, flag in zip(records, flags, strict=True):
+        engine.submit(record, quarantine="bad payload" if flag else "")
+    disposition, refusal, mask = decisions_as_arrays(engine)
+    batch = RequestBatch.from_records(records)
     for few_pairs in (16, 0):  # rows picked per pair, or by one sort
         with patch("specpkg.anomaly.replay._FEW_PAIRS", few_pairs):
-            result = replay(RequestBatch.from_records(records), table, users=[A, B, C])
-        np.testing.assert_array_equal(result.outcome, outcome)
+            result = replay(batch, table, count_quarantined=count_quarantined,
+                            users=[A, B, C], inspected=flags)
+        np.testing.assert_array_equal(result.disposition, disposition)
         np.testing.assert_array_equal(result.refusal, refusal)
         np.testing.assert_array_equal(result.mask, mask)
+    quarantines = [n for n in engine.notifications if n.event == "quarantined"]
+    assert notifications(batch, table, result, flags, "bad payload") == quarantines
 
 
 def test_batch_codes_are_checked() -> None:
@@ -286,5 +331,6 @@ def test_batch_codes_are_checked() -> None:
 
 def test_empty_batch() -> None:
     empty = RequestBatch.from_records([])
-    result = replay(empty, ThresholdTable([Threshold(A, "2.4", "volume", 60, 1)]))
+    result = replay(empty, ThresholdTable([Threshold(A, "2.4", "volume", 60, 1)]),
+                    count_quarantined=True)
     assert sum(result.counts().values()) == 0

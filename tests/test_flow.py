@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from specpkg.duis import reset_request, responses
-from specpkg.duis.codes import ResponseCode
+from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.gbcs import debt_messages, dlms, gbz, messages, reset_messages
 from specpkg.gbcs.envelope import MacHeader
 from specpkg.meter.registers import DebtRegister, Device, PaymentMode, RecoveryPeriod, ResetReport
 from specpkg.system import commshub
 from specpkg.system.dcc import Registration
-from specpkg.system.flow import DEVICE_IDS, Outcome, make_testbed
+from specpkg.system.flow import DEVICE_IDS, make_testbed
 from specpkg.system.meters import AlertKind
 from specpkg.system.user import User
 from specpkg.system.variants import PRE_RELEASE
@@ -290,10 +290,11 @@ def test_meter_refuses_a_replayed_command() -> None:
     assert reply.response is None
 
 
-def test_quarantine_hook_stops_the_command() -> None:
-    from specpkg.system.dcc import Screening
+def test_a_quarantined_command_never_reaches_the_meter() -> None:
+    from specpkg.anomaly.thresholds import Threshold, ThresholdTable
 
-    bed = make_testbed(screen=lambda signed, accepted, at: Screening(True, "over threshold"))
+    table = ThresholdTable([Threshold(User().user_id, "2.4", "volume", 3600, 0)])
+    bed = make_testbed(thresholds=table)
     result = bed.run("GSME", "PaymentDebtRegister")
     assert result.outcome is Outcome.QUARANTINED and result.response_code == "E930"
     assert result.command == b"" and result.after is None

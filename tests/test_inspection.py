@@ -6,16 +6,16 @@ import dataclasses
 
 import pytest
 
-from specpkg.anomaly.engine import ThresholdEngine
-from specpkg.anomaly.inspection import Verdict, inspect
-from specpkg.anomaly.screening import dcc_screen
+from specpkg.anomaly.inspection import SUPPLY_AFFECTING, InspectionResult, inspect, written_value
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable
+from specpkg.duis.codes import Outcome
 from specpkg.errors import ValidationError
 from specpkg.gbcs import dlms, gbz, messages, reset_messages
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister, Device
 from specpkg.paths import PKI_DIR
-from specpkg.system.flow import DEVICE_IDS, Outcome, make_testbed
+from specpkg.system.assumptions import Assumptions
+from specpkg.system.flow import DEVICE_IDS, make_testbed
 
 KEYS = Keys(PKI_DIR)
 SUPPLIER = "90B3D51F30010000"
@@ -28,9 +28,9 @@ def _signed(device: Device, payload: object, code: int | None = None) -> bytes:
     return messages.encode_apdu(messages.sign_apdu(apdu, KEYS.private_key(SUPPLIER, "ds")))
 
 
-def _change_debt(register: DebtRegister, amount: int = 0, incremental: bool = False):
-    return gbz.ChangeDebt(7, amount, gbz.RecoveryMethod.TIME_BASED,
-                          gbz.DebtAmountType.of(register, incremental))
+def _reset_change_debt(register: DebtRegister) -> gbz.ChangeDebt:
+    payload = reset_messages.reset_payload(reset_messages.entry(Device.GSME, register), 4242)
+    return payload.components[0].frame.payload
 
 
 def _gbz(*commands: gbz.ChangeDebt) -> gbz.Gbz:
@@ -38,109 +38,168 @@ def _gbz(*commands: gbz.ChangeDebt) -> gbz.Gbz:
                          for i, c in enumerate(commands)))
 
 
+def _with(register: DebtRegister = DebtRegister.TIME_DEBT_1, **fields) -> gbz.Gbz:
+    return _gbz(dataclasses.replace(_reset_change_debt(register), **fields))
+
+
 @pytest.mark.parametrize("register", list(DebtRegister))
 def test_gsme_reset_to_zero_passes(register: DebtRegister) -> None:
     """SR-10: the real reset passes packet inspection."""
     pre = reset_messages.pre_command("GSME", register, SUPPLIER, DEVICE_IDS[Device.GSME], 9)
     signed = messages.encode_apdu(messages.sign_apdu(pre, KEYS.private_key(SUPPLIER, "ds")))
-    found = inspect(signed, register)
-    assert found.verdict is Verdict.PASSED and found.value == 0
+    found = inspect(signed, register, inspect_esme=False)
+    assert found.result is InspectionResult.PASSED and written_value(signed) == 0
 
 
-@pytest.mark.parametrize(("payload", "requested", "reason"), [
-    (_gbz(_change_debt(DebtRegister.TIME_DEBT_1, 500)), DebtRegister.TIME_DEBT_1,
-     "supply-affecting debt amount is 500, not 0"),
-    (_gbz(_change_debt(DebtRegister.TIME_DEBT_1, 0, incremental=True)),
-     DebtRegister.TIME_DEBT_1, "incremental amount type"),
-    (_gbz(_change_debt(DebtRegister.TIME_DEBT_2)), DebtRegister.TIME_DEBT_1,
-     "resets TimeDebtRegister2, the request named TimeDebtRegister1"),
-    (_gbz(_change_debt(DebtRegister.TIME_DEBT_1), _change_debt(DebtRegister.TIME_DEBT_2)),
-     DebtRegister.TIME_DEBT_1, "2 commands where one is allowed"),
-])
+T1, T2 = DebtRegister.TIME_DEBT_1, DebtRegister.TIME_DEBT_2
+CASES = [
+    (_with(debt_amount=500), T1, "debt_amount is 500, not 0"),
+    (_with(amount_type=gbz.DebtAmountType.TYPE1_INCREMENTAL), T1,
+     "amount_type is TYPE1_INCREMENTAL, not TYPE1_ABSOLUTE"),
+    (_with(T2), T1, "amount_type is TYPE2_ABSOLUTE, not TYPE1_ABSOLUTE"),
+    (_gbz(_reset_change_debt(T1), _reset_change_debt(T2)), T1,
+     "2 commands where one is allowed"),
+    (_with(recovery_amount=2_000_000), T1, "recovery_amount is 2000000, not 0"),
+    (_with(balance_percentage=10_000), T1, "balance_percentage is 10000, not 0"),
+    (_with(recovery_method=gbz.RecoveryMethod.PAYMENT_BASED), T1,
+     "recovery_method is PAYMENT_BASED, not TIME_BASED"),
+]
+
+
+@pytest.mark.parametrize(("payload", "requested", "reason"), CASES,
+                         ids=["amount", "incremental", "register", "two", "recovery amount",
+                              "balance percentage", "recovery method"])
 def test_gsme_anything_else_is_quarantined_with_its_reason(payload, requested, reason) -> None:
-    """SR-10: non-zero amount, incremental type, wrong register, two commands."""
-    found = inspect(_signed(Device.GSME, payload), requested)
-    assert found.verdict is Verdict.QUARANTINED and reason in found.reason
+    """SR-10 (finding F-10): every supply-affecting Change Debt field must be the reset's
+    own: a non-zero amount, an incremental type, another register, two commands, a
+    recovery amount, a balance percentage or another recovery method is quarantined."""
+    found = inspect(_signed(Device.GSME, payload), requested, inspect_esme=False)
+    assert found.result is InspectionResult.QUARANTINED
+    assert reason in found.reason
+
+
+@pytest.mark.parametrize("field", SUPPLY_AFFECTING)
+def test_each_supply_affecting_field_is_compared(field: str) -> None:
+    """Changing any one of the inspected fields, and nothing else, is caught."""
+    change = _reset_change_debt(T1)
+    other = {"debt_amount": 1, "amount_type": gbz.DebtAmountType.TYPE1_INCREMENTAL,
+             "recovery_method": gbz.RecoveryMethod.PAYMENT_BASED, "recovery_amount": 1,
+             "balance_percentage": 1}[field]
+    payload = _gbz(dataclasses.replace(change, **{field: other}))
+    assert inspect(_signed(Device.GSME, payload), T1, inspect_esme=False).quarantined
+
+
+@pytest.mark.parametrize("field", ["issuer_event_id", "collection_time", "recovery_start_time"])
+def test_fields_that_do_not_affect_supply_are_not_compared(field: str) -> None:
+    payload = _gbz(dataclasses.replace(_reset_change_debt(T1), **{field: 77}))
+    found = inspect(_signed(Device.GSME, payload), T1, inspect_esme=False)
+    assert found.result is InspectionResult.PASSED
 
 
 def test_undecodable_and_foreign_commands_are_quarantined() -> None:
-    assert inspect(b"\xdf\x09\x01", "TimeDebtRegister1").reason.startswith("undecodable")
-    other = _signed(Device.GSME, _gbz(_change_debt(DebtRegister.TIME_DEBT_1)), code=0x006E)
-    assert "is not a reset use case" in inspect(other, "TimeDebtRegister1").reason
+    junk = inspect(b"\xdf\x09\x01", "TimeDebtRegister1", inspect_esme=False)
+    assert junk.quarantined and junk.reason.startswith("undecodable")
+    other = _signed(Device.GSME, _gbz(_reset_change_debt(T1)), code=0x006E)
+    found = inspect(other, "TimeDebtRegister1", inspect_esme=False)
+    assert found.quarantined and "is not a reset use case" in found.reason
+    assert written_value(b"\x00") == 0
 
 
-def _esme_payload(value: int) -> dlms.AccessRequest:
-    spec = dlms.RequestSpec(dlms.SpecKind.ACTION, 113, dlms.Obis.parse("0-0:19.20.1.255"), 5)
+def _esme_payload(value: int, method: int = 5, register: DebtRegister = T1) -> dlms.AccessRequest:
+    spec = dlms.RequestSpec(dlms.SpecKind.ACTION, 113, dlms.DEBT_REGISTER_OBIS[register], method)
     return dlms.AccessRequest(dlms.invoke_id_for(4242), (spec,), (dlms.double_long(value),))
 
 
 def test_esme_is_not_inspected_so_a_non_zero_value_passes() -> None:
     """SR-11, and what it leaves open: an ESME "reset" writing 500 is not looked at;
-    with inspection switched on it is caught."""
+    with inspection switched on (model assumption MA-2) it is caught."""
     signed = _signed(Device.ESME, _esme_payload(500))
-    plain = inspect(signed, "TimeDebtRegister1")
-    assert plain.verdict is Verdict.NOT_INSPECTED and not plain.quarantined
+    plain = inspect(signed, "TimeDebtRegister1", inspect_esme=False)
+    assert plain.result is InspectionResult.NOT_INSPECTED and not plain.quarantined
     strict = inspect(signed, "TimeDebtRegister1", inspect_esme=True)
-    assert strict.quarantined and "is 500, not 0" in strict.reason
+    assert strict.quarantined and "value is 500, not 0" in strict.reason
     honest = _signed(Device.ESME, _esme_payload(0))
-    assert inspect(honest, "TimeDebtRegister1", inspect_esme=True).verdict is Verdict.PASSED
+    assert inspect(honest, T1, inspect_esme=True).result is InspectionResult.PASSED
+    method4 = inspect(_signed(Device.ESME, _esme_payload(0, method=4)), T1, inspect_esme=True)
+    assert method4.quarantined and "is not set_total_amount_remaining" in method4.reason
+    wrong = inspect(_signed(Device.ESME, _esme_payload(0, register=T2)), T1, inspect_esme=True)
+    assert wrong.quarantined and "0-0:19.20.2.255" in wrong.reason
+    assert written_value(signed) == 500
 
 
 def _swap_for_non_zero(signed: bytes) -> bytes:
     """A compromised User system: signs a Change Debt of 500 under the reset message code."""
     apdu = messages.decode(signed)
     change = apdu.payload.components[0].frame.payload
-    bad = dataclasses.replace(change, debt_amount=500)
-    new = dataclasses.replace(apdu, payload=_gbz(bad), signature=None)
+    new = dataclasses.replace(apdu, payload=_gbz(dataclasses.replace(change, debt_amount=500)),
+                              signature=None)
     return messages.encode_apdu(messages.sign_apdu(new, KEYS.private_key(SUPPLIER, "ds")))
 
 
 def test_flow_quarantines_a_signed_non_zero_gsme_reset() -> None:
     """SR-10 in the flow: the command never reaches the meter; the User gets E930."""
-    bed = make_testbed(screen=dcc_screen())
+    bed = make_testbed()
     result = bed.run("GSME", "TimeDebtRegister1", signed=_swap_for_non_zero)
     assert result.outcome is Outcome.QUARANTINED and result.response_code == "E930"
-    assert "packet inspection: supply-affecting debt amount is 500" in result.steps[-2].result
+    assert "packet inspection: debt_amount is 500, not 0" in result.steps[-2].result
     assert result.steps[-1].result == "E930, signed by the DCC"
     assert result.command == b"" and bed.stub("GSME").state.time_debt_1 == 3_000
+    assert [n.event for n in bed.dcc.notifications(SUPPLIER)] == ["quarantined"]
 
 
 def test_flow_with_inspection_lets_honest_resets_through() -> None:
-    bed = make_testbed(screen=dcc_screen())
+    bed = make_testbed(assumptions=Assumptions(inspect_esme=True))
     for device in Device:
         for register in DebtRegister:
             assert bed.run(device, register).outcome is Outcome.SUCCESS
 
 
+def _volume(limit: int) -> ThresholdTable:
+    return ThresholdTable().set(Threshold(SUPPLIER, "2.4", "volume", 3600, limit))
+
+
 def test_thresholds_quarantine_the_command_over_the_user_volume_limit() -> None:
     """SR-12: resets are Critical, so they count against the User's volume threshold."""
-    table = ThresholdTable().set(Threshold(SUPPLIER, "2.4", "volume", 3600, 2))
-    bed = make_testbed(screen=dcc_screen(ThresholdEngine(table)))
+    bed = make_testbed(thresholds=_volume(2))
     outcomes = [bed.run("ESME", "TimeDebtRegister1").outcome for _ in range(3)]
     assert outcomes == [Outcome.SUCCESS, Outcome.SUCCESS, Outcome.QUARANTINED]
 
 
 def test_a_released_command_is_delivered_and_a_rejected_one_never_is() -> None:
     """TR-10: a quarantined command is kept until the User releases or rejects it."""
-    table = ThresholdTable().set(Threshold(SUPPLIER, "2.4", "volume", 3600, 1))
-    bed = make_testbed(screen=dcc_screen(ThresholdEngine(table)))
+    bed = make_testbed(thresholds=_volume(1))
     assert bed.run("GSME", "TimeDebtRegister1").outcome is Outcome.SUCCESS
     held = bed.run("GSME", "TimeDebtRegister2")
     assert held.outcome is Outcome.QUARANTINED and bed.stub("GSME").state.time_debt_2 == 1_500
     released = bed.release(held)
     assert released.outcome is Outcome.SUCCESS and released.response_code == "I0"
-    assert released.after.time_debt_2 == 0 and released.steps[-6].action.startswith("releases")
+    assert released.after.time_debt_2 == 0
+    assert any(s.action.startswith("releases") for s in released.steps)
     dropped = bed.run("GSME", "PaymentDebtRegister")
     assert dropped.outcome is Outcome.QUARANTINED
-    bed.reject(dropped)
+    assert bed.reject(dropped).outcome is Outcome.REJECTED_BY_USER
     with pytest.raises(ValidationError, match="no quarantined command"):
         bed.release(dropped)
     assert bed.stub("GSME").state.payment_debt == 5_000
+    events = [n.event for n in bed.dcc.notifications(SUPPLIER)]
+    assert events == ["quarantined", "released", "quarantined", "rejected"]
 
 
-def test_a_non_issued_command_is_quarantined_but_cannot_be_released() -> None:
-    bed = make_testbed(screen=dcc_screen())
+def test_a_non_issued_command_is_quarantined_but_its_release_is_refused() -> None:
+    """MA-1: a quarantined command that is not the issued Pre-Command is refused (E916)
+    when the User releases it, and never sent."""
+    bed = make_testbed()
     result = bed.run("GSME", "TimeDebtRegister1", signed=_swap_for_non_zero)
-    assert result.outcome is Outcome.QUARANTINED and "cannot be released" in result.steps[-2].result
-    with pytest.raises(ValidationError, match="no quarantined command"):
-        bed.release(result)
+    assert result.outcome is Outcome.QUARANTINED
+    released = bed.release(result)
+    assert released.outcome is Outcome.REFUSED and released.response_code == "E916"
+    assert bed.stub("GSME").state.time_debt_1 == 3_000
+    assert [n.event for n in bed.dcc.notifications(SUPPLIER)] == ["quarantined", "rejected"]
+
+
+def test_without_the_issued_check_a_released_tampered_command_is_executed() -> None:
+    """MA-1 off: the same release reaches the meter, which sets the register to 500."""
+    bed = make_testbed(assumptions=Assumptions(compare_with_issued=False))
+    result = bed.run("GSME", "TimeDebtRegister1", signed=_swap_for_non_zero)
+    released = bed.release(result)
+    assert released.response_code == "E920" and released.after.time_debt_1 == 500

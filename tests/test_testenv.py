@@ -5,12 +5,16 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import ClassVar
 
 import pytest
 
+from specpkg.anomaly.thresholds import Threshold
 from specpkg.errors import ValidationError
 from specpkg.paths import REPO_DIR
+from specpkg.system.meters import MeterStub
+from specpkg.system.tampering import signed_with_value
 from specpkg.system.variants import (
     PRE_RELEASE,
     RELEASE,
@@ -20,22 +24,15 @@ from specpkg.system.variants import (
     load_ch_variants,
 )
 from specpkg.testing.acceptance import TestCaseRecord, Verdict, check_acceptance
-from specpkg.testing.environment import (
+from specpkg.testing.capacity import (
     AvailabilityWindow,
     CapacityExceeded,
-    DeviceClass,
-    DeviceStub,
-    DeviceType,
     EnvironmentClosed,
-    Screening,
-    TestDevice,
-    TestEnvironment,
-    TestUser,
-    Threshold,
-    ThresholdKind,
     VoluntaryServices,
     load_capacity_assumptions,
 )
+from specpkg.testing.devices import DeviceClass, DeviceType, MeterStubFactory, TestDevice
+from specpkg.testing.environment import TestEnvironment, TestUser
 from specpkg.testing.roles import RoleNotEligible, UserRole, eligible_roles, load_user_roles
 from specpkg.testing.testpack import TestPack
 
@@ -43,6 +40,13 @@ START = date(2019, 4, 15)  # Monday; the window runs over Easter
 DAY = date(2019, 4, 16)
 ESME_ID = "00DB1234567890A0"
 GSME_ID = "00DB1234567890A1"
+U1 = "90B3D51F30010000"  # the test Import Supplier of the test-only PKI
+U2 = "90B3D51F30020000"  # the test Gas Supplier
+
+
+def uid(n: int) -> str:
+    """A DCC User ID for the n-th test User (no keys needed to be admitted)."""
+    return f"90B3D51F3009{n:04X}"
 
 
 def make_env(**kwargs) -> TestEnvironment:
@@ -87,15 +91,15 @@ def test_tr4_role_file_matches_the_reference_matrix(reference):
 @pytest.mark.parametrize("role", ["IS", "GS"])
 def test_tr4_eligible_roles_are_admitted(role):
     env = make_env()
-    env.register_user(TestUser("U1", "Supplier", role))
-    assert list(env.users) == ["U1"]
+    env.register_user(TestUser(U1, "Supplier", role))
+    assert list(env.users) == [U1]
 
 
 @pytest.mark.parametrize("role", ["ES", "ED", "GT", "OU", "RSA"])
 def test_tr4_other_roles_are_refused_naming_role_and_eligible_ones(role):
     env = make_env()
     with pytest.raises(RoleNotEligible) as info:
-        env.register_user(TestUser("U1", "Party", role))
+        env.register_user(TestUser(U1, "Party", role))
     assert info.value.role is UserRole(role)
     assert info.value.eligible == (UserRole.IS, UserRole.GS)
     message = str(info.value)
@@ -105,8 +109,12 @@ def test_tr4_other_roles_are_refused_naming_role_and_eligible_ones(role):
 
 
 def test_tr4_unknown_role_is_a_validation_error():
-    with pytest.raises(ValidationError):
-        TestUser("U1", "Party", "XX")
+    with pytest.raises(ValidationError) as info:
+        TestUser(U1, "Party", "XX")
+    assert info.value.field == "role"
+    with pytest.raises(ValidationError) as info:
+        TestUser("U1", "Party", "IS")
+    assert info.value.field == "user_id"
 
 
 # ----------------------------------------------------------------- TR-4 window
@@ -137,12 +145,12 @@ def test_tr4_too_short_window_is_refused(days):
 
 def test_tr4_actions_outside_window_are_refused():
     env = make_env()
-    env.register_user(TestUser("U1", "Supplier", "IS"))
+    env.register_user(TestUser(U1, "Supplier", "IS"))
     code = env.comms_hubs[0].code
     with pytest.raises(EnvironmentClosed):
-        env.issue_comms_hub("U1", code, date(2019, 5, 9))
+        env.issue_comms_hub(U1, code, date(2019, 5, 9))
     with pytest.raises(EnvironmentClosed):
-        env.issue_comms_hub("U1", code, date(2019, 4, 20))  # Saturday
+        env.issue_comms_hub(U1, code, date(2019, 4, 20))  # Saturday
 
 
 # ----------------------------------------------------------------- TR-4 capacity and costs
@@ -153,8 +161,8 @@ def test_tr4_capacity_assumptions_table():
     assert (a.max_users, a.min_large_suppliers, a.min_window_working_days) == (10, 2, 15)
     assert a.costs, "cost inputs must be listed"
     assert all(c.value is None for c in a.costs), "no invented prices"
-    assert a.unfilled_costs == tuple(c.parameter for c in a.costs)
-    assert {"cost_sr_mapping_updates", "cost_testing_issues_management"} <= set(a.unfilled_costs)
+    assert {"cost_sr_mapping_updates", "cost_testing_issues_management"} <= {
+        c.parameter for c in a.costs}
     frame = a.to_frame()
     assert len(frame) == 3 + len(a.costs)
 
@@ -176,7 +184,7 @@ def test_tr4_up_to_ten_users_and_voluntary_services():
     for n in range(10):
         services = VoluntaryServices(sr_mapping_updates=n % 2 == 0,
                                      testing_issues_management=n < 3)
-        env.register_user(TestUser(f"U{n}", f"Supplier {n}", "IS" if n % 2 else "GS",
+        env.register_user(TestUser(uid(n), f"Supplier {n}", "IS" if n % 2 else "GS",
                                    large_supplier=n < 2, services=services))
     summary = env.capacity_summary()
     assert summary["users"] == 10
@@ -184,9 +192,9 @@ def test_tr4_up_to_ten_users_and_voluntary_services():
     assert summary["sr_mapping_updates_taken_up"] == 5
     assert summary["testing_issues_management_taken_up"] == 3
     with pytest.raises(CapacityExceeded):
-        env.register_user(TestUser("U10", "Supplier 10", "IS"))
+        env.register_user(TestUser(uid(10), "Supplier 10", "IS"))
     with pytest.raises(ValidationError):
-        env.register_user(TestUser("U0", "again", "IS"))
+        env.register_user(TestUser(uid(0), "again", "IS"))
 
 
 def test_tr4_voluntary_services_default_off():
@@ -245,7 +253,7 @@ def test_tr8_bad_device_id_refused():
         TestDevice("00-11", DeviceClass.IHD, False)
 
 
-def setup_user(env: TestEnvironment, user_id: str = "U1", role: str = "IS") -> str:
+def setup_user(env: TestEnvironment, user_id: str = U1, role: str = "IS") -> str:
     env.register_user(TestUser(user_id, "Supplier", role))
     return env.issue_comms_hub(user_id, env.comms_hubs[0].code, DAY).sms_id
 
@@ -253,9 +261,9 @@ def setup_user(env: TestEnvironment, user_id: str = "U1", role: str = "IS") -> s
 def test_tr8_user_adds_type_1_and_type_2_devices():
     env = make_env()
     sms = setup_user(env)
-    env.add_device("U1", sms, esme(), DAY)
-    env.add_device("U1", sms, TestDevice("0011223344556677", "PPMID", True), DAY)
-    env.add_device("U1", sms, TestDevice("0011223344556678", "IHD", False), DAY)
+    env.add_device(U1, sms, esme(), DAY)
+    env.add_device(U1, sms, TestDevice("0011223344556677", "PPMID", True), DAY)
+    env.add_device(U1, sms, TestDevice("0011223344556678", "IHD", False), DAY)
     system = env.systems[sms]
     assert [d.device_type for d in system.devices] == [
         DeviceType.TYPE_1, DeviceType.TYPE_1, DeviceType.TYPE_2]
@@ -264,20 +272,20 @@ def test_tr8_user_adds_type_1_and_type_2_devices():
 
 def test_tr8_wrong_combinations_refused():
     env = make_env()
-    sms_is = setup_user(env, "U1", "IS")
-    sms_gs = setup_user(env, "U2", "GS")
-    env.add_device("U1", sms_is, esme(), DAY)
+    sms_is = setup_user(env, U1, "IS")
+    sms_gs = setup_user(env, U2, "GS")
+    env.add_device(U1, sms_is, esme(), DAY)
     with pytest.raises(ValidationError, match="already has a ESME"):
-        env.add_device("U1", sms_is, esme(device_id="00DB1234567890B0"), DAY)
+        env.add_device(U1, sms_is, esme(device_id="00DB1234567890B0"), DAY)
     with pytest.raises(ValidationError, match="supplier role is GS"):
-        env.add_device("U1", sms_is, gsme(), DAY)
+        env.add_device(U1, sms_is, gsme(), DAY)
     with pytest.raises(ValidationError, match="supplier role is IS"):
-        env.add_device("U2", sms_gs, esme(device_id="00DB1234567890B0"), DAY)
-    with pytest.raises(ValidationError, match="not a test SMS of U2"):
-        env.add_device("U2", sms_is, TestDevice("0011223344556678", "IHD", False), DAY)
+        env.add_device(U2, sms_gs, esme(device_id="00DB1234567890B0"), DAY)
+    with pytest.raises(ValidationError, match=f"not a test SMS of {U2}"):
+        env.add_device(U2, sms_is, TestDevice("0011223344556678", "IHD", False), DAY)
     with pytest.raises(ValidationError, match="already in use"):
-        env.add_device("U2", sms_gs, TestDevice(ESME_ID, "PPMID", True), DAY)
-    env.add_device("U2", sms_gs, gsme(), DAY)
+        env.add_device(U2, sms_gs, TestDevice(ESME_ID, "PPMID", True), DAY)
+    env.add_device(U2, sms_gs, gsme(), DAY)
     assert [d.device_class for d in env.systems[sms_gs].devices] == [DeviceClass.GSME]
 
 
@@ -298,9 +306,9 @@ def test_tr9a_a_test_ch_for_every_han_wan_combination():
 
 def test_tr9a_unknown_ch_variant_refused():
     env = make_env()
-    env.register_user(TestUser("U1", "Supplier", "IS"))
+    env.register_user(TestUser(U1, "Supplier", "IS"))
     with pytest.raises(ValidationError):
-        env.issue_comms_hub("U1", "HAN-5G/WAN-MOON", DAY)
+        env.issue_comms_hub(U1, "HAN-5G/WAN-MOON", DAY)
 
 
 def test_tr9b_meter_versions():
@@ -308,28 +316,26 @@ def test_tr9b_meter_versions():
     assert RELEASE.stage is ReleaseStage.RELEASE and RELEASE.supports_reset
 
 
-@dataclasses.dataclass(frozen=True)
-class FakeStub:
-    device_id: str
-    meter_version: MeterVersion
-    calls: int = 0
+class CountingStub(MeterStub):
+    """A meter stub that counts the commands it receives."""
+
+    made: ClassVar[list[str]] = []
+
+    def __post_init__(self):
+        super().__post_init__()
+        CountingStub.made.append(self.meter_version.stage.value)
 
 
-def test_tr9b_plugged_in_stub_factory_is_used_per_meter_version():
-    made: list[TestDevice] = []
-
-    def factory(device: TestDevice) -> DeviceStub:
-        made.append(device)
-        return FakeStub(device.device_id, device.meter_version)
-
-    env = make_env(stub_factory=factory)
+def test_tr9b_stub_factory_makes_a_stub_of_each_meter_version():
+    CountingStub.made = []
+    env = make_env(stub_factory=MeterStubFactory(stub_class=CountingStub))
     sms = setup_user(env)
-    env.add_device("U1", sms, esme(PRE_RELEASE), DAY)
-    sms2 = env.issue_comms_hub("U1", env.comms_hubs[1].code, DAY).sms_id
-    env.add_device("U1", sms2, esme(RELEASE, "00DB1234567890B0"), DAY)
-    assert [d.meter_version for d in made] == [PRE_RELEASE, RELEASE]
+    env.add_device(U1, sms, esme(PRE_RELEASE), DAY)
+    sms2 = env.issue_comms_hub(U1, env.comms_hubs[1].code, DAY).sms_id
+    env.add_device(U1, sms2, esme(RELEASE, "00DB1234567890B0"), DAY)
+    assert CountingStub.made == ["pre-release", "release"]
     stub = env.systems[sms].stubs[ESME_ID]
-    assert isinstance(stub, FakeStub) and isinstance(stub, DeviceStub)
+    assert isinstance(stub, CountingStub) and not stub.meter_version.supports_reset
     assert env.stub("00-DB-12-34-56-78-90-A0") is stub
     assert env.stub("00DB1234567890B0").meter_version == RELEASE
     with pytest.raises(ValidationError):
@@ -337,79 +343,87 @@ def test_tr9b_plugged_in_stub_factory_is_used_per_meter_version():
 
 
 def test_tr9b_factory_returning_wrong_stub_is_caught():
-    env = make_env(stub_factory=lambda d: FakeStub("FFFFFFFFFFFFFFFF", RELEASE))
+    class Wrong(MeterStubFactory):
+        def __call__(self, device):
+            return super().__call__(dataclasses.replace(device, device_id="FFFFFFFFFFFFFFFF"))
+
+    env = make_env(stub_factory=Wrong())
     sms = setup_user(env)
     with pytest.raises(Exception, match="another device"):
-        env.add_device("U1", sms, esme(), DAY)
+        env.add_device(U1, sms, esme(), DAY)
 
 
 # ----------------------------------------------------------------- TR-10 thresholds
 
 
-def test_tr10_threshold_validation():
-    Threshold(ThresholdKind.USER_VOLUME, 5, period_hours=24)
-    Threshold("data value", 0)
-    with pytest.raises(ValidationError):
-        Threshold(ThresholdKind.USER_VOLUME, 5)
-    with pytest.raises(ValidationError):
-        Threshold(ThresholdKind.DATA_VALUE, 5, period_hours=1)
-    with pytest.raises(ValidationError):
-        Threshold(ThresholdKind.DATA_VALUE, -1)
+AT = datetime.combine(DAY, time(9), UTC)
+
+
+def env_with_meter(role: str = "IS") -> tuple[TestEnvironment, str]:
+    env = make_env()
+    user = U1 if role == "IS" else U2
+    sms = setup_user(env, user, role)
+    env.add_device(user, sms, esme() if role == "IS" else gsme(), DAY)
+    return env, sms
+
+
+def test_tr10_the_environment_configures_the_one_dcc():
+    """Adding a meter registers it with the environment's DCC; thresholds go to its engine."""
+    env, sms = env_with_meter()
+    assert env.dcc.registrations[ESME_ID].supplier_id == U1
+    limits = [Threshold(U1, "2.4", "volume", 3600, 2), Threshold(U1, "2.4", "data_value", 0, 0)]
+    env.set_thresholds(U1, limits)
+    assert set(env.dcc.engine.table.for_user(U1)) == set(limits)
+    assert env.testbed(U1, sms).dcc is env.dcc
 
 
 def test_tr10_volume_threshold_quarantines_and_notifies_the_user():
-    env = make_env()
-    env.register_user(TestUser("U1", "Supplier", "IS"))
-    env.register_user(TestUser("U2", "Supplier", "GS"))
-    at = datetime(2019, 4, 16, 9, 0)
-    with pytest.raises(ValidationError, match="no thresholds"):
-        env.submit_pre_command("U1", b"\xdf", at)
-    env.set_thresholds("U1", [Threshold(ThresholdKind.USER_VOLUME, 2, period_hours=1),
-                              Threshold(ThresholdKind.DATA_VALUE, 0)])
-    env.set_thresholds("U2", [Threshold(ThresholdKind.USER_VOLUME, 10, period_hours=1)])
-    results = [env.submit_pre_command("U1", b"\xdf", at + timedelta(minutes=m))
-               for m in range(3)]
-    assert [r.quarantined for r in results] == [False, False, True]
-    inbox = env.inbox("U1")
-    assert len(inbox) == 1 and inbox[0].sequence == 1 and "volume" in inbox[0].reason
-    assert env.inbox("U2") == ()
-    # outside the hour the count starts again
-    assert not env.submit_pre_command("U1", b"\xdf", at + timedelta(hours=2)).quarantined
+    env, sms = env_with_meter()
+    env.set_thresholds(U1, [Threshold(U1, "2.4", "volume", 3600, 2)])
+    bed = env.testbed(U1, sms)
+    codes = []
+    for minutes in (0, 10, 20, 140):
+        env.dcc.clock = AT + timedelta(minutes=minutes)
+        codes.append(bed.run("ESME", "TimeDebtRegister1").response_code)
+    assert codes == ["I0", "I0", "E930", "I0"]  # outside the hour the count starts again
+    inbox = env.inbox(U1)
+    assert [n.event for n in inbox] == ["quarantined"] and "volume" in inbox[0].reason
+    assert env.stub(ESME_ID).state.time_debt_1 == 0
 
 
-def test_tr10_plugged_in_detector_receives_thresholds_and_bytes():
-    class Recorder:
-        def __init__(self):
-            self.thresholds, self.seen = {}, []
-
-        def set_thresholds(self, user_id, thresholds):
-            self.thresholds[user_id] = tuple(thresholds)
-
-        def screen(self, user_id, signed_pre_command, at):
-            self.seen.append((user_id, signed_pre_command))
-            return Screening(True, "debt amount not zero")
-
-    detector = Recorder()
-    env = make_env(detector=detector)
-    env.register_user(TestUser("U1", "Supplier", "GS"))
-    limits = [Threshold(ThresholdKind.DATA_VALUE, 0)]
-    env.set_thresholds("U1", limits)
-    assert detector.thresholds["U1"] == tuple(limits)
-    assert env.submit_pre_command("U1", b"\x01\x02", datetime(2019, 4, 16, 9)).quarantined
-    assert detector.seen == [("U1", b"\x01\x02")]
-    assert env.inbox("U1")[0].reason == "debt amount not zero"
-    with pytest.raises(EnvironmentClosed):
-        env.submit_pre_command("U1", b"\x01", datetime(2019, 5, 9, 9))
+def test_tr10_data_value_threshold_and_packet_inspection_notify_the_user():
+    env, sms = env_with_meter("GS")
+    env.set_thresholds(U2, [Threshold(U2, "2.4", "data_value", 0, 0)])
+    bed = env.testbed(U2, sms)
+    user = bed.user
+    env.dcc.clock = AT
+    result = bed.run("GSME", "TimeDebtRegister2", signed=lambda _: signed_with_value(
+        "GSME", "TimeDebtRegister2", 1, user, user.next_counter - 1))
+    assert result.response_code == "E930"
+    (note,) = env.inbox(U2)
+    assert note.reason.startswith("packet inspection") and "threshold: data value" in note.reason
 
 
-def test_tr10_duplicate_or_empty_thresholds_refused():
-    env = make_env()
-    env.register_user(TestUser("U1", "Supplier", "IS"))
+def test_tr10_thresholds_are_the_users_own():
+    env, _ = env_with_meter()
+    env.register_user(TestUser(U2, "Gas", "GS"))
     with pytest.raises(ValidationError):
-        env.set_thresholds("U1", [])
+        env.set_thresholds(U1, [])
+    with pytest.raises(ValidationError, match=r"not .* to set"):
+        env.set_thresholds(U1, [Threshold(U2, "2.4", "data_value", 0, 0)])
     with pytest.raises(ValidationError):
-        env.set_thresholds("U1", [Threshold(ThresholdKind.DATA_VALUE, 0),
-                                  Threshold(ThresholdKind.DATA_VALUE, 1)])
+        env.set_thresholds(U1, [Threshold(U1, "2.4", "data_value", 0, 0),
+                                Threshold(U1, "2.4", "data_value", 0, 1)])
+    with pytest.raises(ValidationError, match="no User"):
+        env.inbox("90B3D51F3009FFFF")
+
+
+def test_tr10_a_user_without_test_keys_cannot_send():
+    env = make_env()
+    env.register_user(TestUser(uid(1), "Supplier", "IS"))
+    sms = env.issue_comms_hub(uid(1), env.comms_hubs[0].code, DAY).sms_id
+    with pytest.raises(ValidationError, match="no test signing key"):
+        env.testbed(uid(1), sms)
 
 
 # ----------------------------------------------------------------- TR-5, TR-7 acceptance

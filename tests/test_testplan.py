@@ -13,13 +13,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
+from specpkg.duis.codes import Outcome
 from specpkg.errors import ValidationError
 from specpkg.system.variants import PRE_RELEASE, RELEASE, ch_combinations
 from specpkg.testing import workdays
 from specpkg.testing.roles import UserRole
 from specpkg.testing.testplan import (
     MATRIX_COLUMNS,
-    ExpectedOutcome,
+    NOT_ADMITTED,
     Phase,
     assumptions,
     build_test_matrix,
@@ -66,11 +67,12 @@ def test_tr1_expected_outcomes_and_counts(matrix):
     assert set(zip(positive["device"], positive["role"], strict=True)) == {
         ("ESME", "IS"), ("GSME", "GS")}
     assert set(positive["meter_version"]) == {"release"}
-    assert set(positive["expected_outcome"]) == {ExpectedOutcome.SUCCESS_ZERO.value}
-    by = matrix["expected_outcome"].value_counts()
-    assert by[ExpectedOutcome.ROLE_NOT_ELIGIBLE.value] == 2 * 3 * 2 * 2 * n_ch * 5
-    assert by[ExpectedOutcome.NOT_DEVICE_SUPPLIER.value] == 2 * 3 * 2 * 2 * n_ch * 1
-    assert by[ExpectedOutcome.NOT_SUPPORTED.value] == 2 * 3 * 2 * 1 * n_ch * 1
+    assert set(positive["expected_outcome"]) == {Outcome.SUCCESS.value}
+    assert set(positive["expected_code"]) == {"I0"}
+    by = matrix.groupby(["expected_outcome", "expected_code"]).size()
+    assert by[(NOT_ADMITTED, "")] == 2 * 3 * 2 * 2 * n_ch * 5
+    assert by[(Outcome.REFUSED.value, "E914")] == 2 * 3 * 2 * 2 * n_ch * 1
+    assert by[(Outcome.NOT_SUPPORTED.value, "E921")] == 2 * 3 * 2 * 1 * n_ch * 1
     assert by.sum() == len(matrix)
     counts = matrix_counts(matrix)
     assert counts.iloc[-1]["expected_outcome"] == "total"
@@ -81,7 +83,7 @@ def test_tr1_expected_outcomes_and_counts(matrix):
 def test_tr1_every_case_expects_a_response_and_flags_are_consistent(matrix):
     # TR-5: a Service Response for every Service Request sent; roles refused at
     # admission to the environment (TR-4) send none.
-    refused = matrix["expected_outcome"] == ExpectedOutcome.ROLE_NOT_ELIGIBLE.value
+    refused = matrix["expected_outcome"] == NOT_ADMITTED
     assert (matrix["response_expected"] == ~refused).all()
     assert matrix["threshold_adt"].all()  # Critical use cases (TR-10)
     assert (matrix["packet_inspection"] == (matrix["device"] == "GSME")).all()

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from specpkg.duis.codes import ResponseCode
+from specpkg.anomaly.thresholds import Threshold, ThresholdTable
+from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.errors import ValidationError
 from specpkg.gbcs import reset_messages
 from specpkg.meter.registers import Device, ResetReport
-from specpkg.system.flow import Outcome
 from specpkg.system.meters import DeviceReply, MeterStub
 from specpkg.system.variants import PRE_RELEASE
 from specpkg.testing.acceptance import TestCaseRecord, Verdict, check_acceptance
-from specpkg.testing.environment import Threshold, ThresholdKind
+from specpkg.testing.devices import MeterStubFactory, TestDevice
 from specpkg.testing.roles import RoleNotEligible, UserRole, eligible_roles
-from specpkg.testing.scenarios import run_scenarios, signed_pre_command_with_value
-from specpkg.testing.testplan import ExpectedOutcome, build_test_matrix
-from specpkg.testing.testrun import CASE_COLUMNS, MeterStubFactory, run_matrix
+from specpkg.testing.scenarios import run_scenarios
+from specpkg.testing.testplan import NOT_ADMITTED, build_test_matrix
+from specpkg.testing.testrun import CASE_COLUMNS, ROLE_USER_IDS, run_matrix
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +44,11 @@ def test_matrix_run_every_case_has_its_expected_outcome(run, matrix) -> None:
     assert list(cases.columns) == CASE_COLUMNS
     assert list(cases["case_id"]) == list(matrix["case_id"])
     assert (cases["actual_outcome"] == matrix["expected_outcome"]).all(), run.mismatches
+    assert (cases["response_code"] == matrix["expected_code"]).all(), run.mismatches
     assert run.mismatches.empty
-    assert set(cases["actual_outcome"]) == {o.value for o in ExpectedOutcome}
+    assert set(cases["actual_outcome"]) == {
+        NOT_ADMITTED, Outcome.SUCCESS.value, Outcome.REFUSED.value, Outcome.NOT_SUPPORTED.value}
+    assert set(cases["response_code"]) == {"", "I0", "E914", "E921"}
 
 
 def test_tr5_tr7_matrix_run_is_accepted(run, matrix) -> None:
@@ -78,7 +81,7 @@ def test_tr4_ineligible_roles_are_refused_by_the_environment(run) -> None:
     refused = run.cases[~run.cases["role"].isin([r.value for r in eligible])]
     assert len(refused) == 720
     assert not refused["request_sent"].any() and not refused["response_received"].any()
-    assert set(refused["actual_outcome"]) == {ExpectedOutcome.ROLE_NOT_ELIGIBLE.value}
+    assert set(refused["actual_outcome"]) == {NOT_ADMITTED}
 
 
 def test_tr9_every_ch_variant_and_meter_version_runs_on_real_stubs(run, matrix) -> None:
@@ -101,23 +104,26 @@ def test_tr9_every_ch_variant_and_meter_version_runs_on_real_stubs(run, matrix) 
         assert result.outcome is Outcome.NOT_SUPPORTED and result.after == result.before
 
 
-def test_tr10_every_signed_pre_command_is_screened_by_the_threshold_detector(run) -> None:
-    """TR-10: the real detector screened each Signed Pre-Command; none over the ADTs."""
-    screened = sum(len(s.env.detector.engine) for s in run.setups)
+def test_tr10_every_signed_pre_command_is_screened_by_the_dccs_anomaly_detection(run) -> None:
+    """TR-10: the environment's DCC screened each Signed Pre-Command against the ADTs each
+    User set from data/thresholds.csv; none was over them."""
+    screened = sum(len(s.dcc.engine) for s in run.setups)
     signed = sum(bool(r.signed_pre_command) for r in run.results.values())
     assert screened == signed == 144
+    table = ThresholdTable.load()
     for setup in run.setups:
-        assert setup.env.detector.engine.notifications == []
+        assert setup.dcc.engine.notifications == []
         for user_id in setup.env.users:
             assert setup.env.inbox(user_id) == ()
-            kinds = {t.kind for t in setup.env.thresholds[user_id]}
-            assert kinds == {ThresholdKind.USER_VOLUME, ThresholdKind.DATA_VALUE}
+            assert set(setup.dcc.engine.table.for_user(user_id)) == set(table.for_user(user_id))
 
 
 def test_tr10_volume_adt_quarantines_and_the_run_is_rejected(small) -> None:
     """Users set the ADTs: a volume ADT of 1 an hour quarantines the second reset (E930)."""
-    run = run_matrix(small, thresholds=(Threshold(ThresholdKind.USER_VOLUME, 1, period_hours=1),
-                                        Threshold(ThresholdKind.DATA_VALUE, 0)))
+    table = ThresholdTable(Threshold(ROLE_USER_IDS[role], "2.4", kind, window, 1 if window else 0)
+                           for role in (UserRole.IS, UserRole.GS)
+                           for kind, window in (("volume", 3600), ("data_value", 0)))
+    run = run_matrix(small, thresholds=table)
     assert not run.accepted
     quarantined = run.cases[run.cases["response_code"] == ResponseCode.QUARANTINED.value]
     assert len(quarantined) > 0
@@ -251,22 +257,11 @@ def test_run_refuses_an_empty_or_ambiguous_matrix(small) -> None:
 
 
 def test_meter_stub_factory_refuses_non_meters() -> None:
-    from specpkg.testing.environment import TestDevice
-
     with pytest.raises(ValidationError):
         MeterStubFactory()(TestDevice("00DB1234567890C1", "IHD", False))
     stub = MeterStubFactory("credit")(TestDevice("00DB1234567890A1", "GSME", True, PRE_RELEASE))
     assert stub.device is Device.GSME and stub.state.mode.value == "credit"
     assert stub.meter_version == PRE_RELEASE and not stub.meter_version.supports_reset
-
-
-def test_signed_pre_command_with_value_is_signed_and_writes_the_value() -> None:
-    from specpkg.anomaly.detector_gbcs import decode
-    from specpkg.system.user import User
-
-    data = signed_pre_command_with_value("ESME", "PaymentDebtRegister", 700, User(), 5)
-    decoded = decode(data)
-    assert decoded.data_value == 700 and decoded.register == "PaymentDebtRegister"
 
 
 # --------------------------------------------------------------------------- scenarios

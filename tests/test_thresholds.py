@@ -86,15 +86,6 @@ def test_replace_user_touches_only_that_user() -> None:
     assert err.value.field == "user_id"
 
 
-def test_csv_round_trip(tmp_path) -> None:
-    table = ThresholdTable([Threshold(USER, "2.4", "volume", 3600, 500),
-                            Threshold(USER, "2.4", "data_value", 0, 0)])
-    path = tmp_path / "thresholds.csv"
-    table.save(path)
-    assert ThresholdTable.load(path) == table
-    assert path.read_text().splitlines()[0] == "user_id,service_reference,kind,window_seconds,limit"
-
-
 @pytest.mark.parametrize(
     ("cell", "value", "field"),
     [("limit", "ten", "limit"), ("limit", "-1", "limit"), ("window_seconds", "", "window_seconds"),

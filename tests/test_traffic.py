@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from specpkg.anomaly.engine import Outcome
+from specpkg.anomaly.engine import Disposition
 from specpkg.anomaly.replay import RequestBatch, replay
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable
 from specpkg.anomaly.traffic import (
@@ -45,11 +45,11 @@ def test_delivered_resets_reach_the_fleet_and_quarantined_ones_do_not() -> None:
     meters, hours = 400, 5 * 24
     batch = bulk_reset_campaign(meters, first_day=1, days=2, seed=4)
     table = ThresholdTable([Threshold(SUPPLIER, "2.4", "volume", 3600, 15)])
-    result = replay(batch, table)
+    result = replay(batch, table, count_quarantined=True)
     counts = result.counts()
-    assert counts[Outcome.QUARANTINED] > 0 and counts[Outcome.DELIVERED] > 0
+    assert counts[Disposition.QUARANTINED] > 0 and counts[Disposition.DELIVERED] > 0
     reset_at = delivered_reset_hours(batch, result, meters)
-    assert (reset_at >= 0).sum() == counts[Outcome.DELIVERED]
+    assert (reset_at >= 0).sum() == counts[Disposition.DELIVERED]
     fleet = random_fleet(meters, seed=5)
     run = simulate_fleet(fleet.with_resets(reset_at, "TimeDebtRegister1"), hours)
     assert (run.final["time_debt_1"][reset_at >= 0] == 0).all()

@@ -1,36 +1,31 @@
-"""Threshold anomaly detection of Service Requests (SR-12, TR-10).
+"""Threshold anomaly detection, one request at a time: the reference engine (SR-12, TR-10).
 
 The reset commands are Critical, so the DCC checks each one against the
-Anomaly Detection Thresholds its User set (:mod:`specpkg.thresholds`) before
-delivering it. Every request ends exactly once in one :class:`Outcome`:
+Anomaly Detection Thresholds its User set (:mod:`specpkg.anomaly.thresholds`)
+before delivering it. Every request gets exactly one :class:`Disposition`:
 
-* ``REFUSED``: the record itself is invalid (:class:`Refusal` says why); it is
-  never counted against a threshold;
+* ``REFUSED``: the record itself is invalid (:class:`~specpkg.anomaly.records.Refusal`
+  says why); it is never counted against a threshold;
 * ``DELIVERED``: within every threshold, sent on to the device;
-* ``QUARANTINED``: over at least one threshold; held with its reason, and the
-  User and the DCC each get a :class:`Notification`. The User then releases it
-  (it becomes ``DELIVERED``) or rejects it (``REJECTED``).
+* ``QUARANTINED``: over at least one threshold, or quarantined before the
+  thresholds by packet inspection (the ``quarantine`` reason of :meth:`submit`);
+  held with its reason, and the User and the DCC each get a :class:`Notification`.
+  The User then releases it (``DELIVERED``) or rejects it (``REJECTED``); both
+  are notified to the User and the DCC too.
 
-Two engines implement the same rules and must agree exactly:
+:func:`specpkg.anomaly.replay.replay` decides millions of requests at once by the
+same rules (tests compare them). Rules, for each request in arrival order:
 
-* :class:`ThresholdEngine`, the reference: one request at a time, rolling
-  windows as deques, with the quarantine, release/reject and notifications;
-* :func:`specpkg.replay.replay`, vectorised with numpy over a
-  :class:`~specpkg.replay.RequestBatch`, for bulk analysis (millions of requests).
-
-Rules both follow, in this order, for each request in arrival order:
-
-1. refusal checks, the first failing one wins: record shape, request_id
-   (integer >= 0), duplicate request_id (seen in any earlier record), user_id
-   (a known User), service_reference, device_id (16 hex digits), register
-   (a Debt Register, required for a reset "2.4", else optional), timestamp
-   (integer seconds >= 0), data_value (integer 0..2**31-1), and finally
-   out-of-order: a timestamp earlier than that of an earlier accepted request;
-2. thresholds of the request's User and Service Request: a volume threshold is
-   exceeded when the count of accepted requests of that pair in
+1. the record checks of :func:`~specpkg.anomaly.records.check_fields`, then a
+   duplicate (the same User and request id as an earlier record that passed those
+   checks) and an out-of-order timestamp (earlier than an earlier accepted request);
+2. the thresholds of the request's User and Service Request: a volume threshold
+   is exceeded when the number of counted requests of that pair in
    ``(t - window, t]``, this one included, is above the limit; a data value
-   threshold is exceeded when ``data_value > limit``. The exceeded ones form a
-   bit mask over :meth:`ThresholdTable.for_request`.
+   threshold when ``data_value > limit``. The exceeded ones form a bit mask over
+   :meth:`ThresholdTable.for_request`. Which requests a volume window counts is
+   the model assumption ``count_quarantined``: every accepted request (``True``)
+   or only those delivered when decided (``False``).
 """
 
 from __future__ import annotations
@@ -41,37 +36,24 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from specpkg.anomaly.records import (
-    NO_REGISTER,
-    REGISTERS,
-    Refusal,
-    Request,
-    as_request,
-    check_fields,
-)
-from specpkg.anomaly.thresholds import (
-    Threshold,
-    ThresholdKind,
-    ThresholdTable,
-    parse_user_id,
-)
+from specpkg.anomaly.records import NO_REGISTER, REGISTERS, Refusal, Request, check_fields
+from specpkg.anomaly.thresholds import Threshold, ThresholdKind, ThresholdTable, parse_user_id
 from specpkg.errors import ValidationError
 
 DCC = "DCC"
 
 
-class Outcome(StrEnum):
+class Disposition(StrEnum):
+    """What anomaly detection did with a request (not the request's final outcome)."""
+
     DELIVERED = "delivered"
     QUARANTINED = "quarantined"
     REFUSED = "refused"
     REJECTED = "rejected"
 
 
-#: Codes of :class:`Outcome` in the vectorised arrays.
-OUTCOME_CODES: tuple[Outcome, ...] = tuple(Outcome)
-
-
-# --- results -------------------------------------------------------------------------
+#: Codes of :class:`Disposition` in the vectorised arrays.
+DISPOSITION_CODES: tuple[Disposition, ...] = tuple(Disposition)
 
 
 @dataclass(frozen=True)
@@ -80,7 +62,7 @@ class Decision:
 
     sequence: int
     request_id: Any
-    outcome: Outcome
+    disposition: Disposition
     refusal: Refusal = Refusal.NONE
     mask: int = 0
     reason: str = ""
@@ -106,17 +88,28 @@ class _Held:
     reason: str
 
 
+def quarantine_reason(table: ThresholdTable, user: str, service: str, mask: int,
+                      inspection: str = "") -> str:
+    """The reason a quarantine is notified with: packet inspection first, then thresholds."""
+    parts = [f"packet inspection: {inspection}"] if inspection else []
+    if mask:
+        parts.append(f"threshold: {table.describe_mask(user, service, mask)}")
+    return "; ".join(parts)
+
+
 @dataclass
 class ThresholdEngine:
     """The reference engine: one request at a time (SR-12, TR-10).
 
-    ``users`` are the known Users (default: those with a threshold). Replacing
+    ``users`` are the known Users (default: those with a threshold).
+    ``count_quarantined`` is the model assumption of the same name. Replacing
     thresholds takes effect from the next request; a volume threshold's history
-    is kept per (User, Service Request, window), so changing only its limit
-    keeps the requests already counted.
+    is kept per (User, Service Request, window), so changing only its limit keeps
+    the requests already counted.
     """
 
     table: ThresholdTable
+    count_quarantined: bool
     users: Iterable[str] | None = None
     decisions: list[Decision] = field(default_factory=list)
     delivered: list[Request] = field(default_factory=list)
@@ -125,59 +118,62 @@ class ThresholdEngine:
     def __post_init__(self) -> None:
         if not isinstance(self.table, ThresholdTable):
             raise ValidationError("table", "must be a ThresholdTable")
+        if not isinstance(self.count_quarantined, bool):
+            raise ValidationError("count_quarantined", "must be True or False")
         known = self.table.users() if self.users is None else self.users
         self.users = frozenset(parse_user_id(u) for u in known)
-        self._status: list[Outcome] = []
-        self._seen: set[int] = set()
+        self._status: list[Disposition] = []
+        self._seen: set[tuple[str, int]] = set()
         self._last_time: int | None = None
         self._windows: dict[tuple[str, str, int], deque[int]] = {}
-        self._held: dict[int, _Held] = {}
-        self._applicable: dict[tuple[str, str], list[Threshold]] = {}
+        self._held: dict[tuple[str, int], _Held] = {}
 
     # thresholds (TR-10: Users set their ADTs)
     def set_threshold(self, threshold: Threshold) -> None:
         self.table = self.table.set(threshold)
-        self._applicable.clear()
+        self.add_user(threshold.user_id)
 
     def replace_thresholds(self, user_id: str, thresholds: Iterable[Threshold]) -> None:
+        """All of one User's thresholds at once; the User becomes known (TR-10)."""
         self.table = self.table.replace_user(user_id, thresholds)
-        self._applicable.clear()
+        self.add_user(user_id)
 
     def add_user(self, user_id: str) -> None:
         self.users = self.users | {parse_user_id(user_id)}  # type: ignore[operator]
 
-    def _thresholds(self, user: str, service: str) -> list[Threshold]:
-        pair = (user, service)
-        if pair not in self._applicable:
-            self._applicable[pair] = self.table.for_request(user, service)
-        return self._applicable[pair]
-
     # requests
-    def submit(self, record: Any) -> Decision:
-        """Decide one request: refused, delivered or quarantined (with notifications)."""
+    def submit(self, record: Any, quarantine: str = "") -> Decision:
+        """Decide one request: refused, delivered or quarantined (with notifications).
+
+        ``quarantine`` is a reason found before the thresholds (packet inspection):
+        the request is quarantined whatever the thresholds say, and counted in the
+        volume windows as any quarantined request is.
+        """
         sequence = len(self._status)
         checked = check_fields(record, self.users)  # type: ignore[arg-type]
         refusal = checked.refusal
-        if checked.request_id is not None:
-            if checked.request_id in self._seen:
+        key = (checked.user_id, checked.request_id)
+        if refusal is Refusal.NONE:
+            if key in self._seen:
                 refusal = Refusal.DUPLICATE
-            self._seen.add(checked.request_id)
+            self._seen.add(key)  # type: ignore[arg-type]
         if refusal is Refusal.NONE and self._last_time is not None:
             if checked.timestamp < self._last_time:
                 refusal = Refusal.OUT_OF_ORDER
-        raw = record if isinstance(record, Request) else as_request(record)
         if refusal is not Refusal.NONE:
-            decision = Decision(sequence, raw.request_id if raw else None, Outcome.REFUSED,
-                                refusal, 0, f"{refusal.field}: {refusal.description}")
-            return self._record(decision)
+            request_id = getattr(record, "request_id", None)
+            return self._record(Decision(sequence, checked.request_id or request_id,
+                                         Disposition.REFUSED, refusal, 0,
+                                         f"{refusal.field}: {refusal.description}"))
         self._last_time = checked.timestamp
         user, service, t = checked.user_id, checked.service_reference, checked.timestamp
-        mask = 0
-        for bit, threshold in enumerate(self._thresholds(user, service)):  # type: ignore[arg-type]
+        mask, counted = 0, []
+        for bit, threshold in enumerate(self.table.for_request(user, service)):  # type: ignore[arg-type]
             if threshold.kind is ThresholdKind.VOLUME:
-                key = (user, service, threshold.window_seconds)
-                window = self._windows.setdefault(key, deque())  # type: ignore[arg-type]
+                window = self._windows.setdefault((user, service, threshold.window_seconds),
+                                                  deque())  # type: ignore[arg-type]
                 window.append(t)
+                counted.append(window)
                 while window[0] <= t - threshold.window_seconds:
                     window.popleft()
                 over = len(window) > threshold.limit
@@ -188,23 +184,23 @@ class ThresholdEngine:
         request = Request(checked.request_id, user, service, checked.device_id,
                           None if checked.register == NO_REGISTER else REGISTERS[checked.register],
                           t, checked.data_value)
-        if mask == 0:
+        if mask == 0 and not quarantine:
             self.delivered.append(request)
-            return self._record(Decision(sequence, checked.request_id, Outcome.DELIVERED))
-        reason = self.table.describe_mask(user, service, mask)  # type: ignore[arg-type]
-        self._held[checked.request_id] = _Held(sequence, request, reason)  # type: ignore[index]
-        for recipient in (user, DCC):
-            self.notifications.append(Notification(
-                recipient, "quarantined", request.request_id, user, service, t, reason))  # type: ignore[arg-type]
-        return self._record(
-            Decision(sequence, checked.request_id, Outcome.QUARANTINED, Refusal.NONE, mask, reason)
-        )
+            return self._record(Decision(sequence, checked.request_id, Disposition.DELIVERED))
+        if not self.count_quarantined:
+            for window in counted:
+                window.pop()  # a quarantined request does not count against volumes
+        reason = quarantine_reason(self.table, user, service, mask, quarantine)  # type: ignore[arg-type]
+        self._held[key] = _Held(sequence, request, reason)  # type: ignore[index]
+        self._notify("quarantined", request, reason, t, to_user=True)
+        return self._record(Decision(sequence, checked.request_id, Disposition.QUARANTINED,
+                                     Refusal.NONE, mask, reason))
 
     def submit_many(self, records: Iterable[Any]) -> list[Decision]:
         return [self.submit(r) for r in records]
 
     def _record(self, decision: Decision) -> Decision:
-        self._status.append(decision.outcome)
+        self._status.append(decision.disposition)
         self.decisions.append(decision)
         return decision
 
@@ -216,46 +212,46 @@ class ThresholdEngine:
 
     def _take(self, request_id: int, user_id: str) -> _Held:
         user = parse_user_id(user_id)
-        held = self._held.get(request_id)
+        held = self._held.pop((user, request_id), None)
         if held is None:
-            raise ValidationError("request_id", f"{request_id!r} is not in quarantine")
-        if held.request.user_id != user:
-            raise ValidationError("user_id", f"{user} did not send request {request_id}")
-        del self._held[request_id]
+            raise ValidationError("request_id", f"{user} has no request {request_id!r} "
+                                                "in quarantine")
         return held
 
     def release(self, request_id: int, user_id: str, at: int | None = None) -> Request:
         """The User releases a quarantined command: it is delivered now."""
         held = self._take(request_id, user_id)
-        self._status[held.sequence] = Outcome.DELIVERED
+        self._status[held.sequence] = Disposition.DELIVERED
         self.delivered.append(held.request)
-        self._notify_dcc("released", held, at)
+        self._notify("released", held.request, held.reason, at, to_user=True)
         return held.request
 
     def reject(self, request_id: int, user_id: str, at: int | None = None) -> Request:
         """The User rejects a quarantined command: it is never delivered."""
         held = self._take(request_id, user_id)
-        self._status[held.sequence] = Outcome.REJECTED
-        self._notify_dcc("rejected", held, at)
+        self._status[held.sequence] = Disposition.REJECTED
+        self._notify("rejected", held.request, held.reason, at, to_user=True)
         return held.request
 
-    def _notify_dcc(self, event: str, held: _Held, at: int | None) -> None:
-        r = held.request
-        self.notifications.append(Notification(
-            DCC, event, r.request_id, r.user_id, r.service_reference,
-            r.timestamp if at is None else at, held.reason))
+    def _notify(self, event: str, r: Request, reason: str, at: int | None, *,
+                to_user: bool) -> None:
+        when = r.timestamp if at is None else at
+        for recipient in (r.user_id, DCC) if to_user else (DCC,):
+            self.notifications.append(Notification(
+                recipient, event, r.request_id, r.user_id, r.service_reference, when, reason))
 
     def notifications_for(self, recipient: str) -> list[Notification]:
+        """A User's (or the DCC's) notifications, oldest first: its inbox (TR-10)."""
         who = recipient if recipient == DCC else parse_user_id(recipient)
         return [n for n in self.notifications if n.recipient == who]
 
-    def outcome(self, sequence: int) -> Outcome:
-        """The current outcome of the request that arrived ``sequence``-th (0-based)."""
+    def disposition(self, sequence: int) -> Disposition:
+        """The current disposition of the request that arrived ``sequence``-th (0-based)."""
         return self._status[sequence]
 
-    def counts(self) -> dict[Outcome, int]:
-        """Requests by current outcome; the values always add up to the requests submitted."""
-        out = dict.fromkeys(Outcome, 0)
+    def counts(self) -> dict[Disposition, int]:
+        """Requests by current disposition; the values always add up to those submitted."""
+        out = dict.fromkeys(Disposition, 0)
         for status in self._status:
             out[status] += 1
         return out

@@ -1,30 +1,41 @@
-"""DCC anomaly detection on a Signed Pre-Command: packet inspection and thresholds.
+"""Packet inspection of a Signed Pre-Command of the reset Service Request (SR-10, SR-11).
 
-Packet inspection (SR-10, SR-11): the ZSE Change Debt command carries a supply
-affecting parameter (the debt amount: debt can take a prepayment meter off
-supply), so a GSME reset is let through only if it holds exactly one Change
-Debt, with debt amount 0 and the *absolute* amount type of the register the
-Service Request named, and nothing else. Anything else is quarantined with
-its reason. ESME resets are not packet-inspected, as the specification says;
-``inspect_esme=True`` shows what that leaves open (a signed ESME "reset"
-carrying a non-zero value passes without it and is caught with it).
+The ZSE Change Debt command is packet-inspected in the existing use cases
+because it carries a supply-affecting parameter, so the GSME reset is too, and
+the DCC checks that this parameter is zero (SR-10). The specification does not
+name the parameter. This model inspects every field that changes what is
+recovered from the consumer's credit (:data:`SUPPLY_AFFECTING`): the debt
+amount, the amount type (absolute, of the register the Service Request named),
+the recovery method (that of the register), the recovery amount and the balance
+percentage, each of which must be what the reset itself carries (all zero but
+type and method). A GSME reset passes only as exactly one such Change Debt;
+anything else is quarantined with its reason (finding F-10).
 
-Threshold anomaly detection (SR-12) then counts the command against the
-User's thresholds (:mod:`specpkg.anomaly`).
+ESME resets are not packet-inspected, as the specification says (SR-11); the
+model assumption ``inspect_esme`` shows what inspecting them would catch (one
+ACTION set_total_amount_remaining on the named register's Charge object,
+writing 0).
+
+:func:`written_value` is the value a command writes to a Debt Register, what a
+data value threshold compares (SR-12).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 from specpkg.errors import DecodeError
-from specpkg.gbcs import messages, reset_messages
+from specpkg.gbcs import dlms, gbz, messages, reset_messages
 from specpkg.gbcs.envelope import GeneralSigning
-from specpkg.meter.registers import DebtRegister, Device, parse_register
+from specpkg.meter.registers import INT32_MAX, DebtRegister, Device, parse_register
+
+#: The Change Debt fields inspection compares with the reset's own (SR-10, F-10).
+SUPPLY_AFFECTING = ("debt_amount", "amount_type", "recovery_method", "recovery_amount",
+                    "balance_percentage")
 
 
-class Verdict(StrEnum):
+class InspectionResult(StrEnum):
     PASSED = "passed"
     QUARANTINED = "quarantined"
     NOT_INSPECTED = "not inspected"
@@ -34,55 +45,97 @@ class Verdict(StrEnum):
 class Inspection:
     """The packet-inspection verdict on one Signed Pre-Command."""
 
-    verdict: Verdict
+    result: InspectionResult
     reason: str
     device: Device | None = None
-    value: int | None = None
 
     @property
     def quarantined(self) -> bool:
-        return self.verdict is Verdict.QUARANTINED
+        return self.result is InspectionResult.QUARANTINED
 
 
-_DEVICE_OF_CODE = {code: device for device, code in reset_messages.message_codes().items()}
+def _device_of_code(message_code: int) -> Device | None:
+    return {code: d for d, code in reset_messages.message_codes().items()}.get(message_code)
+
+
+def decode_signed(signed: bytes | GeneralSigning) -> GeneralSigning:
+    """The APDU of a Signed Pre-Command (DecodeError when it is not one)."""
+    if isinstance(signed, GeneralSigning):
+        return signed
+    return messages.apdu_of(messages.decode(signed))
 
 
 def inspect(
-    signed: bytes | GeneralSigning, requested: DebtRegister | str, *, inspect_esme: bool = False
+    signed: bytes | GeneralSigning, requested: DebtRegister | str, *, inspect_esme: bool
 ) -> Inspection:
     """Packet-inspect a Signed Pre-Command of the reset Service Request (SR-10, SR-11)."""
     register = parse_register(requested)
-    if isinstance(signed, GeneralSigning):
-        apdu = signed
-    else:
-        try:
-            decoded = messages.decode(signed)
-        except DecodeError as exc:
-            return Inspection(Verdict.QUARANTINED, f"undecodable: {exc}")
-        apdu = messages.apdu_of(decoded)
-    device = _DEVICE_OF_CODE.get(apdu.message_code)
+    try:
+        apdu = decode_signed(signed)
+    except DecodeError as exc:
+        return Inspection(InspectionResult.QUARANTINED, f"undecodable: {exc}")
+    device = _device_of_code(apdu.message_code)
     if device is None:
-        return Inspection(Verdict.QUARANTINED,
+        return Inspection(InspectionResult.QUARANTINED,
                           f"message code {apdu.message_code:#06x} is not a reset use case")
     if device is Device.ESME and not inspect_esme:
-        return Inspection(Verdict.NOT_INSPECTED, "ESME resets are not packet-inspected (SR-11)",
-                          device)
+        return Inspection(InspectionResult.NOT_INSPECTED,
+                          "ESME resets are not packet-inspected (SR-11)", device)
     ops = reset_messages.operations(apdu.payload)
     if len(ops) != 1:
-        return Inspection(Verdict.QUARANTINED, f"{len(ops)} commands where one is allowed",
-                          device)
-    (op,) = ops
-    if op.register is None:
-        return Inspection(Verdict.QUARANTINED, f"not a debt register reset: {op.description}",
-                          device)
-    if not op.absolute:
-        return Inspection(Verdict.QUARANTINED,
-                          f"incremental amount type: {op.description}", device, op.value)
-    if op.register is not register:
-        return Inspection(Verdict.QUARANTINED,
-                          f"resets {op.register.value}, the request named {register.value}",
-                          device, op.value)
-    if op.value != 0:
-        return Inspection(Verdict.QUARANTINED,
-                          f"supply-affecting debt amount is {op.value}, not 0", device, op.value)
-    return Inspection(Verdict.PASSED, f"one absolute reset of {register.value} to 0", device, 0)
+        return Inspection(InspectionResult.QUARANTINED,
+                          f"{len(ops)} commands where one is allowed", device)
+    expected = reset_messages.reset_payload(reset_messages.entry(device, register),
+                                            apdu.originator_counter)
+    faults = _differences(apdu.payload, expected)
+    if faults:
+        return Inspection(InspectionResult.QUARANTINED, "; ".join(faults), device)
+    return Inspection(InspectionResult.PASSED,
+                      f"one absolute reset of {register.value} to 0", device)
+
+
+def _differences(found: object, expected: object) -> list[str]:
+    """How a one-operation payload differs from the reset's own, field by field."""
+    if isinstance(expected, gbz.Gbz):
+        want = _change_debt(expected)
+        got = _change_debt(found) if isinstance(found, gbz.Gbz) else None
+        if got is None:
+            return ["not a ZSE Change Debt command"]
+        return [f"{name} is {_shown(getattr(got, name))}, not {_shown(getattr(want, name))}"
+                for name in SUPPLY_AFFECTING if getattr(got, name) != getattr(want, name)]
+    want_spec, want_value = expected.specs[0], expected.data[0]  # type: ignore[attr-defined]
+    if not isinstance(found, dlms.AccessRequest):
+        return ["not an xDLMS ACCESS-Request"]
+    spec, value = found.specs[0], found.data[0]
+    faults = []
+    if (spec.kind, spec.class_id, spec.instance, spec.id) != (
+            want_spec.kind, want_spec.class_id, want_spec.instance, want_spec.id):
+        faults.append(f"{spec.kind.name.lower()} {spec.class_id} {spec.instance} id {spec.id} "
+                      f"is not set_total_amount_remaining on {want_spec.instance}")
+    if value != want_value:
+        faults.append(f"value is {value.plain()}, not {want_value.plain()}")
+    return faults
+
+
+def _change_debt(payload: gbz.Gbz) -> gbz.ChangeDebt | None:
+    frames = [c.frame for c in payload.components]
+    if len(frames) == 1 and isinstance(frames[0], gbz.ZclFrame) and isinstance(
+            frames[0].payload, gbz.ChangeDebt):
+        return frames[0].payload
+    return None
+
+
+def _shown(value: object) -> str:
+    return value.name if isinstance(value, Enum) else str(value)
+
+
+def written_value(signed: bytes | GeneralSigning) -> int:
+    """The value a command writes to a Debt Register: the largest magnitude of its
+    debt operations, capped at 2**31-1; 0 when it writes none (SR-12 data value)."""
+    try:
+        apdu = decode_signed(signed)
+    except DecodeError:
+        return 0
+    values = [abs(op.value) for op in reset_messages.operations(apdu.payload)
+              if op.register is not None and op.value is not None]
+    return min(max(values, default=0), INT32_MAX)

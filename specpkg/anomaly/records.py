@@ -1,36 +1,14 @@
-"""Threshold anomaly detection of Service Requests (SR-12, TR-10).
+"""Service Request records as anomaly detection receives them, and their checks (SR-12).
 
-The reset commands are Critical, so the DCC checks each one against the
-Anomaly Detection Thresholds its User set (:mod:`specpkg.thresholds`) before
-delivering it. Every request ends exactly once in one :class:`Outcome`:
-
-* ``REFUSED``: the record itself is invalid (:class:`Refusal` says why); it is
-  never counted against a threshold;
-* ``DELIVERED``: within every threshold, sent on to the device;
-* ``QUARANTINED``: over at least one threshold; held with its reason, and the
-  User and the DCC each get a :class:`Notification`. The User then releases it
-  (it becomes ``DELIVERED``) or rejects it (``REJECTED``).
-
-Two engines implement the same rules and must agree exactly:
-
-* :class:`ThresholdEngine`, the reference: one request at a time, rolling
-  windows as deques, with the quarantine, release/reject and notifications;
-* :func:`specpkg.replay.replay`, vectorised with numpy over a
-  :class:`~specpkg.replay.RequestBatch`, for bulk analysis (millions of requests).
-
-Rules both follow, in this order, for each request in arrival order:
-
-1. refusal checks, the first failing one wins: record shape, request_id
-   (integer >= 0), duplicate request_id (seen in any earlier record), user_id
-   (a known User), service_reference, device_id (16 hex digits), register
-   (a Debt Register, required for a reset "2.4", else optional), timestamp
-   (integer seconds >= 0), data_value (integer 0..2**31-1), and finally
-   out-of-order: a timestamp earlier than that of an earlier accepted request;
-2. thresholds of the request's User and Service Request: a volume threshold is
-   exceeded when the count of accepted requests of that pair in
-   ``(t - window, t]``, this one included, is above the limit; a data value
-   threshold is exceeded when ``data_value > limit``. The exceeded ones form a
-   bit mask over :meth:`ThresholdTable.for_request`.
+One :class:`Request` per Signed Pre-Command: the request id (the RequestID's
+counter), the User, the Service Request reference, the device, the Debt
+Register, the time (whole seconds) and the data value the command writes.
+:func:`check_fields` runs the checks that need no history, in this order, the
+first failing one wins: record shape, request id (integer >= 0), User (a known
+one), Service Request reference, device id (16 hex digits), register (a Debt
+Register, required for a reset), timestamp (whole seconds >= 0), data value
+(0..2**31-1). The engines add the two checks that need history: duplicate and
+out of order (:class:`Refusal` lists all, in order).
 """
 
 from __future__ import annotations
@@ -63,13 +41,13 @@ class Refusal(IntEnum):
     NONE = 0
     RECORD = 1
     REQUEST_ID = 2
-    DUPLICATE = 3
-    USER = 4
-    SERVICE = 5
-    DEVICE = 6
-    REGISTER = 7
-    TIMESTAMP = 8
-    DATA_VALUE = 9
+    USER = 3
+    SERVICE = 4
+    DEVICE = 5
+    REGISTER = 6
+    TIMESTAMP = 7
+    DATA_VALUE = 8
+    DUPLICATE = 9
     OUT_OF_ORDER = 10
 
     @property
@@ -99,7 +77,7 @@ _REFUSAL_TEXT = {
     Refusal.NONE: "",
     Refusal.RECORD: "not a record of the 7 request fields",
     Refusal.REQUEST_ID: "not an integer >= 0",
-    Refusal.DUPLICATE: "already received",
+    Refusal.DUPLICATE: "already received from this User",
     Refusal.USER: "not a known User",
     Refusal.SERVICE: "not a Service Request reference",
     Refusal.DEVICE: "not 16 hexadecimal digits",
@@ -205,7 +183,7 @@ class Checked:
 
 
 def check_fields(record: Any, known_users: frozenset[str] | None = None) -> Checked:
-    """The checks that need no history; duplicates and order are decided by the engine.
+    """The checks that need no history; duplicates and order are decided by the engines.
 
     With ``known_users`` a well-formed but unknown User ID is refused as USER.
     """

@@ -1,13 +1,15 @@
 """Threshold anomaly detection in bulk: the vectorised replay (SR-12, TR-10).
 
 Decides millions of Service Requests at once with numpy, exactly as the
-reference engine :class:`specpkg.anomaly.ThresholdEngine` decides them one at a
-time (same refusals, same threshold bit masks; tests compare them). Requests
-come as columns, a :class:`RequestBatch`. The rules are in :mod:`specpkg.anomaly`.
+reference engine :class:`specpkg.anomaly.engine.ThresholdEngine` decides them one
+at a time (same refusals, same threshold bit masks, same dispositions; tests
+compare them). Requests come as columns, a :class:`RequestBatch`; the rules are
+those of :mod:`specpkg.anomaly.engine`.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from specpkg.anomaly.engine import DCC, OUTCOME_CODES, Notification, Outcome
+from specpkg.anomaly.engine import (
+    DCC,
+    DISPOSITION_CODES,
+    Disposition,
+    Notification,
+    quarantine_reason,
+)
 from specpkg.anomaly.records import (
     BAD_REGISTER,
     NO_REGISTER,
@@ -128,36 +136,34 @@ class RequestBatch:
 class ReplayResult:
     """Per-request results of :func:`replay`, in input order."""
 
-    outcome: np.ndarray  # int8 codes into OUTCOME_CODES
+    disposition: np.ndarray  # int8 codes into DISPOSITION_CODES
     refusal: np.ndarray  # int8 Refusal values
     mask: np.ndarray  # uint64 bit masks over ThresholdTable.for_request
 
-    def counts(self) -> dict[Outcome, int]:
-        totals = np.bincount(self.outcome, minlength=len(OUTCOME_CODES))
-        return {o: int(totals[i]) for i, o in enumerate(OUTCOME_CODES)}
+    def counts(self) -> dict[Disposition, int]:
+        totals = np.bincount(self.disposition, minlength=len(DISPOSITION_CODES))
+        return {o: int(totals[i]) for i, o in enumerate(DISPOSITION_CODES)}
 
-    def outcomes(self) -> list[Outcome]:
-        return [OUTCOME_CODES[i] for i in self.outcome.tolist()]
-
-
-_DELIVERED = OUTCOME_CODES.index(Outcome.DELIVERED)
-_QUARANTINED = OUTCOME_CODES.index(Outcome.QUARANTINED)
-_REFUSED = OUTCOME_CODES.index(Outcome.REFUSED)
+    def dispositions(self) -> list[Disposition]:
+        return [DISPOSITION_CODES[i] for i in self.disposition.tolist()]
 
 
-def _first_occurrence(ids: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """True where ``ids`` is a duplicate of an earlier candidate row."""
+_DELIVERED = DISPOSITION_CODES.index(Disposition.DELIVERED)
+_QUARANTINED = DISPOSITION_CODES.index(Disposition.QUARANTINED)
+_REFUSED = DISPOSITION_CODES.index(Disposition.REFUSED)
+
+
+def _duplicates(users: np.ndarray, ids: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """True where a candidate row repeats the (User, request id) of an earlier candidate."""
     dup = np.zeros(len(ids), dtype=bool)
     rows = np.flatnonzero(candidates)
     if len(rows) == 0:
         return dup
-    order = np.argsort(ids[rows], kind="stable")
-    sorted_ids = ids[rows][order]
-    repeat = np.empty(len(rows), dtype=bool)
-    repeat[0] = False
-    np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=repeat[1:])
-    np.logical_not(repeat[1:], out=repeat[1:])
-    dup[rows[order[repeat]]] = True
+    order = np.lexsort((rows, ids[rows], users[rows]))  # by User, id, then arrival
+    u, i = users[rows][order], ids[rows][order]
+    same = np.zeros(len(rows), dtype=bool)
+    same[1:] = (u[1:] == u[:-1]) & (i[1:] == i[:-1])
+    dup[rows[order[same]]] = True
     return dup
 
 
@@ -186,30 +192,52 @@ def _groups(batch: RequestBatch, accepted: np.ndarray, pairs: list[tuple[str, st
             yield user, service, rows[lo:hi]
 
 
-def replay(batch: RequestBatch, table: ThresholdTable,
-           users: Iterable[str] | None = None) -> ReplayResult:
+def replay(batch: RequestBatch, table: ThresholdTable, *, count_quarantined: bool,
+           users: Iterable[str] | None = None,
+           inspected: np.ndarray | None = None) -> ReplayResult:
     """Decide every request of ``batch`` at once, exactly as :class:`ThresholdEngine`
     would in arrival order (before any release or reject) (SR-12).
 
-    Picks each (User, Service Request)'s accepted requests in arrival order
-    (their times are then sorted) and counts each volume window with
-    ``searchsorted``.
+    ``count_quarantined`` is the model assumption of that name; ``inspected``
+    (bool per row) marks the requests packet inspection quarantined before the
+    thresholds (the engine's ``quarantine`` reason). Picks each (User, Service
+    Request)'s accepted requests in arrival order and counts each volume window
+    with ``searchsorted``; when quarantined requests do not count, each window
+    depends on the decisions before it and is walked in order.
     """
     if not isinstance(table, ThresholdTable):
         raise ValidationError("table", "must be a ThresholdTable")
     known = set(table.users() if users is None else (parse_user_id(u) for u in users))
     n = len(batch)
+    flagged = np.zeros(n, dtype=bool) if inspected is None else np.asarray(inspected, dtype=bool)
+    if len(flagged) != n:
+        raise ValidationError("inspected", f"has {len(flagged)} rows, expected {n}")
+    refusal = _refusals(batch, known)
+    accepted = np.flatnonzero(refusal == 0)
+    mask = np.zeros(n, dtype=np.uint64)
+    user_code = {u: i for i, u in enumerate(batch.users)}
+    service_code = {s: i for i, s in enumerate(batch.services)}
+    pairs = [(u, s) for u, s in table.pairs() if u in user_code and s in service_code]
+    decide = _count_all if count_quarantined else _count_delivered
+    for user, service, group in _groups(batch, accepted, pairs, user_code, service_code):
+        decide(batch, table.for_request(user, service), group, flagged, mask)
+    disposition = np.full(n, _DELIVERED, dtype=np.int8)
+    disposition[(mask != 0) | flagged] = _QUARANTINED
+    disposition[refusal != 0] = _REFUSED
+    return ReplayResult(disposition, refusal, mask)
+
+
+def _refusals(batch: RequestBatch, known: set[str]) -> np.ndarray:
+    """The first refusal of every row, in :class:`Refusal` order (0: accepted)."""
+    n = len(batch)
     refusal = np.zeros(n, dtype=np.int8)
     ok = np.ones(n, dtype=bool) if batch.record_ok is None else batch.record_ok.astype(bool)
 
     def refuse(condition: np.ndarray, why: Refusal) -> None:
-        hit = condition & (refusal == 0)
-        refusal[hit] = why
+        refusal[condition & (refusal == 0)] = why
 
     refuse(~ok, Refusal.RECORD)
-    id_ok = batch.request_id >= 0
-    refuse(~id_ok, Refusal.REQUEST_ID)
-    refuse(_first_occurrence(batch.request_id, ok & id_ok), Refusal.DUPLICATE)
+    refuse(batch.request_id < 0, Refusal.REQUEST_ID)
     known_user = np.array([u in known for u in batch.users] + [False], dtype=bool)
     refuse(~known_user[batch.user], Refusal.USER)  # code -1 picks the trailing False
     refuse(batch.service < 0, Refusal.SERVICE)
@@ -220,6 +248,7 @@ def replay(batch: RequestBatch, table: ThresholdTable,
     refuse(bad_register, Refusal.REGISTER)
     refuse(batch.timestamp < 0, Refusal.TIMESTAMP)
     refuse(batch.data_value < 0, Refusal.DATA_VALUE)
+    refuse(_duplicates(batch.user, batch.request_id, refusal == 0), Refusal.DUPLICATE)
     # Out of order: earlier than the latest earlier request that passed every other check.
     passed = refusal == 0
     latest = np.where(passed, batch.timestamp, -1)
@@ -229,71 +258,78 @@ def replay(batch: RequestBatch, table: ThresholdTable,
         previous[0] = -1
         previous[1:] = latest[:-1]
     refuse(passed & (batch.timestamp < previous), Refusal.OUT_OF_ORDER)
-
-    accepted = np.flatnonzero(refusal == 0)
-    mask = np.zeros(n, dtype=np.uint64)
-    user_code = {u: i for i, u in enumerate(batch.users)}
-    service_code = {s: i for i, s in enumerate(batch.services)}
-    pairs = [(u, s) for u, s in table.pairs() if u in user_code and s in service_code]
-    for user, service, group in _groups(batch, accepted, pairs, user_code, service_code):
-        times = batch.timestamp[group]
-        position = np.arange(len(group), dtype=np.int64)
-        for bit, threshold in enumerate(table.for_request(user, service)):
-            if threshold.kind is ThresholdKind.VOLUME:
-                first = np.searchsorted(times, times - threshold.window_seconds, side="right")
-                over = position - first + 1 > threshold.limit
-            else:
-                over = batch.data_value[group] > threshold.limit
-            mask[group[over]] |= np.uint64(1 << bit)
-    outcome = np.full(n, _DELIVERED, dtype=np.int8)
-    outcome[mask != 0] = _QUARANTINED
-    outcome[refusal != 0] = _REFUSED
-    return ReplayResult(outcome, refusal, mask)
+    return refusal
 
 
-def replay_frame(batch: RequestBatch, table: ThresholdTable, result: ReplayResult) -> pd.DataFrame:
-    """One row per request: ids, timestamp, outcome, refusal and quarantine reason."""
-    users = np.array([*batch.users, ""], dtype=object)
-    services = np.array([*batch.services, ""], dtype=object)
-    frame = pd.DataFrame({
-        "request_id": batch.request_id,
-        "user_id": users[batch.user],
-        "service_reference": services[batch.service],
-        "timestamp": batch.timestamp,
-        "data_value": batch.data_value,
-        "outcome": pd.Categorical.from_codes(result.outcome.astype(np.int64),
-                                             [o.value for o in OUTCOME_CODES]),
-        "refusal": [Refusal(r).name.lower() if r else "" for r in result.refusal.tolist()],
-    })
-    reasons = []
-    for user, service, m in zip(frame["user_id"], frame["service_reference"],
-                                result.mask.tolist(), strict=True):
-        reasons.append(table.describe_mask(user, service, m) if m else "")
-    frame["reason"] = reasons
-    return frame
+def _count_all(batch: RequestBatch, thresholds: list, group: np.ndarray,
+               flagged: np.ndarray, mask: np.ndarray) -> None:
+    """Every accepted request counts in the volume windows: vectorised."""
+    times = batch.timestamp[group]
+    position = np.arange(len(group), dtype=np.int64)
+    for bit, threshold in enumerate(thresholds):
+        if threshold.kind is ThresholdKind.VOLUME:
+            first = np.searchsorted(times, times - threshold.window_seconds, side="right")
+            over = position - first + 1 > threshold.limit
+        else:
+            over = batch.data_value[group] > threshold.limit
+        mask[group[over]] |= np.uint64(1 << bit)
 
 
-def notifications(batch: RequestBatch, table: ThresholdTable,
-                  result: ReplayResult) -> list[Notification]:
-    """The quarantine notifications the replayed requests raise: User first, then DCC."""
+def _count_delivered(batch: RequestBatch, thresholds: list, group: np.ndarray,
+                     flagged: np.ndarray, mask: np.ndarray) -> None:
+    """Only delivered requests count: a request's windows depend on earlier decisions."""
+    values = batch.data_value[group]
+    data_bits = 0
+    data_over = np.zeros(len(group), dtype=np.uint64)
+    for bit, threshold in enumerate(thresholds):
+        if threshold.kind is ThresholdKind.DATA_VALUE:
+            data_over |= np.where(values > threshold.limit, np.uint64(1 << bit), np.uint64(0))
+            data_bits |= 1 << bit
+    volumes = [(bit, t.window_seconds, t.limit, deque()) for bit, t in enumerate(thresholds)
+               if t.kind is ThresholdKind.VOLUME]
+    times = batch.timestamp[group].tolist()
+    held = flagged[group].tolist()
+    out = data_over.tolist()
+    for k, t in enumerate(times):
+        bits = out[k]
+        for bit, window_seconds, limit, window in volumes:
+            while window and window[0] <= t - window_seconds:
+                window.popleft()
+            if len(window) + 1 > limit:
+                bits |= 1 << bit
+        if bits == 0 and not held[k]:
+            for _, _, _, window in volumes:
+                window.append(t)
+        out[k] = bits
+    mask[group] = np.array(out, dtype=np.uint64)
+
+
+def notifications(batch: RequestBatch, table: ThresholdTable, result: ReplayResult,
+                  inspected: np.ndarray | None = None,
+                  inspection: str = "") -> list[Notification]:
+    """The quarantine notifications the replayed requests raise, User first, then DCC;
+    ``inspection`` is the reason of the rows ``inspected`` marks (packet inspection)."""
+    flagged = np.zeros(len(batch), dtype=bool) if inspected is None else np.asarray(inspected)
     out = []
-    for i in np.flatnonzero(result.outcome == _QUARANTINED).tolist():
+    for i in np.flatnonzero(result.disposition == _QUARANTINED).tolist():
         user, service = batch.users[batch.user[i]], batch.services[batch.service[i]]
-        reason = table.describe_mask(user, service, int(result.mask[i]))
+        mask = int(result.mask[i])
+        reason = quarantine_reason(table, user, service, mask,
+                                   inspection if flagged[i] else "")
         for recipient in (user, DCC):
             out.append(Notification(recipient, "quarantined", int(batch.request_id[i]), user,
                                     service, int(batch.timestamp[i]), reason))
     return out
 
 
-def counts_by_period(timestamps: np.ndarray, outcome: np.ndarray, period_seconds: int,
+def counts_by_period(timestamps: np.ndarray, disposition: np.ndarray, period_seconds: int,
                      start: int = 0) -> pd.DataFrame:
-    """Requests per period and outcome (rows: period start in seconds from ``start``)."""
+    """Requests per period and disposition (rows: period start in seconds from ``start``)."""
     period = (np.asarray(timestamps, dtype=np.int64) - start) // period_seconds
-    frame = pd.DataFrame({"period": period, "outcome": np.asarray(outcome)})
-    table = frame.groupby(["period", "outcome"]).size().unstack(fill_value=0)
-    table = table.reindex(columns=range(len(OUTCOME_CODES)), fill_value=0)
-    table.columns = [o.value for o in OUTCOME_CODES]
+    frame = pd.DataFrame({"period": period, "disposition": np.asarray(disposition)})
+    table = frame.groupby(["period", "disposition"]).size().unstack(fill_value=0)
+    table = table.reindex(columns=range(len(DISPOSITION_CODES)), fill_value=0)
+    table.columns = [o.value for o in DISPOSITION_CODES]
     table.index = table.index * period_seconds
     table.index.name = "seconds"
     return table.astype("int64")

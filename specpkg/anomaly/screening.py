@@ -1,50 +1,75 @@
-"""DCC anomaly detection on a Signed Pre-Command: packet inspection and thresholds.
+"""The DCC's anomaly detection on a Signed Pre-Command: one pipeline (SR-10..SR-12, TR-10).
 
-Packet inspection (SR-10, SR-11): the ZSE Change Debt command carries a supply
-affecting parameter (the debt amount: debt can take a prepayment meter off
-supply), so a GSME reset is let through only if it holds exactly one Change
-Debt, with debt amount 0 and the *absolute* amount type of the register the
-Service Request named, and nothing else. Anything else is quarantined with
-its reason. ESME resets are not packet-inspected, as the specification says;
-``inspect_esme=True`` shows what that leaves open (a signed ESME "reset"
-carrying a non-zero value passes without it and is caught with it).
+1. Packet inspection (:func:`specpkg.anomaly.inspection.inspect`): GSME resets
+   always, ESME resets only under the model assumption ``inspect_esme``.
+2. Threshold anomaly detection (:class:`specpkg.anomaly.engine.ThresholdEngine`):
+   the User's volume and data value thresholds. A command packet inspection
+   quarantined is submitted too, with that reason, so that the engine holds
+   every quarantined command, sends every notification and keeps the count.
 
-Threshold anomaly detection (SR-12) then counts the command against the
-User's thresholds (:mod:`specpkg.anomaly`).
+The data value a threshold compares is the value the command writes
+(:func:`~specpkg.anomaly.inspection.written_value`); for an ESME command, which
+is not inspected, the model assumption ``read_esme_value`` says whether the
+DCC reads it at all (otherwise it counts as 0).
+
+This is the only screening in the package: the end-to-end flow, the test
+environment and the matrix run all reach it through the DCC
+(:class:`specpkg.system.dcc.Dcc`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 
-from specpkg.anomaly.engine import Outcome as ThresholdOutcome
-from specpkg.anomaly.engine import ThresholdEngine
-from specpkg.anomaly.inspection import inspect
+from specpkg.anomaly.engine import Decision, Disposition, ThresholdEngine
+from specpkg.anomaly.inspection import Inspection, InspectionResult, inspect, written_value
 from specpkg.anomaly.records import Request
-from specpkg.duis.intake import AcceptedRequest
 from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
-from specpkg.system.dcc import Screen, Screening
+from specpkg.gbcs.envelope import GeneralSigning
+from specpkg.meter.registers import DebtRegister
 
 
-def dcc_screen(engine: ThresholdEngine | None = None, *, inspect_esme: bool = False) -> Screen:
-    """The DCC's anomaly detection as a :class:`specpkg.dcc.Dcc` screen hook:
-    packet inspection first, then the User's thresholds (SR-10..SR-12)."""
+@dataclass(frozen=True)
+class Screening:
+    """What anomaly detection did with one Signed Pre-Command."""
 
-    def screen(signed: bytes, accepted: AcceptedRequest, at: datetime) -> Screening:
-        request = accepted.request
-        found = inspect(signed, request.register, inspect_esme=inspect_esme)
-        if found.quarantined:
-            return Screening(True, f"packet inspection: {found.reason}")
-        if engine is None:
-            return Screening(False, found.reason)
-        # an uninspected (ESME) command's value is not read: it counts as 0 here
-        decision = engine.submit(Request(
-            request.counter, request.user_id.upper(), RESET_DEBT_REGISTER,
-            request.device_id.upper(), request.register.value, int(at.timestamp()),
-            found.value or 0,
-        ))
-        if decision.outcome is ThresholdOutcome.DELIVERED:
-            return Screening(False, found.reason)
-        return Screening(True, f"threshold: {decision.reason}")
+    inspection: Inspection
+    decision: Decision
+    data_value: int
 
-    return screen
+    @property
+    def quarantined(self) -> bool:
+        return self.decision.disposition is Disposition.QUARANTINED
+
+    @property
+    def refused(self) -> bool:
+        """The engine could not take the record (e.g. a repeated request id)."""
+        return self.decision.disposition is Disposition.REFUSED
+
+    @property
+    def reason(self) -> str:
+        return self.decision.reason or self.inspection.reason
+
+
+@dataclass
+class Screener:
+    """Packet inspection, then thresholds (SR-10..SR-12). ``inspect_esme`` and
+    ``read_esme_value`` are the model assumptions of those names."""
+
+    engine: ThresholdEngine
+    inspect_esme: bool
+    read_esme_value: bool
+
+    def screen(self, apdu: GeneralSigning, *, user_id: str, device_id: str,
+               register: DebtRegister, request_id: int, at: int) -> Screening:
+        """Screen a Signed Pre-Command whose signature the DCC has verified."""
+        found = inspect(apdu, register, inspect_esme=self.inspect_esme)
+        reads = found.result is not InspectionResult.NOT_INSPECTED or self.read_esme_value
+        value = written_value(apdu) if reads else 0
+        self.engine.add_user(user_id)
+        decision = self.engine.submit(
+            Request(request_id, user_id, RESET_DEBT_REGISTER, device_id, register.value, at,
+                    value),
+            quarantine=found.reason if found.quarantined else "",
+        )
+        return Screening(found, decision, value)

@@ -214,6 +214,10 @@ class ThresholdTable:
         """Every (User, Service Request) that has at least one threshold."""
         return sorted({(t.user_id, t.service_reference) for t in self._by_key.values()})
 
+    def for_user(self, user_id: str) -> list[Threshold]:
+        """All thresholds one User set (TR-10)."""
+        return [t for t in self.all() if t.user_id == user_id]
+
     def for_request(self, user_id: str, service_reference: str) -> list[Threshold]:
         """The thresholds that apply to this User and Service Request, in mask-bit order."""
         return [
@@ -230,13 +234,6 @@ class ThresholdTable:
         import pandas as pd
 
         return pd.DataFrame([t.as_row() for t in self.all()], columns=list(COLUMNS))
-
-    def save(self, path: Path | str = THRESHOLDS_CSV) -> None:
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(COLUMNS), lineterminator="\n")
-            writer.writeheader()
-            for threshold in self.all():
-                writer.writerow(threshold.as_row())
 
     @classmethod
     def load(cls, path: Path | str = THRESHOLDS_CSV) -> ThresholdTable:
@@ -271,3 +268,4 @@ def threshold_from_row(row: dict[str, Any], where: str = "row") -> Threshold:
         return Threshold(**values)
     except ValidationError as exc:
         raise ValidationError(exc.field, f"{exc.reason} (at {where})") from None
+

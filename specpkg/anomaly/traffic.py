@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from specpkg.anomaly.engine import OUTCOME_CODES, Outcome
+from specpkg.anomaly.engine import DISPOSITION_CODES, Disposition
 from specpkg.anomaly.records import BAD_REGISTER, NO_REGISTER, REGISTERS, Request, register_code
 from specpkg.anomaly.replay import ReplayResult, RequestBatch
 from specpkg.anomaly.thresholds import parse_user_id
@@ -160,6 +160,6 @@ def bulk_reset_campaign(
 def delivered_reset_hours(batch: RequestBatch, result: ReplayResult, meters: int) -> np.ndarray:
     """Per meter (``device`` code), the simulation hour its reset was delivered, or -1."""
     hours = np.full(meters, -1, dtype=np.int64)
-    delivered = result.outcome == OUTCOME_CODES.index(Outcome.DELIVERED)
+    delivered = result.disposition == DISPOSITION_CODES.index(Disposition.DELIVERED)
     hours[batch.device[delivered]] = batch.timestamp[delivered] // 3600
     return hours

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from specpkg.anomaly.screening import dcc_screen
 from specpkg.commands._options import add_meter_options
 from specpkg.meter.registers import parse_device, parse_mode, parse_register
+from specpkg.system.assumptions import Assumptions
 from specpkg.system.flow import make_testbed
 from specpkg.system.variants import PRE_RELEASE, RELEASE
 
@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the SMETS/GBCS version the meter stub emulates")
     parser.add_argument("--fault", action="store_true",
                         help="the meter fails to write the register (shows BR-4)")
+    parser.add_argument("--assume", default="", metavar="NAME=VALUE,...",
+                        help="model assumptions other than the defaults, e.g. "
+                             "compare_with_issued=false (see data/model_assumptions.csv)")
     parser.add_argument("--hex", action="store_true", help="also print each message in hex")
 
 
@@ -27,10 +30,12 @@ def run(args: argparse.Namespace) -> int:
     device, register, mode = (parse_device(args.device), parse_register(args.register),
                               parse_mode(args.mode))
     version = RELEASE if args.meter_version == "release" else PRE_RELEASE
-    bed = make_testbed(mode, version, screen=dcc_screen())
+    assumptions = Assumptions.parse(args.assume)
+    bed = make_testbed(mode, version, assumptions=assumptions)
     bed.stub(device).fault = args.fault
     result = bed.run(device, register)
-    print(f"Reset {register.label} on the {device} ({mode} mode, {version.stage.value} meter)")
+    print(f"Reset {register.label} on the {device} ({mode} mode, {version.stage.value} meter; "
+          f"model assumptions: {assumptions.describe()})")
     for number, step in enumerate(result.steps, 1):
         size = f" [{len(step.data)} bytes]" if step.data else ""
         print(f"{number:2d}. {step.actor:20s} {step.action:35s} {step.result}{size}")

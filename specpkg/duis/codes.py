@@ -1,45 +1,38 @@
-"""DUIS side of the new Service Request 2.4 "Reset Debt Register" (SR-9, TR-5, TR-7).
+"""DUIS response codes and the one outcome of every Service Request (SR-9, TR-5, TR-7).
 
-A User asks for a reset with one signed DUIS request naming exactly one Debt
-Register (SR-9)::
+``data/duis/response_codes.csv`` is the one table of response codes: for each
+code its name, the stage of the flow that gives it (intake, access control,
+signed pre-command, anomaly detection, delivery, device), the
+:class:`Outcome` it means for the request, its meaning and whether the code is
+this workbook's provisional choice. :class:`ResponseCode` names the codes the
+package gives; a test keeps the enum and the table equal.
 
-    <sr:Request schemaVersion="5.4">
-      <sr:Header>RequestID, CommandVariant, ServiceReference 2.4, ServiceReferenceVariant 2.4
-      <sr:Body><sr:ResetDebtRegister><sr:TimeDebtRegister1/></sr:ResetDebtRegister></sr:Body>
-      <ds:Signature>... (enveloped, by the User's ds key)
-
-:func:`request_xml` builds and signs one; :func:`validate_request` takes one
-from outside through the hardened parser, the signature check, the specific
-checks below and the schema ``data/duis/ResetDebtRegister.xsd``, and either
-returns an :class:`AcceptedRequest` or raises :class:`DuisError` with a
-response code from ``data/duis/response_codes.csv``; :func:`error_response`
-turns that into a DUIS error response. :func:`service_response` wraps the
-device's GBCS response in the Service Response (``I0``) and
-:func:`parse_response` reads any of them back.
+Every Service Request ends in exactly one :class:`Outcome`. Most outcomes are
+read from the response code; two have none: the User refused to sign a
+Pre-Command that did not correlate (no Signed Pre-Command is sent), and the
+User rejected a quarantined command (after its ``E930``).
 
 The E-codes are this workbook's provisional numbering in the DUIS style, not
-the DCC's published codes. All times come from a ``clock`` argument (default
-:data:`DEFAULT_CLOCK`), so outputs are reproducible.
+the DCC's published codes.
 """
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 
 from specpkg.errors import SpecError, ValidationError
-from specpkg.gbcs.catalogue import (
-    RESET_DEBT_REGISTER,
-    SERVICE_REFERENCE_VARIANT,
-)
+from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER, SERVICE_REFERENCE_VARIANT
 from specpkg.paths import DATA_DIR
 
 RESPONSE_CODES_PATH = DATA_DIR / "duis" / "response_codes.csv"
 
 
 class ResponseCode(StrEnum):
-    """DUIS response codes of this Service Request (see response_codes.csv)."""
+    """DUIS response codes of this Service Request (rows of response_codes.csv)."""
 
     SUCCESS = "I0"
     TOO_LARGE = "E901"
@@ -65,30 +58,87 @@ class ResponseCode(StrEnum):
     BAD_DEVICE_RESPONSE = "E923"
     UNDELIVERABLE = "E924"
     QUARANTINED = "E930"
+    ANOMALY_REFUSED = "E931"
 
 
-#: Codes given after the request itself was valid: by the DCC's access control,
-#: its check of the Signed Pre-Command, anomaly detection, or the device (see flow).
-POST_VALIDATION_CODES = frozenset({
-    ResponseCode.SUCCESS, ResponseCode.NOT_REGISTERED_SUPPLIER, ResponseCode.ROLE_NOT_ELIGIBLE,
-    ResponseCode.SIGNED_PRECOMMAND_MISMATCH, ResponseCode.UNKNOWN_PRECOMMAND,
-    ResponseCode.RESET_NOT_CONFIRMED, ResponseCode.NOT_SUPPORTED_BY_DEVICE,
-    ResponseCode.REJECTED_BY_DEVICE, ResponseCode.BAD_DEVICE_RESPONSE, ResponseCode.UNDELIVERABLE,
-    ResponseCode.QUARANTINED,
-})
+class Outcome(StrEnum):
+    """How a Service Request ended; exactly one per request (TR-5)."""
+
+    SUCCESS = "success: register is zero"
+    NOT_CONFIRMED = "device did not confirm the register is zero"
+    REFUSED = "refused by the DCC"
+    NOT_SIGNED = "not signed: Pre-Command did not correlate"
+    QUARANTINED = "quarantined by anomaly detection"
+    REJECTED_BY_USER = "quarantined, then rejected by the User"
+    NOT_SUPPORTED = "meter version does not support the reset"
+    REJECTED_BY_DEVICE = "meter rejected the command"
+    UNDELIVERABLE = "command could not be delivered"
+
+
+class Stage(StrEnum):
+    """Where in the flow a response code is given."""
+
+    INTAKE = "intake"
+    ACCESS_CONTROL = "access control"
+    SIGNED_PRE_COMMAND = "signed pre-command"
+    ANOMALY_DETECTION = "anomaly detection"
+    DELIVERY = "delivery"
+    DEVICE = "device"
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    """One row of the response code table."""
+
+    code: ResponseCode
+    stage: Stage
+    outcome: Outcome
+    meaning: str
+    provisional: bool
+
+
+@cache
+def code_table(path: Path = RESPONSE_CODES_PATH) -> dict[ResponseCode, CodeInfo]:
+    """The response code table, by code (read once)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    table = {}
+    for row in rows:
+        code = ResponseCode(row["code"])
+        if code.name != row["name"]:
+            raise ValidationError("response_codes", f"{code.value} is named {row['name']!r}, "
+                                                    f"not {code.name}")
+        table[code] = CodeInfo(code, Stage(row["stage"]), Outcome[row["outcome"]],
+                               row["meaning"], row["provisional"] == "yes")
+    return table
 
 
 def response_code_table(path: Path = RESPONSE_CODES_PATH) -> list[dict[str, str]]:
-    """The rows of ``data/duis/response_codes.csv`` (code, name, meaning, provisional)."""
+    """The rows of ``data/duis/response_codes.csv`` as text, for tables."""
     with path.open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
-def response_code_meaning(code: str) -> str:
-    for row in response_code_table():
-        if row["code"] == code:
-            return row["meaning"]
-    raise ValidationError("response_code", f"unknown response code {code!r}")
+def info(code: ResponseCode | str) -> CodeInfo:
+    """The table's row for ``code``; ValidationError for a code the table lacks."""
+    try:
+        return code_table()[ResponseCode(code)]
+    except ValueError:
+        raise ValidationError("response_code", f"unknown response code {code!r}") from None
+
+
+def response_code_meaning(code: ResponseCode | str) -> str:
+    return info(code).meaning
+
+
+def outcome_of(code: ResponseCode | str) -> Outcome:
+    """The outcome a response code means for its request (TR-5)."""
+    return info(code).outcome
+
+
+def codes_given_at(*stages: Stage) -> frozenset[ResponseCode]:
+    """The response codes given at the named stages of the flow."""
+    return frozenset(c for c, row in code_table().items() if row.stage in stages)
 
 
 class DuisError(SpecError, ValueError):
@@ -113,3 +163,7 @@ class DuisError(SpecError, ValueError):
         self.service_reference = service_reference
         self.service_reference_variant = service_reference_variant
         super().__init__(f"{self.code.value} {self.code.name}: {reason}")
+
+    @property
+    def outcome(self) -> Outcome:
+        return outcome_of(self.code)

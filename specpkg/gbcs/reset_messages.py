@@ -25,6 +25,7 @@ a larger id as newer, this too is a point for reviewers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -173,30 +174,46 @@ def reset_register_of(apdu: GeneralSigning) -> DebtRegister:
 
 
 def device_response(
-    command: GeneralSigning, success: bool, status: int | None = None
+    command: GeneralSigning, success: bool | Sequence[bool], status: int | None = None
 ) -> GeneralSigning:
     """The unsigned response of the device to a reset command (BR-4, BR-5).
 
-    It says success or failure and nothing else: a ZCL Default Response on the
-    GSME, an ACCESS-Response action result on the ESME. ``status`` overrides the
+    One result per operation of the command (``success``: one verdict for all, or
+    one each), saying success or failure and nothing else: ZCL Default Responses on
+    the GSME, ACCESS-Response action results on the ESME. ``status`` overrides the
     failure code.
     """
     payload: gbz.Gbz | dlms.AccessResponse
     if isinstance(command.payload, gbz.Gbz):
-        frame = command.payload.components[0].frame
-        sequence = frame.sequence if isinstance(frame, gbz.ZclFrame) else 0
-        code = gbz.ZclStatus.SUCCESS if success else (status or gbz.ZclStatus.FAILURE)
-        payload = gbz.Gbz((gbz.default_response_component(gbz.CHANGE_DEBT, code, sequence,
-                                                          last=True),))
+        components = command.payload.components
+        results = _results(success, len(components))
+        payload = gbz.Gbz(tuple(
+            gbz.default_response_component(
+                c.frame.command_id if isinstance(c.frame, gbz.ZclFrame) else gbz.CHANGE_DEBT,
+                gbz.ZclStatus.SUCCESS if ok else (status or gbz.ZclStatus.FAILURE),
+                c.frame.sequence if isinstance(c.frame, gbz.ZclFrame) else 0,
+                last=i == len(components) - 1)
+            for i, (c, ok) in enumerate(zip(components, results, strict=True))))
     elif isinstance(command.payload, dlms.AccessRequest):
-        result = dlms.AccessResult.SUCCESS if success else (
-            status or dlms.AccessResult.HARDWARE_FAULT)
-        payload = dlms.AccessResponse(command.payload.invoke_id, (dlms.NULL,),
-                                      (dlms.ResponseSpec(dlms.SpecKind.ACTION, result),))
+        specs = command.payload.specs
+        results = _results(success, len(specs))
+        payload = dlms.AccessResponse(command.payload.invoke_id, (dlms.NULL,) * len(specs), tuple(
+            dlms.ResponseSpec(s.kind, dlms.AccessResult.SUCCESS if ok else (
+                status or dlms.AccessResult.HARDWARE_FAULT))
+            for s, ok in zip(specs, results, strict=True)))
     else:
         raise ValidationError("payload", "cannot answer an opaque command")
     return messages.response(command.message_code, command.recipient, command.originator,
                              command.originator_counter, payload)
+
+
+def _results(success: bool | Sequence[bool], count: int) -> list[bool]:
+    if isinstance(success, bool):
+        return [success] * count
+    results = [bool(ok) for ok in success]
+    if len(results) != count:
+        raise ValidationError("success", f"{len(results)} results for {count} operations")
+    return results
 
 
 def response_success(apdu: GeneralSigning) -> bool:

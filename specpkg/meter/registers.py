@@ -230,6 +230,18 @@ def reset(state: MeterState, register: DebtRegister | str) -> tuple[MeterState, 
     return after, outcome_of(reg, after, state)
 
 
+def write_register(state: MeterState, register: DebtRegister | str, value: int,
+                   absolute: bool = True) -> MeterState:
+    """What a debt command does to one register: set it to ``value`` (absolute) or
+    add ``value`` to it (incremental); ValidationError if the result would leave
+    0..2**31-1 (the meter refuses the command then). Nothing else changes."""
+    reg = parse_register(register)
+    check_int("value", value, -INT32_MAX, INT32_MAX)
+    new = value if absolute else state.register(reg) + value
+    check_int(reg.field, new, 0, INT32_MAX)
+    return replace(state, **{reg.field: new})
+
+
 def supply_after(state: MeterState) -> SupplyState:
     """Prepayment supply is disabled once balance plus emergency credit falls
     below the disablement threshold; credit mode never disables."""

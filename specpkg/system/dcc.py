@@ -1,13 +1,19 @@
-"""The DCC's part of a reset: accept, control access, transform, check, MAC, parse.
+"""The DCC (DSP and ACB) for the reset Service Request: the one DCC of the workbook.
 
-1. Accept the DUIS request (:func:`specpkg.duis.validate_request`: schema,
-   signature, exactly one register).
+The end-to-end flow, the test environment and the matrix run all use this
+model; the test environment only configures it (which devices exist and who
+supplies them, each User's thresholds).
+
+1. Accept the DUIS request (:func:`specpkg.duis.intake.validate_request`:
+   schema, signature, exactly one register).
 2. Access control: only the Supplier registered for the device, in the role
    the catalogue allows (Import Supplier for an ESME, Gas Supplier for a GSME).
-3. Transform the request into the Pre-Command (:mod:`specpkg.reset_messages`).
+3. Transform the request into the Pre-Command (:mod:`specpkg.gbcs.reset_messages`).
 4. Take back the Signed Pre-Command: its signature must verify with the User's
-   certificate; anomaly detection screens it (packet inspection and thresholds,
-   :mod:`specpkg.inspection`); it must be the issued Pre-Command plus that
+   certificate; anomaly detection screens it (:class:`~specpkg.anomaly.screening.Screener`:
+   packet inspection, then the User's thresholds) and holds a quarantined one
+   until the User releases or rejects it; under the model assumption
+   ``compare_with_issued`` it must be the issued Pre-Command plus that
    signature; the ACB adds the MAC header.
 5. Parse the device's response into the DUIS Service Response (success only if
    the device reports the register zero), or an alert into an error response.
@@ -15,21 +21,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from specpkg.duis import intake, reset_request, responses
+from specpkg.anomaly.engine import Notification, ThresholdEngine
+from specpkg.anomaly.screening import Screener, Screening
+from specpkg.anomaly.thresholds import Threshold, ThresholdTable
 from specpkg.duis.codes import DuisError, ResponseCode
-from specpkg.duis.intake import AcceptedRequest
-from specpkg.duis.reset_request import ResetRequest
+from specpkg.duis.intake import AcceptedRequest, validate_request
+from specpkg.duis.reset_request import DEFAULT_CLOCK, ResetRequest
+from specpkg.duis.responses import DCC_SIGNER_ID, error_response, service_response, sign_response
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.envelope import Cra, GeneralSigning
 from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
 from specpkg.meter.registers import Device, ResetReport, parse_device
 from specpkg.paths import PKI_DIR
+from specpkg.system.assumptions import Assumptions
 from specpkg.system.meters import AlertKind, DeviceReply
 
 ALERT_CODES = {
@@ -52,46 +62,57 @@ class Registration:
         object.__setattr__(self, "device", parse_device(self.device))
 
 
-@dataclass(frozen=True)
-class Screening:
-    """The verdict of anomaly detection on a Signed Pre-Command."""
-
-    quarantined: bool
-    reason: str = ""
-
-
-#: Anomaly detection: (signed pre-command, accepted request, time) -> Screening.
-Screen = Callable[[bytes, AcceptedRequest, datetime], Screening]
-
-
-def no_screening(_signed: bytes, _accepted: AcceptedRequest, _at: datetime) -> Screening:
-    return Screening(False)
+@dataclass
+class _Issued:
+    accepted: AcceptedRequest
+    pre_command: bytes
 
 
 @dataclass
 class Dcc:
-    """The DCC (DSP and ACB) as far as the reset Service Request needs it."""
+    """The DCC as far as the reset Service Request needs it."""
 
     registrations: dict[str, Registration]
     keys_dir: Path = PKI_DIR
+    assumptions: Assumptions = field(default_factory=Assumptions)
+    thresholds: Iterable[Threshold] = ()
     acb_id: str = ACB_ENTITY_ID
-    signer_id: str = responses.DCC_SIGNER_ID
-    clock: datetime = reset_request.DEFAULT_CLOCK
-    screen: Screen = no_screening
-    issued: dict[str, tuple[AcceptedRequest, bytes]] = field(default_factory=dict)
-    held: dict[str, GeneralSigning] = field(default_factory=dict)
+    signer_id: str = DCC_SIGNER_ID
+    clock: datetime = DEFAULT_CLOCK
+    screenings: dict[str, Screening] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.keys = Keys(self.keys_dir)
+        self.engine = ThresholdEngine(ThresholdTable(self.thresholds),
+                                      count_quarantined=self.assumptions.count_quarantined)
+        self.screener = Screener(self.engine, inspect_esme=self.assumptions.inspect_esme,
+                                 read_esme_value=self.assumptions.read_esme_value)
+        self._issued: dict[str, _Issued] = {}
+        self._held: dict[str, tuple[GeneralSigning, bytes]] = {}
+
+    # configuration (TR-8, TR-10)
+    def register(self, registration: Registration) -> None:
+        """A device the DCC knows, and the Supplier registered for it (SR-8)."""
+        self.registrations[registration.device_id] = registration
+
+    def set_thresholds(self, user_id: str, thresholds: Iterable[Threshold]) -> None:
+        """A User sets its Anomaly Detection Thresholds (TR-10)."""
+        self.engine.replace_thresholds(entity_id(user_id).upper(), thresholds)
+
+    def notifications(self, recipient: str) -> list[Notification]:
+        """What anomaly detection told a User (or ``"DCC"``): quarantines, releases,
+        rejections, oldest first (TR-10)."""
+        return self.engine.notifications_for(recipient)
 
     @property
     def inventory(self) -> dict[str, Device]:
         return {r.device_id: r.device for r in self.registrations.values()}
 
+    # the request
     def accept(self, xml: bytes) -> AcceptedRequest:
         """Steps 1 and 2: a valid request from the registered, eligible Supplier."""
-        accepted = intake.validate_request(xml, keys_dir=self.keys_dir, inventory=self.inventory,
-                                         at=self.clock)
+        accepted = validate_request(xml, keys_dir=self.keys_dir, inventory=self.inventory,
+                                    at=self.clock)
         request = accepted.request
         registration = self.registrations[entity_id(request.device_id).upper()]
         echo = {"request_id": request.request_id}
@@ -112,52 +133,73 @@ class Dcc:
         apdu = reset_messages.pre_command(accepted.device, request.register, request.user_id,
                                           request.device_id, request.counter)
         data = messages.encode_apdu(apdu)
-        self.issued[request.request_id] = (accepted, data)
+        self._issued[request.request_id] = _Issued(accepted, data)
         return data
 
     def command(self, request_id: str, signed: bytes) -> bytes:
         """Step 4: check the Signed Pre-Command, screen it, add the MAC header."""
-        if request_id not in self.issued:
+        issued = self._issued.get(request_id)
+        if issued is None:
             raise DuisError(ResponseCode.UNKNOWN_PRECOMMAND, f"no Pre-Command for {request_id}",
                             request_id=request_id)
-        accepted, pre = self.issued[request_id]
         echo = {"request_id": request_id}
+        request = issued.accepted.request
         try:
-            apdu = messages.decode(signed)
+            apdu = messages.apdu_of(messages.decode(signed))
         except DecodeError as exc:
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH, str(exc), **echo) from None
-        if not isinstance(apdu, messages.GeneralSigning) or apdu.signature is None:
+        if apdu.signature is None:
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH, "no signature", **echo)
-        user_key = self.keys.public_key(accepted.request.user_id, "ds")
+        user_key = self.keys.public_key(request.user_id, "ds")
         if messages.check_signature(apdu, user_key) is not messages.Check.VALID:
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
                             "the signature does not verify with the User's certificate", **echo)
         # anomaly detection sees every validly signed command, before anything else
-        verdict = self.screen(signed, accepted, self.clock)
-        issued = signed.startswith(pre)
-        if verdict.quarantined:
-            reason = verdict.reason
-            if issued:
-                self.held[request_id] = apdu  # kept until the User releases or rejects it
-            else:
-                reason += "; not the issued Pre-Command, so it cannot be released"
-            raise DuisError(ResponseCode.QUARANTINED, reason, **echo)
-        if not issued:
-            raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
-                            "the Signed Pre-Command does not start with the issued Pre-Command",
-                            **echo)
+        screening = self.screener.screen(
+            apdu, user_id=request.user_id, device_id=request.device_id,
+            register=request.register, request_id=request.counter, at=self._now())
+        self.screenings[request_id] = screening
+        if screening.refused:
+            raise DuisError(ResponseCode.ANOMALY_REFUSED, screening.reason, **echo)
+        if screening.quarantined:
+            self._held[request_id] = (apdu, signed)  # until the User releases or rejects it
+            raise DuisError(ResponseCode.QUARANTINED, screening.reason, **echo)
+        self._check_issued(request_id, signed)
         return self._mac(apdu)
 
-    def release(self, request_id: str) -> bytes:
-        """A quarantined command the User released: MAC'd and on its way (TR-10)."""
-        if request_id not in self.held:
+    def _check_issued(self, request_id: str, signed: bytes) -> None:
+        """Model assumption MA-1: the Signed Pre-Command is the issued one plus a signature."""
+        if self.assumptions.compare_with_issued and not signed.startswith(
+                self._issued[request_id].pre_command):
+            raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
+                            "the Signed Pre-Command is not the issued Pre-Command",
+                            request_id=request_id)
+
+    def _now(self) -> int:
+        return int(self.clock.timestamp())
+
+    def _take_held(self, request_id: str) -> tuple[GeneralSigning, bytes, ResetRequest]:
+        if request_id not in self._held:
             raise ValidationError("request_id", f"no quarantined command for {request_id}")
-        return self._mac(self.held.pop(request_id))
+        apdu, signed = self._held.pop(request_id)
+        return apdu, signed, self._issued[request_id].accepted.request
+
+    def release(self, request_id: str) -> bytes:
+        """A quarantined command the User released: MAC'd and on its way (TR-10); one that
+        is not the issued Pre-Command (MA-1) is refused instead and never sent."""
+        apdu, signed, request = self._take_held(request_id)
+        try:
+            self._check_issued(request_id, signed)
+        except DuisError:
+            self.engine.reject(request.counter, request.user_id, self._now())
+            raise
+        self.engine.release(request.counter, request.user_id, self._now())
+        return self._mac(apdu)
 
     def reject(self, request_id: str) -> None:
         """A quarantined command the User rejected: dropped, never sent (TR-10)."""
-        if self.held.pop(request_id, None) is None:
-            raise ValidationError("request_id", f"no quarantined command for {request_id}")
+        _, _, request = self._take_held(request_id)
+        self.engine.reject(request.counter, request.user_id, self._now())
 
     def _mac(self, apdu: GeneralSigning) -> bytes:
         acb_key = self.keys.private_key(self.acb_id, "ka")
@@ -166,35 +208,33 @@ class Dcc:
             raise ValidationError("keys", "the ACB ka key or the device ka certificate is missing")
         return messages.encode(messages.add_mac(apdu, acb_key, device_key))
 
+    # the response
     def service_response(self, request: ResetRequest, reply: DeviceReply) -> bytes:
         """Step 5: the DUIS Service Response for what came back from the device."""
         echo = {"request_id": request.request_id}
         if reply.alert is not None:
             code = ALERT_CODES.get(reply.alert.kind, ResponseCode.REJECTED_BY_DEVICE)
-            error = DuisError(code, f"{reply.alert.kind.value} {reply.alert.detail}".strip(),
-                              **echo)
-            return self.refuse(error)
+            return self.refuse(DuisError(
+                code, f"{reply.alert.kind.value} {reply.alert.detail}".strip(), **echo))
         if reply.response is None:
             raise ValidationError("reply", "neither a response nor an alert")
         try:
             apdu = messages.decode(reply.response)
         except DecodeError as exc:
-            error = DuisError(ResponseCode.BAD_DEVICE_RESPONSE, str(exc), **echo)
-            return self.refuse(error)
+            return self.refuse(DuisError(ResponseCode.BAD_DEVICE_RESPONSE, str(exc), **echo))
         device_key = self.keys.public_key(request.device_id, "ds")
-        if (not isinstance(apdu, messages.GeneralSigning) or apdu.cra is not Cra.RESPONSE
+        if (not isinstance(apdu, GeneralSigning) or apdu.cra is not Cra.RESPONSE
                 or apdu.originator_counter != request.counter
                 or messages.check_signature(apdu, device_key) is not messages.Check.VALID):
-            error = DuisError(ResponseCode.BAD_DEVICE_RESPONSE,
-                              "not a response to this request signed by the device", **echo)
-            return self.refuse(error)
+            return self.refuse(DuisError(ResponseCode.BAD_DEVICE_RESPONSE,
+                                         "not a response to this request signed by the device",
+                                         **echo))
         report = ResetReport(request.register, reset_messages.response_success(apdu))
-        return self._signed(responses.service_response(request, reply.response, report,
-                                                  clock=self.clock))
+        return self._signed(service_response(request, reply.response, report, clock=self.clock))
 
     def refuse(self, error: DuisError) -> bytes:
         """The DUIS error response for ``error``, signed by the DCC."""
-        return self._signed(responses.error_response(error, clock=self.clock))
+        return self._signed(error_response(error, clock=self.clock))
 
     def _signed(self, response: bytes) -> bytes:
-        return responses.sign_response(response, keys_dir=self.keys_dir, signer_id=self.signer_id)
+        return sign_response(response, keys_dir=self.keys_dir, signer_id=self.signer_id)

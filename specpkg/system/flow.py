@@ -1,56 +1,36 @@
 """A reset request end to end: User, DCC, Communications Hub, meter, and back.
 
-:class:`Testbed` wires one User, the DCC, a Communications Hub and an ESME and
-a GSME stub, all with the project's test-only PKI. :meth:`Testbed.run` takes a
-request through every step and returns a :class:`FlowResult` with the steps
-taken, the bytes of every message and exactly one :class:`Outcome`: every
-Service Request ends in exactly one of them, whatever goes wrong where.
+:class:`Testbed` wires one User, the DCC, a Communications Hub and meter
+stubs. :meth:`Testbed.run` takes a request through every step and returns a
+:class:`FlowResult` with the steps taken, the bytes of every message and exactly
+one :class:`~specpkg.duis.codes.Outcome`: every Service Request ends in exactly
+one of them, whatever goes wrong where (TR-5). The test environment builds its
+testbeds on its own DCC (:mod:`specpkg.testing.environment`); :func:`make_testbed`
+is the standard one of the notebooks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from specpkg.duis import reset_request, responses
-from specpkg.duis.codes import DuisError, ResponseCode
-from specpkg.duis.reset_request import ResetRequest
+from specpkg.anomaly.thresholds import ThresholdTable
+from specpkg.duis.codes import DuisError, Outcome, ResponseCode, outcome_of
+from specpkg.duis.reset_request import DEFAULT_DEVICE_IDS, DEFAULT_USER_ID, ResetRequest
+from specpkg.duis.responses import parse_response
 from specpkg.errors import ValidationError
+from specpkg.gbcs.catalogue import SUPPLIER_ROLE
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister, Device, MeterState, PaymentMode, parse_device
 from specpkg.meter.simulation import example_meter
 from specpkg.paths import PKI_DIR
+from specpkg.system.assumptions import Assumptions
 from specpkg.system.commshub import CommunicationsHub
-from specpkg.system.dcc import Dcc, Registration, Screen, no_screening
+from specpkg.system.dcc import Dcc, Registration
 from specpkg.system.meters import DeviceReply, MeterStub
 from specpkg.system.user import CorrelationError, User
 from specpkg.system.variants import RELEASE, MeterVersion
-
-
-class Outcome(StrEnum):
-    """How a Service Request ended; exactly one per request."""
-
-    SUCCESS = "success: register is zero"
-    NOT_CONFIRMED = "device did not confirm the register is zero"
-    REFUSED = "refused by the DCC"
-    NOT_SIGNED = "not signed: Pre-Command did not correlate"
-    QUARANTINED = "quarantined by anomaly detection"
-    NOT_SUPPORTED = "meter version does not support the reset"
-    REJECTED_BY_DEVICE = "meter rejected the command"
-    UNDELIVERABLE = "command could not be delivered"
-
-
-_CODE_OUTCOME = {
-    ResponseCode.SUCCESS: Outcome.SUCCESS,
-    ResponseCode.RESET_NOT_CONFIRMED: Outcome.NOT_CONFIRMED,
-    ResponseCode.QUARANTINED: Outcome.QUARANTINED,
-    ResponseCode.NOT_SUPPORTED_BY_DEVICE: Outcome.NOT_SUPPORTED,
-    ResponseCode.REJECTED_BY_DEVICE: Outcome.REJECTED_BY_DEVICE,
-    ResponseCode.BAD_DEVICE_RESPONSE: Outcome.REJECTED_BY_DEVICE,
-    ResponseCode.UNDELIVERABLE: Outcome.UNDELIVERABLE,
-}
 
 
 @dataclass(frozen=True)
@@ -87,13 +67,13 @@ def _same(data: bytes) -> bytes:
     return data
 
 
-DEVICE_IDS = reset_request.DEFAULT_DEVICE_IDS
-SUPPLIER_ID = reset_request.DEFAULT_USER_ID
+DEVICE_IDS = DEFAULT_DEVICE_IDS
+SUPPLIER_ID = DEFAULT_USER_ID
 
 
 @dataclass
 class Testbed:
-    """One User, the DCC, a CH and an ESME and a GSME stub."""
+    """One User, the DCC, a CH and meter stubs."""
 
     user: User
     dcc: Dcc
@@ -101,7 +81,8 @@ class Testbed:
     stubs: dict[str, MeterStub] = field(default_factory=dict)
 
     def stub(self, device: Device | str) -> MeterStub:
-        return self.stubs[DEVICE_IDS[parse_device(device)]]
+        kind = parse_device(device)
+        return next(s for s in self.stubs.values() if s.device is kind)
 
     def run(
         self,
@@ -119,7 +100,7 @@ class Testbed:
         The tamper hooks alter a message on its way (negative cases).
         """
         user = user or self.user
-        request, request_xml = user.request(device, register, DEVICE_IDS[parse_device(device)])
+        request, request_xml = user.request(device, register, self.stub(device).device_id)
         return self.run_xml(xml(request_xml), request, user=user, pre_command=pre_command,
                             signed=signed, command=command)
 
@@ -144,7 +125,7 @@ class Testbed:
             accepted = self.dcc.accept(request_xml)
         except DuisError as error:
             steps.append(Step("DCC", "validates and checks access", f"refused: {error}"))
-            return end(Outcome.REFUSED, self.dcc.refuse(error), error.code.value)
+            return end(error.outcome, self.dcc.refuse(error), error.code.value)
         request = accepted.request
         steps.append(Step("DCC", "validates and checks access", "accepted"))
         pre = self.dcc.pre_command(accepted)
@@ -162,8 +143,7 @@ class Testbed:
             mac_command = self.dcc.command(request.request_id, signed_bytes)
         except DuisError as error:
             steps.append(Step("DCC", "checks, screens and MACs", f"refused: {error}"))
-            outcome = _CODE_OUTCOME.get(error.code, Outcome.REFUSED)
-            return end(outcome, self.dcc.refuse(error), error.code.value)
+            return end(error.outcome, self.dcc.refuse(error), error.code.value)
         return self._deliver(request, mac_command, steps, record, command, user)
 
     def _deliver(self, request: ResetRequest, mac_command: bytes, steps: list[Step],
@@ -181,7 +161,7 @@ class Testbed:
             steps.append(Step("Communications Hub", "routes", f"cannot route: {exc.reason}"))
             error = DuisError(ResponseCode.UNDELIVERABLE, exc.reason,
                               request_id=request.request_id)
-            return end(Outcome.UNDELIVERABLE, self.dcc.refuse(error), error.code.value)
+            return end(error.outcome, self.dcc.refuse(error), error.code.value)
         steps.append(Step("Communications Hub", "routes unchanged",
                           f"to {recipient}, {len(delivered)} bytes", delivered))
         stub = self.stubs[recipient]
@@ -193,31 +173,42 @@ class Testbed:
                               f"alert: {reply.alert.kind.value}"))
         else:
             record["device_response"] = reply.response or b""
-            steps.append(Step(f"{stub.device}", "resets and responds",
+            steps.append(Step(f"{stub.device}", "executes and responds",
                               "signed response", reply.response or b""))
         xml_response = self.dcc.service_response(request, reply)
-        parsed = responses.parse_response(xml_response)
+        parsed = parse_response(xml_response)
         steps.append(Step("DCC", "parses into the Service Response", parsed.code, xml_response))
-        outcome = _CODE_OUTCOME.get(ResponseCode(parsed.code), Outcome.REJECTED_BY_DEVICE)
-        return end(outcome, xml_response, parsed.code)
+        return end(outcome_of(parsed.code), xml_response, parsed.code)
 
     def release(self, quarantined: FlowResult) -> FlowResult:
         """The User releases a quarantined command (TR-10): the DCC sends it on and the
-        request gets the Service Response of its meter."""
-        if quarantined.outcome is not Outcome.QUARANTINED or quarantined.request is None:
-            raise ValidationError("result", f"is {quarantined.outcome.value}, not quarantined")
-        request = quarantined.request
-        mac_command = self.dcc.release(request.request_id)
+        request gets the Service Response of its meter (or E916 if it is not the
+        issued Pre-Command, model assumption MA-1)."""
+        request = _quarantined_request(quarantined)
         steps = [*quarantined.steps, Step("User", "releases the quarantined command", "released")]
         record = {name: getattr(quarantined, name)
                   for name in ("request_xml", "pre_command", "signed_pre_command")}
+        try:
+            mac_command = self.dcc.release(request.request_id)
+        except DuisError as error:
+            steps.append(Step("DCC", "checks the released command", f"refused: {error}"))
+            return _finish(self.user, request, steps, record, error.outcome,
+                           self.dcc.refuse(error), error.code.value)
         return self._deliver(request, mac_command, steps, record)
 
-    def reject(self, quarantined: FlowResult) -> None:
-        """The User rejects a quarantined command: it is never sent (TR-10)."""
-        if quarantined.request is None:
-            raise ValidationError("result", "has no request")
-        self.dcc.reject(quarantined.request.request_id)
+    def reject(self, quarantined: FlowResult) -> FlowResult:
+        """The User rejects a quarantined command: it is never sent (TR-10); the request
+        ends rejected, with the E930 response it already had."""
+        request = _quarantined_request(quarantined)
+        self.dcc.reject(request.request_id)
+        steps = (*quarantined.steps, Step("User", "rejects the quarantined command", "rejected"))
+        return replace(quarantined, outcome=Outcome.REJECTED_BY_USER, steps=steps)
+
+
+def _quarantined_request(result: FlowResult) -> ResetRequest:
+    if result.outcome is not Outcome.QUARANTINED or result.request is None:
+        raise ValidationError("result", f"is {result.outcome.value}, not quarantined")
+    return result.request
 
 
 def _finish(
@@ -244,25 +235,26 @@ def make_testbed(
     version: MeterVersion = RELEASE,
     *,
     keys_dir: Path = PKI_DIR,
-    screen: Screen = no_screening,
+    assumptions: Assumptions | None = None,
+    thresholds: ThresholdTable | None = None,
     states: dict[Device, MeterState] | None = None,
 ) -> Testbed:
     """The standard testbed: Supplier 90B3D51F30010000 registered as Import Supplier
-    of the ESME and Gas Supplier of the GSME, both meters on one CH."""
+    of the ESME and Gas Supplier of the GSME, both meters on one CH; the DCC holds
+    the Users' thresholds of ``data/thresholds.csv`` unless others are given."""
     if not Path(keys_dir).is_dir():
         raise ValidationError("keys_dir", f"no such folder: {keys_dir}")
-    registrations = {
-        DEVICE_IDS[Device.ESME]: Registration(DEVICE_IDS[Device.ESME], Device.ESME, SUPPLIER_ID,
-                                              "IS"),
-        DEVICE_IDS[Device.GSME]: Registration(DEVICE_IDS[Device.GSME], Device.GSME, SUPPLIER_ID,
-                                              "GS"),
-    }
-    dcc = Dcc(registrations, keys_dir=keys_dir, screen=screen)
+    assumptions = assumptions or Assumptions()
+    table = ThresholdTable.load() if thresholds is None else thresholds
+    dcc = Dcc({}, keys_dir=keys_dir, assumptions=assumptions,
+              thresholds=table.for_user(SUPPLIER_ID))
     hub = CommunicationsHub()
     keys = Keys(keys_dir)
     stubs = {}
     for device, device_id in DEVICE_IDS.items():
+        dcc.register(Registration(device_id, device, SUPPLIER_ID, SUPPLIER_ROLE[device]))
         state = (states or {}).get(device) or example_meter(device.value, PaymentMode(mode).value)
-        stubs[device_id] = MeterStub(device_id, device, state, keys, version)
+        stubs[device_id] = MeterStub(device_id, device, state, keys, version,
+                                     checks_payload=assumptions.meter_checks_payload)
         hub.join(device_id, device)
     return Testbed(User(SUPPLIER_ID, keys_dir), dcc, hub, stubs)

@@ -1,6 +1,6 @@
 """Device stubs: an ESME or GSME that receives a reset command (SR-4, SR-8, BR-4, BR-5).
 
-A stub holds the meter's state from :mod:`specpkg.registers`, its own keys and
+A stub holds the meter's state from :mod:`specpkg.meter.registers`, its own keys and
 the version of SMETS/GBCS it emulates (TR-9b). On a command it:
 
 1. checks that it is the recipient and that the use case is one it supports
@@ -8,9 +8,11 @@ the version of SMETS/GBCS it emulates (TR-9b). On a command it:
    answers "not supported": installed meters need no update, SR-4);
 2. checks the MAC (ACB key agreement), the Supplier's signature and that the
    originator counter is newer than any seen before (replays are refused);
-3. resets the register on its model and answers with a signed response that
-   says success iff the register is zero afterwards, carries no register value
-   and is not encrypted (BR-4, BR-5).
+3. carries out the command's debt operations on its model as written (a reset
+   sets the register to zero) and answers each with a signed response that says
+   success iff the register is zero afterwards, carries no register value and is
+   not encrypted (BR-4, BR-5). Whether a meter first checks that the command is
+   a reset to zero is the model assumption MA-5 (default: it does not).
 
 A refusal in steps 1-2 produces a :class:`DeviceAlert` (GBCS devices raise an
 Alert rather than a Response there; the Alert's wire format is outside this
@@ -19,14 +21,14 @@ model), never an exception the caller could miss.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.envelope import Cra, MacHeader
 from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
-from specpkg.meter.registers import Device, MeterState, outcome_of, parse_device, reset
+from specpkg.meter.registers import Device, MeterState, outcome_of, parse_device, write_register
 from specpkg.system.variants import RELEASE, MeterVersion
 
 #: The use cases every meter of that type already supports (the existing debt ones).
@@ -62,7 +64,8 @@ class DeviceReply:
 
 @dataclass
 class MeterStub:
-    """An ESME or GSME test stub (TR-9b). ``fault`` makes the register write fail."""
+    """An ESME or GSME test stub (TR-9b). ``fault`` makes the register write fail;
+    ``checks_payload`` is the model assumption MA-5 (``meter_checks_payload``)."""
 
     device_id: str
     device: Device
@@ -71,6 +74,7 @@ class MeterStub:
     meter_version: MeterVersion = RELEASE
     acb_id: str = ACB_ENTITY_ID
     fault: bool = False
+    checks_payload: bool = False
     highest_counter: int = -1
     log: list[str] = field(default_factory=list)
 
@@ -115,31 +119,41 @@ class MeterStub:
         return self._execute(apdu)
 
     def _execute(self, apdu: messages.GeneralSigning) -> DeviceReply:
-        try:
-            register = reset_messages.reset_register_of(apdu)
-        except ValidationError as exc:
-            self.log.append(f"refused payload: {exc}")
-            response = reset_messages.device_response(apdu, success=False)
-            return DeviceReply(response=self._sign(response))
+        """Carry out each debt operation of the command as written, then answer each:
+        success iff it executed and its register is zero (BR-4). With
+        ``checks_payload`` (model assumption MA-5) a command that is not one reset to
+        zero is refused whole instead."""
+        ops = reset_messages.operations(apdu.payload)
+        if self.checks_payload:
+            try:
+                reset_messages.reset_register_of(apdu)
+            except ValidationError as exc:
+                self.log.append(f"refused payload: {exc.reason}")
+                return DeviceReply(response=self._sign(
+                    reset_messages.device_response(apdu, [False] * len(ops))))
+        results = [self._apply(op) for op in ops]
+        return DeviceReply(response=self._sign(reset_messages.device_response(apdu, results)))
+
+    def _apply(self, op: reset_messages.Operation) -> bool:
+        if op.register is None or op.value is None:
+            self.log.append(f"cannot execute: {op.description}")
+            return False
         before = self.state
-        after, _ = reset(before, register)
+        try:
+            after = write_register(before, op.register, op.value, op.absolute)
+        except ValidationError as exc:
+            self.log.append(f"refused {op.description}: {exc.reason}")
+            return False
         if self.fault:  # the write did not happen: the register keeps its value
             after = before
         self.state = after
-        outcome = outcome_of(register, after, before)
+        outcome = outcome_of(op.register, after, before)
         verdict = "success" if outcome.success else "failure"
-        self.log.append(f"reset {register.value}: {before.register(register)} -> "
-                        f"{after.register(register)} ({verdict})")
-        response = reset_messages.device_response(apdu, success=outcome.success)
-        return DeviceReply(response=self._sign(response))
+        self.log.append(f"{op.description}: {outcome.before} -> {outcome.after} ({verdict})")
+        return outcome.success
 
     def _sign(self, apdu: messages.GeneralSigning) -> bytes:
         key = self.keys.private_key(self.device_id, "ds")
         if key is None:
             raise ValidationError("keys", f"no ds private key for device {self.device_id}")
         return messages.encode_apdu(messages.sign_apdu(apdu, key))
-
-
-def with_state(stub: MeterStub, state: MeterState) -> MeterStub:
-    """The same stub holding another meter state (for scenarios)."""
-    return replace(stub, state=state)

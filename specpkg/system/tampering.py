@@ -1,93 +1,197 @@
-"""DCC anomaly detection on a Signed Pre-Command: packet inspection and thresholds.
+"""Tampered resets: what a faulty or hostile User system could sign, and what stops it.
 
-Packet inspection (SR-10, SR-11): the ZSE Change Debt command carries a supply
-affecting parameter (the debt amount: debt can take a prepayment meter off
-supply), so a GSME reset is let through only if it holds exactly one Change
-Debt, with debt amount 0 and the *absolute* amount type of the register the
-Service Request named, and nothing else. Anything else is quarantined with
-its reason. ESME resets are not packet-inspected, as the specification says;
-``inspect_esme=True`` shows what that leaves open (a signed ESME "reset"
-carrying a non-zero value passes without it and is caught with it).
-
-Threshold anomaly detection (SR-12) then counts the command against the
-User's thresholds (:mod:`specpkg.anomaly`).
+Each :class:`TamperCase` takes the Pre-Command the DCC issued and changes its
+payload before the User signs it (a non-zero GSME debt amount, a non-zero ESME
+value, another register, a second command, other Change Debt fields). The
+signed result is a validly signed command of the reset use case that is not
+the reset the Service Request asked for. :func:`run_case` sends one through a
+testbed (the flow's or the test environment's: the same DCC model) and
+:func:`stopped_by` names the check that stopped it, or what the meter did when
+nothing did. :func:`tampering_matrix` lays out every case against the settings
+of the model assumptions that decide the answer (notebook 06, SR-10, SR-11,
+finding F-1).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from specpkg.anomaly.inspection import Inspection, inspect
-from specpkg.duis.reset_request import DEFAULT_DEVICE_IDS, DEFAULT_USER_ID
-from specpkg.errors import ValidationError
-from specpkg.gbcs import messages, reset_messages
-from specpkg.meter.registers import DebtRegister, Device, parse_register
+import pandas as pd
+
+from specpkg.duis.codes import ResponseCode
+from specpkg.gbcs import dlms, gbz, messages, reset_messages
+from specpkg.gbcs.envelope import GeneralSigning
+from specpkg.meter.registers import DebtRegister, Device, parse_device, parse_register
+from specpkg.system.assumptions import Assumptions
+from specpkg.system.flow import DEVICE_IDS, FlowResult, Testbed, make_testbed
+from specpkg.system.user import User
+
+Alter = Callable[[object, DebtRegister], object]
+
+
+def _other(register: DebtRegister) -> DebtRegister:
+    return next(r for r in DebtRegister if r is not register)
+
+
+def _change(payload: gbz.Gbz, **fields: object) -> gbz.Gbz:
+    component = payload.components[0]
+    frame = component.frame
+    command = dataclasses.replace(frame.payload, **fields)  # type: ignore[union-attr]
+    return gbz.Gbz((dataclasses.replace(component,
+                                        frame=dataclasses.replace(frame, payload=command)),))
+
+
+def _gsme_for(register: DebtRegister) -> Callable[[gbz.Gbz], gbz.Gbz]:
+    def alter(payload: gbz.Gbz) -> gbz.Gbz:
+        return _change(payload, amount_type=gbz.DebtAmountType.of(register, False),
+                       recovery_method=reset_messages.recovery_method(register))
+    return alter
+
+
+def _second_change_debt(payload: gbz.Gbz, register: DebtRegister) -> gbz.Gbz:
+    first = payload.components[0]
+    other = _gsme_for(_other(register))(payload).components[0]
+    return gbz.Gbz((dataclasses.replace(first, control=first.control & ~gbz.CONTROL_LAST),
+                    dataclasses.replace(other, frame=dataclasses.replace(other.frame,
+                                                                         sequence=1))))
+
+
+def _esme(payload: dlms.AccessRequest, *, register: DebtRegister | None = None,
+          value: int | None = None, method: int | None = None,
+          extra: DebtRegister | None = None) -> dlms.AccessRequest:
+    spec, data = payload.specs[0], payload.data[0]
+    if register is not None:
+        spec = dataclasses.replace(spec, instance=dlms.DEBT_REGISTER_OBIS[register])
+    if method is not None:
+        spec = dataclasses.replace(spec, id=method)
+    if value is not None:
+        data = dlms.double_long(value)
+    specs, items = [spec], [data]
+    if extra is not None:
+        specs.append(dataclasses.replace(spec, instance=dlms.DEBT_REGISTER_OBIS[extra]))
+        items.append(dlms.double_long(0))
+    return dataclasses.replace(payload, specs=tuple(specs), data=tuple(items))
 
 
 @dataclass(frozen=True)
-class Example:
-    """A Signed Pre-Command for the inspection walkthrough and what inspection says."""
+class TamperCase:
+    """One way a signed "reset" can differ from the reset the Service Request asked for."""
 
-    case: str
+    name: str
     device: Device
-    signed: bytes
-    inspection: Inspection
-    strict: Inspection
+    alter: Alter
+    #: Only a tampering of a Time Debt Register reset (it changes nothing on the PDR's).
+    time_debt_only: bool = False
+
+    def applies_to(self, register: DebtRegister) -> bool:
+        return not (self.time_debt_only and register is DebtRegister.PAYMENT_DEBT)
 
 
-def examples(
-    register: DebtRegister | str = DebtRegister.TIME_DEBT_1, keys_dir: Path | None = None
-) -> list[Example]:
-    """The honest reset and the ways a signed "reset" can differ from it, each
-    signed with the test-only Supplier key and inspected normally and with
-    ``inspect_esme=True`` (notebook 06, SR-10, SR-11)."""
-    from specpkg.gbcs import dlms, gbz
-    from specpkg.gbcs.security import Keys
-    from specpkg.paths import PKI_DIR
+CASES: tuple[TamperCase, ...] = (
+    TamperCase("non-zero debt amount (500p)", Device.GSME,
+               lambda p, r: _change(p, debt_amount=500)),
+    TamperCase("incremental amount type (+500p)", Device.GSME,
+               lambda p, r: _change(p, debt_amount=500,
+                                    amount_type=gbz.DebtAmountType.of(r, True))),
+    TamperCase("another register", Device.GSME, lambda p, r: _gsme_for(_other(r))(p)),
+    TamperCase("a second Change Debt", Device.GSME, lambda p, r: _second_change_debt(p, r)),
+    TamperCase("recovery amount of 20,000 pounds", Device.GSME,
+               lambda p, r: _change(p, recovery_amount=2_000_000)),
+    TamperCase("balance percentage of 100 %", Device.GSME,
+               lambda p, r: _change(p, balance_percentage=10_000)),
+    TamperCase("payment-based recovery method", Device.GSME,
+               lambda p, r: _change(p, recovery_method=gbz.RecoveryMethod.PAYMENT_BASED),
+               time_debt_only=True),
+    TamperCase("non-zero value (500p)", Device.ESME, lambda p, r: _esme(p, value=500)),
+    TamperCase("update_total_amount_remaining (+500p)", Device.ESME,
+               lambda p, r: _esme(p, value=500,
+                                  method=dlms.ChargeMethod.UPDATE_TOTAL_AMOUNT_REMAINING)),
+    TamperCase("another register", Device.ESME, lambda p, r: _esme(p, register=_other(r))),
+    TamperCase("a second action", Device.ESME, lambda p, r: _esme(p, extra=_other(r))),
+)
 
+
+def signed_with_value(device: Device | str, register: DebtRegister | str, value: int,
+                      user: User, counter: int) -> bytes:
+    """A Signed Pre-Command of the reset use case that writes ``value`` instead of 0:
+    what a faulty User system could sign (SC-01, TR-10)."""
+    item = dataclasses.replace(reset_messages.entry(device, register), value=value)
+    apdu = messages.command(item.message_code, bytes.fromhex(user.user_id),
+                            bytes.fromhex(DEVICE_IDS[parse_device(device)]), counter,
+                            reset_messages.reset_payload(item, counter))
+    return user.sign(apdu)
+
+
+def tamper_hook(case: TamperCase, register: DebtRegister, user: User) -> Callable[[bytes], bytes]:
+    """A ``signed`` hook for :meth:`Testbed.run`: the User signs the altered command."""
+
+    def hook(signed: bytes) -> bytes:
+        apdu: GeneralSigning = messages.apdu_of(messages.decode(signed))
+        altered = dataclasses.replace(apdu, payload=case.alter(apdu.payload, register),
+                                      signature=None)
+        return user.sign(altered)
+
+    return hook
+
+
+def run_case(case: TamperCase, register: DebtRegister | str, bed: Testbed,
+             user: User | None = None) -> FlowResult:
+    """Send one tampered reset through ``bed`` (any testbed: flow or test environment)."""
     reg = parse_register(register)
-    other = next(r for r in DebtRegister if r is not reg)
-    key = Keys(keys_dir or PKI_DIR).private_key(EXAMPLE_SUPPLIER, "ds")
-    if key is None:
-        raise ValidationError("keys_dir", f"no ds key for {EXAMPLE_SUPPLIER}")
-
-    def change(r: DebtRegister, amount: int = 0, incremental: bool = False) -> gbz.ChangeDebt:
-        return gbz.ChangeDebt(reset_messages.issuer_event_id(1), amount,
-                              reset_messages.recovery_method(r),
-                              gbz.DebtAmountType.of(r, incremental))
-
-    def gsme(*commands: gbz.ChangeDebt) -> gbz.Gbz:
-        return gbz.Gbz(tuple(gbz.change_debt_component(c, i, i == len(commands) - 1)
-                             for i, c in enumerate(commands)))
-
-    def esme(value: int) -> dlms.AccessRequest:
-        obis = dlms.DEBT_REGISTER_OBIS[reg]
-        spec = dlms.RequestSpec(dlms.SpecKind.ACTION, dlms.CHARGE_CLASS_ID, obis,
-                                dlms.ChargeMethod.SET_TOTAL_AMOUNT_REMAINING)
-        return dlms.AccessRequest(dlms.invoke_id_for(1), (spec,), (dlms.double_long(value),))
-
-    cases = [
-        ("honest reset", Device.GSME, gsme(change(reg))),
-        ("non-zero debt amount (500p)", Device.GSME, gsme(change(reg, 500))),
-        ("incremental amount type", Device.GSME, gsme(change(reg, 0, incremental=True))),
-        (f"wrong register ({other.value})", Device.GSME, gsme(change(other))),
-        ("two Change Debt commands", Device.GSME, gsme(change(reg), change(other))),
-        ("honest reset", Device.ESME, esme(0)),
-        ("non-zero value (500p)", Device.ESME, esme(500)),
-    ]
-    out = []
-    for case, device, payload in cases:
-        recipient = bytes.fromhex(DEFAULT_DEVICE_IDS[device])
-        apdu = messages.command(reset_messages.message_codes()[device],
-                                bytes.fromhex(EXAMPLE_SUPPLIER), recipient, 1, payload)
-        signed = messages.encode_apdu(messages.sign_apdu(apdu, key))
-        out.append(Example(case, device, signed, inspect(signed, reg),
-                           inspect(signed, reg, inspect_esme=True)))
-    truncated = out[0].signed[:40]
-    out.append(Example("undecodable bytes", Device.GSME, truncated, inspect(truncated, reg),
-                       inspect(truncated, reg, inspect_esme=True)))
-    return out
+    user = user or bed.user
+    return bed.run(case.device, reg, user=user, signed=tamper_hook(case, reg, user))
 
 
-EXAMPLE_SUPPLIER = DEFAULT_USER_ID
+def stopped_by(result: FlowResult, bed: Testbed) -> str:
+    """Which check stopped a request, or what the meter did when none did."""
+    code = result.response_code
+    if code == ResponseCode.QUARANTINED.value:
+        screening = bed.dcc.screenings[result.request.request_id]  # type: ignore[union-attr]
+        if screening.inspection.quarantined:
+            return "packet inspection (E930)"
+        return "threshold (E930)"
+    if code == ResponseCode.SIGNED_PRECOMMAND_MISMATCH.value:
+        return "issued Pre-Command check (E916)"
+    if result.before is None or result.after is None:
+        return f"{result.outcome.value} ({code})"
+    changed = [f"{r.label} {result.before.register(r)}p -> {result.after.register(r)}p"
+               for r in DebtRegister if result.before.register(r) != result.after.register(r)]
+    if not changed:
+        return f"meter: refused, registers unchanged ({code})"
+    return f"nothing: {'; '.join(changed)} ({code})"
+
+
+#: The settings of the model assumptions the matrix compares (name -> assumptions).
+SETTINGS: dict[str, Assumptions] = {
+    "defaults": Assumptions(),
+    "no issued check": Assumptions(compare_with_issued=False),
+    "no issued check, ESME value not read": Assumptions(compare_with_issued=False,
+                                                        read_esme_value=False),
+    "no issued check, ESME value not read, meter checks": Assumptions(
+        compare_with_issued=False, read_esme_value=False, meter_checks_payload=True),
+    "no issued check, ESME inspected": Assumptions(compare_with_issued=False,
+                                                   inspect_esme=True),
+}
+
+
+def tampering_matrix(register: DebtRegister | str = DebtRegister.TIME_DEBT_1,
+                     settings: dict[str, Assumptions] | None = None,
+                     cases: Sequence[TamperCase] = CASES) -> pd.DataFrame:
+    """Every tampering case against every setting: what stops it (SR-10, SR-11, F-1).
+
+    Each cell is one run through a fresh standard testbed with those assumptions.
+    """
+    reg = parse_register(register)
+    chosen = SETTINGS if settings is None else settings
+    rows = []
+    for case in cases:
+        if not case.applies_to(reg):
+            continue
+        row = {"device": case.device.value, "tampering": case.name}
+        for label, assumptions in chosen.items():
+            bed = make_testbed(assumptions=assumptions)
+            row[label] = stopped_by(run_case(case, reg, bed), bed)
+        rows.append(row)
+    return pd.DataFrame(rows)

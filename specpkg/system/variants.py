@@ -1,28 +1,16 @@
-"""The DCC test environment for SECMP0002 as a runnable object (TR-4..TR-10).
+"""What a test can vary about the system: meter versions and Communications Hub variants.
 
-What the Testing Requirements ask of the environment, and where it is here:
-
-* TR-4: open only to the User Roles eligible to send Service Request 2.3
-  (:func:`eligible_roles`, from ``data/testing/user_roles.csv``); available for
-  at least 15 Working Days (:class:`AvailabilityWindow`); capacity and cost
-  assumptions as a table (:class:`CapacityAssumptions`, costs left for the DCC
-  to fill); Service Request mapping updates and testing issues management are
-  voluntary (:class:`VoluntaryServices`).
-* TR-5, TR-7: :func:`check_acceptance` over :class:`TestCaseRecord` rows.
-* TR-6: :class:`TestPack`, Parse and Correlate and the Message Mapping
-  Catalogue in the same version.
-* TR-8: Users add Type 1 and Type 2 Devices to their test Smart Metering
-  Systems (:meth:`TestEnvironment.add_device`).
-* TR-9: Test Communications Hubs for every HAN x WAN variant combination
-  (:func:`ch_combinations`), and test stubs of meters before and at the Release
-  (:class:`MeterVersion`, made by a pluggable :class:`DeviceStubFactory`).
-* TR-10: Users set volume and data value Anomaly Detection Thresholds and read
-  quarantine notifications in a per-User inbox; the screening itself is a
-  pluggable :class:`AnomalyDetector`.
+* Meter versions (TR-9b, SR-4): a meter of the SMETS/GBCS version in force before
+  the Release knows the existing debt use cases but not the reset use cases
+  (installed meters need no update); a meter of the Release version has them.
+* Communications Hub variants (TR-9a): every combination of HAN and WAN variant,
+  from ``data/han/ch_variants.csv`` (public knowledge, rows marked uncertain for
+  the DCC to confirm).
 """
 
 from __future__ import annotations
 
+import csv
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,7 +18,9 @@ from enum import StrEnum
 from pathlib import Path
 
 from specpkg.errors import ValidationError
-from specpkg.testing.roles import TESTING_DATA, _read_csv
+from specpkg.paths import DATA_DIR
+
+CH_VARIANTS_CSV = DATA_DIR / "han" / "ch_variants.csv"
 
 
 class ReleaseStage(StrEnum):
@@ -85,7 +75,8 @@ class ChVariant:
 
 def load_ch_variants(path: Path | None = None) -> tuple[ChVariant, ...]:
     """The HAN and WAN variants of the Communications Hub, with their sources (TR-9a)."""
-    rows = _read_csv(path or TESTING_DATA / "ch_variants.csv")
+    with (path or CH_VARIANTS_CSV).open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
     out = []
     for r in rows:
         if r["kind"] not in ("HAN", "WAN"):

@@ -1,34 +1,10 @@
-"""The test matrix run through the test environment and the real flow (TR-4..TR-10).
+"""The test scenarios outside the matrix product, run in the test environment (TR-1, TR-10).
 
-Every row of :func:`specpkg.testplan.build_test_matrix` is executed, not just
-listed:
-
-1. **Admission (TR-4)**: a User of the case's role asks to join the
-   :class:`~specpkg.testenv.TestEnvironment`; roles not eligible for SR 2.3 are
-   refused there, so they never send a Service Request.
-2. **Test SMS (TR-8, TR-9)**: each admitted supplier gets a Test CH of the
-   case's HAN x WAN variant and adds its meter (ESME for the Import Supplier,
-   GSME for the Gas Supplier) of the case's SMETS version; the environment's
-   :class:`MeterStubFactory` makes the :class:`~specpkg.devices.MeterStub` that
-   emulates it, in the case's payment mode.
-3. **Request (TR-5)**: the User's signed DUIS request goes through
-   :meth:`specpkg.flow.Testbed.run`: DCC access control, Pre-Command,
-   correlation and signing, screening, MAC, CH routing, the meter, the
-   Service Response.
-4. **Screening (TR-10)**: the DCC screens each Signed Pre-Command with the
-   environment's real threshold detector
-   (:func:`specpkg.detector_gbcs.gbcs_threshold_detector`) against the
-   thresholds each User set; a quarantine lands in the User's inbox.
-5. **Record and judge (TR-5, TR-7)**: the Service Response is parsed
-   (:func:`specpkg.duis.parse_response`), one
-   :class:`~specpkg.testenv.TestCaseRecord` is written per case and
-   :func:`~specpkg.testenv.check_acceptance` judges the run.
-
-One environment is built per configuration (payment mode x meter version x
-Test CH variant): within it the cases differ only in device, register and role,
-each register of each meter is reset once, so sharing the meters does not
-change what a case means. :func:`run_scenarios` runs the extra scenarios SC-01
-to SC-08 where the model allows.
+SC-01..SC-08 of :func:`specpkg.testing.testplan.scenario_cases`: anomaly
+detection (packet inspection, volume thresholds), a request naming two
+registers, resetting a register already at zero, a test pack of mixed versions
+and the regression of Service Request 2.3. Each runs through the test
+environment's DCC, like the matrix (:mod:`specpkg.testing.testrun`).
 """
 
 from __future__ import annotations
@@ -38,79 +14,56 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from specpkg.duis import codes, refusals
-from specpkg.duis.codes import ResponseCode
+from specpkg.anomaly.thresholds import Threshold, ThresholdKind, ThresholdTable
+from specpkg.duis.codes import ResponseCode, response_code_meaning
+from specpkg.duis.refusals import refusal_examples
 from specpkg.duis.reset_request import PARSE_AND_CORRELATE_VERSION
 from specpkg.errors import SpecError, ValidationError
-from specpkg.gbcs import messages, reset_messages
+from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
 from specpkg.gbcs.security import Keys
-from specpkg.meter.registers import DebtRegister, Device, PaymentMode, parse_device
+from specpkg.meter.registers import DebtRegister, Device, PaymentMode
 from specpkg.meter.simulation import example_meter
 from specpkg.system.flow import DEVICE_IDS
 from specpkg.system.meters import MeterStub
-from specpkg.system.user import User
-from specpkg.system.variants import (
-    RELEASE,
-    ch_combinations,
-)
-from specpkg.testing.acceptance import (
-    verdict_of,
-)
-from specpkg.testing.environment import (
-    METER_SUPPLIER_ROLE,
-    DeviceClass,
-    Threshold,
-    ThresholdKind,
-)
+from specpkg.system.tampering import signed_with_value
+from specpkg.system.variants import RELEASE, ch_combinations
+from specpkg.testing.acceptance import verdict_of
+from specpkg.testing.devices import DeviceClass, MeterStubFactory
 from specpkg.testing.roles import UserRole
-from specpkg.testing.testpack import KEYS_DIR, TestPack
-from specpkg.testing.testplan import (
-    scenario_cases,
-)
+from specpkg.testing.testpack import TestPack
+from specpkg.testing.testplan import scenario_cases
 from specpkg.testing.testrun import (
+    KEYS_DIR,
     ROLE_USER_IDS,
     Configuration,
-    MeterStubFactory,
     Setup,
     build_setup,
     case_time,
     record_of,
 )
 
-# --------------------------------------------------------------------------- scenarios
-
-
-def signed_pre_command_with_value(device: Device | str, register: DebtRegister | str,
-                                  value: int, user: User, counter: int) -> bytes:
-    """A Signed Pre-Command that writes ``value`` instead of 0 (SC-01, TR-10).
-
-    Built from the catalogue entry with another value, signed with the User's key:
-    what a faulty User system could send.
-    """
-    item = dataclasses.replace(reset_messages.entry(device, register), value=value)
-    device = parse_device(device)
-    apdu = messages.command(item.message_code, bytes.fromhex(user.user_id),
-                            bytes.fromhex(DEVICE_IDS[device]), counter,
-                            reset_messages.reset_payload(item, counter))
-    return user.sign(apdu)
-
-
 SCENARIO_RUN_COLUMNS = ["scenario_id", "scenario", "expected_outcome", "actual_outcome",
                         "as_expected", "requirement", "note"]
 
 
-def _scenario_setup(device: Device, **kwargs) -> Setup:
+def _scenario_setup(**kwargs) -> Setup:
     hub = ch_combinations()[0]
     return build_setup(Configuration(PaymentMode.PREPAYMENT, RELEASE, hub),
                        (UserRole.IS, UserRole.GS), **kwargs)
 
 
+def _role(device: Device) -> UserRole:
+    return DeviceClass(device.value).supplier_role
+
+
 def _volume(device: Device) -> tuple[str, bool, str]:
     limit = 2
-    setup = _scenario_setup(device, thresholds=(
-        Threshold(ThresholdKind.USER_VOLUME, limit, period_hours=1),
-        Threshold(ThresholdKind.DATA_VALUE, 0)))
-    role = METER_SUPPLIER_ROLE[DeviceClass(device.value)]
+    table = ThresholdTable(
+        t for role in (UserRole.IS, UserRole.GS) for t in (
+            Threshold(ROLE_USER_IDS[role], RESET_DEBT_REGISTER, ThresholdKind.VOLUME, 3600, limit),
+            Threshold(ROLE_USER_IDS[role], RESET_DEBT_REGISTER, ThresholdKind.DATA_VALUE, 0, 0)))
+    setup = _scenario_setup(thresholds=table)
+    role = _role(device)
     results = []
     for n, register in enumerate(DebtRegister):
         setup.dcc.clock = case_time(setup.day, n)
@@ -125,12 +78,12 @@ def _volume(device: Device) -> tuple[str, bool, str]:
 
 
 def _non_zero_gsme() -> tuple[str, bool, str]:
-    setup = _scenario_setup(Device.GSME)
+    setup = _scenario_setup()
     user = setup.users[UserRole.GS]
     setup.dcc.clock = case_time(setup.day, 0)
     # a faulty User system signs a Change Debt of 500 under the reset message code
-    signed = signed_pre_command_with_value(Device.GSME, DebtRegister.TIME_DEBT_1, 500, user,
-                                           user.next_counter)
+    signed = signed_with_value(Device.GSME, DebtRegister.TIME_DEBT_1, 500, user,
+                               user.next_counter)
     flow = setup.beds[Device.GSME].run(Device.GSME, DebtRegister.TIME_DEBT_1, user=user,
                                        signed=lambda _: signed)
     inbox = setup.env.inbox(user.user_id)
@@ -138,29 +91,27 @@ def _non_zero_gsme() -> tuple[str, bool, str]:
           and len(inbox) == 1 and inbox[0].reason.startswith("packet inspection"))
     return (f"{flow.response_code}: {inbox[0].reason if inbox else 'no notification'}; "
             f"User notified ({len(inbox)} in inbox)", ok,
-            "the DCC's packet inspection quarantines it before it is compared with the issued "
-            "Pre-Command; the meter never receives it")
+            "the DCC's packet inspection quarantines it; the meter never receives it")
 
 
 def _two_registers() -> tuple[str, bool, str]:
-    setup = _scenario_setup(Device.ESME)
+    setup = _scenario_setup()
     user = setup.users[UserRole.IS]
     request, _ = user.request(Device.ESME, DebtRegister.TIME_DEBT_1, DEVICE_IDS[Device.ESME])
-    example = next(e for e in refusals.refusal_examples(request) if e.case == "two registers")
+    example = next(e for e in refusal_examples(request) if e.case == "two registers")
     result = setup.beds[Device.ESME].run_xml(example.data, request, user=user)
     ok = result.response_code == ResponseCode.SEVERAL_REGISTERS.value and result.before is None
     return (f"refused by the DCC: {result.response_code} "
-            f"({codes.response_code_meaning(result.response_code or '')})", ok,
+            f"({response_code_meaning(result.response_code or '')})", ok,
             "refused at intake; nothing reaches the meter")
 
 
 def _already_zero(device: Device) -> tuple[str, bool, str]:
     register = DebtRegister.TIME_DEBT_2
     state = dataclasses.replace(example_meter(device.value), **{register.field: 0})
-    setup = _scenario_setup(device, stub_factory=MeterStubFactory(states={device: state}))
-    role = METER_SUPPLIER_ROLE[DeviceClass(device.value)]
+    setup = _scenario_setup(stub_factory=MeterStubFactory(states={device: state}))
     setup.dcc.clock = case_time(setup.day, 0)
-    result = setup.beds[device].run(device, register, user=setup.users[role])
+    result = setup.beds[device].run(device, register, user=setup.users[_role(device)])
     record, _ = record_of("SC", result, register, True)
     ok = verdict_of(record).value == "pass" and result.before.register(register) == 0
     return (f"{result.response_code}: Service Response says zero "

@@ -18,21 +18,17 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 
 import pandas as pd
 
+from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.errors import ValidationError
 from specpkg.meter.registers import DebtRegister, Device, PaymentMode
 from specpkg.system.variants import METER_VERSIONS, MeterVersion, TestCommsHub, ch_combinations
 from specpkg.testing import workdays
-from specpkg.testing.environment import (
-    METER_SUPPLIER_ROLE,
-    AvailabilityWindow,
-    DeviceClass,
-    load_capacity_assumptions,
-)
+from specpkg.testing.capacity import AvailabilityWindow, load_capacity_assumptions
+from specpkg.testing.devices import DeviceClass
 from specpkg.testing.roles import TESTING_DATA, UserRole, load_user_roles
 
 REGISTER_CODES = {
@@ -42,28 +38,33 @@ REGISTER_CODES = {
 }
 
 
-class ExpectedOutcome(StrEnum):
-    """What a test case expects (TR-1).
+#: What a case of a User Role the environment does not admit expects (TR-4).
+NOT_ADMITTED = "not admitted to the test environment (no Service Request sent, TR-4)"
 
-    Every case in which a Service Request is sent expects a Service Response
-    (TR-5). A User Role not eligible for SR 2.3 is refused at admission to the
-    test environment (TR-4), so it sends no Service Request and gets no Response.
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a test case expects (TR-1): the request's outcome and response code, or
+    no request at all when the environment does not admit the User Role (TR-4).
+
+    Every case in which a Service Request is sent expects a Service Response (TR-5).
     """
 
-    SUCCESS_ZERO = "success: Service Response says the Debt Register is zero"
-    ROLE_NOT_ELIGIBLE = ("refused by the test environment: User Role not eligible for SR 2.3 "
-                         "(no Service Request sent, TR-4)")
-    NOT_DEVICE_SUPPLIER = "refused by the DCC: User Role is not the supplier of this meter"
-    NOT_SUPPORTED = "refused: meter of the SMETS version before the Release has no reset"
+    outcome: Outcome | None
+    code: ResponseCode | None = None
+
+    @property
+    def label(self) -> str:
+        return NOT_ADMITTED if self.outcome is None else self.outcome.value
 
     @property
     def positive(self) -> bool:
-        return self is ExpectedOutcome.SUCCESS_ZERO
+        return self.outcome is Outcome.SUCCESS
 
     @property
     def response_expected(self) -> bool:
         """A Service Request is sent, so a Service Response is due (TR-4, TR-5)."""
-        return self is not ExpectedOutcome.ROLE_NOT_ELIGIBLE
+        return self.outcome is not None
 
 
 @dataclass(frozen=True)
@@ -121,21 +122,22 @@ def default_dimensions() -> Dimensions:
 
 
 def expected_outcome(device: Device, version: MeterVersion, role: UserRole,
-                     eligible: Sequence[UserRole]) -> ExpectedOutcome:
+                     eligible: Sequence[UserRole]) -> Expectation:
     """The expected outcome of one case; the DCC's checks come before the meter's (TR-1)."""
     if role not in eligible:
-        return ExpectedOutcome.ROLE_NOT_ELIGIBLE
-    if METER_SUPPLIER_ROLE[DeviceClass(device.value)] is not role:
-        return ExpectedOutcome.NOT_DEVICE_SUPPLIER
+        return Expectation(None)
+    if DeviceClass(device.value).supplier_role is not role:
+        return Expectation(Outcome.REFUSED, ResponseCode.NOT_REGISTERED_SUPPLIER)
     if not version.supports_reset:
-        return ExpectedOutcome.NOT_SUPPORTED
-    return ExpectedOutcome.SUCCESS_ZERO
+        return Expectation(Outcome.NOT_SUPPORTED, ResponseCode.NOT_SUPPORTED_BY_DEVICE)
+    return Expectation(Outcome.SUCCESS, ResponseCode.SUCCESS)
 
 
 MATRIX_COLUMNS = [
     "case_id", "device", "register", "payment_mode", "meter_version", "gbcs_label",
     "comms_hub", "han_variant", "wan_variant", "role", "positive", "expected_outcome",
-    "response_expected", "debt_recovery_affected", "packet_inspection", "threshold_adt",
+    "expected_code", "response_expected", "debt_recovery_affected", "packet_inspection",
+    "threshold_adt",
 ]
 
 
@@ -167,7 +169,8 @@ def build_test_matrix(dimensions: Dimensions | None = None) -> pd.DataFrame:
             "wan_variant": hub.wan.code,
             "role": role.value,
             "positive": outcome.positive,
-            "expected_outcome": outcome.value,
+            "expected_outcome": outcome.label,
+            "expected_code": outcome.code.value if outcome.code else "",
             "response_expected": outcome.response_expected,
             "debt_recovery_affected": mode is PaymentMode.PREPAYMENT and outcome.positive,
             "packet_inspection": device is Device.GSME,

@@ -1,39 +1,33 @@
-"""The test matrix run through the test environment and the real flow (TR-4..TR-10).
+"""The test matrix run through the test environment and its DCC (TR-4..TR-10).
 
-Every row of :func:`specpkg.testplan.build_test_matrix` is executed, not just
-listed:
+Every row of :func:`specpkg.testing.testplan.build_test_matrix` is executed, not
+just listed:
 
 1. **Admission (TR-4)**: a User of the case's role asks to join the
-   :class:`~specpkg.testenv.TestEnvironment`; roles not eligible for SR 2.3 are
-   refused there, so they never send a Service Request.
+   :class:`~specpkg.testing.environment.TestEnvironment`; roles not eligible for
+   SR 2.3 are refused there, so they never send a Service Request.
 2. **Test SMS (TR-8, TR-9)**: each admitted supplier gets a Test CH of the
    case's HAN x WAN variant and adds its meter (ESME for the Import Supplier,
-   GSME for the Gas Supplier) of the case's SMETS version; the environment's
-   :class:`MeterStubFactory` makes the :class:`~specpkg.devices.MeterStub` that
-   emulates it, in the case's payment mode.
-3. **Request (TR-5)**: the User's signed DUIS request goes through
-   :meth:`specpkg.flow.Testbed.run`: DCC access control, Pre-Command,
-   correlation and signing, screening, MAC, CH routing, the meter, the
-   Service Response.
-4. **Screening (TR-10)**: the DCC screens each Signed Pre-Command with the
-   environment's real threshold detector
-   (:func:`specpkg.detector_gbcs.gbcs_threshold_detector`) against the
-   thresholds each User set; a quarantine lands in the User's inbox.
-5. **Record and judge (TR-5, TR-7)**: the Service Response is parsed
-   (:func:`specpkg.duis.parse_response`), one
-   :class:`~specpkg.testenv.TestCaseRecord` is written per case and
-   :func:`~specpkg.testenv.check_acceptance` judges the run.
+   GSME for the Gas Supplier) of the case's SMETS version, emulated by the
+   DCC's meter stub in the case's payment mode.
+3. **Thresholds (TR-10)**: each User sets its ADTs (``data/thresholds.csv``).
+4. **Request (TR-5)**: the User's signed DUIS request goes through the
+   environment's DCC (:meth:`TestEnvironment.testbed`): access control,
+   Pre-Command, correlation and signing, anomaly detection, MAC, CH routing,
+   the meter, the Service Response. A quarantine lands in the User's inbox.
+5. **Record and judge (TR-5, TR-7)**: one
+   :class:`~specpkg.testing.acceptance.TestCaseRecord` is written per case and
+   :func:`~specpkg.testing.acceptance.check_acceptance` judges the run.
 
 One environment is built per configuration (payment mode x meter version x
 Test CH variant): within it the cases differ only in device, register and role,
 each register of each meter is reset once, so sharing the meters does not
-change what a case means. :func:`run_scenarios` runs the extra scenarios SC-01
-to SC-08 where the model allows.
+change what a case means.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
@@ -41,52 +35,29 @@ from pathlib import Path
 
 import pandas as pd
 
-from specpkg.anomaly.detector_gbcs import gbcs_threshold_detector
-from specpkg.anomaly.inspection import inspect
+from specpkg.anomaly.thresholds import ThresholdTable
 from specpkg.duis import responses
-from specpkg.duis.codes import ResponseCode
-from specpkg.duis.intake import AcceptedRequest
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.envelope import Cra, GeneralSigning
-from specpkg.gbcs.security import Keys
-from specpkg.meter.registers import DebtRegister, Device, MeterState, PaymentMode, parse_device
-from specpkg.meter.simulation import example_meter
+from specpkg.meter.registers import DebtRegister, Device, PaymentMode, parse_device
 from specpkg.paths import PKI_DIR
-from specpkg.system import dcc as dcc_module
-from specpkg.system.commshub import CommunicationsHub
-from specpkg.system.dcc import Dcc, Registration
+from specpkg.system.assumptions import Assumptions
 from specpkg.system.flow import DEVICE_IDS, FlowResult, Tamper, Testbed
 from specpkg.system.meters import MeterStub
 from specpkg.system.user import User
-from specpkg.system.variants import (
-    METER_VERSIONS,
-    MeterVersion,
-    TestCommsHub,
-    ch_combinations,
-)
+from specpkg.system.variants import METER_VERSIONS, MeterVersion, TestCommsHub, ch_combinations
 from specpkg.testing.acceptance import (
     AcceptanceReport,
     TestCaseRecord,
     check_acceptance,
     verdict_of,
 )
-from specpkg.testing.environment import (
-    METER_SUPPLIER_ROLE,
-    AvailabilityWindow,
-    DeviceClass,
-    TestDevice,
-    TestEnvironment,
-    TestUser,
-    Threshold,
-    ThresholdKind,
-)
+from specpkg.testing.capacity import AvailabilityWindow
+from specpkg.testing.devices import DeviceClass, MeterStubFactory, TestDevice
+from specpkg.testing.environment import TestEnvironment, TestUser
 from specpkg.testing.roles import RoleNotEligible, UserRole
-from specpkg.testing.testplan import (
-    REGISTER_CODES,
-    ExpectedOutcome,
-    build_test_matrix,
-)
+from specpkg.testing.testplan import NOT_ADMITTED, REGISTER_CODES, build_test_matrix
 
 KEYS_DIR = PKI_DIR
 
@@ -112,42 +83,6 @@ _REGISTER_OF_CODE = {code: register for register, code in REGISTER_CODES.items()
 _VERSION_OF_STAGE = {v.stage.value: v for v in METER_VERSIONS}
 
 
-def default_thresholds() -> tuple[Threshold, ...]:
-    """The ADTs each test User sets (TR-10): 100 resets an hour, and every reset writes 0."""
-    return (Threshold(ThresholdKind.USER_VOLUME, 100, period_hours=1),
-            Threshold(ThresholdKind.DATA_VALUE, 0))
-
-
-# --------------------------------------------------------------------------- stubs (TR-9b)
-
-
-@dataclass
-class MeterStubFactory:
-    """The :class:`~specpkg.testenv.DeviceStubFactory` of the run: real meter stubs (TR-9b).
-
-    Makes a :class:`~specpkg.devices.MeterStub` of the device's SMETS version,
-    holding the workbook's example meter in ``mode`` (or ``states[device]``) and
-    the test-only PKI's keys. ``stub_class`` lets tests plug a faulty meter.
-    """
-
-    mode: PaymentMode = PaymentMode.PREPAYMENT
-    keys_dir: Path = KEYS_DIR
-    states: Mapping[Device, MeterState] = field(default_factory=dict)
-    stub_class: type[MeterStub] = MeterStub
-
-    def __post_init__(self) -> None:
-        self.mode = PaymentMode(self.mode)
-        self._keys = Keys(self.keys_dir)
-
-    def __call__(self, device: TestDevice) -> MeterStub:
-        if not device.device_class.is_meter or device.meter_version is None:
-            raise ValidationError("device_class",
-                                  f"no meter stub for a {device.device_class.value}")
-        kind = parse_device(device.device_class.value)
-        state = self.states.get(kind) or example_meter(kind.value, self.mode.value)
-        return self.stub_class(device.device_id, kind, state, self._keys, device.meter_version)
-
-
 # --------------------------------------------------------------------------- a configuration
 
 
@@ -166,36 +101,22 @@ class Configuration:
 
 @dataclass
 class Setup:
-    """One configuration's environment, Users, meters, DCC and testbeds."""
+    """One configuration's environment, Users and testbeds (one per meter)."""
 
     config: Configuration
     env: TestEnvironment
-    dcc: Dcc
     users: dict[UserRole, User]
     refused: dict[UserRole, RoleNotEligible]
     beds: dict[Device, Testbed]
     day: date
 
+    @property
+    def dcc(self):
+        """The environment's DCC (the one DCC model)."""
+        return self.env.dcc
+
     def stub(self, device: Device | str) -> MeterStub:
         return self.beds[parse_device(device)].stub(device)
-
-
-def environment_screen(env: TestEnvironment) -> dcc_module.Screen:
-    """The DCC's screening hook in the test environment: packet inspection of the
-    Signed Pre-Command (SR-10, SR-11), then the environment's thresholds (TR-10);
-    either kind of quarantine notifies the User."""
-
-    def screen(signed: bytes, accepted: AcceptedRequest, at: datetime) -> dcc_module.Screening:
-        user_id = accepted.request.user_id
-        found = inspect(signed, accepted.request.register)
-        if found.quarantined:
-            reason = f"packet inspection: {found.reason}"
-            env.notify_quarantine(user_id, at, reason)
-            return dcc_module.Screening(True, reason)
-        result = env.submit_pre_command(user_id, signed, at)
-        return dcc_module.Screening(result.quarantined, result.reason)
-
-    return screen
 
 
 def build_setup(
@@ -203,21 +124,26 @@ def build_setup(
     roles: Iterable[UserRole] = tuple(UserRole),
     *,
     window: AvailabilityWindow = DEFAULT_WINDOW,
-    thresholds: Sequence[Threshold] | None = None,
+    thresholds: ThresholdTable | None = None,
     stub_factory: MeterStubFactory | None = None,
+    model: Assumptions | None = None,
     keys_dir: Path = KEYS_DIR,
 ) -> Setup:
-    """Admit a User per role, give each supplier a test SMS with its meter, set ADTs.
+    """Admit a User per role, let each set its ADTs, give each supplier a test SMS with
+    its meter (TR-4, TR-8, TR-9, TR-10).
 
     The environment refuses ineligible roles (TR-4): they are in ``refused``.
-    The DCC registers the Import Supplier for the ESME and the Gas Supplier for
-    the GSME, and screens with the environment's threshold detector.
+    ``thresholds`` is the Users' table (default ``data/thresholds.csv``); ``model``
+    the model assumptions of the environment's DCC.
     """
-    factory = stub_factory or MeterStubFactory(config.mode, keys_dir)
-    env = TestEnvironment(window, stub_factory=factory, detector=gbcs_threshold_detector(),
-                          comms_hubs=(config.comms_hub,))
+    model = model or Assumptions()
+    factory = stub_factory or MeterStubFactory(config.mode, keys_dir,
+                                               checks_payload=model.meter_checks_payload)
+    env = TestEnvironment(window, model=model, stub_factory=factory,
+                          comms_hubs=(config.comms_hub,), keys_dir=keys_dir)
+    table = ThresholdTable.load() if thresholds is None else thresholds
     day = window.first_day
-    users: dict[UserRole, User] = {}
+    admitted: dict[UserRole, str] = {}
     refused: dict[UserRole, RoleNotEligible] = {}
     for role in dict.fromkeys(UserRole(r) for r in roles):
         user_id = ROLE_USER_IDS[role]
@@ -226,54 +152,34 @@ def build_setup(
         except RoleNotEligible as exc:
             refused[role] = exc
             continue
-        users[role] = User(user_id, keys_dir)
-        env.set_thresholds(user_id, thresholds or default_thresholds())
-    registrations: dict[str, Registration] = {}
-    hubs: dict[Device, CommunicationsHub] = {}
-    for device_class, role in METER_SUPPLIER_ROLE.items():
-        if role not in users:
+        admitted[role] = user_id
+        if table.for_user(user_id):
+            env.set_thresholds(user_id, table.for_user(user_id))
+    beds: dict[Device, Testbed] = {}
+    for device in Device:
+        role = DeviceClass(device.value).supplier_role
+        if role not in admitted:
             continue
-        device = parse_device(device_class.value)
-        user_id = ROLE_USER_IDS[role]
-        system = env.issue_comms_hub(user_id, config.comms_hub.code, day)
-        env.add_device(user_id, system.sms_id,
-                       TestDevice(DEVICE_IDS[device], device_class, True, config.version), day)
-        registrations[DEVICE_IDS[device]] = Registration(DEVICE_IDS[device], device, user_id,
-                                                         role.value)
-        hub = CommunicationsHub(variant=system.comms_hub)
-        hub.join(DEVICE_IDS[device], device)
-        hubs[device] = hub
-    dcc = Dcc(registrations, keys_dir=keys_dir, screen=environment_screen(env))
-    beds = {
-        device: Testbed(users[METER_SUPPLIER_ROLE[DeviceClass(device.value)]], dcc, hub,
-                        {DEVICE_IDS[device]: env.stub(DEVICE_IDS[device])})  # type: ignore[dict-item]
-        for device, hub in hubs.items()
-    }
-    return Setup(config, env, dcc, users, refused, beds, day)
+        system = env.issue_comms_hub(admitted[role], config.comms_hub.code, day)
+        env.add_device(admitted[role], system.sms_id,
+                       TestDevice(DEVICE_IDS[device], DeviceClass(device.value), True,
+                                  config.version), day)
+        beds[device] = env.testbed(admitted[role], system.sms_id)
+    users = {DeviceClass(device.value).supplier_role: bed.user for device, bed in beds.items()}
+    return Setup(config, env, users, refused, beds, day)
 
 
 # --------------------------------------------------------------------------- one case
 
 
-#: What a flow response code means in the matrix's vocabulary.
-_CODE_OUTCOME = {
-    ResponseCode.SUCCESS.value: ExpectedOutcome.SUCCESS_ZERO.value,
-    ResponseCode.NOT_REGISTERED_SUPPLIER.value: ExpectedOutcome.NOT_DEVICE_SUPPLIER.value,
-    ResponseCode.NOT_SUPPORTED_BY_DEVICE.value: ExpectedOutcome.NOT_SUPPORTED.value,
-}
-
-
-def actual_outcome(result: FlowResult | None) -> str:
-    """The case's actual outcome, in the matrix's words where it has them.
+def actual_outcome(result: FlowResult | None) -> tuple[str, str]:
+    """The case's actual outcome and response code, in the matrix's words (TR-1, TR-5).
 
     ``None``: the environment refused the User's role at admission (TR-4).
     """
     if result is None:
-        return ExpectedOutcome.ROLE_NOT_ELIGIBLE.value
-    code = result.response_code
-    if code in _CODE_OUTCOME:
-        return _CODE_OUTCOME[code]
-    return f"{result.outcome.value} ({code or 'no Service Response'})"
+        return NOT_ADMITTED, ""
+    return result.outcome.value, result.response_code or ""
 
 
 def response_says_zero(parsed: responses.DuisResponse | None) -> bool:
@@ -326,8 +232,9 @@ def record_of(case_id: str, result: FlowResult | None, register: DebtRegister,
 
 CASE_COLUMNS = [
     "case_id", "device", "register", "payment_mode", "meter_version", "comms_hub", "role",
-    "positive", "expected_outcome", "actual_outcome", "outcome_matches", "response_code",
-    "request_sent", "response_received", "command_succeeded", "response_says_zero", "verdict",
+    "positive", "expected_outcome", "expected_code", "actual_outcome", "response_code",
+    "outcome_matches", "request_sent", "response_received", "command_succeeded",
+    "response_says_zero", "verdict",
 ]
 
 
@@ -393,18 +300,20 @@ def run_matrix(
     matrix: pd.DataFrame | None = None,
     *,
     window: AvailabilityWindow = DEFAULT_WINDOW,
-    thresholds: Sequence[Threshold] | None = None,
+    thresholds: ThresholdTable | None = None,
     stub_class: type[MeterStub] = MeterStub,
     prepare: Prepare | None = None,
     tamper: Mapping[str, Tamper] | None = None,
+    model: Assumptions | None = None,
 ) -> MatrixRun:
     """Run every row of the test matrix end to end and judge it (TR-4..TR-10).
 
     ``stub_class`` (a faulty meter), ``prepare`` (called on each configuration's
     :class:`Setup` before its cases) and ``tamper`` (hooks passed to
     :meth:`Testbed.run`) inject faults, so that tests can show the acceptance
-    check rejecting a bad run.
+    check rejecting a bad run. ``model``: the model assumptions of the DCC.
     """
+    model = model or Assumptions()
     matrix = build_test_matrix() if matrix is None else matrix
     if matrix.empty:
         raise ValidationError("matrix", "no test cases to run")
@@ -413,8 +322,10 @@ def run_matrix(
     roles = tuple(dict.fromkeys(UserRole(r) for r in matrix["role"]))
     setups: dict[tuple[str, str, str], Setup] = {}
     for config in configurations(matrix):
+        factory = MeterStubFactory(config.mode, stub_class=stub_class,
+                                   checks_payload=model.meter_checks_payload)
         setup = build_setup(config, roles, window=window, thresholds=thresholds,
-                            stub_factory=MeterStubFactory(config.mode, stub_class=stub_class))
+                            stub_factory=factory, model=model)
         if prepare is not None:
             prepare(setup)
         setups[(config.mode.value, config.version.stage.value, config.comms_hub.code)] = setup
@@ -432,14 +343,14 @@ def run_matrix(
             results[case.case_id] = result
         record, _ = record_of(case.case_id, result, register, bool(case.positive))
         records.append(record)
-        actual = actual_outcome(result)
+        actual, code = actual_outcome(result)
         rows.append({
             "case_id": case.case_id, "device": case.device, "register": case.register,
             "payment_mode": case.payment_mode, "meter_version": case.meter_version,
             "comms_hub": case.comms_hub, "role": case.role, "positive": bool(case.positive),
-            "expected_outcome": case.expected_outcome, "actual_outcome": actual,
-            "outcome_matches": actual == case.expected_outcome,
-            "response_code": record.response_code or "",
+            "expected_outcome": case.expected_outcome, "expected_code": case.expected_code,
+            "actual_outcome": actual, "response_code": code,
+            "outcome_matches": (actual, code) == (case.expected_outcome, case.expected_code),
             "request_sent": record.request_sent, "response_received": record.response_received,
             "command_succeeded": record.command_succeeded,
             "response_says_zero": record.response_says_zero,
