@@ -246,8 +246,7 @@ def make_testbed(
         raise ValidationError("keys_dir", f"no such folder: {keys_dir}")
     assumptions = assumptions or Assumptions()
     table = ThresholdTable.load() if thresholds is None else thresholds
-    dcc = Dcc({}, keys_dir=keys_dir, assumptions=assumptions,
-              thresholds=table.for_user(SUPPLIER_ID))
+    dcc = Dcc({}, keys_dir=keys_dir, assumptions=assumptions, thresholds=table)
     hub = CommunicationsHub()
     keys = Keys(keys_dir)
     stubs = {}

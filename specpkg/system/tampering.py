@@ -124,6 +124,16 @@ def signed_with_value(device: Device | str, register: DebtRegister | str, value:
     return user.sign(apdu)
 
 
+def tampered_command(case: TamperCase, register: DebtRegister | str, user: User | None = None,
+                     counter: int = 1) -> bytes:
+    """The tampered reset ``user`` would sign, as a Signed Pre-Command (for inspection)."""
+    reg = parse_register(register)
+    user = user or User()
+    pre = reset_messages.pre_command(case.device, reg, user.user_id, DEVICE_IDS[case.device],
+                                     counter)
+    return user.sign(dataclasses.replace(pre, payload=case.alter(pre.payload, reg)))
+
+
 def tamper_hook(case: TamperCase, register: DebtRegister, user: User) -> Callable[[bytes], bytes]:
     """A ``signed`` hook for :meth:`Testbed.run`: the User signs the altered command."""
 
@@ -151,7 +161,8 @@ def stopped_by(result: FlowResult, bed: Testbed) -> str:
         screening = bed.dcc.screenings[result.request.request_id]  # type: ignore[union-attr]
         if screening.inspection.quarantined:
             return "packet inspection (E930)"
-        return "threshold (E930)"
+        kind = "data value" if "data value" in screening.reason else "volume"
+        return f"{kind} threshold (E930)"
     if code == ResponseCode.SIGNED_PRECOMMAND_MISMATCH.value:
         return "issued Pre-Command check (E916)"
     if result.before is None or result.after is None:
