@@ -78,3 +78,11 @@ def test_run_shows_failures_with_a_non_zero_exit(capsys, argv: list[str], code: 
 def test_run_refuses_an_unknown_device(capsys) -> None:
     assert main(["run", "--device", "IHD"]) == 2
     assert "unknown device 'IHD'" in capsys.readouterr().err
+
+
+def test_run_takes_model_assumptions(capsys) -> None:
+    assert main(["run", "--assume", "compare_with_issued=false,count_quarantined=false"]) == 0
+    assert "model assumptions: compare_with_issued=false, count_quarantined=false" in (
+        capsys.readouterr().out)
+    assert main(["run", "--assume", "trust_everyone=true"]) == 2
+    assert "unknown assumption 'trust_everyone'" in capsys.readouterr().err

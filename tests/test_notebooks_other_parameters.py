@@ -2,8 +2,8 @@
 
 Each runs once through papermill with values chosen to change what it shows
 (another seed, register, start date, an approval date on the far side of a
-deadline); their own assert cells check their statements, so a run that breaks
-one fails here.
+deadline, model assumptions other than the defaults); their own assert cells
+check their statements, so a run that breaks one fails here.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ from specpkg.workbook.runner import error_outputs, execute_notebook
 
 RUNS = {
     "02_gbcs_messages": {"ecs07_counter": 2002, "gcs04_counter": 2003, "tamper_offset": 30},
-    "06_anomaly_detection": {"seed": 7, "requests_per_day": 5_000, "burst_fraction": 0.2},
-    "07_testing_services": {"START_DATE": "2020-12-14"},
+    "06_anomaly_detection": {"seed": 7, "requests_per_day": 5_000, "burst_fraction": 0.2,
+                             "assumptions": "count_quarantined=false,compare_with_issued=false"},
+    "07_testing_services": {"START_DATE": "2020-12-14",
+                            "assumptions": "meter_checks_payload=true,inspect_esme=true"},
     "08_bulk_reset_impact": {"meters": 3_000, "register": "PaymentDebtRegister",
-                             "hourly_limits": [50, 100], "chosen_limit": 100, "seed": 5},
+                             "hourly_limits": [50, 100], "chosen_limit": 100, "seed": 5,
+                             "assumptions": "count_quarantined=false"},
     "09_implementation": {"APPROVAL_DATE": "2018-10-08"},
 }
 

@@ -1,0 +1,58 @@
+"""The model's assumptions: one default each, one table, one way to flip them (issue 10)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from specpkg.errors import ValidationError
+from specpkg.system import assumptions as model
+from specpkg.system.assumptions import Assumptions
+from specpkg.workbook import requirements
+
+
+def test_the_table_names_every_assumption_in_order() -> None:
+    rows = model.catalogue()
+    assert [r.name for r in rows] == [f.name for f in dataclasses.fields(Assumptions)]
+    assert [r.id for r in rows] == [f"MA-{n}" for n in range(1, len(rows) + 1)]
+    findings = set(requirements.findings()["id"])
+    known = {r.id for r in requirements.load()}
+    for row in rows:
+        assert row.finding in findings and set(row.requirements) <= known
+        assert row.question.endswith("?") and row.if_true and row.if_false
+
+
+def test_parse_flips_only_what_it_names() -> None:
+    flipped = Assumptions.parse("compare_with_issued=false, count_quarantined = no")
+    assert flipped.changed() == {"compare_with_issued": False, "count_quarantined": False}
+    assert flipped.inspect_esme is Assumptions().inspect_esme
+    assert Assumptions.parse("") == Assumptions() == Assumptions.parse(None)
+    assert Assumptions.parse({"inspect_esme": "true"}).inspect_esme is True
+    assert Assumptions().describe() == "defaults"
+    assert flipped.describe() == "compare_with_issued=false, count_quarantined=false"
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("inspect_everything=true", "assumptions"),
+    ("inspect_esme", "assumptions"),
+    ("inspect_esme=maybe", "inspect_esme"),
+])
+def test_a_bad_assumption_is_a_typed_error_naming_it(text: str, field: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        Assumptions.parse(text)
+    assert err.value.field == field
+
+
+def test_values_must_be_booleans() -> None:
+    with pytest.raises(ValidationError) as err:
+        Assumptions(compare_with_issued="yes")  # type: ignore[arg-type]
+    assert err.value.field == "compare_with_issued"
+
+
+def test_the_table_shows_the_setting_and_what_it_means() -> None:
+    table = model.table(Assumptions(inspect_esme=True))
+    row = table.set_index("assumption").loc["inspect_esme"]
+    assert (row["setting"], row["default"]) == ("yes", "no")
+    assert row["what it means"] == next(r.if_true for r in model.catalogue()
+                                        if r.name == "inspect_esme")
