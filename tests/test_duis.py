@@ -490,11 +490,13 @@ def test_signature_valid_and_redaction() -> None:
     assert value not in shown and "DigestValue" in shown
 
 
-def test_comments_and_processing_instructions_do_not_count_as_registers() -> None:
+@pytest.mark.parametrize("node", [etree.Comment(" the register to reset "),
+                                  etree.ProcessingInstruction("note", "reset")])
+def test_comments_and_processing_instructions_are_refused_even_when_signed(node) -> None:
+    """A signature does not cover comments or PIs (E918), even one signed with the request."""
     def mutate(tree):
-        body(tree).insert(0, etree.Comment(" the register to reset "))
-    accepted = validate_request(_signed(mutate))
-    assert accepted.request.register is DebtRegister.TIME_DEBT_1
+        body(tree).insert(0, node)
+    assert code_of(_signed(mutate)) is ResponseCode.UNSIGNED_CONTENT
 
 
 def test_make_request_parses_names() -> None:

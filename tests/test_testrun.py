@@ -176,9 +176,8 @@ def always_i0(setup) -> None:
     def service_response(request, reply):
         if reply.response is None:
             return original(request, reply)
-        return responses.service_response(request, reply.response,
-                                          ResetReport(request.register, True),
-                                          clock=setup.dcc.clock)
+        return setup.dcc._signed(responses.service_response(
+            request, reply.response, ResetReport(request.register, True), clock=setup.dcc.clock))
 
     setup.dcc.service_response = service_response
 

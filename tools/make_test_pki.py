@@ -1,12 +1,17 @@
 """Make the project's own TEST-ONLY PKI under data/pki (run once; output is committed).
 
 P-256 keys and X.509 certificates for the four identities the reference set
-uses (the Supplier, the ACB, the ESME and the GSME), each with a digital
-signing (ds) and a key agreement (ka) pair, named like ../shared/reference/keys:
-``<entity id>-<ds|ka>.key`` (PKCS#8 PEM) and ``.pem`` (certificate).
-These keys are published in this repository: never use them for anything real.
+uses (the Supplier, the ACB, the ESME and the GSME) and two more, each with a
+digital signing (ds) and a key agreement (ka) pair, named like
+../shared/reference/keys: ``<entity id>-<ds|ka>.key`` (PKCS#8 PEM) and ``.pem``
+(certificate). Organisation certificates name their holder as the reference ones
+do: the entity id as x500UniqueIdentifier and the Remote Party Role code as OU;
+device certificates name the device in a hwModuleName. ``test-ca.key``/``.pem``
+is the issuing CA. These keys are published in this repository: never use them
+for anything real.
 
-    python tools/make_test_pki.py [--force]
+    python tools/make_test_pki.py [--force]     new keys (and certificates)
+    python tools/make_test_pki.py --recertify   new certificates for the same keys
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
 OUT = Path(__file__).resolve().parent.parent / "data" / "pki"
@@ -29,14 +35,38 @@ ENTITIES = {
     "90b3d51f30020000": "a second Supplier, registered for no test device (access control)",
     "90b3d51f30000003": "the DCC's DUIS signer (signs Service Responses; provisional id)",
 }
+#: The Remote Party Role code of each organisation (devices have none).
+ROLES = {
+    "90b3d51f30010000": 0x02,  # Supplier
+    "90b3d51f30020000": 0x02,  # Supplier
+    "90b3d51f30000002": 0x04,  # Access Control Broker
+    "90b3d51f30000003": 0x7F,  # other: the DCC's DUIS signer (provisional)
+}
 NOT_BEFORE = dt.datetime(2018, 1, 1, tzinfo=dt.UTC)
 NOT_AFTER = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 
 
+CA_NAME = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SECMP0002 TEST-ONLY CA")])
+
+
 def _issuer() -> tuple[ec.EllipticCurvePrivateKey, x509.Name]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SECMP0002 TEST-ONLY CA")])
-    return key, name
+    """The CA's key (kept in test-ca.key, made once) and name (unchanged, so that the
+    X509IssuerSerial of every XML signature stays the same)."""
+    path = OUT / "test-ca.key"
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    else:
+        key = ec.generate_private_key(ec.SECP256R1())
+        path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    cert = (x509.CertificateBuilder().subject_name(CA_NAME).issuer_name(CA_NAME)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(NOT_BEFORE).not_valid_after(NOT_AFTER)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .sign(key, hashes.SHA256()))
+    (OUT / "test-ca.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key, CA_NAME
 
 
 def _certificate(
@@ -49,9 +79,15 @@ def _certificate(
         data_encipherment=False, key_agreement=not ds, key_cert_sign=False, crl_sign=False,
         encipher_only=False, decipher_only=False,
     )
-    subject = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, f"TEST-ONLY {entity.upper()} {usage}"),
-    ])
+    names = [x509.NameAttribute(NameOID.COMMON_NAME, f"TEST-ONLY {entity.upper()} {usage}")]
+    if entity in ROLES:  # an organisation: entity id and Remote Party Role in the subject
+        names = [
+            x509.NameAttribute(NameOID.X500_UNIQUE_IDENTIFIER, b"\x00" + bytes.fromhex(entity),
+                               _type=_ASN1Type.BitString),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"{ROLES[entity]:02X}"),
+            *names,
+        ]
+    subject = x509.Name(names)
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -74,9 +110,21 @@ def _certificate(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="replace every existing key")
+    parser.add_argument("--recertify", action="store_true",
+                        help="issue new certificates for the existing keys")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     ca, ca_name = _issuer()
+    if args.recertify:
+        for entity in ENTITIES:
+            for usage in ("ds", "ka"):
+                key = serialization.load_pem_private_key(
+                    (OUT / f"{entity}-{usage}.key").read_bytes(), password=None)
+                cert = _certificate(entity, usage, key, ca, ca_name)
+                (OUT / f"{entity}-{usage}.pem").write_bytes(
+                    cert.public_bytes(serialization.Encoding.PEM))
+        print(f"re-issued {len(ENTITIES) * 2} certificates in {OUT}")
+        return
     todo = [e for e in ENTITIES if args.force or not (OUT / f"{e}-ds.key").exists()]
     for entity in todo:
         for usage in ("ds", "ka"):

@@ -1,25 +1,21 @@
-"""DUIS side of the new Service Request 2.4 "Reset Debt Register" (SR-9, TR-5, TR-7).
+"""The DCC's intake of a Reset Debt Register request: every check before it acts (SR-9).
 
-A User asks for a reset with one signed DUIS request naming exactly one Debt
-Register (SR-9)::
+:func:`validate_request` takes one request from outside and either returns an
+:class:`AcceptedRequest` or raises :class:`~specpkg.duis.codes.DuisError` with the
+response code of the first fault, in this order:
 
-    <sr:Request schemaVersion="5.4">
-      <sr:Header>RequestID, CommandVariant, ServiceReference 2.4, ServiceReferenceVariant 2.4
-      <sr:Body><sr:ResetDebtRegister><sr:TimeDebtRegister1/></sr:ResetDebtRegister></sr:Body>
-      <ds:Signature>... (enveloped, by the User's ds key)
+1. the hardened parser (:mod:`specpkg.duis.xmlsafe`): size (E901), DTD or entity
+   (E902), well-formed UTF-8 (E903), no comment or processing instruction (E918:
+   the signature does not cover them);
+2. the root element and namespace (E904), a RequestID naming the sender (E907);
+3. the sender's registered certificate (E912): it must name that User, in the
+   Supplier role, and be valid at the time of the request (E919);
+4. the signature (E911), with a ``KeyInfo`` naming only that certificate;
+5. then, read **only from the signed document the verifier returns** (never from
+   a second parse of the raw text): the service reference (E906), exactly one
+   Debt Register (SR-9: E908-E910), the schema (E905) and the device (E913).
 
-:func:`request_xml` builds and signs one; :func:`validate_request` takes one
-from outside through the hardened parser, the signature check, the specific
-checks below and the schema ``data/duis/ResetDebtRegister.xsd``, and either
-returns an :class:`AcceptedRequest` or raises :class:`DuisError` with a
-response code from ``data/duis/response_codes.csv``; :func:`error_response`
-turns that into a DUIS error response. :func:`service_response` wraps the
-device's GBCS response in the Service Response (``I0``) and
-:func:`parse_response` reads any of them back.
-
-The E-codes are this workbook's provisional numbering in the DUIS style, not
-the DCC's published codes. All times come from a ``clock`` argument (default
-:data:`DEFAULT_CLOCK`), so outputs are reproducible.
+The E-codes are this workbook's provisional numbering in the DUIS style.
 """
 
 from __future__ import annotations
@@ -46,12 +42,7 @@ from specpkg.duis.reset_request import (
 )
 from specpkg.duis.responses import error_response
 from specpkg.duis.schema import _describe, schema_errors
-from specpkg.duis.xmldsig import (
-    KeyMissing,
-    SignatureInvalid,
-    load_certificate,
-    verify_enveloped,
-)
+from specpkg.duis.xmldsig import KeyMissing, SignatureInvalid, load_certificate, verify_enveloped
 from specpkg.duis.xmlsafe import Refusal, XmlRefused, parse_xml
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import (
@@ -62,24 +53,20 @@ from specpkg.gbcs.catalogue import (
     CatalogueEntry,
     load_catalogue,
 )
-from specpkg.meter.registers import (
-    DebtRegister,
-    Device,
-)
+from specpkg.gbcs.credentials import RemotePartyRole, check_certificate
+from specpkg.meter.registers import DebtRegister, Device
 
 _REFUSAL_CODES = {
     Refusal.TOO_LARGE: ResponseCode.TOO_LARGE,
     Refusal.DTD: ResponseCode.DTD_FORBIDDEN,
     Refusal.MALFORMED: ResponseCode.MALFORMED_XML,
+    Refusal.UNSIGNED_CONTENT: ResponseCode.UNSIGNED_CONTENT,
 }
 
 
 @cache
 def _catalogue() -> Catalogue:
     return load_catalogue()
-
-
-# --- validating ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -89,6 +76,23 @@ class AcceptedRequest:
     request: ResetRequest
     device: Device
     entry: CatalogueEntry
+
+
+def _text(root: etree._Element, path: str) -> str:
+    return (root.findtext(path) or "").strip()
+
+
+def _echo(root: etree._Element, request_id: str | None) -> dict[str, str | None]:
+    """What an error response echoes: the RequestID and the service reference if well-formed."""
+    ref = _text(root, f"{_Q}Header/{_Q}ServiceReference")
+    variant = _text(root, f"{_Q}Header/{_Q}ServiceReferenceVariant")
+    return {
+        "request_id": request_id,
+        "service_reference": ref if SERVICE_REFERENCE_FORMAT.fullmatch(ref)
+        else RESET_DEBT_REGISTER,
+        "service_reference_variant": variant if SERVICE_REFERENCE_FORMAT.fullmatch(variant)
+        else SERVICE_REFERENCE_VARIANT,
+    }
 
 
 def validate_request(
@@ -102,10 +106,8 @@ def validate_request(
 ) -> AcceptedRequest:
     """Check one incoming request; return it accepted or raise :class:`DuisError`.
 
-    Order: size, DTD/entities, well-formedness (E901-E903); root element and
-    namespace (E904); RequestID (E907); sender certificate (E912, from
-    ``certificate`` or ``keys_dir``); signature (E911); service reference
-    (E906); registers, SR-9 (E908-E910); schema (E905); device (E913).
+    ``certificate``: the sender's registered certificate (else from ``keys_dir``);
+    ``at``: the time of the request, at which the certificate must be valid.
     """
     try:
         root = parse_xml(data, max_bytes=max_bytes)
@@ -116,79 +118,76 @@ def validate_request(
             ResponseCode.WRONG_NAMESPACE,
             f"root element is {_describe(root.tag)}; expected 'Request' in namespace {SR_NS!r}",
         )
-    header = root.find(_Q + "Header")
-    raw_id = header.findtext(_Q + "RequestID") if header is not None else None
-    user_id, device_id, counter = parse_request_id(raw_id)
-    request_id = raw_id.strip() if raw_id else None
-    ref = (header.findtext(_Q + "ServiceReference") or "").strip()
-    variant = (header.findtext(_Q + "ServiceReferenceVariant") or "").strip()
-    echo = {
-        "request_id": request_id,
-        "service_reference": ref
-        if SERVICE_REFERENCE_FORMAT.fullmatch(ref)
-        else RESET_DEBT_REGISTER,
-        "service_reference_variant": variant
-        if SERVICE_REFERENCE_FORMAT.fullmatch(variant)
-        else SERVICE_REFERENCE_VARIANT,
-    }
-
+    raw_id = root.findtext(f"{_Q}Header/{_Q}RequestID")
+    user_id, _, _ = parse_request_id(raw_id)  # only to find the sender's certificate
+    echo = _echo(root, raw_id.strip() if raw_id else None)
     if certificate is None:
         try:
             certificate = load_certificate(keys_dir, user_id)
         except KeyMissing:
-            raise DuisError(
-                ResponseCode.UNKNOWN_SENDER,
-                f"no certificate for User ID {hyphenated(user_id)}",
-                **echo,
-            ) from None
+            raise DuisError(ResponseCode.UNKNOWN_SENDER,
+                            f"no certificate for User ID {hyphenated(user_id)}", **echo) from None
     try:
-        verify_enveloped(etree.tostring(root.getroottree()), certificate, at=at)
+        check_certificate(certificate, user_id, at=at, role=RemotePartyRole.SUPPLIER)
+    except ValidationError as exc:
+        raise DuisError(ResponseCode.CERTIFICATE_REFUSED,
+                        f"the certificate of {hyphenated(user_id)} {exc.reason}", **echo) from None
+    try:
+        signed = verify_enveloped(etree.tostring(root.getroottree()), certificate, at=at)
     except SignatureInvalid as exc:
         raise DuisError(ResponseCode.BAD_SIGNATURE, exc.reason, **echo) from None
+    return _accept(root, signed, raw_id, inventory, echo)
 
+
+def _accept(root: etree._Element, signed: etree._Element, raw_id: str | None,
+            inventory: dict[str, Device] | None, echo: dict) -> AcceptedRequest:
+    """The checks after the signature, on the values of the signed document only."""
+    signed_id = signed.findtext(f"{_Q}Header/{_Q}RequestID")
+    if signed.tag != root.tag or signed_id != raw_id:
+        raise DuisError(ResponseCode.BAD_SIGNATURE, "the signed document is not the one read",
+                        **echo)
+    user_id, device_id, counter = parse_request_id(signed_id)
+    ref = _text(signed, f"{_Q}Header/{_Q}ServiceReference")
+    variant = _text(signed, f"{_Q}Header/{_Q}ServiceReferenceVariant")
     if ref != RESET_DEBT_REGISTER or variant != SERVICE_REFERENCE_VARIANT:
         raise DuisError(
             ResponseCode.WRONG_SERVICE_REFERENCE,
             f"ServiceReference {ref!r} / ServiceReferenceVariant {variant!r}; expected "
             f"{RESET_DEBT_REGISTER} / {SERVICE_REFERENCE_VARIANT} (Reset Debt Register)",
-            **echo,
-        )
-
-    reset = root.find(f"{_Q}Body/{_Q}ResetDebtRegister")
-    named = [] if reset is None else [child for child in reset if isinstance(child.tag, str)]
-    if reset is not None:
-        known = {_Q + r.value for r in DebtRegister}
-        unknown = [_describe(c.tag) for c in named if c.tag not in known]
-        if unknown:
-            raise DuisError(
-                ResponseCode.UNKNOWN_REGISTER,
-                f"unknown register element {', '.join(unknown)}; expected one of "
-                + ", ".join(r.value for r in DebtRegister),
-                **echo,
-            )
-        if not named:
-            raise DuisError(ResponseCode.NO_REGISTER, "ResetDebtRegister names no register", **echo)
-        if len(named) > 1:
-            names = ", ".join(etree.QName(c).localname for c in named)
-            raise DuisError(
-                ResponseCode.SEVERAL_REGISTERS,
-                f"ResetDebtRegister names {len(named)} registers ({names}); exactly one may be "
-                "reset per request",
-                **echo,
-            )
-
+            **echo)
+    register = _one_register(signed.find(f"{_Q}Body/{_Q}ResetDebtRegister"), echo)
     problems = schema_errors(root)
     if problems:
         raise DuisError(ResponseCode.SCHEMA_INVALID, "; ".join(problems[:3]), **echo)
-    assert len(named) == 1  # the schema requires exactly one register element
-    register = DebtRegister(etree.QName(named[0]).localname)
-    command_variant = int(header.findtext(_Q + "CommandVariant"))  # type: ignore[union-attr]
+    assert register is not None  # the schema requires exactly one register element
+    command_variant = int(_text(signed, f"{_Q}Header/{_Q}CommandVariant"))
     request = ResetRequest(user_id, device_id, counter, register, command_variant)
     try:
         device = device_of(device_id, inventory)
     except ValidationError as exc:
         raise DuisError(ResponseCode.UNKNOWN_DEVICE, exc.reason, **echo) from None
     return AcceptedRequest(request, device, _catalogue().entry(device, register))
+
+
+def _one_register(reset: etree._Element | None, echo: dict) -> DebtRegister | None:
+    """SR-9: the one Debt Register the body names (None: no body, left to the schema)."""
+    if reset is None:
+        return None
+    named = [child for child in reset if isinstance(child.tag, str)]
+    known = {_Q + r.value for r in DebtRegister}
+    unknown = [_describe(c.tag) for c in named if c.tag not in known]
+    if unknown:
+        raise DuisError(ResponseCode.UNKNOWN_REGISTER,
+                        f"unknown register element {', '.join(unknown)}; expected one of "
+                        + ", ".join(r.value for r in DebtRegister), **echo)
+    if not named:
+        raise DuisError(ResponseCode.NO_REGISTER, "ResetDebtRegister names no register", **echo)
+    if len(named) > 1:
+        names = ", ".join(etree.QName(c).localname for c in named)
+        raise DuisError(ResponseCode.SEVERAL_REGISTERS,
+                        f"ResetDebtRegister names {len(named)} registers ({names}); exactly one "
+                        "may be reset per request", **echo)
+    return DebtRegister(etree.QName(named[0]).localname)
 
 
 @dataclass(frozen=True)

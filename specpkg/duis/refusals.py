@@ -1,25 +1,8 @@
-"""DUIS side of the new Service Request 2.4 "Reset Debt Register" (SR-9, TR-5, TR-7).
+"""A catalogue of faulty requests, one per intake response code (SR-9, E901..E919).
 
-A User asks for a reset with one signed DUIS request naming exactly one Debt
-Register (SR-9)::
-
-    <sr:Request schemaVersion="5.4">
-      <sr:Header>RequestID, CommandVariant, ServiceReference 2.4, ServiceReferenceVariant 2.4
-      <sr:Body><sr:ResetDebtRegister><sr:TimeDebtRegister1/></sr:ResetDebtRegister></sr:Body>
-      <ds:Signature>... (enveloped, by the User's ds key)
-
-:func:`request_xml` builds and signs one; :func:`validate_request` takes one
-from outside through the hardened parser, the signature check, the specific
-checks below and the schema ``data/duis/ResetDebtRegister.xsd``, and either
-returns an :class:`AcceptedRequest` or raises :class:`DuisError` with a
-response code from ``data/duis/response_codes.csv``; :func:`error_response`
-turns that into a DUIS error response. :func:`service_response` wraps the
-device's GBCS response in the Service Response (``I0``) and
-:func:`parse_response` reads any of them back.
-
-The E-codes are this workbook's provisional numbering in the DUIS style, not
-the DCC's published codes. All times come from a ``clock`` argument (default
-:data:`DEFAULT_CLOCK`), so outputs are reproducible.
+Every variant that gets past the signature check is properly signed, so the code
+shows the fault itself and not a broken signature; notebooks and reviewers use it
+to see how the DCC answers each kind of fault.
 """
 
 from __future__ import annotations
@@ -36,12 +19,14 @@ from specpkg.duis.reset_request import (
     MAX_REQUEST_BYTES,
     ResetRequest,
     build_request_tree,
+    hyphenated,
     request_xml,
     sign_tree,
 )
 from specpkg.duis.xmldsig import (
     DS_NS,
 )
+from specpkg.gbcs.security import ACB_ENTITY_ID
 from specpkg.meter.registers import (
     DebtRegister,
 )
@@ -58,10 +43,18 @@ class RefusalExample:
     expected: ResponseCode
 
 
+def _unsigned(request: ResetRequest, request_id: str) -> etree._Element:
+    """The request document, unsigned, with another RequestID."""
+    tree = build_request_tree(request)
+    tree.remove(tree.find(f"{{{DS_NS}}}Signature"))
+    tree.find(f"{_Q}Header/{_Q}RequestID").text = request_id
+    return tree
+
+
 def refusal_examples(
     request: ResetRequest, *, keys_dir: Path = DEFAULT_KEYS_DIR
 ) -> list[RefusalExample]:
-    """One faulty variant of ``request`` per response code E901..E913 (SR-9 and intake).
+    """One faulty variant of ``request`` per intake response code (SR-9 and intake).
 
     Every variant that gets past the signature check is properly signed, so the
     code shows the fault itself and not a broken signature.
@@ -100,6 +93,7 @@ def refusal_examples(
 
     good = request_xml(request, keys_dir=keys_dir)
     other_device = "00-DB-12-34-56-78-90-FF"
+    acb = hyphenated(ACB_ENTITY_ID)
     unknown_user = "11-22-33-44-55-66-77-88"
     ids = request.request_id.split(":")
     code = ResponseCode
@@ -128,6 +122,13 @@ def refusal_examples(
             code.BAD_SIGNATURE),
         RefusalExample("sender without a certificate", signed(header_text(
             "RequestID", f"{unknown_user}:{ids[1]}:{ids[2]}")), code.UNKNOWN_SENDER),
+        RefusalExample("a comment inside the signed RequestID counter", good.replace(
+            f":{request.counter}</sr:RequestID>".encode(),
+            f":{str(request.counter)[:1]}<!---->{str(request.counter)[1:]}</sr:RequestID>"
+            .encode()), code.UNSIGNED_CONTENT),
+        RefusalExample("signed by the ACB, whose certificate is not a Supplier's",
+                       sign_tree(_unsigned(request, f"{acb}:{ids[1]}:{ids[2]}"),
+                                 keys_dir=keys_dir, signer_id=acb), code.CERTIFICATE_REFUSED),
         RefusalExample("device not an ESME or GSME", signed(header_text(
             "RequestID", f"{ids[0]}:{other_device}:{ids[2]}")), code.UNKNOWN_DEVICE),
     ]

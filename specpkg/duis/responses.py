@@ -1,25 +1,12 @@
-"""DUIS side of the new Service Request 2.4 "Reset Debt Register" (SR-9, TR-5, TR-7).
+"""DUIS responses of the Reset Debt Register request: built, signed and read (TR-5, TR-7).
 
-A User asks for a reset with one signed DUIS request naming exactly one Debt
-Register (SR-9)::
-
-    <sr:Request schemaVersion="5.4">
-      <sr:Header>RequestID, CommandVariant, ServiceReference 2.4, ServiceReferenceVariant 2.4
-      <sr:Body><sr:ResetDebtRegister><sr:TimeDebtRegister1/></sr:ResetDebtRegister></sr:Body>
-      <ds:Signature>... (enveloped, by the User's ds key)
-
-:func:`request_xml` builds and signs one; :func:`validate_request` takes one
-from outside through the hardened parser, the signature check, the specific
-checks below and the schema ``data/duis/ResetDebtRegister.xsd``, and either
-returns an :class:`AcceptedRequest` or raises :class:`DuisError` with a
-response code from ``data/duis/response_codes.csv``; :func:`error_response`
-turns that into a DUIS error response. :func:`service_response` wraps the
-device's GBCS response in the Service Response (``I0``) and
-:func:`parse_response` reads any of them back.
-
-The E-codes are this workbook's provisional numbering in the DUIS style, not
-the DCC's published codes. All times come from a ``clock`` argument (default
-:data:`DEFAULT_CLOCK`), so outputs are reproducible.
+:func:`service_response` wraps the device's GBCS response in the Service Response
+(``I0``, or ``E920`` if the device did not confirm the register is zero);
+:func:`error_response` answers a refused request; :func:`sign_response` signs
+either as the DCC. A User reads a response with :func:`read_signed_response`:
+signed by the DCC's registered certificate, every value read from what the
+signature covered. All times come from a ``clock`` argument, so outputs are
+reproducible.
 """
 
 from __future__ import annotations
@@ -53,6 +40,7 @@ from specpkg.duis.xmldsig import (
 )
 from specpkg.duis.xmlsafe import XmlRefused, parse_xml
 from specpkg.errors import ValidationError
+from specpkg.gbcs.credentials import check_certificate
 from specpkg.meter.registers import (
     ResetOutcome,
     ResetReport,
@@ -170,7 +158,13 @@ class DuisResponse:
 
 
 def parse_response(data: bytes | str, *, max_bytes: int = MAX_RESPONSE_BYTES) -> DuisResponse:
-    """Read a Service Response (hardened parser and schema); ValidationError when invalid."""
+    """Read a Service Response without checking who signed it (hardened parser and
+    schema; ValidationError when invalid). A User acting on a response reads it with
+    :func:`read_signed_response` instead."""
+    return _response_from(_parsed(data, max_bytes))
+
+
+def _parsed(data: bytes | str, max_bytes: int) -> etree._Element:
     try:
         root = parse_xml(data, max_bytes=max_bytes)
     except XmlRefused as exc:
@@ -180,9 +174,14 @@ def parse_response(data: bytes | str, *, max_bytes: int = MAX_RESPONSE_BYTES) ->
     problems = schema_errors(root)
     if problems:
         raise ValidationError("response", "; ".join(problems[:3]))
+    return root
+
+
+def _response_from(root: etree._Element) -> DuisResponse:
     header = root.find(_Q + "Header")
     message = root.find(f"{_Q}Body/{_Q}ResponseMessage")
-    assert header is not None and message is not None  # the schema requires them
+    if header is None or message is None:
+        raise ValidationError("response", "no Header or ResponseMessage")
     payload_text = message.findtext(_Q + "GBCSPayload")
     payload = None
     if payload_text is not None:
@@ -215,14 +214,23 @@ def sign_response(
     return sign_tree(root, keys_dir=keys_dir, signer_id=signer_id)
 
 
-def response_signature_valid(
-    data: bytes, *, keys_dir: Path = DEFAULT_KEYS_DIR, signer_id: str = DCC_SIGNER_ID,
-    at: datetime = DEFAULT_CLOCK,
-) -> bool:
-    """Whether a Service Response carries a valid signature by the DCC."""
+def read_signed_response(
+    data: bytes | str, *, keys_dir: Path = DEFAULT_KEYS_DIR, signer_id: str = DCC_SIGNER_ID,
+    at: datetime = DEFAULT_CLOCK, max_bytes: int = MAX_RESPONSE_BYTES,
+) -> DuisResponse:
+    """A Service Response as the User reads it (TR-5): signed by the DCC's registered
+    signing certificate (valid at ``at``), every value read from the signed document
+    the verifier returns; ValidationError naming the fault otherwise."""
+    root = _parsed(data, max_bytes)
+    signer = parse_entity_id("signer_id", signer_id)
     try:
-        verify_enveloped(data, load_certificate(keys_dir, parse_entity_id("signer_id", signer_id)),
-                         at=at)
-    except (XmlRefused, KeyMissing, SignatureInvalid):
-        return False
-    return True
+        cert = load_certificate(keys_dir, signer)
+        check_certificate(cert, signer, at=at)
+        signed = verify_enveloped(etree.tostring(root.getroottree()), cert, at=at)
+    except KeyMissing as exc:
+        raise ValidationError("response", str(exc)) from None
+    except ValidationError as exc:
+        raise ValidationError("response", f"the DCC's certificate {exc.reason}") from None
+    except SignatureInvalid as exc:
+        raise ValidationError("response", f"not signed by the DCC: {exc.reason}") from None
+    return _response_from(signed)

@@ -36,7 +36,8 @@ SCHEMA_PATH = DATA_DIR / "duis" / "ResetDebtRegister.xsd"
 
 @cache
 def _schema() -> etree.XMLSchema:
-    return etree.XMLSchema(parse_xml(SCHEMA_PATH.read_bytes(), max_bytes=1 << 20))
+    return etree.XMLSchema(parse_xml(SCHEMA_PATH.read_bytes(), max_bytes=1 << 20,
+                                      allow_comments=True))
 
 
 def schema_errors(root: etree._Element) -> list[str]:

@@ -17,6 +17,7 @@ carried in the message, and accepts nothing but the algorithms above.
 
 from __future__ import annotations
 
+import base64
 import copy
 import re
 from datetime import datetime
@@ -162,22 +163,58 @@ def check_structure(root: etree._Element) -> etree._Element:
     return signature
 
 
-def verify_enveloped(data: bytes, cert: x509.Certificate, *, at: datetime) -> None:
-    """Raise :class:`SignatureInvalid` unless ``data`` carries a valid signature by ``cert``.
+def verify_enveloped(data: bytes, cert: x509.Certificate, *, at: datetime) -> etree._Element:
+    """The signed document as verified, or :class:`SignatureInvalid`.
 
-    ``data`` must already have passed :func:`specpkg.xmlsafe.parse_xml`; ``at``
-    is the time the certificate must be valid at (a fixed clock in tests).
+    Returns the element the signature covers, canonicalised (exclusive c14n, the
+    enveloped signature removed): read every value the receiver acts on from it,
+    never from a second parse of the raw text. ``data`` must hold no comment or
+    processing instruction (:func:`specpkg.duis.xmlsafe.parse_xml` refuses them);
+    a ``KeyInfo`` naming another certificate than ``cert`` is refused; ``at`` is
+    the time the certificate must be valid at.
     """
     from specpkg.duis.xmlsafe import parse_xml
 
-    check_structure(parse_xml(data, max_bytes=max(len(data), 1)))
+    signature = check_structure(parse_xml(data, max_bytes=max(len(data), 1)))
+    check_key_info(signature, cert)
     try:
-        XMLVerifier().verify(data, x509_cert=cert, expect_config=_config(at))
+        result = XMLVerifier().verify(data, x509_cert=cert, expect_config=_config(at))
     except (SignXMLException, InvalidInput) as exc:
         raise SignatureInvalid(f"does not verify with the sender's certificate ({exc})") from None
     except (ValueError, TypeError, etree.LxmlError) as exc:
         # signxml checks the Signature element against the XML-DSig schema too
         raise SignatureInvalid(f"unreadable signature ({exc})") from None
+    return result.signed_xml
+
+
+def check_key_info(signature: etree._Element, cert: x509.Certificate) -> None:
+    """A ``KeyInfo`` may only name ``cert``: by issuer and serial number, or the
+    certificate itself; anything else is refused (the receiver never trusts a
+    certificate a message carries)."""
+    ns = {"ds": DS_NS}
+    key_info = signature.find("ds:KeyInfo", ns)
+    if key_info is None:
+        return
+    for serial in key_info.iterfind("ds:X509Data/ds:X509IssuerSerial", ns):
+        issuer = serial.findtext("ds:X509IssuerName", default="", namespaces=ns).strip()
+        number = serial.findtext("ds:X509SerialNumber", default="", namespaces=ns).strip()
+        if issuer != cert.issuer.rfc4514_string() or number != str(cert.serial_number):
+            raise SignatureInvalid(f"KeyInfo names certificate {issuer} #{number}, not the "
+                                   "sender's registered certificate")
+    for carried in key_info.iterfind("ds:X509Data/ds:X509Certificate", ns):
+        der = "".join((carried.text or "").split())
+        if der != base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode():
+            raise SignatureInvalid("KeyInfo carries a certificate that is not the sender's "
+                                   "registered one")
+    unknown = [etree.QName(c).localname for c in key_info.iter()
+               if isinstance(c.tag, str) and etree.QName(c).localname not in _KEY_INFO_PARTS]
+    if unknown:
+        raise SignatureInvalid(f"KeyInfo holds {', '.join(unknown)}: only the registered "
+                               "certificate may be named")
+
+
+_KEY_INFO_PARTS = {"KeyInfo", "X509Data", "X509IssuerSerial", "X509IssuerName",
+                   "X509SerialNumber", "X509Certificate"}
 
 
 def redact_signature_value(data: bytes) -> str:

@@ -13,7 +13,10 @@ this order and before libxml2 sees a byte:
 
 It then parses with ``resolve_entities=False, no_network=True,
 load_dtd=False, huge_tree=False`` and checks again that the tree has no DTD and
-no entity reference nodes. Errors are :class:`XmlRefused`, never lxml's.
+no entity reference nodes. A DUIS message from outside may hold no comment and
+no processing instruction either (``UNSIGNED_CONTENT``): its XML signature covers
+the text with them removed, so text split by a comment would read differently
+from what was signed. Errors are :class:`XmlRefused`, never lxml's.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class Refusal(StrEnum):
     TOO_LARGE = "too_large"
     DTD = "dtd"
     MALFORMED = "malformed"
+    UNSIGNED_CONTENT = "unsigned_content"
 
 
 class XmlRefused(SpecError, ValueError):
@@ -65,7 +69,11 @@ def hardened_parser() -> etree.XMLParser:
 def screen(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> bytes:
     """The bytes of ``data`` if they pass the size, encoding and DTD checks."""
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        try:
+            data = data.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise XmlRefused(Refusal.MALFORMED, f"not encodable as UTF-8 at character "
+                                                f"{exc.start}") from None
     if not isinstance(data, bytes | bytearray):
         raise XmlRefused(Refusal.MALFORMED, f"expected bytes, got {type(data).__name__}")
     data = bytes(data)
@@ -88,8 +96,12 @@ def screen(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> bytes:
     return body
 
 
-def parse_xml(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> etree._Element:
-    """Parse one untrusted document into its root element, or raise :class:`XmlRefused`."""
+def parse_xml(data: bytes | str, *, max_bytes: int = MAX_BYTES,
+              allow_comments: bool = False) -> etree._Element:
+    """Parse one untrusted document into its root element, or raise :class:`XmlRefused`.
+
+    Comments and processing instructions are refused unless ``allow_comments``
+    (the project's own schema files may hold comments)."""
     body = screen(data, max_bytes=max_bytes)
     if not body.strip():
         raise XmlRefused(Refusal.MALFORMED, "empty document")
@@ -99,7 +111,26 @@ def parse_xml(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> etree._Elemen
         raise XmlRefused(Refusal.MALFORMED, f"not well-formed: {exc.msg}") from None
     if root is None:
         raise XmlRefused(Refusal.MALFORMED, "no root element")
-    return check_tree(root)
+    check_tree(root)
+    if not allow_comments:
+        check_signed_content(root)
+    return root
+
+
+def check_signed_content(root: etree._Element) -> etree._Element:
+    """Refuse comments and processing instructions anywhere in the document: a
+    signature does not cover them, so they could change how signed text reads."""
+    tree = root.getroottree()
+    for node in tree.iter(etree.Comment, etree.ProcessingInstruction):
+        what = "comment" if isinstance(node, etree._Comment) else "processing instruction"
+        line = node.sourceline
+        raise XmlRefused(Refusal.UNSIGNED_CONTENT, f"an XML {what} at line {line}: a signed "
+                                                   "DUIS message may hold none")
+    for sibling in (*root.itersiblings(preceding=True), *root.itersiblings()):
+        what = "comment" if isinstance(sibling, etree._Comment) else "processing instruction"
+        raise XmlRefused(Refusal.UNSIGNED_CONTENT, f"an XML {what} outside the root element: a "
+                                                   "signed DUIS message may hold none")
+    return root
 
 
 def check_tree(root: etree._Element) -> etree._Element:

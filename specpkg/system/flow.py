@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 from specpkg.anomaly.thresholds import ThresholdTable
 from specpkg.duis.codes import DuisError, Outcome, ResponseCode, outcome_of
 from specpkg.duis.reset_request import DEFAULT_DEVICE_IDS, DEFAULT_USER_ID, ResetRequest
-from specpkg.duis.responses import parse_response
+from specpkg.duis.responses import DuisResponse, parse_response
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import SUPPLIER_ROLE
 from specpkg.gbcs.security import Keys
@@ -57,6 +58,8 @@ class FlowResult:
     device_response: bytes = b""
     before: MeterState | None = None
     after: MeterState | None = None
+    #: The Service Response as the User read it (signed by the DCC), if it could.
+    received: DuisResponse | None = None
 
 
 #: Hook to alter a message between two steps (for negative cases): bytes -> bytes.
@@ -119,20 +122,22 @@ class Testbed:
         record = {"request_xml": request_xml}
 
         def end(outcome: Outcome, response: bytes | None, code: str | None) -> FlowResult:
-            return _finish(user, request, steps, record, outcome, response, code)
+            return _finish(user, request, steps, record, outcome, response, code,
+                           self.dcc.clock)
 
         try:
             accepted = self.dcc.accept(request_xml)
         except DuisError as error:
             steps.append(Step("DCC", "validates and checks access", f"refused: {error}"))
             return end(error.outcome, self.dcc.refuse(error), error.code.value)
+        sent = request or accepted.request  # the User correlates against what it sent
         request = accepted.request
         steps.append(Step("DCC", "validates and checks access", "accepted"))
         pre = self.dcc.pre_command(accepted)
         steps.append(Step("DCC", "transforms into the Pre-Command", "Pre-Command", pre))
         record["pre_command"] = pre
         try:
-            apdu = user.correlate(request, pre_command(pre))
+            apdu = user.correlate(sent, pre_command(pre))
         except CorrelationError as exc:
             steps.append(Step("User", "correlates the Pre-Command", f"refused: {exc}"))
             return end(Outcome.NOT_SIGNED, None, None)
@@ -151,7 +156,8 @@ class Testbed:
         """From the MAC'd command to the Service Response: CH, meter, DCC parse, User."""
 
         def end(outcome: Outcome, response: bytes | None, code: str | None) -> FlowResult:
-            return _finish(user or self.user, request, steps, record, outcome, response, code)
+            return _finish(user or self.user, request, steps, record, outcome, response, code,
+                           self.dcc.clock)
 
         record["command"] = mac_command
         steps.append(Step("DCC (ACB)", "adds the MAC header", "Command", mac_command))
@@ -193,7 +199,7 @@ class Testbed:
         except DuisError as error:
             steps.append(Step("DCC", "checks the released command", f"refused: {error}"))
             return _finish(self.user, request, steps, record, error.outcome,
-                           self.dcc.refuse(error), error.code.value)
+                           self.dcc.refuse(error), error.code.value, self.dcc.clock)
         return self._deliver(request, mac_command, steps, record)
 
     def reject(self, quarantined: FlowResult) -> FlowResult:
@@ -213,21 +219,26 @@ def _quarantined_request(result: FlowResult) -> ResetRequest:
 
 def _finish(
     user: User, request: ResetRequest | None, steps: list[Step], record: dict,
-    outcome: Outcome, response: bytes | None, code: str | None,
+    outcome: Outcome, response: bytes | None, code: str | None, clock: datetime,
 ) -> FlowResult:
     """The one end of every request: the User receives the response, if any."""
+    received = None
     if response is not None:
-        steps.append(_received(user, response))
-    return FlowResult(request, outcome, code, response, tuple(steps), **record)
+        step, received = _received(user, response, clock)
+        steps.append(step)
+    return FlowResult(request, outcome, code, response, tuple(steps), received=received,
+                      **record)
 
 
-def _received(user: User, response: bytes) -> Step:
+def _received(user: User, response: bytes,
+              clock: datetime) -> tuple[Step, DuisResponse | None]:
     """The User receives the Service Response and checks the DCC's signature (TR-5)."""
     try:
-        parsed = user.receive(response)
+        parsed = user.receive(response, at=clock)
     except ValidationError as exc:
-        return Step("User", "receives the Service Response", f"refused: {exc.reason}")
-    return Step("User", "receives the Service Response", f"{parsed.code}, signed by the DCC")
+        return Step("User", "receives the Service Response", f"refused: {exc.reason}"), None
+    return Step("User", "receives the Service Response",
+                f"{parsed.code}, signed by the DCC"), parsed
 
 
 def make_testbed(

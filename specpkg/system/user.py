@@ -9,10 +9,11 @@ named register to zero. Any mismatch is refused before anything is signed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from specpkg.duis import reset_request, responses
-from specpkg.duis.reset_request import ResetRequest
+from specpkg.duis.reset_request import DEFAULT_CLOCK, ResetRequest
 from specpkg.errors import DecodeError, SpecError, ValidationError
 from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.envelope import Cra, GeneralSigning
@@ -82,13 +83,12 @@ class User:
                                                f"request names {request.register.value}")
         return apdu
 
-    def receive(self, response: bytes,
+    def receive(self, response: bytes, at: datetime = DEFAULT_CLOCK,
                 dcc_signer: str = responses.DCC_SIGNER_ID) -> responses.DuisResponse:
-        """Read a Service Response, refusing one the DCC did not sign (TR-5)."""
-        if not responses.response_signature_valid(response, keys_dir=self.keys_dir,
-                                             signer_id=dcc_signer):
-            raise ValidationError("response", "not signed by the DCC's DUIS signing key")
-        return responses.parse_response(response)
+        """Read a Service Response as signed by the DCC, from what the signature
+        covered; ValidationError for one the DCC did not sign (TR-5)."""
+        return responses.read_signed_response(response, keys_dir=self.keys_dir,
+                                              signer_id=dcc_signer, at=at)
 
     def sign(self, apdu: GeneralSigning) -> bytes:
         """The Signed Pre-Command (deterministic ECDSA with the User's ds key)."""

@@ -202,18 +202,13 @@ def record_of(case_id: str, result: FlowResult | None, register: DebtRegister,
     ``command_succeeded`` is what the meter really did (its state), not what any
     message says: ``None`` if no Command reached it, else whether it executed
     the Command (no alert) and the register is zero afterwards. A Service
-    Response counts as received only if it parses and carries this request's
-    RequestID: the corresponding Service Response (TR-5).
+    Response counts as received only if the User could read it (signed by the DCC)
+    and it carries this request's RequestID: the corresponding Service Response (TR-5).
     """
     if result is None:
         return TestCaseRecord(case_id, None, False, expected_success=expected_success,
                               request_sent=False), None
-    parsed = None
-    if result.service_response:
-        try:
-            parsed = responses.parse_response(result.service_response)
-        except ValidationError:
-            parsed = None  # not a Service Response the User can read
+    parsed = result.received
     if parsed is not None and result.request is not None and (
             parsed.request_id != result.request.request_id):
         parsed = None  # a Response, but not the one corresponding to this request (TR-5)
