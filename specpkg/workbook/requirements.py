@@ -88,8 +88,84 @@ def has_section(notebook: str, section: str, root: Path = REPO_DIR) -> bool:
 
 
 FINDINGS = DATA_DIR / "findings.csv"
+#: Severities in the order the executive summary lists them (findings.csv ``severity``).
+SEVERITIES = ("high", "medium", "low")
 
 
 def findings(path: Path = FINDINGS) -> pd.DataFrame:
     """Points for the modification's reviewers that building the workbook brought up."""
     return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One row of ``data/findings.csv``: open unless its ``status`` column says closed."""
+
+    id: str
+    requirement: str
+    finding: str
+    evidence: str
+    notebook: str
+    status: str = ""
+    severity: str = ""
+
+    @property
+    def open(self) -> bool:
+        return self.status.strip().lower() != "closed"
+
+    @property
+    def severity_rank(self) -> int:
+        """Position of the severity in SEVERITIES; unknown or absent severities last."""
+        key = self.severity.strip().lower()
+        return SEVERITIES.index(key) if key in SEVERITIES else len(SEVERITIES)
+
+
+def load_findings(path: Path = FINDINGS) -> list[Finding]:
+    """The findings, with ``status``/``severity`` when the file has those columns."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [
+        Finding(row["id"], row["requirement"], row["finding"], row["evidence"], row["notebook"],
+                row.get("status", ""), row.get("severity", ""))
+        for row in rows
+    ]
+
+
+IMPACTS = DATA_DIR / "impacts.csv"
+RISKS = DATA_DIR / "risks.csv"
+
+
+@dataclass(frozen=True)
+class Impact:
+    """One party of the specification's impact list and what changes for it."""
+
+    party: str
+    change: str
+    notebook: str
+
+
+@dataclass(frozen=True)
+class Risk:
+    """A risk of the change for the executive summary, with the test that shows it."""
+
+    id: str
+    risk: str
+    requirement: str
+    evidence: str
+    notebook: str
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def impacts(path: Path = IMPACTS) -> list[Impact]:
+    """``data/impacts.csv``: the parties the specification lists as impacted, in its order."""
+    return [Impact(r["party"], r["what changes"], r["notebook"]) for r in _rows(path)]
+
+
+def risks(path: Path = RISKS) -> list[Risk]:
+    """``data/risks.csv``: the risks the executive summary names."""
+    return [Risk(r["id"], r["risk"], r["requirement"], r["evidence"], r["notebook"])
+            for r in _rows(path)]
