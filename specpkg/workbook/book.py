@@ -194,3 +194,18 @@ def render(
         shutil.rmtree(out)
     build(work / "src", out, work / "doctrees", sphinx_config(junit, staged.banner), log)
     return out / "index.html"
+
+
+def summary_pdf(index: Path, pdf: Path, log: TextIO | None = None) -> Path | None:
+    """Print the executive summary (the book's first page) to ``pdf`` with Debian's
+    headless Chromium; say why and return None when Chromium cannot be had."""
+    from specpkg.workbook import browser
+
+    reason = browser.ensure_chromium()
+    if reason:
+        print(f"summary PDF skipped: {reason}", file=log or sys.stdout)
+        return None
+    browser.print_pdf(index, pdf)
+    print(f"summary PDF: {pdf.relative_to(pdf.parents[1]) if len(pdf.parents) > 1 else pdf}",
+          file=log or sys.stdout)
+    return pdf

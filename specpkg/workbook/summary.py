@@ -134,13 +134,14 @@ class SummaryPart(BookDirective):
         self._depends(requirements.IMPACTS)
         found = requirements.impacts()
         return [table(["who", "what changes", "shown in"],
-                      [[i.party, i.change, self.page_link(i.notebook)] for i in found])]
+                      [[i.party, i.change, self.page_link(i.notebook)] for i in found],
+                      classes=["summary-table"])]
 
     def _risks(self) -> list[nodes.Node]:
         self._depends(requirements.RISKS)
         return [table(["ID", "risk", "requirement", "shown in"],
                       [[r.id, r.risk, r.requirement, self.page_link(r.notebook)]
-                       for r in requirements.risks()])]
+                       for r in requirements.risks()], classes=["summary-table"])]
 
     def _questions(self) -> list[nodes.Node]:
         self._depends(requirements.FINDINGS)
@@ -148,9 +149,12 @@ class SummaryPart(BookDirective):
                        key=lambda f: (f.severity_rank, int(f.id.split("-")[1])))
         if not found:
             return [para("No open finding.")]
-        rows = [[f.id, f.severity or "not rated", f.requirement, _first_sentence(f.finding),
-                 self.page_link(f"requirements#{f.id}", "details")] for f in found]
-        return [table(["ID", "severity", "requirement", "open question", ""], rows)]
+        rated = any(f.severity for f in found)
+        rows = [[f.id, *([f.severity or "not rated"] if rated else []), f.requirement,
+                 _first_sentence(f.finding), self.page_link(f"requirements#{f.id}", "details")]
+                for f in found]
+        headers = ["ID", *(["severity"] if rated else []), "requirement", "open question", ""]
+        return [table(headers, rows, classes=["summary-table"])]
 
     def _testing(self) -> list[nodes.Node]:
         self._depends(testplan.TESTING_DATA / "phases.csv", TESTING_NOTEBOOK)
@@ -232,6 +236,7 @@ class SummaryPart(BookDirective):
         ax.bar(labels, quarantined, bottom=delivered, color="#c8602a", label="quarantined")
         ax.set_xlabel("hourly volume limit (resets per rolling hour)")
         ax.set_ylabel("resets")
+        ax.set_title(f"{sum(outcomes[limits[0]]):,} resets: outcome by hourly volume limit")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
         figure.tight_layout()
         return figure
