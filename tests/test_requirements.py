@@ -81,7 +81,9 @@ FINDINGS = requirements.findings()
 
 
 def test_findings_have_ids_requirements_and_evidence() -> None:
-    assert list(FINDINGS.columns) == ["id", "requirement", "finding", "evidence", "notebook"]
+    columns = list(FINDINGS.columns)
+    assert columns[:5] == ["id", "requirement", "finding", "evidence", "notebook"]
+    assert set(columns[5:]) <= {"status", "severity"}
     assert FINDINGS["id"].tolist() == [f"F-{n}" for n in range(1, len(FINDINGS) + 1)]
     assert set(FINDINGS["requirement"]) <= set(requirements.IDS)
 
@@ -91,3 +93,30 @@ def test_each_finding_points_at_a_test_and_a_section_that_exist(row: dict) -> No
     assert _node_exists(row["evidence"]), row["evidence"]
     path, _, section = row["notebook"].partition("#")
     assert requirements.has_section(path, section), row["notebook"]
+
+
+def _impact_list(spec: str) -> list[str]:
+    """The bullets under "Impacts" on the specification's first page."""
+    block = spec.split("Impacts", 1)[1].split("SECAS Contact", 1)[0]
+    return [line.strip().lstrip("•").strip() for line in block.splitlines()
+            if line.strip().startswith("•")]
+
+
+def test_impacts_are_the_specifications_list_in_its_order(reference: Path) -> None:
+    spec = (reference / "SECMP0002-solution-design-specification.txt").read_text()
+    parties = [i.party for i in requirements.impacts()]
+    assert parties == _impact_list(spec)
+    assert "Other SEC Parties" in parties
+
+
+@pytest.mark.parametrize("pointer", [i.notebook for i in requirements.impacts()]
+                         + [r.notebook for r in requirements.risks()])
+def test_impacts_and_risks_point_at_sections_that_exist(pointer: str) -> None:
+    path, _, section = pointer.partition("#")
+    assert requirements.has_section(path, section), pointer
+
+
+@pytest.mark.parametrize("risk", requirements.risks(), ids=lambda r: r.id)
+def test_each_risk_names_a_requirement_and_an_existing_test(risk: requirements.Risk) -> None:
+    assert risk.requirement in requirements.IDS
+    assert _node_exists(risk.evidence), risk.evidence

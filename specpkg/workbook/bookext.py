@@ -18,6 +18,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.osutil import relative_uri
 
 from specpkg.workbook import status
 from specpkg.workbook.cells import REQUIREMENT_ID
@@ -127,7 +128,8 @@ class BookDirective(SphinxDirective):
         label = text or (f"{docname[:2]} § {anchor}" if anchor else docname)
         if docname not in self.env.found_docs:
             return nodes.Text(label)
-        uri = self.env.app.builder.get_relative_uri(self.env.docname, docname)
+        suffix = self.config.html_file_suffix or ".html"
+        uri = relative_uri(self.env.docname + suffix, docname + suffix)
         return link(label, uri + (f"#{anchor}" if anchor else ""))
 
 
