@@ -32,11 +32,15 @@ from specpkg.workbook.status import Status
 
 
 @pytest.fixture(scope="module")
-def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def book_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("book")
-    book.render(notebooks=book.book_notebooks(NOTEBOOK_DIR), out=root / "site",
-                junit=BUILD_DIR / "test-results.xml", work=root / "work")
-    handler = functools.partial(_QuietHandler, directory=str(root / "site"))
+    return book.render(notebooks=book.book_notebooks(NOTEBOOK_DIR), out=root / "site",
+                       junit=BUILD_DIR / "test-results.xml", work=root / "work").parent
+
+
+@pytest.fixture(scope="module")
+def served_site(book_site: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(book_site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -164,3 +168,11 @@ def test_search_finds_a_requirement_id(served_site: str, browser) -> None:
     links = [a.get_attribute("href") for a in
              browser.find_elements(By.CSS_SELECTOR, "#search-results ul.search li a")]
     assert any(re.search(r"06_anomaly_detection\.html", h or "") for h in links), links
+
+
+
+def test_summary_prints_on_one_page(book_site: Path, browser, tmp_path) -> None:
+    """The executive summary is printable: Chromium prints it to one A4 page."""
+    pdf = chromium.print_pdf(book_site / "index.html", tmp_path / "summary.pdf")
+    pages = re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes())
+    assert len(pages) == 1, f"the summary prints on {len(pages)} pages"

@@ -123,6 +123,7 @@ def sphinx_config(junit: Path, banner: str) -> dict[str, Any]:
         "use_repository_button": False,
         "navigation_with_keys": False,
         "show_navbar_depth": 1,
+        "secondary_sidebar_items": {"requirements": []},
     }
     if banner:
         options["announcement"] = html.escape(banner)
