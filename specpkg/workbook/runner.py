@@ -126,7 +126,7 @@ def run(
     out_dir = out / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     params = dict(parameters or {})
-    jobs = max(1, jobs)
+    jobs = max(1, min(jobs, len(paths)))
     print(f"running {len(paths)} notebook{'s' * (len(paths) != 1)}, {jobs} at a time", file=log,
           flush=True)
     started = time.perf_counter()
