@@ -163,3 +163,16 @@ def test_derivation_follows_the_reference(reference, tmp_path: Path) -> None:
     (ref / "duis-request-matrix.json").write_text(json.dumps(matrix))
     with pytest.raises(ValidationError, match="GSME"):
         derive_catalogue(ref)
+
+
+def test_f15_new_service_request_takes_the_attributes_of_sr_2_3(reference) -> None:
+    """F-15: the specification gives the new Service Request no attributes beyond
+    Critical; the workbook's are those of SR 2.3 in the reference DUIS request matrix."""
+    matrix = json.loads((reference / "duis-request-matrix.json").read_text(encoding="utf-8"))
+    (update_debt,) = [r for r in matrix if r["Service Reference Variant"] == "2.3"]
+    assert (update_debt["Critical"], update_debt["On Demand"],
+            update_debt["Future Dated Response Pattern"], update_debt["DCC Scheduled"]) == (
+        "Yes", "Yes", "No", "No")
+    entry = load_catalogue().entry(Device.ESME, DebtRegister.TIME_DEBT_1)
+    assert entry.message_category == "SME.C.C"  # Critical, as SR 2.3
+    assert not any(r["Service Reference"] == entry.service_reference for r in matrix)

@@ -337,3 +337,12 @@ def test_protect_signs_then_macs_and_names_missing_keys(tmp_path) -> None:
     assert (verdict.signature, verdict.mac) == (messages.Check.VALID, messages.Check.VALID)
     with pytest.raises(Exception, match="protect needs the signer's ds key"):
         messages.protect(pre, Keys(tmp_path), "90B3D51F30010000")
+
+
+def test_f13_one_register_per_request_three_requests_reset_all_three() -> None:
+    """F-13: "one Debt Register at one time" read per Service Request: three requests
+    in a row, one register each, reset all three registers of one meter."""
+    bed = make_testbed()
+    results = [bed.run("GSME", register) for register in DebtRegister]
+    assert [r.response_code for r in results] == ["I0", "I0", "I0"]
+    assert bed.stub("GSME").state.registers() == dict.fromkeys(DebtRegister, 0)

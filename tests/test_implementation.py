@@ -79,3 +79,12 @@ def test_imp1_is_monotone_and_always_after_approval(day):
         assert result.date <= later.date
     else:
         assert day > date(2018, 10, 7)
+
+
+def test_f18_both_decision_dates_are_sundays() -> None:
+    """F-18: the specification's decision deadlines fall on Sundays."""
+    from specpkg.testing import implementation, workdays
+
+    for deadline in (implementation.FIRST_DECISION_DEADLINE,
+                     implementation.SECOND_DECISION_DEADLINE):
+        assert deadline.strftime("%A") == "Sunday" and not workdays.is_working_day(deadline)

@@ -80,10 +80,29 @@ def test_node_check_can_fail() -> None:
 FINDINGS = requirements.findings()
 
 
-def test_findings_have_ids_requirements_and_evidence() -> None:
-    assert list(FINDINGS.columns) == ["id", "requirement", "finding", "evidence", "notebook"]
+def test_findings_are_triaged_for_the_working_group() -> None:
+    """Each finding: its kind, a severity, the requirements it touches, the question for
+    the group and the options with what the workbook shows of each."""
+    assert tuple(FINDINGS.columns) == requirements.FINDING_COLUMNS
     assert FINDINGS["id"].tolist() == [f"F-{n}" for n in range(1, len(FINDINGS) + 1)]
-    assert set(FINDINGS["requirement"]) <= set(requirements.IDS)
+    for finding in requirements.load_findings():
+        assert finding.kind in requirements.FINDING_KINDS, finding.id
+        assert finding.severity in requirements.SEVERITIES, finding.id
+        assert finding.requirements and set(finding.requirements) <= set(requirements.IDS)
+        assert finding.question.endswith("?"), finding.id
+        assert finding.options.startswith("(a) ") and "(b) " in finding.options, finding.id
+        assert finding.status in {"open", "closed"}, finding.id
+
+
+def test_f19_the_glossary_errors_are_in_the_specification(reference) -> None:
+    """F-19: the specification's glossary misspells four terms."""
+    spec = " ".join((reference / "SECMP0002-solution-design-specification.txt")
+                    .read_text(encoding="utf-8").split())
+    glossary = spec.split("Appendix 1: Glossary", 1)[1]
+    for wrong in ("Anomaly Defect ion Threshold", "Communication Service Provide ",
+                  "Home Arena Network", "ZME Zigbee Smart Energy"):
+        assert wrong in glossary, wrong
+    assert "ZSE" in spec.split("Appendix 1", 1)[0]
 
 
 @pytest.mark.parametrize("row", FINDINGS.to_dict("records"), ids=lambda r: r["id"])
@@ -91,3 +110,30 @@ def test_each_finding_points_at_a_test_and_a_section_that_exist(row: dict) -> No
     assert _node_exists(row["evidence"]), row["evidence"]
     path, _, section = row["notebook"].partition("#")
     assert requirements.has_section(path, section), row["notebook"]
+
+
+def _impact_list(spec: str) -> list[str]:
+    """The bullets under "Impacts" on the specification's first page."""
+    block = spec.split("Impacts", 1)[1].split("SECAS Contact", 1)[0]
+    return [line.strip().lstrip("•").strip() for line in block.splitlines()
+            if line.strip().startswith("•")]
+
+
+def test_impacts_are_the_specifications_list_in_its_order(reference: Path) -> None:
+    spec = (reference / "SECMP0002-solution-design-specification.txt").read_text()
+    parties = [i.party for i in requirements.impacts()]
+    assert parties == _impact_list(spec)
+    assert "Other SEC Parties" in parties
+
+
+@pytest.mark.parametrize("pointer", [i.notebook for i in requirements.impacts()]
+                         + [r.notebook for r in requirements.risks()])
+def test_impacts_and_risks_point_at_sections_that_exist(pointer: str) -> None:
+    path, _, section = pointer.partition("#")
+    assert requirements.has_section(path, section), pointer
+
+
+@pytest.mark.parametrize("risk", requirements.risks(), ids=lambda r: r.id)
+def test_each_risk_names_a_requirement_and_an_existing_test(risk: requirements.Risk) -> None:
+    assert risk.requirement in requirements.IDS
+    assert _node_exists(risk.evidence), risk.evidence

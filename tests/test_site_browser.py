@@ -1,20 +1,20 @@
-"""The rendered site in a real browser: headless Chromium follows every link.
+"""The published book in a real browser: headless Chromium follows every link.
 
-The site is rendered from the committed notebooks (they carry their outputs),
-served on localhost, and opened in Debian's Chromium through chromedriver. Each
-page is checked for broken links, broken images, missing anchors and console
-errors, and a screenshot of each is saved under build/screenshots/.
-Chromium is installed by the test set-up when missing (apt, as root); the test
-skips with the reason only where that cannot be done.
+The book is built from the committed notebooks (they carry their outputs) and
+the latest test results, served on localhost, and opened in Debian's Chromium
+through chromedriver. Each page is checked for broken links, broken images,
+missing anchors, console errors and visible code inputs (they are hidden until
+the reader expands them); the search must find a requirement ID. A screenshot of
+each page is saved under build/screenshots/. Chromium is installed by the test
+set-up when missing (apt, as root); the test skips with the reason only where
+that cannot be done.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
-import os
-import shutil
-import subprocess
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -25,31 +25,22 @@ from urllib.parse import urldefrag, urljoin, urlparse
 import pytest
 
 from specpkg.paths import BUILD_DIR, NOTEBOOK_DIR
-from specpkg.workbook import site
-
-BROWSER, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
-
-def _ensure_chromium() -> str | None:
-    """Install Debian's chromium and chromium-driver if missing; a reason if impossible."""
-    if Path(BROWSER).exists() and Path(DRIVER).exists():
-        return None
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return "chromium is not installed and apt-get as root is not available"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"],
-                    ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"]):
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
-        if done.returncode != 0:
-            return f"could not install chromium: {done.stderr.strip()[-300:]}"
-    return None
+from specpkg.workbook import book
+from specpkg.workbook import browser as chromium
+from specpkg.workbook.requirements import IDS
+from specpkg.workbook.status import Status
 
 
 @pytest.fixture(scope="module")
-def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("site")
-    site.render(NOTEBOOK_DIR, root, BUILD_DIR / "test-results.xml")
-    handler = functools.partial(_QuietHandler, directory=str(root))
+def book_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("book")
+    return book.render(notebooks=book.book_notebooks(NOTEBOOK_DIR), out=root / "site",
+                       junit=BUILD_DIR / "test-results.xml", work=root / "work").parent
+
+
+@pytest.fixture(scope="module")
+def served_site(book_site: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(book_site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -64,20 +55,18 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    reason = _ensure_chromium()
+    reason = chromium.ensure_chromium()
     if reason:
         pytest.skip(reason)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    options.binary_location = BROWSER
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--no-first-run", "--disable-background-networking", "--disable-sync",
-                 "--disable-component-update", "--window-size=1280,1600"):
+    options.binary_location = str(chromium.BROWSER)
+    for flag in (*chromium.FLAGS, "--window-size=1280,1600"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(DRIVER))
+    driver = webdriver.Chrome(options=options, service=Service(str(chromium.DRIVER)))
     yield driver
     driver.quit()
 
@@ -114,6 +103,9 @@ def test_every_page_link_image_and_anchor_works(served_site: str, browser) -> No
             ".map(i => i.src.slice(0, 60));"
         )
         problems += [f"{url}: broken image {src}" for src in broken]
+        shown = [e for e in browser.find_elements(By.CSS_SELECTOR, "div.cell_input")
+                 if e.is_displayed()]
+        problems += [f"{url}: {len(shown)} code inputs visible before expanding"] if shown else []
         for link in browser.find_elements(By.CSS_SELECTOR, "a[href]"):
             target = urljoin(url, link.get_attribute("href"))
             if not target.startswith(served_site):
@@ -142,19 +134,45 @@ def _anchors(page: str) -> frozenset[str]:
     return frozenset(re.findall(r'\bid="([^"]+)"', text))
 
 
-def test_index_shows_every_requirement_with_a_status(served_site: str, browser) -> None:
+def test_status_page_shows_every_requirement_with_a_status(served_site: str, browser) -> None:
     from selenium.webdriver.common.by import By
 
-    browser.get(served_site + "index.html")
-    rows = browser.find_elements(By.CSS_SELECTOR, "table:first-of-type tbody tr")
-    ids = [row.find_elements(By.TAG_NAME, "td")[0].text for row in rows]
-    from specpkg.workbook.requirements import IDS
+    browser.get(served_site + "requirements.html")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.requirement-status tbody tr")
+    assert [row.get_attribute("id") for row in rows] == list(IDS)
+    cells = [row.find_elements(By.TAG_NAME, "td") for row in rows]
+    assert {c[2].text for c in cells} <= {s.value for s in Status}
+    assert all(c[3].find_elements(By.TAG_NAME, "li") for c in cells), "a row names no test"
+    assert all("\n" not in c[0].text for c in cells), "an ID wrapped"
 
-    assert ids == list(IDS)
-    statuses = {row.find_elements(By.TAG_NAME, "td")[3].text for row in rows}
-    assert statuses <= {"passed", "failed", "not run"}
-    findings = browser.find_elements(By.CSS_SELECTOR, "table:nth-of-type(2) tbody tr")
-    from specpkg.workbook.requirements import findings as finding_table
 
-    assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in findings] == list(
-        finding_table()["id"])
+def test_a_code_input_opens_when_the_reader_asks(served_site: str, browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(served_site + "01_debt_registers_and_reset.html")
+    checked = browser.find_elements(By.CSS_SELECTOR, ".tag_checked summary")
+    assert checked and checked[0].text.startswith("checked: ")
+    checked[0].click()
+    code = browser.find_elements(By.CSS_SELECTOR, ".tag_checked div.cell_input")[0]
+    assert code.is_displayed() and "assert" in code.text
+
+
+def test_search_finds_a_requirement_id(served_site: str, browser) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(served_site + "search.html?q=SR-10")
+    WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located(
+        (By.CSS_SELECTOR, "#search-results ul.search li")))
+    links = [a.get_attribute("href") for a in
+             browser.find_elements(By.CSS_SELECTOR, "#search-results ul.search li a")]
+    assert any(re.search(r"06_anomaly_detection\.html", h or "") for h in links), links
+
+
+
+def test_summary_prints_on_one_page(book_site: Path, browser, tmp_path) -> None:
+    """The executive summary is printable: Chromium prints it to one A4 page."""
+    pdf = chromium.print_pdf(book_site / "index.html", tmp_path / "summary.pdf")
+    pages = re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes())
+    assert len(pages) == 1, f"the summary prints on {len(pages)} pages"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta
 
 import matplotlib
 
@@ -196,3 +196,18 @@ def test_tr3_export_writes_csv_and_markdown(tmp_path, matrix):
 def test_markdown_table_escapes_pipes():
     text = markdown_table(pd.DataFrame([{"a": "x|y", "b": 1}]))
     assert text.splitlines() == ["| a | b |", "| --- | --- |", "| x\\|y | 1 |"]
+
+
+def test_f17_latest_start_meets_the_implementation_date() -> None:
+    """F-17: testing started on the latest start ends the Working Day before each IMP-1
+    date; a day later misses it."""
+    from specpkg.testing import schedule
+
+    days = sum(p.working_days for p in load_phases())
+    found = schedule.deadlines(days)
+    assert [d.implementation for d in found] == [date(2019, 6, 27), date(2019, 11, 7)]
+    for deadline in found:
+        table = timetable(deadline.latest_start)
+        assert table["end"].iloc[-1] < deadline.implementation
+        late = timetable(workdays.next_working_day(deadline.latest_start + timedelta(days=1)))
+        assert late["end"].iloc[-1] >= deadline.implementation

@@ -274,3 +274,15 @@ def test_scenarios_sc01_to_sc08(matrix) -> None:
     assert (ran["as_expected"] == True).all(), ran  # noqa: E712
     assert table.set_index("scenario_id").loc["SC-08", "as_expected"] is None
     assert "E930" in table.set_index("scenario_id").loc["SC-02", "actual_outcome"]
+
+
+def test_f16_tr7_as_written_accepts_a_wrong_error_code(small) -> None:
+    """F-16: TR-7 judges only successful resets, so a negative case answered with another
+    error code than expected still passes it; the matrix run reports the mismatch."""
+    negative = small.index[(small["expected_code"] == "E914")][0]
+    expecting_other = small.copy()
+    expecting_other.loc[negative, "expected_code"] = "E921"
+    run = run_matrix(expecting_other)
+    assert run.acceptance.accepted  # TR-7 as written
+    assert not run.accepted and list(run.mismatches["case_id"]) == [small.loc[negative,
+                                                                              "case_id"]]

@@ -1,16 +1,27 @@
-"""The workbook runner, the site renderer and the command line around them."""
+"""The workbook runner, the book's parts and the command line around them."""
 
 from __future__ import annotations
 
 import csv
+import json
+import subprocess
+import sys
 
+import nbformat
 import pytest
+from docutils import nodes
+from docutils.core import publish_from_doctree
+from docutils.frontend import get_default_settings
+from docutils.parsers.rst import Parser
+from docutils.utils import new_document
 
 from specpkg.__main__ import main
-from specpkg.workbook import requirements, runner, site
+from specpkg.paths import BUILD_DIR, NOTEBOOK_DIR
+from specpkg.workbook import bookext, requirements, runner, status, testrecord
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
-<testsuites><testsuite name="pytest">
+<testsuites><testsuite name="pytest" tests="6" failures="1" errors="0" skipped="1"
+ timestamp="2026-11-25T10:00:00">
 <testcase classname="tests.test_registers" name="test_reset_touches_one_register"/>
 <testcase classname="tests.test_registers" name="test_reset_every_register_on_every_device[a]"/>
 <testcase classname="tests.test_registers" name="test_reset_every_register_on_every_device[b]">
@@ -18,54 +29,122 @@ JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testcase classname="tests.test_registers" name="test_reset_works_in_both_modes[x]">
   <skipped message="no"/></testcase>
 <testcase classname="tests.test_registers" name="test_reset_works_in_both_modes[y]"/>
+<testcase classname="tests.test_x.TestGroup" name="test_in_class"/>
 </testsuite></testsuites>
 """
 
 
-def test_junit_outcomes_take_the_worst_case(tmp_path) -> None:
+@pytest.fixture
+def junit(tmp_path):
     path = tmp_path / "junit.xml"
     path.write_text(JUNIT)
-    outcomes = site.junit_outcomes(path)
-    assert outcomes["tests/test_registers.py::test_reset_touches_one_register"] == "passed"
-    assert outcomes["tests/test_registers.py::test_reset_every_register_on_every_device"] == (
-        "failed"
-    )
-    assert outcomes["tests/test_registers.py::test_reset_works_in_both_modes"] == "passed"
+    return path
+
+
+def test_junit_outcomes_take_the_worst_case_and_keep_each_case(junit) -> None:
+    outcomes = status.junit_outcomes(junit)
+    base = "tests/test_registers.py::"
+    assert outcomes[base + "test_reset_touches_one_register"] == "passed"
+    assert outcomes[base + "test_reset_every_register_on_every_device"] == "failed"
+    assert outcomes[base + "test_reset_every_register_on_every_device[a]"] == "passed"
+    assert outcomes[base + "test_reset_works_in_both_modes"] == "passed"
+    assert outcomes[base + "test_reset_works_in_both_modes[x]"] == "skipped"
+    assert outcomes["tests/test_x.py::TestGroup::test_in_class"] == "passed"
+    assert status.junit_outcomes(junit.with_name("none.xml")) == {}
 
 
 def test_requirement_status_rules() -> None:
-    req = requirements.Requirement("BR-9", "x", "y", "", ("tests/a.py::t1", "tests/a.py::t2"))
-    passed, failed = site.Status.PASSED, site.Status.FAILED
-    assert site.requirement_status(req, {}) == "not run"
-    assert site.requirement_status(req, {"tests/a.py::t1": passed}) == "not run"
-    both = {"tests/a.py::t1": passed, "tests/a.py::t2": passed}
-    assert site.requirement_status(req, both) == "passed"
-    assert site.requirement_status(req, {**both, "tests/a.py::t2": failed}) == "failed"
-    empty = requirements.Requirement("BR-9", "x", "y", "", ())
-    assert site.requirement_status(empty, both) == "not run"
+    passed, failed, skipped = (status.Outcome.PASSED, status.Outcome.FAILED,
+                               status.Outcome.SKIPPED)
+    assert status.combined_status([]) == "not run"
+    assert status.combined_status([passed, status.Outcome.NOT_RUN]) == "not run"
+    assert status.combined_status([passed, skipped]) == "not run"
+    assert status.combined_status([passed, passed]) == "passed"
+    assert status.combined_status([passed, passed], open_findings=1) == (
+        "passed with open finding")
+    assert status.combined_status([passed, failed], open_findings=1) == "failed"
 
 
-def test_run_executes_a_notebook_and_logs_its_time(tmp_path, capsys) -> None:
-    runs = runner.run(["00"], out=tmp_path, progress=False)
+def test_requirement_statuses_name_each_test_and_only_open_findings_count(junit) -> None:
+    req = requirements.Requirement(
+        "BR-9", "x", "requirement", "", ("tests/test_registers.py::test_reset_touches_one_register",
+                                         "tests/test_registers.py::test_reset_works_in_both_modes"))
+    finding = requirements.Finding("F-1", "BR-9", "text", "e", "n")
+    closed = requirements.Finding("F-2", "BR-9", "text", "e", "n", status="Closed")
+    outcomes = status.junit_outcomes(junit)
+    (row,) = status.requirement_statuses(outcomes, [req], [closed])
+    assert row.status == "passed" and [s for _, s in row.tests] == ["passed", "passed"]
+    (row,) = status.requirement_statuses(outcomes, [req], [closed, finding])
+    assert row.status == "passed with open finding" and row.findings == (closed, finding)
+
+
+def test_findings_status_and_severity_columns_are_optional(tmp_path) -> None:
+    path = tmp_path / "findings.csv"
+    path.write_text("id,requirement,finding,evidence,notebook,status,severity\n"
+                    "F-1,SR-1,a,e,n,closed,low\nF-2,SR-2,b,e,n,open,high\n")
+    first, second = requirements.load_findings(path)
+    assert not first.open and second.open
+    assert second.severity_rank < first.severity_rank
+    assert all(f.open for f in requirements.load_findings())
+
+
+def test_run_record_belongs_to_its_junit_file(junit) -> None:
+    assert not status.latest_run(junit).commit
+    record = testrecord.run_record(junit, 1)
+    status.record_path(junit).write_text(json.dumps({**record, "commit": "abc123"}))
+    run = status.latest_run(junit)
+    assert run.commit == "abc123" and run.when == record["finished"]
+    assert dict(run.counts) == {"tests": 6, "failures": 1, "errors": 0, "skipped": 1}
+    junit.write_text(JUNIT.replace("boom", "other"))
+    stale = status.latest_run(junit)
+    assert stale.commit == "" and stale.when == "2026-11-25T10:00:00"
+    assert not status.latest_run(junit.with_name("none.xml")).found
+
+
+def test_testrecord_plugin_writes_the_record_after_pytest(tmp_path) -> None:
+    (tmp_path / "test_one.py").write_text("def test_ok():\n    assert True\n")
+    xml = tmp_path / "out.xml"
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "specpkg.workbook.testrecord",
+                    f"--junitxml={xml}", "-p", "no:cacheprovider", str(tmp_path / "test_one.py")],
+                   cwd=tmp_path, check=True, capture_output=True)
+    run = status.latest_run(xml)
+    assert run.found and len(run.commit) == 40 and dict(run.counts)["tests"] == 1
+
+
+def test_generated_tables_escape_csv_text() -> None:
+    document = new_document("test", get_default_settings(Parser))
+    document += bookext.table(["finding"], [["<script>alert('x')</script> & \"quotes\""]],
+                              ids=["F-1"])
+    html = publish_from_doctree(document, writer="html5").decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    assert 'id="F-1"' in html
+
+
+def test_requirement_ids_become_unbreakable_spans() -> None:
+    parts = bookext._split_ids("see SR-10 and IMP-1.")
+    assert [p.astext() for p in parts] == ["see ", "SR-10", " and ", "IMP-1", "."]
+    assert [isinstance(p, nodes.inline) and "rid" in p["classes"] for p in parts] == [
+        False, True, False, True, False]
+
+
+def test_output_dir_never_replaces_the_default_results() -> None:
+    assert runner.output_dir({}) == BUILD_DIR
+    assert runner.output_dir({"device": "GSME", "mode": "credit"}) == (
+        BUILD_DIR / "variants" / "device-GSME_mode-credit")
+    assert runner.variant_name({"path": "../x y"}) == "path-..xy"
+
+
+def test_run_executes_a_notebook_and_logs_its_time(tmp_path) -> None:
+    log = tmp_path / "log.txt"
+    with log.open("w") as handle:
+        runs = runner.run(["00"], out=tmp_path, log=handle)
     assert [r.notebook for r in runs] == ["00_overview.ipynb"] and runs[0].ok
-    assert (tmp_path / "notebooks" / "00_overview.ipynb").is_file()
+    assert nbformat.read(tmp_path / "notebooks" / "00_overview.ipynb", as_version=4).cells
     with (tmp_path / "workbook-times.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert rows[0]["notebook"] == "00_overview.ipynb" and float(rows[0]["seconds"]) > 0
-    assert "00_overview.ipynb" in capsys.readouterr().out
-    pages = site.render(tmp_path / "notebooks", tmp_path / "site", tmp_path / "none.xml")
-    index = (tmp_path / "site" / "index.html").read_text()
-    assert "00_overview.html" in index and "BR-1" in index
-    assert [p.name for p in pages] == ["index.html", "00_overview.html"]
-
-
-def test_headings_get_requirement_anchors(tmp_path) -> None:
-    runs = runner.run(["01"], out=tmp_path, progress=False)
-    assert runs[0].ok
-    site.render(tmp_path / "notebooks", tmp_path / "site", tmp_path / "none.xml")
-    page = (tmp_path / "site" / "01_debt_registers_and_reset.html").read_text()
-    for rid in ("BR-1", "BR-2", "BR-3", "BR-4", "BR-5"):
-        assert f'id="{rid}"' in page
+    text = log.read_text()
+    assert "00_overview.ipynb" in text and "ok" in text and "TCP" not in text
 
 
 def test_unknown_notebook_is_a_clear_error(capsys) -> None:
@@ -79,7 +158,20 @@ def test_bad_parameter_syntax_is_a_clear_error(capsys) -> None:
     assert "expected NAME=VALUE" in capsys.readouterr().err
 
 
-def test_help_lists_workbook(capsys) -> None:
+def test_help_lists_workbook_and_book(capsys) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["--help"])
-    assert caught.value.code == 0 and "workbook" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert caught.value.code == 0 and "workbook" in out and "book" in out
+
+
+def test_committed_notebooks_are_what_jupyterlab_would_save() -> None:
+    """Opened in JupyterLab, a committed notebook is not flagged as modified:
+    it is valid nbformat 4.5 with cell ids and already in nbformat's own layout."""
+    for path in sorted(NOTEBOOK_DIR.glob("*.ipynb")):
+        text = path.read_text(encoding="utf-8")
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+        assert (nb.nbformat, nb.nbformat_minor) >= (4, 5), path.name
+        assert all(c.get("id") for c in nb.cells), path.name
+        assert nbformat.writes(nb) + "\n" == text or nbformat.writes(nb) == text, path.name

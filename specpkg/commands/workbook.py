@@ -1,4 +1,4 @@
-"""``specpkg workbook``: execute every notebook into build/ and render the site."""
+"""``specpkg workbook``: execute the notebooks into build/, export their plots, publish the book."""
 
 from __future__ import annotations
 
@@ -7,21 +7,20 @@ import json
 import sys
 
 from specpkg.errors import ValidationError
-from specpkg.paths import BUILD_DIR
-from specpkg.workbook import runner as workbook
-from specpkg.workbook import site
 
 NAME = "workbook"
-HELP = "execute every notebook into build/notebooks and render the site into build/site"
+HELP = ("execute every notebook into build/notebooks, export the plots to build/figures and "
+        "publish the book in build/site")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebooks", nargs="*", help="only these notebooks (name or number)")
     parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
-                        help="papermill parameter for every notebook (VALUE as JSON if valid)")
+                        help="papermill parameter for every notebook (VALUE as JSON if valid); "
+                             "the results go to build/variants/NAME/, never over the default ones")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once (default 2)")
-    parser.add_argument("--no-site", action="store_true", help="do not render build/site")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--no-site", action="store_true", help="do not publish the book")
+    parser.add_argument("--progress", action="store_true", help="a progress bar per notebook")
 
 
 def _parameters(pairs: list[str]) -> dict[str, object]:
@@ -38,12 +37,25 @@ def _parameters(pairs: list[str]) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
-    runs = workbook.run(args.notebooks, parameters=_parameters(args.parameter), jobs=args.jobs,
-                        progress=not args.no_progress)
-    if not args.no_site:
-        pages = site.render()
-        print(f"site: {len(pages)} pages in {pages[0].parent.relative_to(BUILD_DIR.parent)}/")
-    failed = [r for r in runs if not r.ok]
-    for r in failed:
-        print(f"specpkg workbook: {r.notebook} failed: {r.error}", file=sys.stderr)
-    return 1 if failed else 0
+    from specpkg.paths import REPO_DIR
+    from specpkg.workbook import book, figures, runner
+
+    params = _parameters(args.parameter)
+    runner.notebooks(args.notebooks)  # an unknown name fails before anything runs
+    out = runner.output_dir(params)
+    runs = runner.run(args.notebooks, out=out, parameters=params, jobs=args.jobs,
+                      progress=args.progress, figures=True)
+    done = [r.output for r in runs if r.ok]
+    files = figures.export(done, out / "figures")
+    print(f"figures: {len(files)} files (SVG and 200-dpi PNG) in "
+          f"{(out / 'figures').relative_to(REPO_DIR)}/")
+    if not args.no_site and done:
+        chosen = book.book_notebooks(out / "notebooks") if not params else done
+        index = book.render(out / "notebooks", out / "site", notebooks=chosen)
+        print(f"book: {index.relative_to(REPO_DIR)}")
+        if not params:
+            book.summary_pdf(index, out / "summary.pdf")
+    for r in runs:
+        if not r.ok:
+            print(f"specpkg workbook: {r.notebook} failed: {r.error}", file=sys.stderr)
+    return 0 if len(done) == len(runs) else 1

@@ -1,1 +1,1 @@
-"""Running the workbook: notebooks, the site, the requirement catalogue, plots."""
+"""Running the workbook: notebooks, the published book, the requirement catalogue, plots."""

@@ -88,8 +88,103 @@ def has_section(notebook: str, section: str, root: Path = REPO_DIR) -> bool:
 
 
 FINDINGS = DATA_DIR / "findings.csv"
+#: Severities in the order the executive summary lists them (findings.csv ``severity``).
+SEVERITIES = ("high", "medium", "low")
 
 
 def findings(path: Path = FINDINGS) -> pd.DataFrame:
     """Points for the modification's reviewers that building the workbook brought up."""
     return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+#: The columns of data/findings.csv: what the workbook found and what to ask the group.
+FINDING_COLUMNS = ("id", "kind", "severity", "requirements", "finding", "question", "options",
+                   "evidence", "notebook", "status")
+#: What a finding is: a gap in the specification, an assumption the model makes where
+#: it is open, an error in its text, or something the reference data does not carry.
+FINDING_KINDS = ("specification gap", "modelling assumption", "specification error",
+                 "reference data gap")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One row of ``data/findings.csv``: a point for the working group."""
+
+    id: str
+    kind: str
+    severity: str
+    requirements: tuple[str, ...]
+    finding: str
+    question: str
+    options: str
+    evidence: str
+    notebook: str
+    status: str
+
+    @property
+    def open(self) -> bool:
+        return self.status.strip().lower() != "closed"
+
+    @property
+    def severity_rank(self) -> int:
+        """Position of the severity in SEVERITIES; unknown severities last."""
+        key = self.severity.strip().lower()
+        return SEVERITIES.index(key) if key in SEVERITIES else len(SEVERITIES)
+
+    def touches(self, requirement: str) -> bool:
+        return requirement in self.requirements
+
+
+def findings_by_severity(path: Path = FINDINGS) -> pd.DataFrame:
+    """The findings table, high severity first, then by id (for the group's agenda)."""
+    found = sorted(load_findings(path), key=lambda f: (f.severity_rank, int(f.id[2:])))
+    table = findings(path)
+    return table.set_index("id").loc[[f.id for f in found]].reset_index()
+
+
+def load_findings(path: Path = FINDINGS) -> list[Finding]:
+    """The findings for the working group, in file order."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [Finding(**{**{c: row[c] for c in FINDING_COLUMNS},
+                       "requirements": tuple(row["requirements"].split())}) for row in rows]
+
+
+IMPACTS = DATA_DIR / "impacts.csv"
+RISKS = DATA_DIR / "risks.csv"
+
+
+@dataclass(frozen=True)
+class Impact:
+    """One party of the specification's impact list and what changes for it."""
+
+    party: str
+    change: str
+    notebook: str
+
+
+@dataclass(frozen=True)
+class Risk:
+    """A risk of the change for the executive summary, with the test that shows it."""
+
+    id: str
+    risk: str
+    requirement: str
+    evidence: str
+    notebook: str
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def impacts(path: Path = IMPACTS) -> list[Impact]:
+    """``data/impacts.csv``: the parties the specification lists as impacted, in its order."""
+    return [Impact(r["party"], r["what changes"], r["notebook"]) for r in _rows(path)]
+
+
+def risks(path: Path = RISKS) -> list[Risk]:
+    """``data/risks.csv``: the risks the executive summary names."""
+    return [Risk(r["id"], r["risk"], r["requirement"], r["evidence"], r["notebook"])
+            for r in _rows(path)]

@@ -1,26 +1,31 @@
-"""Run the whole workbook: execute every notebook into build/ and render the site.
+"""Run the whole workbook: execute every notebook into build/.
 
-Each notebook runs through papermill into ``build/notebooks/``; the time each
-took goes to the build log (stdout and ``build/workbook-times.csv``), never
-into a notebook. Two notebooks run at once on this two-core machine.
+Each notebook runs through papermill into ``build/notebooks/`` (with other
+parameters: ``build/variants/NAME/notebooks/``); the time each took goes to the
+build log (stdout and ``workbook-times.csv``), never into a notebook. Two
+notebooks run at once on this two-core machine.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import nbformat
 import papermill
+from traitlets.config import Config
 
 from specpkg.errors import SpecError
 from specpkg.paths import BUILD_DIR, NOTEBOOK_DIR
+from specpkg.workbook.figures import KERNEL_ARGUMENTS
 
 
 class WorkbookError(SpecError):
@@ -55,16 +60,23 @@ def notebooks(names: Iterable[str] = ()) -> list[Path]:
 
 
 def execute_notebook(
-    path: Path, output: Path, parameters: Mapping[str, Any] | None = None, progress: bool = False
+    path: Path, output: Path, parameters: Mapping[str, Any] | None = None, progress: bool = False,
+    *, figures: bool = False,
 ) -> nbformat.NotebookNode:
     """Execute one notebook with papermill (in its own folder, the ``python3``
-    kernel) into ``output`` and return the executed notebook. A failing cell
-    raises ``papermill.PapermillExecutionError``."""
+    kernel, over IPC rather than TCP) into ``output`` and return the executed
+    notebook. With ``figures`` every plot also carries its SVG and 200-dpi PNG
+    (:mod:`specpkg.workbook.figures`). A failing cell raises
+    ``papermill.PapermillExecutionError``."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(
-        str(path), str(output), parameters=dict(parameters or {}), kernel_name="python3",
-        cwd=str(path.parent), progress_bar=progress, log_output=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="specpkg-kernel-") as sockets:
+        # A socket path of its own per kernel: two notebooks run at once.
+        ipc = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "k")}})
+        papermill.execute_notebook(
+            str(path), str(output), parameters=dict(parameters or {}), kernel_name="python3",
+            cwd=str(path.parent), progress_bar=progress, log_output=False, config=ipc,
+            extra_arguments=list(KERNEL_ARGUMENTS if figures else ()),
+        )
     return nbformat.read(output, as_version=4)
 
 
@@ -73,17 +85,28 @@ def error_outputs(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
     return [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
 
 
-def _execute(
-    path: Path, out_dir: Path, parameters: Mapping[str, Any], progress: bool
-) -> NotebookRun:
+def _execute(path: Path, out_dir: Path, parameters: Mapping[str, Any], progress: bool,
+             figures: bool) -> NotebookRun:
     output = out_dir / path.name
     started = time.perf_counter()
     try:
-        execute_notebook(path, output, parameters, progress)
+        execute_notebook(path, output, parameters, progress, figures=figures)
     except papermill.PapermillExecutionError as exc:
         return NotebookRun(path.name, output, time.perf_counter() - started,
                            f"{exc.ename}: {exc.evalue}")
     return NotebookRun(path.name, output, time.perf_counter() - started)
+
+
+def variant_name(parameters: Mapping[str, Any]) -> str:
+    """A folder name for a run with these parameters: ``device-GSME_mode-credit``."""
+    parts = [f"{k}-{v}" for k, v in sorted(parameters.items())]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "", "_".join(parts))[:80] or "default"
+
+
+def output_dir(parameters: Mapping[str, Any] | None = None, build: Path = BUILD_DIR) -> Path:
+    """``build/`` for the default parameters, ``build/variants/NAME/`` for any others:
+    a run with other parameters never replaces the default results."""
+    return build / "variants" / variant_name(parameters) if parameters else build
 
 
 def run(
@@ -92,22 +115,29 @@ def run(
     out: Path = BUILD_DIR,
     parameters: Mapping[str, Any] | None = None,
     jobs: int = 2,
-    progress: bool = True,
+    progress: bool = False,
+    figures: bool = False,
     log: TextIO | None = None,
 ) -> list[NotebookRun]:
-    """Execute the notebooks into ``out/notebooks``; log each one's time."""
+    """Execute the notebooks into ``out/notebooks``, a line per notebook as it
+    finishes; the times go to ``out/workbook-times.csv``."""
     log = log or sys.stdout
     paths = notebooks(names)
     out_dir = out / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     params = dict(parameters or {})
+    jobs = max(1, min(jobs, len(paths)))
+    print(f"running {len(paths)} notebook{'s' * (len(paths) != 1)}, {jobs} at a time", file=log,
+          flush=True)
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        runs = list(pool.map(lambda p: _execute(p, out_dir, params, progress), paths))
-    for r in runs:
-        status = "ok" if r.ok else f"FAILED ({r.error})"
-        print(f"{r.notebook:45s} {r.seconds:6.1f} s  {status}", file=log)
-    print(f"{'all notebooks':45s} {time.perf_counter() - started:6.1f} s", file=log)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pending = [pool.submit(_execute, p, out_dir, params, progress, figures) for p in paths]
+        for future in as_completed(pending):
+            r = future.result()
+            state = "ok" if r.ok else f"FAILED ({r.error})"
+            print(f"  {r.notebook:45s} {r.seconds:6.1f} s  {state}", file=log, flush=True)
+    runs = [f.result() for f in pending]
+    print(f"  {'all notebooks':45s} {time.perf_counter() - started:6.1f} s", file=log, flush=True)
     with (out / "workbook-times.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["notebook", "seconds", "error"])

@@ -1,0 +1,172 @@
+"""How an executed notebook is prepared for the book (a copy; never the committed file).
+
+* The title gets its number: ``# 01 · The three Debt Registers ...``.
+* Every code input is hidden behind a toggle (MyST-NB's ``hide-input`` tag).
+* A cell that only checks (asserts, no output) becomes one line, "checked: ...",
+  that the reader can expand to the code. The line is the cell's
+  ``# checked: ...`` comment; else its assert messages; else its leading comment;
+  else the first assertion itself.
+* pandas tables lose a plain 0, 1, 2 ... row index, and requirement IDs in them
+  never wrap.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+import lxml.html
+import nbformat
+from lxml import etree
+
+#: A requirement ID of the specification (BR-1..5, SR-1..12, TR-1..10, IMP-1).
+REQUIREMENT_ID = re.compile(r"\b(?:BR|SR|TR|IMP)-\d+\b")
+_TITLE = re.compile(r"^#\s+(?:\d{2}\b\s*[·:.\-–—]?\s*)?(.*)$")
+_CHECKED = re.compile(r"^\s*#\s*checked:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+_LEADING_COMMENT = re.compile(r"^\s*#\s*(?:checks?\s*:\s*)?(.+?)\s*$", re.IGNORECASE)
+_LONGEST = 110
+HIDE_INPUT = "hide-input"
+CHECKED_TAG = "checked"
+FIGURE_MIME = "application/vnd.specpkg.figure+json"
+
+
+def number_title(nb: nbformat.NotebookNode, number: str) -> str:
+    """Give the notebook's ``#`` title its number ("01 · ..."); return the title."""
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.splitlines()
+        for i, line in enumerate(lines):
+            match = _TITLE.match(line)
+            if match:
+                lines[i] = f"# {number} · {match.group(1).strip()}"
+                cell.source = "\n".join(lines)
+                return lines[i][2:]
+        break
+    raise ValueError("the notebook does not open with a '# ' title")
+
+
+def _python(source: str) -> ast.Module | None:
+    """The cell as Python (IPython magics turned into calls), or None if it is not."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return None
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _LONGEST else text[: _LONGEST - 1].rstrip() + "…"
+
+
+def checked_statement(source: str) -> str | None:
+    """The one-line "checked: ..." for a cell that checks, or None if it asserts nothing."""
+    tree = _python(source)
+    asserts = [n for n in ast.walk(tree) if isinstance(n, ast.Assert)] if tree else []
+    if not asserts:
+        return None
+    said = _CHECKED.search(source)
+    if said:
+        return "checked: " + _shorten(said.group(1))
+    messages = [n.msg.value for n in asserts
+                if isinstance(n.msg, ast.Constant) and isinstance(n.msg.value, str)]
+    if messages:
+        return "checked: " + _shorten("; ".join(messages))
+    first = source.lstrip().splitlines()[0]
+    comment = _LEADING_COMMENT.match(first) if first.lstrip().startswith("#") else None
+    if comment:
+        return "checked: " + _shorten(comment.group(1))
+    more = f" (and {len(asserts) - 1} more)" if len(asserts) > 1 else ""
+    return "checked: " + _shorten(ast.unparse(asserts[0].test)) + more
+
+
+def _has_output(cell: nbformat.NotebookNode) -> bool:
+    return any(o.get("output_type") != "stream" or o.get("text", "").strip()
+               for o in cell.get("outputs", []))
+
+
+def _tag(cell: nbformat.NotebookNode, tag: str) -> None:
+    tags = cell.metadata.setdefault("tags", [])
+    if tag not in tags:
+        tags.append(tag)
+
+
+def prepare_code_cell(cell: nbformat.NotebookNode) -> None:
+    """Hide the input; a checking cell without output shows its "checked:" line."""
+    _tag(cell, HIDE_INPUT)
+    statement = None if _has_output(cell) else checked_statement(cell.source)
+    if statement:
+        _tag(cell, CHECKED_TAG)
+        cell.metadata["mystnb"] = {"code_prompt_show": statement,
+                                   "code_prompt_hide": statement + " (hide the code)"}
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        data.pop(FIGURE_MIME, None)
+        if "text/html" in data:
+            data["text/html"] = tidy_table_html(_text(data["text/html"]))
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else "".join(value)
+
+
+def _plain_index(table: etree._Element) -> bool:
+    """True when the row labels are 0, 1, 2 ... (a RangeIndex) and the header has no name."""
+    labels = [row.find("th") for row in table.iterfind("tbody/tr")]
+    if not labels or any(th is None for th in labels):
+        return False
+    if [(th.text or "").strip() for th in labels] != [str(i) for i in range(len(labels))]:
+        return False
+    head = table.findall("thead/tr")
+    return all((row[0].text or "").strip() == "" and row[0].tag == "th" for row in head if len(row))
+
+
+def _wrap_ids(cell: etree._Element) -> None:
+    """Put each requirement ID of a table cell in ``<span class="rid">`` (never wraps)."""
+    if len(cell) or not cell.text or not REQUIREMENT_ID.search(cell.text):
+        return
+    text, cell.text = cell.text, None
+    last: etree._Element | None = None
+    position = 0
+    for match in REQUIREMENT_ID.finditer(text):
+        before = text[position:match.start()]
+        if last is None:
+            cell.text = before
+        else:
+            last.tail = before
+        last = etree.SubElement(cell, "span", {"class": "rid"})
+        last.text = match.group(0)
+        position = match.end()
+    if last is not None:
+        last.tail = text[position:]
+
+
+def tidy_table_html(markup: str) -> str:
+    """A pandas HTML output without its plain row index, IDs kept whole; other HTML as is."""
+    if "<table" not in markup:
+        return markup
+    root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    tables = root.xpath(".//table[contains(concat(' ', @class, ' '), ' dataframe ')]")
+    if not tables:
+        return markup
+    for table in tables:
+        if _plain_index(table):
+            for row in table.iterfind(".//tr"):
+                if len(row) and row[0].tag == "th":
+                    row.remove(row[0])
+        for cell in table.iter("td", "th"):
+            _wrap_ids(cell)
+    return (root.text or "") + "".join(lxml.html.tostring(child, encoding="unicode")
+                                       for child in root)
+
+
+def prepare(nb: nbformat.NotebookNode, number: str) -> str:
+    """Prepare a notebook for the book in place; return its numbered title."""
+    title = number_title(nb, number)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            prepare_code_cell(cell)
+    return title

@@ -1,0 +1,199 @@
+"""The published book: prepared notebooks, exported figures, the Sphinx build."""
+
+from __future__ import annotations
+
+import base64
+import re
+import struct
+
+import nbformat
+import pytest
+from matplotlib.figure import Figure
+
+from specpkg.paths import NOTEBOOK_DIR
+from specpkg.workbook import book, cells, figures, runner
+
+# ----------------------------------------------------------------- cells
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("# checked: the register is zero\nassert x == 0", "checked: the register is zero"),
+    ("y = 1\n# Checked:  both seals verify  \nassert y", "checked: both seals verify"),
+    ('assert a == 1, "one register changed"\nassert b, "others kept"',
+     "checked: one register changed; others kept"),
+    ("# Check: the bytes decode back\nassert decode(b) == m", "checked: the bytes decode back"),
+    ("for r in rows:\n    assert r.ok\n    assert r.n > 0", "checked: r.ok (and 1 more)"),
+    ("%matplotlib inline\nassert True", "checked: True"),
+])
+def test_checked_statement(source: str, expected: str) -> None:
+    assert cells.checked_statement(source) == expected
+
+
+@pytest.mark.parametrize("source", ["x = 1", "print('assert')", "def f(:", "# assert x"])
+def test_cells_that_do_not_assert_are_not_checks(source: str) -> None:
+    assert cells.checked_statement(source) is None
+
+
+def test_checked_statement_is_one_short_line() -> None:
+    line = cells.checked_statement("# checked: " + "word " * 60 + "\nassert x")
+    assert len(line) <= 120 and "\n" not in line and line.endswith("…")
+
+
+@pytest.mark.parametrize("title", ["# 01 · Registers", "# 01 Registers", "# Registers",
+                                   "# 01: Registers", "# 01 - Registers"])
+def test_titles_get_their_number(title: str) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"{title}\n\ntext")])
+    assert cells.number_title(nb, "07") == "07 · Registers"
+    assert nb.cells[0].source == "# 07 · Registers\n\ntext"
+
+
+def test_a_notebook_without_a_title_is_refused() -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("no title")])
+    with pytest.raises(ValueError, match="title"):
+        cells.number_title(nb, "01")
+
+
+PANDAS = """<div><table border="1" class="dataframe">
+<thead><tr style="text-align: right;"><th></th><th>id</th><th>note</th></tr></thead>
+<tbody><tr><th>0</th><td>SR-11</td><td>see SR-1 and BR-2</td></tr>
+<tr><th>1</th><td>TR-10</td><td>plain</td></tr></tbody></table></div>"""
+
+
+def test_tables_lose_a_plain_index_and_keep_ids_whole() -> None:
+    tidy = cells.tidy_table_html(PANDAS)
+    assert "<th>0</th>" not in tidy and "<th>1</th>" not in tidy and "<th></th>" not in tidy
+    assert '<span class="rid">SR-11</span>' in tidy
+    assert 'see <span class="rid">SR-1</span> and <span class="rid">BR-2</span>' in tidy
+
+
+def test_a_meaningful_index_is_kept() -> None:
+    named = PANDAS.replace("<th>0</th>", "<th>ESME</th>")
+    assert "<th>ESME</th>" in cells.tidy_table_html(named)
+    assert cells.tidy_table_html("<p>no table</p>") == "<p>no table</p>"
+
+
+def test_prepare_hides_inputs_and_marks_checks() -> None:
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("# checked: x is one\nassert x == 1"),
+        nbformat.v4.new_code_cell("assert x\nx", outputs=[nbformat.v4.new_output(
+            "execute_result", {"text/plain": "1"}, execution_count=1)]),
+    ])
+    assert cells.prepare(nb, "03") == "03 · Title"
+    plain, check, shown = nb.cells[1:]
+    assert all(cells.HIDE_INPUT in c.metadata["tags"] for c in (plain, check, shown))
+    assert cells.CHECKED_TAG in check.metadata["tags"]
+    assert check.metadata["mystnb"]["code_prompt_show"] == "checked: x is one"
+    assert cells.CHECKED_TAG not in shown.metadata["tags"] and "mystnb" not in shown.metadata
+
+
+# ----------------------------------------------------------------- figures
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    return struct.unpack(">II", data[16:24])
+
+
+def test_figure_files_are_svg_and_a_200_dpi_png() -> None:
+    figure = Figure(figsize=(4, 2))
+    figure.subplots().plot([1, 2, 3])
+    files = figures.figure_files(figure)
+    assert files["svg"].lstrip().startswith("<?xml") and "<svg" in files["svg"]
+    width, height = _png_size(base64.b64decode(files["png"]))
+    assert 600 < width <= 800 and 300 < height <= 400  # 4 x 2 inches at 200 dpi, tight
+    assert figures.figure_files(figure)["svg"] == files["svg"]  # deterministic
+
+
+def test_extension_survives_matplotlib_inline_clearing_the_registry() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    figures.load_ipython_extension(shell)
+    for formatter in shell.display_formatter.formatters.values():
+        formatter.pop(Figure, None)  # what %matplotlib inline does
+    figure = Figure()
+    figure.subplots().plot([1, 2])
+    data, _ = shell.display_formatter.format(figure)
+    assert set(data[cells.FIGURE_MIME]) == {"svg", "png"}
+    assert cells.FIGURE_MIME not in shell.display_formatter.format(42)[0]
+
+
+def test_figures_are_named_by_notebook_and_section(tmp_path) -> None:
+    def plot() -> nbformat.NotebookNode:
+        return nbformat.v4.new_output("display_data", {cells.FIGURE_MIME: {
+            "svg": "<svg/>", "png": base64.b64encode(b"png").decode()}})
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# 01 · Title"),
+        nbformat.v4.new_code_cell("", outputs=[plot()]),
+        nbformat.v4.new_markdown_cell("## BR-3: recovery\n\ntext"),
+        nbformat.v4.new_code_cell("", outputs=[plot(), plot()]),
+        nbformat.v4.new_markdown_cell("## The test matrix run (TR-4, TR-5)"),
+        nbformat.v4.new_code_cell("", outputs=[plot()]),
+    ])
+    path = tmp_path / "01_x.ipynb"
+    nbformat.write(nb, path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "01_x__gone_1.svg").write_text("stale")
+    written = figures.export([path], tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in written)
+    assert {p.stem for p in written} == {"01_x__01-title_1", "01_x__BR-3_1", "01_x__BR-3_2",
+                                         "01_x__the-test-matrix-run_1"}
+
+
+# ----------------------------------------------------------------- the book
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("book")
+    index = book.render(notebooks=book.book_notebooks(NOTEBOOK_DIR), out=root / "site",
+                        junit=root / "none.xml", work=root / "work")
+    return index.parent
+
+
+def test_book_has_the_summary_first_the_status_page_and_every_notebook(site) -> None:
+    pages = {p.name for p in site.glob("*.html")}
+    expected = {"index.html", "requirements.html", "search.html",
+                *(p.with_suffix(".html").name for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))}
+    assert expected <= pages
+    index = (site / "index.html").read_text()
+    nav = re.findall(r'class="reference internal" href="([^"#]+)"', index)
+    assert nav.index("requirements.html") < nav.index("00_overview.html")
+    assert "Other SEC Parties" in index and "searchindex.js" in index
+
+
+def test_book_pages_are_numbered_anchored_and_offline(site) -> None:
+    page = (site / "01_debt_registers_and_reset.html").read_text()
+    assert "<h1>01 · " in page
+    for rid in ("BR-1", "BR-2", "BR-3", "BR-4", "BR-5"):
+        assert f'id="{rid}"' in page
+    assert "tag_checked" in page and "checked: " in page
+    for path in site.glob("*.html"):
+        text = path.read_text()
+        assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', text), path.name
+
+
+def test_status_page_lists_every_requirement_with_its_tests(site) -> None:
+    page = (site / "requirements.html").read_text()
+    for req in book.status.requirements.load():
+        assert f'id="{req.id}"' in page
+        for test in req.tests:
+            assert test.removeprefix("tests/").split("[")[0] in page
+    assert "No test run found" in page and "F-1" in page
+
+
+def test_parameters_make_a_separate_book_with_a_banner(tmp_path) -> None:
+    runs = runner.run(["09"], out=tmp_path, parameters={"APPROVAL_DATE": "2018-06-01"},
+                      figures=True)
+    assert runs[0].ok
+    written = figures.export([runs[0].output], tmp_path / "figures")
+    assert {p.name for p in written} >= {"09_implementation__IMP-1_1.svg",
+                                         "09_implementation__IMP-1_1.png"}
+    with pytest.raises(book.BookError, match="never replace"):
+        book.render(notebooks=[runs[0].output], work=tmp_path / "work")
+    index = book.render(notebooks=[runs[0].output], out=tmp_path / "site", work=tmp_path / "w")
+    for name in ("index.html", "09_implementation.html"):
+        page = (index.parent / name).read_text()
+        assert "non-default parameters" in page and "APPROVAL_DATE = &quot;2018-06-01&quot;" in page
