@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from specpkg.errors import DecodeError
 from specpkg.gbcs import messages, security
 from specpkg.gbcs.envelope import MacHeader
-from specpkg.gbcs.messages import Check
+from specpkg.gbcs.messages import Check, Verification
 from specpkg.gbcs.security import Keys
+from specpkg.gbcs.usecases import REGISTRY
 from specpkg.gbcs.vectors import load_vectors
 from specpkg.paths import PKI_DIR
 
@@ -48,7 +49,7 @@ def test_commands_signed_by_supplier_and_maced_by_acb(
         device_cert = keys.public_key(apdu.recipient, "ka")
         key = messages.mac_key(apdu, acb, device_cert)
         assert messages.check_mac(message, key) is Check.VALID, name
-        assert messages.verify(message, keys) == messages.Verdict(Check.VALID, Check.VALID)
+        assert messages.verify(message, keys) == Verification(Check.VALID, Check.VALID)
 
 
 def test_device_side_derives_the_same_mac_key(vectors: dict[str, bytes], keys: Keys) -> None:
@@ -72,17 +73,17 @@ def test_responses_signed_by_device(vectors: dict[str, bytes], keys: Keys) -> No
             apdu = messages.decode(data)
             device = keys.public_key(apdu.originator, "ds")
             assert messages.check_signature(apdu, device) is Check.VALID, name
-            assert messages.verify(apdu, keys) == messages.Verdict(Check.VALID, Check.ABSENT)
+            assert messages.verify(apdu, keys) == Verification(Check.VALID, Check.ABSENT)
             supplier = keys.public_key(SUPPLIER, "ds")
             assert messages.check_signature(apdu, supplier) is Check.INVALID
 
 
 def test_checks_without_keys(vectors: dict[str, bytes], tmp_path: Path) -> None:
     command = messages.decode(vectors["ECS07_SUCCESS_COMMAND"])
-    assert messages.verify(command, None) == messages.Verdict(Check.NO_KEY, Check.NO_KEY)
-    assert messages.verify(command, Keys(tmp_path)) == messages.Verdict(Check.NO_KEY, Check.NO_KEY)
+    assert messages.verify(command, None) == Verification(Check.NO_KEY, Check.NO_KEY)
+    assert messages.verify(command, Keys(tmp_path)) == Verification(Check.NO_KEY, Check.NO_KEY)
     pre = messages.decode(vectors["ECS07_SUCCESS_PRECOMMAND"])
-    assert messages.verify(pre, None) == messages.Verdict(Check.ABSENT, Check.ABSENT)
+    assert messages.verify(pre, None) == Verification(Check.ABSENT, Check.ABSENT)
 
 
 def test_every_bit_flip_of_a_command_fails(vectors: dict[str, bytes], keys: Keys) -> None:
@@ -144,8 +145,8 @@ def test_package_built_command_verifies(vectors: dict[str, bytes], keys: Keys) -
     data = build()
     assert data == build()
     message = messages.decode(data)
-    assert messages.verify(message, pki) == messages.Verdict(Check.VALID, Check.VALID)
-    assert messages.verify(message, keys) == messages.Verdict(Check.INVALID, Check.INVALID)
+    assert messages.verify(message, pki) == Verification(Check.VALID, Check.VALID)
+    assert messages.verify(message, keys) == Verification(Check.INVALID, Check.INVALID)
 
 
 def test_reference_signature_recomputed_with_rfc6979(vectors: dict[str, bytes], keys: Keys) -> None:
@@ -179,7 +180,7 @@ def test_property_any_command_signs_macs_and_verifies(
     pki = Keys(PROJECT_PKI)
     gsme = bytes.fromhex("00DB1234567890A1")
     apdu = messages.command(
-        0x0FFF if code in messages.USE_CASES else code,
+        0x0FFF if code in REGISTRY else code,
         bytes.fromhex(SUPPLIER),
         gsme,
         counter,
@@ -191,4 +192,4 @@ def test_property_any_command_signs_macs_and_verifies(
     )
     data = messages.encode(command)
     assert messages.decode(data) == command
-    assert messages.verify(messages.decode(data), pki) == messages.Verdict(Check.VALID, Check.VALID)
+    assert messages.verify(messages.decode(data), pki) == Verification(Check.VALID, Check.VALID)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,16 +56,23 @@ def entity_id(value: str | bytes) -> str:
     return text
 
 
+SHARED_SECRETS_KEPT = 1024
+"""How many ECDH shared secrets a key store keeps (one per pair of entities)."""
+
+
 @dataclass
 class Keys:
     """Keys and certificates in a directory named ``<entity id>-<ds|ka>.<key|pem>``.
 
     ``.key`` is a PKCS#8 PEM private key, ``.pem`` an X.509 certificate.
-    Missing files simply mean "no key" (``None``); loaded keys are cached.
+    Missing files simply mean "no key" (``None``); loaded keys are cached, and
+    so are the ECDH shared secrets of the last :data:`SHARED_SECRETS_KEPT` pairs.
     """
 
     directory: Path
     _cache: dict[tuple[str, str, str], object] = field(default_factory=dict, repr=False)
+    _secrets: OrderedDict[tuple[str, str], bytes] = field(default_factory=OrderedDict,
+                                                          repr=False)
 
     def __post_init__(self) -> None:
         self.directory = Path(self.directory)
@@ -93,6 +101,32 @@ class Keys:
                 private = self.private_key(entity, usage)
                 self._cache[key] = None if private is None else private.public_key()
         return self._cache[key]  # type: ignore[return-value]
+
+
+    def shared_secret(self, one: str | bytes, other: str | bytes) -> bytes | None:
+        """The P-256 ECDH shared secret Z of the ka keys of two entities, from
+        whichever side's private key is here (None if neither is).
+
+        Cached per pair of entities (bounded, least recently used goes first);
+        the MAC key derived from it depends on each message and is never kept.
+        """
+        pair = (entity_id(one), entity_id(other))
+        pair = (pair[0], pair[1]) if pair[0] <= pair[1] else (pair[1], pair[0])
+        secret = self._secrets.get(pair)
+        if secret is not None:
+            self._secrets.move_to_end(pair)
+            return secret
+        for own, peer in (pair, pair[::-1]):
+            private, public = self.private_key(own, "ka"), self.public_key(peer, "ka")
+            if private is not None and public is not None:
+                secret = private.exchange(ec.ECDH(), public)
+                break
+        else:
+            return None
+        self._secrets[pair] = secret
+        if len(self._secrets) > SHARED_SECRETS_KEPT:
+            self._secrets.popitem(last=False)
+        return secret
 
 
 def load_private_key(pem: bytes) -> ec.EllipticCurvePrivateKey:
@@ -150,8 +184,12 @@ def derive_mac_key(
     info: bytes,
 ) -> bytes:
     """First 16 bytes of SHA-256(00000001 || Z || OtherInfo), Z = ECDH secret."""
-    z = private_key.exchange(ec.ECDH(), peer_public_key)
-    return hashlib.sha256(COUNTER_ONE + z + info).digest()[:16]
+    return kdf(private_key.exchange(ec.ECDH(), peer_public_key), info)
+
+
+def kdf(shared_secret: bytes, info: bytes) -> bytes:
+    """The MAC key: first 16 bytes of SHA-256(00000001 || Z || OtherInfo)."""
+    return hashlib.sha256(COUNTER_ONE + shared_secret + info).digest()[:16]
 
 
 def gcm_tag(key: bytes, iv: bytes, aad: bytes) -> bytes:
