@@ -324,3 +324,22 @@ def test_deep_nesting_is_refused() -> None:
     pdu = head + bytes.fromhex("0201") * 40 + b"\x00"
     with pytest.raises(DecodeError, match="nesting"):
         dlms.decode(pdu)
+
+
+@pytest.mark.parametrize("depth", range(12, 19))
+def test_fast_path_and_construct_agree_on_the_nesting_limit(depth: int) -> None:
+    """Arrays nested ``depth`` deep: both paths accept, or both refuse, alike."""
+    item = dlms.NULL
+    for _ in range(depth):
+        item = dlms.structure(item)
+    pdu = dlms.encode(AccessRequest(0x20000001, [RequestSpec(SpecKind.SET, 1, Obis(0, 0, 1, 0,
+                                                                                   0, 255), 2)],
+                                    [item]), fast=True)
+    outcomes = []
+    for fast in (True, False):
+        try:
+            outcomes.append(dlms.decode(pdu, fast=fast))
+        except DecodeError as exc:
+            outcomes.append(type(exc))
+    assert outcomes[0] == outcomes[1]
+    assert (outcomes[0] is DecodeError) == (depth > 16)

@@ -140,7 +140,8 @@ apdus = st.builds(
     signature=st.none() | st.just(b"") | st.binary(min_size=64, max_size=64),
 )
 messages_ = apdus | st.builds(
-    MacHeader, apdu=apdus, mac=st.binary(min_size=12, max_size=12),
+    MacHeader, apdu=apdus.filter(lambda apdu: apdu.signature is not None),
+    mac=st.binary(min_size=12, max_size=12),
     invocation_counter=st.integers(0, 2**32 - 1),
 )
 
@@ -172,6 +173,16 @@ def test_unsigned_messages_round_trip(vectors: dict[str, bytes]) -> None:
             decoded = messages.decode(raw, fast=fast)
             assert decoded == unsigned and not messages.apdu_of(decoded).signed, name
             assert messages.encode(decoded, fast=fast) == raw, name
+
+
+def test_a_maced_apdu_must_end_with_its_signature_field(vectors: dict[str, bytes]) -> None:
+    """Only a pre-command lacks the signature field, and pre-commands are never MAC'd."""
+    pre = vectors["GCS04_SUCCESS_PRECOMMAND"]
+    maced = envelope.wrap_mac(0, pre, bytes(12))
+    for fast in (True, False):
+        with pytest.raises(DecodeError, match="signature field"):
+            messages.decode(maced, fast=fast)
+    assert messages.decode(envelope.wrap_mac(0, pre + b"\x00", bytes(12))).apdu.signature == b""
 
 
 @pytest.mark.parametrize("bad", [b"\x01", b"\x3f", b"\x40", b"\x41" + bytes(65),

@@ -193,3 +193,80 @@ def test_property_any_command_signs_macs_and_verifies(
     data = messages.encode(command)
     assert messages.decode(data) == command
     assert messages.verify(messages.decode(data), pki) == Verification(Check.VALID, Check.VALID)
+
+
+def _unsigned_response(pki: Keys, recipient: str = SUPPLIER) -> messages.MacHeader:
+    """An ESME response (of a use case whose payload is not modelled) sent without
+    signature, MAC'd by the device for ``recipient``."""
+    esme = bytes.fromhex("00DB1234567890A0")
+    apdu = replace(messages.response(0x0001, esme, bytes.fromhex(recipient), 42, bytes(range(8))),
+                   signature=b"")
+    return messages.add_mac(apdu, pki.private_key(esme, "ka"), pki.public_key(recipient, "ka"),
+                            invocation_counter=9)
+
+
+@pytest.mark.parametrize("recipient", [SUPPLIER, ACB])
+def test_unsigned_response_mac_is_checked_with_the_device_and_recipient_keys(
+    keys: Keys, recipient: str
+) -> None:
+    """GBCS-NOTES "MAC on other messages": Z of the device's ka key and the
+    recipient's; the signature check says absent, not invalid."""
+    pki = Keys(PROJECT_PKI)
+    message = _unsigned_response(pki, recipient)
+    data = messages.encode(message)
+    assert messages.mac_parties(message.apdu) == ("00db1234567890a0", recipient)
+    assert messages.verify(messages.decode(data), pki, data=data) == Verification(
+        Check.ABSENT, Check.VALID)
+    assert messages.verify(message, pki) == Verification(Check.ABSENT, Check.VALID)
+    # the reference store derives another key for the same pair (its own Supplier/ACB key)
+    assert messages.verify(message, keys, data=data) == Verification(Check.ABSENT, Check.INVALID)
+    assert messages.verify(message, Keys(PROJECT_PKI / "absent")) == Verification(
+        Check.ABSENT, Check.NO_KEY)
+
+
+def test_every_bit_flip_of_an_unsigned_response_fails() -> None:
+    """No signature to lean on: the MAC alone must catch every flipped bit."""
+    pki = Keys(PROJECT_PKI)
+    data = messages.encode(_unsigned_response(pki))
+    macs = 0
+    for bit in range(8 * len(data)):
+        flipped = bytearray(data)
+        flipped[bit // 8] ^= 1 << (bit % 8)
+        try:
+            message = messages.decode(bytes(flipped))
+        except DecodeError:
+            continue
+        verdict = messages.verify(message, pki, data=bytes(flipped))
+        assert verdict.mac in (Check.INVALID, Check.NO_KEY), bit
+        assert verdict.signature is Check.ABSENT, bit
+        macs += 1
+    assert macs > 300
+
+
+class _CountingKeys(Keys):
+    loads = 0
+
+    def private_key(self, entity: str | bytes, usage: str):  # type: ignore[no-untyped-def]
+        self.loads += 1
+        return super().private_key(entity, usage)
+
+
+def test_shared_secret_is_cached_per_pair_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    pki = _CountingKeys(PROJECT_PKI)
+    esme, gsme = "00db1234567890a0", "00db1234567890a1"
+    first = pki.shared_secret(ACB, esme)
+    loads = pki.loads
+    assert pki.shared_secret(esme.upper(), bytes.fromhex(ACB)) is first and pki.loads == loads
+    monkeypatch.setattr(security, "SHARED_SECRETS_KEPT", 1)
+    other = pki.shared_secret(ACB, gsme)
+    assert other != first
+    assert pki.shared_secret(ACB, esme) == first and pki.loads > loads  # derived again
+
+
+def test_mac_key_is_derived_per_message(vectors: dict[str, bytes], keys: Keys) -> None:
+    """One ECDH secret per pair, but each counter gives its own MAC key."""
+    apdu = messages.decode(vectors["GCS04_SUCCESS_COMMAND"]).apdu
+    first = messages.mac_key_from(keys, apdu)
+    assert messages.mac_key_from(keys, replace(apdu, originator_counter=1001)) != first
+    assert messages.mac_key_from(keys, apdu) == first == messages.mac_key(
+        apdu, keys.private_key(ACB, "ka"), keys.public_key(apdu.recipient, "ka"))

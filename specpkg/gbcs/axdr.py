@@ -5,7 +5,7 @@ strings (encoded length + bytes), bit strings (bit count + bytes), fixed-size
 floats and dates, and arrays or structures (count + items, recursively).
 
 The layout is defined once in :data:`DataStruct` (typed values and dump rows);
-:func:`fast_data` and :func:`fast_data_bytes` are the hand-rolled fast paths,
+:func:`fast_items` and :func:`fast_data_bytes` are the hand-rolled fast paths,
 checked equal by the property tests.
 """
 
@@ -223,44 +223,87 @@ DataStruct: Construct = Typed(Struct(
 _FIXED_BY_TAG = {int(k): (k, size, signed) for k, (_, size, signed) in _INTEGERS.items()}
 _STRING_TAGS = {int(t): t for t in _STRINGS}
 _set = object.__setattr__
+_new = object.__new__
+
+INTERNED_KEPT = 4096
+"""How many short leaf items (integers, strings up to 16 bytes) the fast path keeps,
+keyed by their bytes: the same bytes always decode to the same immutable value."""
+_INTERNED: dict[bytes, Data] = {}
 
 
 def _trusted(kind: DataType, value: Any) -> Data:
     """A Data made from decoded bytes, whose range is right by construction."""
-    item = object.__new__(Data)
+    item = _new(Data)
     _set(item, "type", kind)
     _set(item, "value", value)
     return item
 
 
-def fast_data(data: bytes, pos: int, depth: int = 1) -> tuple[Data, int]:
-    """Hand-rolled fast path of DataStruct: (item, next position); raises
-    wire.Fallback when in doubt."""
-    tag = data[pos]
-    pos += 1
-    fixed = _FIXED_BY_TAG.get(tag)
-    if fixed is not None:
-        kind, size, signed = fixed
-        raw = data[pos : pos + size]
-        if len(raw) != size:
-            raise wire.Fallback
-        return _trusted(kind, int.from_bytes(raw, "big", signed=signed)), pos + size
-    if tag == 0:
-        return NULL, pos
-    if tag in _STRING_TAGS:
-        length, pos = read_length(data, pos)
-        raw = data[pos : pos + length]
-        if len(raw) != length:
-            raise wire.Fallback
-        return _trusted(_STRING_TAGS[tag], raw), pos + length
-    if tag in (1, 2) and depth < wire.MAX_NESTING:
-        count, pos = read_length(data, pos)
-        items = []
-        for _ in range(count):
-            item, pos = fast_data(data, pos, depth + 1)
+def _intern(raw: bytes, item: Data) -> Data:
+    if len(_INTERNED) < INTERNED_KEPT:
+        _INTERNED[raw] = item
+    return item
+
+
+_LIST_KIND = {int(DataType.ARRAY): DataType.ARRAY, int(DataType.STRUCTURE): DataType.STRUCTURE}
+
+
+def fast_items(data: bytes, pos: int, count: int) -> tuple[tuple[Data, ...], int]:
+    """Hand-rolled fast path of ``count`` DataStruct items from ``pos``: (items,
+    next position); raises wire.Fallback (or IndexError) when in doubt.
+
+    Iterative, with a stack of the arrays and structures being filled.
+    """
+    top: list[Data] = []
+    items, remaining = top, count
+    open_lists: list[tuple[list[Data], int, DataType]] = []
+    fixed_of, interned = _FIXED_BY_TAG.get, _INTERNED.get
+    while True:
+        if remaining == 0:
+            if not open_lists:
+                return tuple(top), pos
+            parent, remaining, kind = open_lists.pop()
+            parent.append(_trusted(kind, tuple(items)))
+            items = parent
+            continue
+        remaining -= 1
+        tag = data[pos]
+        fixed = fixed_of(tag)
+        if fixed is not None:
+            end = pos + 1 + fixed[1]
+            raw = data[pos:end]
+            item = interned(raw)
+            if item is None:
+                if len(raw) != fixed[1] + 1:
+                    raise wire.Fallback
+                value = int.from_bytes(raw[1:], "big", signed=fixed[2])
+                item = _intern(raw, _trusted(fixed[0], value))
             items.append(item)
-        return _trusted(DataType.ARRAY if tag == 1 else DataType.STRUCTURE, tuple(items)), pos
-    raise wire.Fallback
+            pos = end
+        elif tag == 0:
+            items.append(NULL)
+            pos += 1
+        elif tag in _LIST_KIND:
+            if len(open_lists) + 1 >= wire.MAX_NESTING:
+                raise wire.Fallback
+            open_lists.append((items, remaining, _LIST_KIND[tag]))
+            remaining, pos = read_length(data, pos + 1)
+            items = []
+        elif tag in _STRING_TAGS:
+            length, start = read_length(data, pos + 1)
+            end = start + length
+            if end > len(data):
+                raise wire.Fallback
+            raw = data[pos:end]
+            item = interned(raw) if length <= 16 else None
+            if item is None:
+                item = _trusted(_STRING_TAGS[tag], data[start:end])
+                if length <= 16:
+                    _intern(raw, item)
+            items.append(item)
+            pos = end
+        else:
+            raise wire.Fallback
 
 
 def fast_data_bytes(item: Data, parts: list[bytes]) -> None:

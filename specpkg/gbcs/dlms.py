@@ -51,8 +51,8 @@ from specpkg.gbcs.axdr import (
     double_long,
     double_long_unsigned,
     encode_data,
-    fast_data,
     fast_data_bytes,
+    fast_items,
     integer,
     long,
     long_unsigned,
@@ -294,37 +294,32 @@ XdlmsStruct = _XdlmsConstruct()
 
 _SPEC_KIND = {k.value: k for k in SpecKind}
 _RESULT = {r.value: r for r in AccessResult}
-_OBIS_CACHE: dict[bytes, Obis] = {}
+SPECS_KEPT = 1024
+"""How many request specifications the fast path keeps, keyed by their 10 bytes."""
+_SPECS: dict[bytes, RequestSpec] = {}
 
 
-def _obis(raw: bytes) -> Obis:
-    obis = _OBIS_CACHE.get(raw)
-    if obis is None:
-        obis = Obis.from_bytes(raw)
-        if len(_OBIS_CACHE) < 1024:
-            _OBIS_CACHE[raw] = obis
-    return obis
+def _spec(raw: bytes) -> RequestSpec:
+    """The request specification of 10 bytes (kind, class id, OBIS, id), interned."""
+    spec = _SPECS.get(raw)
+    if spec is None:
+        spec = RequestSpec(_SPEC_KIND[raw[0]], (raw[1] << 8) | raw[2], Obis(*raw[3:9]), raw[9])
+        if len(_SPECS) < SPECS_KEPT:
+            _SPECS[raw] = spec
+    return spec
 
 
 def _fast_request_specs(data: bytes, pos: int) -> tuple[tuple[RequestSpec, ...], int]:
     count, pos = read_length(data, pos)
-    if pos + 10 * count > len(data):
+    end = pos + 10 * count
+    if end > len(data):
         raise wire.Fallback
-    specs = tuple(
-        RequestSpec(_SPEC_KIND[data[p]], (data[p + 1] << 8) | data[p + 2],
-                    _obis(data[p + 3 : p + 9]), data[p + 9])
-        for p in range(pos, pos + 10 * count, 10)
-    )
-    return specs, pos + 10 * count
+    return tuple(_spec(data[p : p + 10]) for p in range(pos, end, 10)), end
 
 
 def _fast_data_list(data: bytes, pos: int) -> tuple[tuple[Data, ...], int]:
     count, pos = read_length(data, pos)
-    items = []
-    for _ in range(count):
-        item, pos = fast_data(data, pos)
-        items.append(item)
-    return tuple(items), pos
+    return fast_items(data, pos, count)
 
 
 def _fast_decode(data: bytes) -> AccessRequest | AccessResponse:

@@ -112,11 +112,18 @@ class GeneralSigning:
 
 @dataclass(frozen=True, slots=True)
 class MacHeader:
-    """A MAC'd message: the MAC header around a general-signing APDU."""
+    """A MAC'd message: the MAC header around a general-signing APDU, which ends
+    with its signature field (``00`` when unsigned): only a pre-command lacks it,
+    and pre-commands are never MAC'd."""
 
     apdu: GeneralSigning
     mac: bytes
     invocation_counter: int = 0
+
+    def __post_init__(self) -> None:
+        if self.apdu.signature is None:
+            raise ValidationError("signature", "a MAC'd APDU ends with its signature field "
+                                               "(00 when it carries no signature)")
 
 
 Message = MacHeader | GeneralSigning
@@ -431,5 +438,5 @@ def apdu_bytes_of(data: bytes) -> bytes:
 
 def signed_bytes(apdu_bytes: bytes, apdu: GeneralSigning) -> bytes:
     """The bytes a signature covers: after ``DF`` up to the end of the content."""
-    tail = len(_signature_field(apdu.signature))
+    tail = 0 if apdu.signature is None else 1 + len(apdu.signature)
     return apdu_bytes[1 : len(apdu_bytes) - tail]

@@ -11,13 +11,13 @@ any message whose keys are at hand.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass, replace
-from enum import Enum, StrEnum
+from enum import Enum, IntEnum, StrEnum
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from specpkg.errors import DecodeError, ValidationError
-from specpkg.gbcs import axdr, dlms, envelope, security
+from specpkg.gbcs import axdr, dlms, envelope, gbz, security
 from specpkg.gbcs.envelope import Cra, GeneralSigning, MacHeader, Message
 from specpkg.gbcs.usecases import REGISTRY, UseCase
 
@@ -233,6 +233,22 @@ def response(
     """An unsigned response APDU (the device is the originator)."""
     return replace(command(message_code, originator, recipient, originator_counter, payload,
                            date_time), cra=Cra.RESPONSE)
+
+
+def response_results(apdu: GeneralSigning) -> list[str] | None:
+    """The outcome of each command a response answers (ZCL status or ACCESS result,
+    by name, hex when unnamed), or None when the payload reports no outcomes."""
+    payload = apdu.payload
+    found: list[IntEnum | int]
+    if isinstance(payload, gbz.Gbz):
+        found = [c.frame.payload.status for c in payload.components
+                 if isinstance(c.frame, gbz.ZclFrame)
+                 and isinstance(c.frame.payload, gbz.DefaultResponse)]
+    elif isinstance(payload, dlms.AccessResponse):
+        found = [spec.result for spec in payload.specs]
+    else:
+        return None
+    return [r.name.lower() if isinstance(r, IntEnum) else f"0x{r:02X}" for r in found] or None
 
 
 def to_plain(value: Any) -> Any:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
@@ -44,14 +46,22 @@ _SIGNATURE = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
 _VERIFY = ec.ECDSA(hashes.SHA256())
 
 
+_ENTITY_ID = re.compile("[0-9a-f]{16}")
+
+
 def entity_id(value: str | bytes) -> str:
     """A canonical entity id: 16 lower-case hex digits (from text or 8 bytes)."""
     if isinstance(value, bytes):
         if len(value) != 8:
             raise ValidationError("entity id", "a system title is 8 bytes")
         return value.hex()
+    return _text_entity_id(value)
+
+
+@lru_cache(maxsize=4096)
+def _text_entity_id(value: str) -> str:
     text = value.replace("-", "").replace(":", "").strip().lower()
-    if len(text) != 16 or any(c not in "0123456789abcdef" for c in text):
+    if _ENTITY_ID.fullmatch(text) is None:
         raise ValidationError("entity id", f"not 16 hex digits: {value!r}")
     return text
 

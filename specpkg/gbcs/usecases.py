@@ -15,8 +15,9 @@ complete as soon as this module is imported, whatever was imported before.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ class UseCase:
     name: str
     title: str
     device: Device | None = None
-    codec: PayloadCodec | None = None
+    codec: PayloadCodec | None = field(default=None, repr=False)
     service_reference: str | None = None
 
     @property
@@ -88,6 +89,9 @@ def _reset_use_cases() -> list[UseCase]:
     return list(found.values())
 
 
+_USE_CASE_CODE = re.compile("[A-Z]+[0-9][0-9A-Za-z]*")
+
+
 @cache
 def _named(path: Path) -> dict[int, UseCase]:
     if not path.is_file():
@@ -95,7 +99,8 @@ def _named(path: Path) -> dict[int, UseCase]:
     named = {}
     for code, text in read_message_codes(path).items():
         name, _, title = text.partition(" ")
-        named[code] = UseCase(code, name, title)
+        coded = _USE_CASE_CODE.fullmatch(name) is not None  # "ECS07 ...", not "Generic ..."
+        named[code] = UseCase(code, name, title) if coded else UseCase(code, text, "")
     return named
 
 
