@@ -3,9 +3,10 @@
     python -m benchmarks.bench_codec [--repeats N] [--seconds S]
 
 Pins itself to one core where the OS allows, then prints medians over
-``--repeats`` runs (per CPU second of this process): full decode and encode rates (messages/s) for the four
-command vectors, and specpkg's versus the Gurux translator's rate on ECS07's
-xDLMS content. Targets: >= 20,000 GCS04 command decodes/s, >= 10x Gurux.
+``--repeats`` runs (per CPU second of this process): full decode and encode
+rates (messages/s) for the four command vectors, and specpkg's versus the
+Gurux translator's rate on ECS07's xDLMS content. Targets: >= 20,000 GCS04
+command decodes/s, >= 10x Gurux.
 Needs ../shared/reference (prints a message and exits 0 without it).
 """
 
