@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from specpkg.anomaly.screening import dcc_screen
 from specpkg.commands._options import add_meter_options
 from specpkg.meter.registers import parse_device, parse_mode, parse_register
-from specpkg.system.flow import make_testbed
-from specpkg.system.variants import PRE_RELEASE, RELEASE
 
 NAME = "run"
 HELP = "send one Reset Debt Register request through User, DCC, CH and meter, printing each step"
@@ -24,6 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from specpkg.anomaly.screening import dcc_screen
+    from specpkg.system.flow import make_testbed
+    from specpkg.system.variants import PRE_RELEASE, RELEASE
+
     device, register, mode = (parse_device(args.device), parse_register(args.register),
                               parse_mode(args.mode))
     version = RELEASE if args.meter_version == "release" else PRE_RELEASE

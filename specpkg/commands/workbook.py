@@ -8,8 +8,6 @@ import sys
 
 from specpkg.errors import ValidationError
 from specpkg.paths import BUILD_DIR
-from specpkg.workbook import runner as workbook
-from specpkg.workbook import site
 
 NAME = "workbook"
 HELP = "execute every notebook into build/notebooks and render the site into build/site"
@@ -38,6 +36,9 @@ def _parameters(pairs: list[str]) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from specpkg.workbook import runner as workbook
+    from specpkg.workbook import site
+
     runs = workbook.run(args.notebooks, parameters=_parameters(args.parameter), jobs=args.jobs,
                         progress=not args.no_progress)
     if not args.no_site:

@@ -10,12 +10,15 @@ count fields are named ``... length`` / ``... count``.
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from specpkg.errors import DecodeError
 from specpkg.gbcs import messages, wire
 from specpkg.gbcs.envelope import MessageStruct
 from specpkg.gbcs.usecases import REGISTRY
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = ["offset", "bytes", "field", "value", "meaning"]
 
@@ -38,6 +41,8 @@ def rows(data: bytes) -> list[tuple[int, str, str, str, str]]:
 
 def dump(data: bytes) -> pd.DataFrame:
     """The annotated dump of a message as a DataFrame (one row per field)."""
+    import pandas as pd
+
     return pd.DataFrame(rows(data), columns=COLUMNS)
 
 
@@ -63,6 +68,8 @@ def compare(sections: dict[str, pd.DataFrame]) -> pd.DataFrame:
     value each carries (columns ``"<name> bytes"``, ``"<name> value"``) and
     ``same bytes``: whether all carry the same bytes. Fields in the order they
     first appear; a field a message lacks is empty there (and not the same)."""
+    import pandas as pd
+
     order: list[str] = []
     for chosen in sections.values():
         order += [f for f in chosen["field"] if f not in order]
