@@ -250,10 +250,10 @@ GeneralSigningStruct = Typed(Struct(
                                show=lambda v: f"0x{v:04X}"),
         "other_information_rest" / Shown(GreedyBytes, "other-information rest"),
     )),
-    "payload" / Framed(Shown(EncodedLength, "content length", "the payload follows"), Content()),
+    "content" / Framed(Shown(EncodedLength, "content length", "the payload follows"), Content()),
     "signature" / Trailing(SignatureStruct),
     Terminated,
-), GeneralSigning)
+), GeneralSigning, renamed={"content": "payload"})
 """The general-signing APDU (grouping header, content, signature if any)."""
 
 MacHeaderStruct = Typed(Struct(

@@ -65,29 +65,32 @@ def _struct_of(con: Construct) -> Struct | None:
 class Typed(Adapter):
     """Parse a Struct straight to the frozen dataclass ``cls`` and build it back.
 
-    Struct members are matched to dataclass fields by name. A member that is not
-    a field but a nested group of fields (the transaction id, the MAC'd body) is
-    looked into; constants, lengths and ``_`` names are the wire's own business.
+    Struct members are matched to dataclass fields by name (``renamed`` maps a
+    wire name to a field of another name). A member that is not a field but a
+    nested group of fields (the transaction id, the MAC'd body) is looked into;
+    constants, lengths and ``_`` names are the wire's own business.
     """
 
-    def __init__(self, subcon: Construct, cls: type) -> None:
+    def __init__(self, subcon: Construct, cls: type, renamed: dict[str, str] | None = None) -> None:
         super().__init__(subcon)
         self.cls = cls
+        renamed = renamed or {}
         names = {f.name for f in dataclasses.fields(cls)}
-        self.direct: list[str] = []
+        self.direct: list[tuple[str, str]] = []  # (member, field)
         self.groups: dict[str, list[str]] = {}
         struct = _struct_of(subcon)
         assert struct is not None, f"Typed needs a Struct for {cls.__name__}"
         for member in struct.subcons:
-            if member.name in names:
-                self.direct.append(member.name)
+            field = renamed.get(member.name, member.name)
+            if field in names:
+                self.direct.append((member.name, field))
             elif member.name and not member.name.startswith("_"):
                 inner = _struct_of(member)
                 if inner is not None:
                     self.groups[member.name] = [m.name for m in inner.subcons if m.name in names]
 
     def _decode(self, obj: Any, context: Any, path: str) -> Any:
-        values = {name: obj[name] for name in self.direct}
+        values = {field: obj[member] for member, field in self.direct}
         for group, members in self.groups.items():
             inner = obj[group]
             values.update((name, inner[name]) for name in members)
@@ -100,7 +103,7 @@ class Typed(Adapter):
         if not isinstance(obj, self.cls):
             raise ExplicitError(f"expected {self.cls.__name__}, got {type(obj).__name__}",
                                 path=path)
-        value: dict[str, Any] = {name: getattr(obj, name) for name in self.direct}
+        value: dict[str, Any] = {member: getattr(obj, field) for member, field in self.direct}
         for group, members in self.groups.items():
             value[group] = {name: getattr(obj, name) for name in members}
         return value
