@@ -194,8 +194,7 @@ def _batch(sources: list[tuple[str, str | Path]], keys: Any, as_json: bool) -> t
         try:
             info = summary(read_message(source), keys)
         except (DecodeError, ValidationError, OSError) as exc:
-            known = isinstance(exc, DecodeError | ValidationError)
-            refusals[exc.reason if known else str(exc)] += 1  # type: ignore[union-attr]
+            refusals[getattr(exc, "reason", None) or str(exc)] += 1
             print(json.dumps({"file": name, "refused": str(exc)}) if as_json
                   else f"{name}: refused: {exc}")
             continue
