@@ -86,3 +86,28 @@ def test_run_takes_model_assumptions(capsys) -> None:
         capsys.readouterr().out)
     assert main(["run", "--assume", "trust_everyone=true"]) == 2
     assert "unknown assumption 'trust_everyone'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["decode", "--help"], ["decode", "DF0900"]])
+def test_start_up_does_not_import_the_heavy_modules(argv: list[str]) -> None:
+    """The dispatcher sets up only the chosen command; decode needs no pandas."""
+    script = ("import sys\nfrom specpkg.__main__ import main\n"
+              f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+              "print(sorted(m for m in ('pandas', 'nbformat', 'matplotlib') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False)
+    assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_closed_output_pipe_ends_quietly(tmp_path, reference) -> None:
+    """``specpkg decode FOLDER | head -1``: no traceback, no error, status 0."""
+    text = (reference / "rtds/2.3_GCS04/GCS04_2.3_SUCCESS_COMMAND_GBCS.HEX").read_text()
+    for i in range(800):
+        (tmp_path / f"m{i:04}.hex").write_text(text)
+    process = subprocess.Popen([sys.executable, "-m", "specpkg", "decode", str(tmp_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline().startswith(str(tmp_path).encode())
+    process.stdout.close()
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0
+    assert "Traceback" not in error and "Broken pipe" not in error

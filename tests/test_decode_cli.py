@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 
 from specpkg.__main__ import main
+from specpkg.duis.reset_request import DEFAULT_DEVICE_IDS, DEFAULT_USER_ID
+from specpkg.gbcs import messages, samples
+from specpkg.gbcs.security import Keys
 from specpkg.gbcs.vectors import vector_files
+from specpkg.paths import PKI_DIR
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +34,8 @@ def test_decode_vector_file_table(
     out = capsys.readouterr().out
     assert "GCS04 (0x006E) command #1000" in out
     assert "signature: no-key   mac: no-key" in out
-    assert "TYPE3_INCREMENTAL" in out and "Payment Debt Register" in out
+    assert "[3] debt amount type                  TYPE3_INCREMENTAL: Payment" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
 
 
 def test_decode_json_with_keys(
@@ -101,3 +106,64 @@ def test_error_in_a_subprocess_has_no_traceback() -> None:
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "not a hex string" in result.stderr
+
+
+def test_decode_a_folder_in_one_process(
+    reference: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whole reference set: one JSON object per message and line, then the summary."""
+    assert main(["decode", str(reference / "rtds"), "--keys", str(reference / "keys"),
+                 "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 13 and all("file" in line for line in lines[:12])
+    assert {line["use_case"] for line in lines[:12]} == {"ECS07", "GCS04"}
+    assert lines[-1] == {"summary": {
+        "decoded": 12, "refused": 0, "refusals": {},
+        "signatures": {"valid": 8, "invalid": 0, "absent": 4, "no-key": 0},
+        "macs": {"valid": 4, "invalid": 0, "absent": 8, "no-key": 0},
+    }}
+
+
+def test_decode_several_files_counts_refusals_and_verdicts(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Unsigned MAC'd responses and alerts decode and verify; bad files are refused
+    and counted by reason; the exit status says something was refused."""
+    built = samples.mixed_messages(Keys(PKI_DIR), DEFAULT_USER_ID, DEFAULT_DEVICE_IDS, 40)
+    unsigned = [data for kind, data in built if kind in ("unsigned response", "alert")]
+    for i, data in enumerate(unsigned):
+        (tmp_path / f"m{i:02}.hex").write_text(data.hex())
+    (tmp_path / "truncated.hex").write_text(unsigned[0][:-3].hex())
+    (tmp_path / "odd.hex").write_text("DF0")
+    argv = ["decode", str(tmp_path), str(files["GCS04_SUCCESS_PRECOMMAND"]), "--keys",
+            str(PKI_DIR)]
+    assert main(argv) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(unsigned) + 4
+    assert any("truncated.hex: refused: at offset" in line for line in out)
+    summary = out[-1]
+    assert summary.startswith(f"decoded {len(unsigned) + 1}, refused 2 (")
+    assert "1 x odd number of hex digits (3)" in summary
+    signed = sum(1 for kind, data in built if kind == "alert"
+                 and messages.apdu_of(messages.decode(data)).signed)
+    absent = len(unsigned) - signed + 1
+    assert summary.endswith(
+        f"signatures: valid {signed}, invalid 0, absent {absent}, no-key 0; "
+        f"MACs: valid {len(unsigned) - signed}, invalid 0, absent {signed + 1}, no-key 0")
+
+
+def test_decode_without_keys_says_where_keys_are(
+    files: dict[str, Path], reference: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["decode", str(files["ECS07_SUCCESS_COMMAND"])]) == 0
+    assert f"--keys {reference / 'keys'}" in capsys.readouterr().err
+
+
+def test_error_response_is_summarised_in_the_header(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["decode", str(files["GCS04_ERROR_RESPONSE"])]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(
+        ": 2 of 3 failed (hardware_failure, failure)")
+    assert main(["decode", str(files["ECS07_SUCCESS_RESPONSE"])]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(": all 10 succeeded")

@@ -324,3 +324,38 @@ def test_deep_nesting_is_refused() -> None:
     pdu = head + bytes.fromhex("0201") * 40 + b"\x00"
     with pytest.raises(DecodeError, match="nesting"):
         dlms.decode(pdu)
+
+
+@pytest.mark.parametrize("depth", range(12, 19))
+def test_fast_path_and_construct_agree_on_the_nesting_limit(depth: int) -> None:
+    """Arrays nested ``depth`` deep: both paths accept, or both refuse, alike."""
+    item = dlms.NULL
+    for _ in range(depth):
+        item = dlms.structure(item)
+    pdu = dlms.encode(AccessRequest(0x20000001, [RequestSpec(SpecKind.SET, 1, Obis(0, 0, 1, 0,
+                                                                                   0, 255), 2)],
+                                    [item]), fast=True)
+    outcomes = []
+    for fast in (True, False):
+        try:
+            outcomes.append(dlms.decode(pdu, fast=fast))
+        except DecodeError as exc:
+            outcomes.append(type(exc))
+    assert outcomes[0] == outcomes[1]
+    assert (outcomes[0] is DecodeError) == (depth > 16)
+
+
+def test_interned_values_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path keeps at most INTERNED_KEPT leaves and SPECS_KEPT specifications,
+    and values past the bound still decode right."""
+    from specpkg.gbcs import axdr
+
+    monkeypatch.setattr(axdr, "_INTERNED", {})
+    monkeypatch.setattr(axdr, "INTERNED_KEPT", 10)
+    monkeypatch.setattr(dlms, "_SPECS", {})
+    monkeypatch.setattr(dlms, "SPECS_KEPT", 3)
+    for value in range(40):
+        spec = RequestSpec(SpecKind.ACTION, 113, Obis(0, 0, 19, 20, value % 7, 255), 5)
+        request = AccessRequest(0x20000000 + value, [spec], [dlms.double_long(value - 20)])
+        assert dlms.decode(dlms.encode(request)) == request
+    assert len(axdr._INTERNED) == 10 and len(dlms._SPECS) == 3

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from specpkg.errors import DecodeError
-from specpkg.gbcs import dump
+from specpkg.gbcs import dump, gbz, messages, zcl
 from specpkg.gbcs.vectors import load_vectors
 
 
@@ -39,3 +42,29 @@ def test_dump_annotates_the_debt_fields(vectors: dict[str, bytes]) -> None:
 def test_dump_of_bad_bytes_is_a_decode_error() -> None:
     with pytest.raises(DecodeError):
         dump.dump(b"\xdf\x09")
+
+
+def test_dump_of_an_unsigned_message_of_an_unmodelled_use_case(reference: Path) -> None:
+    """The use case is named from the GBCS table, the payload shown as bytes, the
+    empty signature field as such; every byte still covered exactly once."""
+    apdu = messages.response(0x0001, bytes.fromhex("00DB1234567890A1"),
+                             bytes.fromhex("90B3D51F30010000"), 7, b"\x01\x02\x03")
+    data = messages.encode(replace(apdu, signature=b""))
+    table = dump.dump(data).set_index("field")
+    assert table.loc["message code", "meaning"] == (
+        "CCS01 Add Device to CHF device log (payload not modelled)")
+    assert table.loc["payload", "bytes"] == "01 02 03"
+    assert table.loc["signature length", ["bytes", "meaning"]].tolist() == [
+        "00", "no signature (the message is MAC'd only)"]
+    assert "signature r" not in table.index
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(min_size=1, max_size=40), st.sampled_from([None, b"", bytes(range(64))]))
+def test_property_dump_covers_any_message(payload: bytes, signature: bytes | None) -> None:
+    apdu = replace(messages.command(0x0F02, bytes(8), bytes(range(8)), 1, payload),
+                   signature=signature)
+    data = messages.encode(replace(apdu, payload=gbz.Gbz((gbz.GbzComponent(
+        gbz.CONTROL_LAST, 0x0700, zcl.ZclFrame(0x01, 0, 0x05, payload)),))))
+    found = dump.rows(data)
+    assert "".join(r[1] for r in found).replace(" ", "") == data.hex().upper()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from specpkg.errors import DecodeError
-from specpkg.gbcs import envelope, messages
-from specpkg.gbcs.envelope import Cra, EncodedLength, GeneralSigning, MacHeader
+from specpkg.gbcs import envelope, messages, wire
+from specpkg.gbcs.envelope import Cra, GeneralSigning, MacHeader
+from specpkg.gbcs.usecases import REGISTRY
 from specpkg.gbcs.vectors import load_vectors
 
 SUPPLIER = bytes.fromhex("90B3D51F30010000")
@@ -95,10 +99,10 @@ def test_responses_are_signed_not_encrypted(vectors: dict[str, bytes]) -> None:
     ],
 )
 def test_encoded_length(value: int, raw: str) -> None:
-    assert EncodedLength.build(value) == bytes.fromhex(raw)
-    assert EncodedLength.parse(bytes.fromhex(raw)) == value
-    assert envelope.encode_length(value) == bytes.fromhex(raw)
-    assert envelope.read_length(bytes.fromhex(raw), 0) == (value, len(raw) // 2)
+    assert wire.EncodedLength.build(value) == bytes.fromhex(raw)
+    assert wire.EncodedLength.parse(bytes.fromhex(raw)) == value
+    assert wire.encode_length(value) == bytes.fromhex(raw)
+    assert wire.read_length(bytes.fromhex(raw), 0) == (value, len(raw) // 2)
 
 
 @pytest.mark.parametrize("raw", ["8100", "817F", "820000", "8200FF", "83000001", "80", "FF"])
@@ -113,16 +117,81 @@ def test_encoded_length_refuses_non_minimal_forms(raw: str) -> None:
 
 
 def test_fast_path_agrees_with_construct(vectors: dict[str, bytes]) -> None:
-    """The hand-rolled fast path and the construct definition decode alike."""
+    """The hand-rolled fast path and the construct definition decode alike,
+    with typed payloads and with every payload kept as bytes."""
     for name, data in vectors.items():
-        apdu_bytes = messages.encode_apdu(messages.apdu_of(messages.decode(data)))
-        fast = envelope.decode_general_signing(apdu_bytes, 0, fast=True)
-        slow = envelope.decode_general_signing(apdu_bytes, 0, fast=False)
-        assert fast == slow, name
-        if data[0] == 0xDD:
-            assert envelope.decode_mac_header(data, fast=True) == envelope.decode_mac_header(
-                data, fast=False
-            )
+        for codecs in (REGISTRY, envelope.OPAQUE):
+            fast = envelope.decode(data, codecs, fast=True)
+            assert fast == envelope.decode(data, codecs, fast=False), name
+            assert envelope.encode(fast, codecs, fast=False) == data, name
+
+
+titles = st.binary(min_size=8, max_size=8)
+apdus = st.builds(
+    GeneralSigning,
+    cra=st.sampled_from(Cra),
+    originator_counter=st.integers(0, 2**64 - 1),
+    originator=titles,
+    recipient=titles,
+    message_code=st.integers(0, 0xFFFF).filter(lambda code: code not in REGISTRY),
+    payload=st.binary(max_size=300),
+    date_time=st.binary(max_size=20),
+    other_information_rest=st.binary(max_size=140),
+    signature=st.none() | st.just(b"") | st.binary(min_size=64, max_size=64),
+)
+messages_ = apdus | st.builds(
+    MacHeader, apdu=apdus.filter(lambda apdu: apdu.signature is not None),
+    mac=st.binary(min_size=12, max_size=12),
+    invocation_counter=st.integers(0, 2**32 - 1),
+)
+
+
+@given(messages_)
+def test_property_envelope_fast_path_equals_construct(message: envelope.Message) -> None:
+    """Any envelope (signed, unsigned ``00``, pre-command; MAC'd or bare): the
+    fast and construct encoders give the same bytes, and both decoders the value."""
+    data = envelope.encode(message, REGISTRY, fast=True)
+    assert data == envelope.encode(message, REGISTRY, fast=False)
+    assert envelope.decode(data, REGISTRY, fast=True) == message
+    assert envelope.decode(data, REGISTRY, fast=False) == message
+
+
+def test_unsigned_messages_round_trip(vectors: dict[str, bytes]) -> None:
+    """A message sent without signature ends with the length byte 00 (GBCS-NOTES):
+    it decodes with signature b"" and re-encodes byte for byte, bare or MAC'd."""
+    for name, data in vectors.items():
+        if not name.endswith(("RESPONSE", "COMMAND")) or "PRE" in name:
+            continue
+        signed = messages.decode(data)
+        unsigned_apdu = replace(messages.apdu_of(signed), signature=b"")
+        unsigned = (replace(signed, apdu=unsigned_apdu) if isinstance(signed, MacHeader)
+                    else unsigned_apdu)
+        raw = messages.encode(unsigned)
+        apdu_raw = envelope.apdu_bytes_of(raw)
+        assert apdu_raw.endswith(b"\x00") and len(raw) == len(data) - 64, name
+        for fast in (True, False):
+            decoded = messages.decode(raw, fast=fast)
+            assert decoded == unsigned and not messages.apdu_of(decoded).signed, name
+            assert messages.encode(decoded, fast=fast) == raw, name
+
+
+def test_a_maced_apdu_must_end_with_its_signature_field(vectors: dict[str, bytes]) -> None:
+    """Only a pre-command lacks the signature field, and pre-commands are never MAC'd."""
+    pre = vectors["GCS04_SUCCESS_PRECOMMAND"]
+    maced = envelope.wrap_mac(0, pre, bytes(12))
+    for fast in (True, False):
+        with pytest.raises(DecodeError, match="signature field"):
+            messages.decode(maced, fast=fast)
+    assert messages.decode(envelope.wrap_mac(0, pre + b"\x00", bytes(12))).apdu.signature == b""
+
+
+@pytest.mark.parametrize("bad", [b"\x01", b"\x3f", b"\x40", b"\x41" + bytes(65),
+                                 b"\x00\x00", b"\x40" + bytes(63), b"\x40" + bytes(65)])
+def test_other_signature_fields_are_refused(vectors: dict[str, bytes], bad: bytes) -> None:
+    pre = vectors["GCS04_SUCCESS_PRECOMMAND"]
+    with pytest.raises(DecodeError) as info:
+        messages.decode(pre + bad)
+    assert len(pre) <= info.value.offset <= len(pre) + len(bad)
 
 
 def test_unmodelled_message_code_keeps_opaque_payload(vectors: dict[str, bytes]) -> None:
@@ -134,13 +203,3 @@ def test_unmodelled_message_code_keeps_opaque_payload(vectors: dict[str, bytes])
     decoded = messages.decode(data)
     assert decoded.payload == raw and messages.use_case_of(decoded) is None
     assert messages.encode(decoded) == data
-
-
-def test_register_use_case_adds_a_codec() -> None:
-    """A later use case (e.g. a reset) is one register_use_case line."""
-    code = 0x7FF0
-    try:
-        messages.register_use_case(code, "TEST1", "test only", messages.Device.GSME, messages.GBZ)
-        assert messages.USE_CASES[code].codec is messages.GBZ
-    finally:
-        messages.USE_CASES.pop(code, None)

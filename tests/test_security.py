@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from specpkg.errors import DecodeError
 from specpkg.gbcs import messages, security
 from specpkg.gbcs.envelope import MacHeader
-from specpkg.gbcs.messages import Check
+from specpkg.gbcs.messages import Check, Verification
 from specpkg.gbcs.security import Keys
+from specpkg.gbcs.usecases import REGISTRY
 from specpkg.gbcs.vectors import load_vectors
 from specpkg.paths import PKI_DIR
 
@@ -48,7 +49,7 @@ def test_commands_signed_by_supplier_and_maced_by_acb(
         device_cert = keys.public_key(apdu.recipient, "ka")
         key = messages.mac_key(apdu, acb, device_cert)
         assert messages.check_mac(message, key) is Check.VALID, name
-        assert messages.verify(message, keys) == messages.Verdict(Check.VALID, Check.VALID)
+        assert messages.verify(message, keys) == Verification(Check.VALID, Check.VALID)
 
 
 def test_device_side_derives_the_same_mac_key(vectors: dict[str, bytes], keys: Keys) -> None:
@@ -72,17 +73,17 @@ def test_responses_signed_by_device(vectors: dict[str, bytes], keys: Keys) -> No
             apdu = messages.decode(data)
             device = keys.public_key(apdu.originator, "ds")
             assert messages.check_signature(apdu, device) is Check.VALID, name
-            assert messages.verify(apdu, keys) == messages.Verdict(Check.VALID, Check.ABSENT)
+            assert messages.verify(apdu, keys) == Verification(Check.VALID, Check.ABSENT)
             supplier = keys.public_key(SUPPLIER, "ds")
             assert messages.check_signature(apdu, supplier) is Check.INVALID
 
 
 def test_checks_without_keys(vectors: dict[str, bytes], tmp_path: Path) -> None:
     command = messages.decode(vectors["ECS07_SUCCESS_COMMAND"])
-    assert messages.verify(command, None) == messages.Verdict(Check.NO_KEY, Check.NO_KEY)
-    assert messages.verify(command, Keys(tmp_path)) == messages.Verdict(Check.NO_KEY, Check.NO_KEY)
+    assert messages.verify(command, None) == Verification(Check.NO_KEY, Check.NO_KEY)
+    assert messages.verify(command, Keys(tmp_path)) == Verification(Check.NO_KEY, Check.NO_KEY)
     pre = messages.decode(vectors["ECS07_SUCCESS_PRECOMMAND"])
-    assert messages.verify(pre, None) == messages.Verdict(Check.ABSENT, Check.ABSENT)
+    assert messages.verify(pre, None) == Verification(Check.ABSENT, Check.ABSENT)
 
 
 def test_every_bit_flip_of_a_command_fails(vectors: dict[str, bytes], keys: Keys) -> None:
@@ -144,8 +145,8 @@ def test_package_built_command_verifies(vectors: dict[str, bytes], keys: Keys) -
     data = build()
     assert data == build()
     message = messages.decode(data)
-    assert messages.verify(message, pki) == messages.Verdict(Check.VALID, Check.VALID)
-    assert messages.verify(message, keys) == messages.Verdict(Check.INVALID, Check.INVALID)
+    assert messages.verify(message, pki) == Verification(Check.VALID, Check.VALID)
+    assert messages.verify(message, keys) == Verification(Check.INVALID, Check.INVALID)
 
 
 def test_reference_signature_recomputed_with_rfc6979(vectors: dict[str, bytes], keys: Keys) -> None:
@@ -179,7 +180,7 @@ def test_property_any_command_signs_macs_and_verifies(
     pki = Keys(PROJECT_PKI)
     gsme = bytes.fromhex("00DB1234567890A1")
     apdu = messages.command(
-        0x0FFF if code in messages.USE_CASES else code,
+        0x0FFF if code in REGISTRY else code,
         bytes.fromhex(SUPPLIER),
         gsme,
         counter,
@@ -191,4 +192,81 @@ def test_property_any_command_signs_macs_and_verifies(
     )
     data = messages.encode(command)
     assert messages.decode(data) == command
-    assert messages.verify(messages.decode(data), pki) == messages.Verdict(Check.VALID, Check.VALID)
+    assert messages.verify(messages.decode(data), pki) == Verification(Check.VALID, Check.VALID)
+
+
+def _unsigned_response(pki: Keys, recipient: str = SUPPLIER) -> messages.MacHeader:
+    """An ESME response (of a use case whose payload is not modelled) sent without
+    signature, MAC'd by the device for ``recipient``."""
+    esme = bytes.fromhex("00DB1234567890A0")
+    apdu = replace(messages.response(0x0001, esme, bytes.fromhex(recipient), 42, bytes(range(8))),
+                   signature=b"")
+    return messages.add_mac(apdu, pki.private_key(esme, "ka"), pki.public_key(recipient, "ka"),
+                            invocation_counter=9)
+
+
+@pytest.mark.parametrize("recipient", [SUPPLIER, ACB])
+def test_unsigned_response_mac_is_checked_with_the_device_and_recipient_keys(
+    keys: Keys, recipient: str
+) -> None:
+    """GBCS-NOTES "MAC on other messages": Z of the device's ka key and the
+    recipient's; the signature check says absent, not invalid."""
+    pki = Keys(PROJECT_PKI)
+    message = _unsigned_response(pki, recipient)
+    data = messages.encode(message)
+    assert messages.mac_parties(message.apdu) == ("00db1234567890a0", recipient)
+    assert messages.verify(messages.decode(data), pki, data=data) == Verification(
+        Check.ABSENT, Check.VALID)
+    assert messages.verify(message, pki) == Verification(Check.ABSENT, Check.VALID)
+    # the reference store derives another key for the same pair (its own Supplier/ACB key)
+    assert messages.verify(message, keys, data=data) == Verification(Check.ABSENT, Check.INVALID)
+    assert messages.verify(message, Keys(PROJECT_PKI / "absent")) == Verification(
+        Check.ABSENT, Check.NO_KEY)
+
+
+def test_every_bit_flip_of_an_unsigned_response_fails() -> None:
+    """No signature to lean on: the MAC alone must catch every flipped bit."""
+    pki = Keys(PROJECT_PKI)
+    data = messages.encode(_unsigned_response(pki))
+    macs = 0
+    for bit in range(8 * len(data)):
+        flipped = bytearray(data)
+        flipped[bit // 8] ^= 1 << (bit % 8)
+        try:
+            message = messages.decode(bytes(flipped))
+        except DecodeError:
+            continue
+        verdict = messages.verify(message, pki, data=bytes(flipped))
+        assert verdict.mac in (Check.INVALID, Check.NO_KEY), bit
+        assert verdict.signature is Check.ABSENT, bit
+        macs += 1
+    assert macs > 300
+
+
+class _CountingKeys(Keys):
+    loads = 0
+
+    def private_key(self, entity: str | bytes, usage: str):  # type: ignore[no-untyped-def]
+        self.loads += 1
+        return super().private_key(entity, usage)
+
+
+def test_shared_secret_is_cached_per_pair_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    pki = _CountingKeys(PROJECT_PKI)
+    esme, gsme = "00db1234567890a0", "00db1234567890a1"
+    first = pki.shared_secret(ACB, esme)
+    loads = pki.loads
+    assert pki.shared_secret(esme.upper(), bytes.fromhex(ACB)) is first and pki.loads == loads
+    monkeypatch.setattr(security, "SHARED_SECRETS_KEPT", 1)
+    other = pki.shared_secret(ACB, gsme)
+    assert other != first
+    assert pki.shared_secret(ACB, esme) == first and pki.loads > loads  # derived again
+
+
+def test_mac_key_is_derived_per_message(vectors: dict[str, bytes], keys: Keys) -> None:
+    """One ECDH secret per pair, but each counter gives its own MAC key."""
+    apdu = messages.decode(vectors["GCS04_SUCCESS_COMMAND"]).apdu
+    first = messages.mac_key_from(keys, apdu)
+    assert messages.mac_key_from(keys, replace(apdu, originator_counter=1001)) != first
+    assert messages.mac_key_from(keys, apdu) == first == messages.mac_key(
+        apdu, keys.private_key(ACB, "ka"), keys.public_key(apdu.recipient, "ka"))

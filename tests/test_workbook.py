@@ -69,8 +69,12 @@ def test_requirement_statuses_name_each_test_and_only_open_findings_count(junit)
     req = requirements.Requirement(
         "BR-9", "x", "requirement", "", ("tests/test_registers.py::test_reset_touches_one_register",
                                          "tests/test_registers.py::test_reset_works_in_both_modes"))
-    finding = requirements.Finding("F-1", "BR-9", "text", "e", "n")
-    closed = requirements.Finding("F-2", "BR-9", "text", "e", "n", status="Closed")
+    def finding_of(fid: str, status_: str) -> requirements.Finding:
+        return requirements.Finding(fid, "specification gap", "low", ("BR-9",), "text", "q?",
+                                    "(a) x (b) y", "e", "n", status_)
+
+    finding = finding_of("F-1", "open")
+    closed = finding_of("F-2", "Closed")
     outcomes = status.junit_outcomes(junit)
     (row,) = status.requirement_statuses(outcomes, [req], [closed])
     assert row.status == "passed" and [s for _, s in row.tests] == ["passed", "passed"]
@@ -78,14 +82,17 @@ def test_requirement_statuses_name_each_test_and_only_open_findings_count(junit)
     assert row.status == "passed with open finding" and row.findings == (closed, finding)
 
 
-def test_findings_status_and_severity_columns_are_optional(tmp_path) -> None:
+def test_findings_status_severity_and_requirements_are_read(tmp_path) -> None:
     path = tmp_path / "findings.csv"
-    path.write_text("id,requirement,finding,evidence,notebook,status,severity\n"
-                    "F-1,SR-1,a,e,n,closed,low\nF-2,SR-2,b,e,n,open,high\n")
+    head = ",".join(requirements.FINDING_COLUMNS)
+    path.write_text(f"{head}\n"
+                    "F-1,specification gap,low,SR-1,a,q?,o,e,n,closed\n"
+                    "F-2,specification gap,high,SR-2 TR-4,b,q?,o,e,n,open\n")
     first, second = requirements.load_findings(path)
     assert not first.open and second.open
     assert second.severity_rank < first.severity_rank
-    assert all(f.open for f in requirements.load_findings())
+    assert second.touches("TR-4") and not first.touches("TR-4")
+    assert list(requirements.findings_by_severity(path)["id"]) == ["F-2", "F-1"]
 
 
 def test_run_record_belongs_to_its_junit_file(junit) -> None:

@@ -1,30 +1,41 @@
-"""``specpkg decode FILE_OR_HEX [--keys DIR] [--json]``: decode a GBCS message,
-show its annotated dump and check its signature and MAC (SR-1, SR-2, BR-5)."""
+"""``specpkg decode FILE_OR_HEX... [--keys DIR] [--json]``: decode GBCS messages,
+show their annotated dump and check their signatures and MACs (SR-1, SR-2, BR-5).
+
+One message (a file or a hex string) prints its header, verdicts and dump; a
+folder or several messages decode in one process, one line each (one JSON object
+each with ``--json``) and a summary line at the end: decoded, refused (reasons
+counted), signatures and MACs valid/invalid/absent/no-key. Exit status 1 when a
+message of a batch was refused, 2 on bad input.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import string
+import sys
+import textwrap
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from specpkg.errors import ValidationError
-from specpkg.gbcs import dump, messages
-from specpkg.gbcs.envelope import MacHeader
-from specpkg.gbcs.security import Keys
+from specpkg.errors import DecodeError, ValidationError
 
 NAME = "decode"
-HELP = "Decode a GBCS message (file or hex string); check its signature and MAC."
+HELP = "Decode GBCS messages (files, folders or hex strings); check signatures and MACs."
 _HEX = set(string.hexdigits)
+VERDICTS = ("valid", "invalid", "absent", "no-key")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("message", metavar="FILE_OR_HEX", help="a file (hex text or binary) or hex")
+    parser.add_argument("messages", nargs="+", metavar="FILE_OR_HEX",
+                        help="files (hex text or binary), folders of them, or hex strings")
     parser.add_argument(
         "--keys", metavar="DIR", help="keys directory (<entity id>-<ds|ka>.<key|pem>)"
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--json", action="store_true",
+                        help="one JSON object per message and line (then the summary)")
 
 
 def _hex(text: str) -> bytes | None:
@@ -36,7 +47,7 @@ def _hex(text: str) -> bytes | None:
     return bytes.fromhex(digits)
 
 
-def read_message(argument: str) -> bytes:
+def read_message(argument: str | Path) -> bytes:
     """The message bytes from a file (hex text or binary) or a hex string."""
     path = Path(argument)
     try:
@@ -52,18 +63,38 @@ def read_message(argument: str) -> bytes:
         return parsed if parsed is not None else raw
     if exists:
         raise ValidationError("message", f"{argument} is not a file")
-    parsed = _hex(argument)
+    parsed = _hex(str(argument))
     if parsed is None:
         raise ValidationError("message", f"no such file, and not a hex string: {argument!r}")
     return parsed
 
 
-def summary(data: bytes, keys: Keys | None) -> dict[str, Any]:
-    """The JSON view: envelope fields, decoded payload and check outcomes."""
+def _is_dir(argument: str) -> bool:
+    try:
+        return Path(argument).is_dir()
+    except OSError:
+        return False
+
+
+def _sources(arguments: list[str]) -> Iterator[tuple[str, str | Path]]:
+    """(name, file or hex string) of every message: a folder gives its files."""
+    for argument in arguments:
+        if _is_dir(argument):
+            for path in sorted(Path(argument).rglob("*")):
+                if path.is_file() and not any(p.startswith(".") for p in path.parts):
+                    yield str(path), path
+        else:
+            yield argument if len(argument) <= 60 else f"{argument[:57]}...", argument
+
+
+def summary(data: bytes, keys: Any) -> dict[str, Any]:
+    """The JSON view: envelope fields, decoded payload, response results and checks."""
+    from specpkg.gbcs import messages
+
     message = messages.decode(data)
     apdu = messages.apdu_of(message)
     use_case = messages.use_case_of(message)
-    verdict = messages.verify(message, keys)
+    verdict = messages.verify(message, keys, data=data)
     return {
         "message_code": apdu.message_code,
         "message_code_hex": f"0x{apdu.message_code:04X}",
@@ -73,30 +104,130 @@ def summary(data: bytes, keys: Keys | None) -> dict[str, Any]:
         "originator_counter": apdu.originator_counter,
         "originator": apdu.originator_id,
         "recipient": apdu.recipient_id,
-        "mac_header": isinstance(message, MacHeader),
+        "mac_header": isinstance(message, messages.MacHeader),
         "payload": messages.to_plain(apdu.payload),
+        "results": messages.response_results(apdu),
         "signature": verdict.signature.value,
         "mac": verdict.mac.value,
         "length": len(data),
     }
 
 
-def run(args: argparse.Namespace) -> int:
-    data = read_message(args.message)
-    keys = None
-    if args.keys:
-        if not Path(args.keys).is_dir():
-            raise ValidationError("keys", f"not a directory: {args.keys}")
-        keys = Keys(Path(args.keys))
-    info = summary(data, keys)
-    if args.json:
-        print(json.dumps(info, indent=2))
-        return 0
+def header(info: dict[str, Any]) -> str:
+    """One line: use case, code, kind, counter, parties, and a response's outcome."""
     use_case = info["use_case"] or "unknown use case"
-    print(
-        f"{use_case} ({info['message_code_hex']}) {info['cra']} #{info['originator_counter']}: "
-        f"{info['originator']} -> {info['recipient']}"
-    )
-    print(f"signature: {info['signature']}   mac: {info['mac']}")
-    print(dump.dump(data).to_string(index=False))
-    return 0
+    line = (f"{use_case} ({info['message_code_hex']}) {info['cra']} "
+            f"#{info['originator_counter']}: {info['originator']} -> {info['recipient']}")
+    results = info["results"]
+    if results:
+        failed = [r for r in results if r != "success"]
+        line += (f": {len(failed)} of {len(results)} failed ({', '.join(failed)})" if failed
+                 else f": all {len(results)} succeeded")
+    return line
+
+
+WIDTH = 100
+"""The dump table's width in columns (long cells wrap onto more lines)."""
+
+
+def table(rows: list[tuple[int, str, str, str, str]]) -> list[str]:
+    """The dump as text lines of at most :data:`WIDTH` columns: offset, bytes (eight
+    a line), field, then value and meaning sharing what is left."""
+    names = max([len(r[2]) for r in rows] + [5])
+    names = min(names, 36)
+    rest = WIDTH - 6 - 2 - 23 - 1 - names - 2
+    lines = [f"{'offset':>6}  {'bytes':<23} {'field':<{names}}  value: meaning"]
+    for offset, raw, field, value, meaning in rows:
+        octets = raw.split()
+        cells = (
+            [" ".join(octets[i : i + 8]) for i in range(0, len(octets), 8)],
+            textwrap.wrap(field, names),
+            textwrap.wrap(": ".join(p for p in (value, meaning) if p), rest),
+        )
+        for i in range(max(1, *map(len, cells))):
+            octet, name, note = (c[i] if i < len(c) else "" for c in cells)
+            first = str(offset) if i == 0 else ""
+            lines.append(f"{first:>6}  {octet:<23} {name:<{names}}  {note}".rstrip())
+    return lines
+
+
+def _keys(directory: str | None) -> Any:
+    from specpkg.gbcs.security import Keys
+
+    if directory is None:
+        return None
+    if not Path(directory).is_dir():
+        raise ValidationError("keys", f"not a directory: {directory}")
+    return Keys(Path(directory))
+
+
+def _no_keys_hint() -> str:
+    from specpkg.paths import PKI_DIR, reference_dir
+
+    folder = reference_dir() / "keys"
+    where = folder if folder.is_dir() else PKI_DIR
+    return (f"signatures and MACs not checked: add --keys DIR (e.g. --keys {where}) "
+            "to get valid/invalid verdicts")
+
+
+def _one(source: str | Path, keys: Any, as_json: bool) -> bool:
+    """Print one message; True if a check lacked its key."""
+    from specpkg.gbcs import dump
+
+    data = read_message(source)
+    info = summary(data, keys)
+    if as_json:
+        print(json.dumps(info))
+    else:
+        print(header(info))
+        print(f"signature: {info['signature']}   mac: {info['mac']}")
+        print("\n".join(table(dump.rows(data))))
+    return "no-key" in (info["signature"], info["mac"])
+
+
+def _batch(sources: list[tuple[str, str | Path]], keys: Any, as_json: bool) -> tuple[int, bool]:
+    """Print every message and the summary: (exit status, whether a check lacked its key)."""
+    refusals: Counter[str] = Counter()
+    signatures: Counter[str] = Counter()
+    macs: Counter[str] = Counter()
+    for name, source in sources:
+        try:
+            info = summary(read_message(source), keys)
+        except (DecodeError, ValidationError, OSError) as exc:
+            refusals[getattr(exc, "reason", None) or str(exc)] += 1
+            print(json.dumps({"file": name, "refused": str(exc)}) if as_json
+                  else f"{name}: refused: {exc}")
+            continue
+        signatures[info["signature"]] += 1
+        macs[info["mac"]] += 1
+        print(json.dumps({"file": name, **info}) if as_json
+              else f"{name}: {header(info)}; signature {info['signature']}, mac {info['mac']}")
+    decoded = sum(signatures.values())
+    totals = {
+        "decoded": decoded, "refused": sum(refusals.values()), "refusals": dict(refusals),
+        "signatures": {v: signatures[v] for v in VERDICTS}, "macs": {v: macs[v] for v in VERDICTS},
+    }
+    if as_json:
+        print(json.dumps({"summary": totals}))
+    else:
+        reasons = "; ".join(f"{n} x {r}" for r, n in refusals.most_common())
+        counts = [", ".join(f"{v} {totals[kind][v]}" for v in VERDICTS)
+                  for kind in ("signatures", "macs")]
+        print(f"decoded {decoded}, refused {totals['refused']}"
+              + (f" ({reasons})" if reasons else "")
+              + f"; signatures: {counts[0]}; MACs: {counts[1]}")
+    return (1 if refusals else 0), bool(signatures["no-key"] or macs["no-key"])
+
+
+def run(args: argparse.Namespace) -> int:
+    keys = _keys(args.keys)
+    sources = list(_sources(args.messages))
+    if len(sources) == 1 and not any(_is_dir(a) for a in args.messages):
+        status, lacking = 0, _one(sources[0][1], keys, args.json)
+    elif not sources:
+        raise ValidationError("messages", "no files in the folders given")
+    else:
+        status, lacking = _batch(sources, keys, args.json)
+    if lacking:
+        print(_no_keys_hint(), file=sys.stderr)
+    return status

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from specpkg.errors import ValidationError
 from specpkg.meter.registers import Device
-from specpkg.system.export import DEFAULT_IDS, Identities, export
 
 NAME = "export"
 HELP = "write request XML and pre-command/command/response hex files for every device x register"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from specpkg.system.export import DEFAULT_IDS
+
     parser.add_argument("--keys", required=True, type=Path,
                         help="folder of <entity id>-<ds|ka>.<key|pem> keys and certificates")
     parser.add_argument("--out", required=True, type=Path, help="folder to write into")
@@ -24,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from specpkg.system.export import Identities, export
+
     if not args.keys.is_dir():
         raise ValidationError("keys", f"no such folder: {args.keys}")
     rows = export(args.keys, args.out, Identities(args.supplier, args.acb, args.esme, args.gsme))

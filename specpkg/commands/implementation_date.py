@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from specpkg.testing.implementation import implementation_date
-
 NAME = "implementation-date"
 HELP = "Recommended implementation date for a date of decision to approve (IMP-1)."
 
@@ -17,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from specpkg.testing.implementation import implementation_date
+
     result = implementation_date(args.approval)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))

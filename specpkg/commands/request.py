@@ -6,13 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from specpkg.duis.reset_request import (
-    DEFAULT_COMMAND_VARIANT,
-    DEFAULT_KEYS_DIR,
-    DEFAULT_USER_ID,
-    make_request,
-    request_xml,
-)
 from specpkg.meter.registers import DebtRegister, Device, parse_device, parse_register
 
 NAME = "request"
@@ -20,6 +13,12 @@ HELP = "Build and sign a DUIS Reset Debt Register request (SR 2.4) for one Debt 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from specpkg.duis.reset_request import (
+        DEFAULT_COMMAND_VARIANT,
+        DEFAULT_KEYS_DIR,
+        DEFAULT_USER_ID,
+    )
+
     parser.add_argument("--device", required=True, choices=[d.value for d in Device])
     parser.add_argument("--register", required=True, choices=[r.value for r in DebtRegister])
     parser.add_argument("--counter", required=True, type=int, help="RequestID counter")
@@ -36,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from specpkg.duis.reset_request import make_request, request_xml
+
     request = make_request(
         parse_device(args.device),
         parse_register(args.register),

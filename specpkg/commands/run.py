@@ -6,9 +6,6 @@ import argparse
 
 from specpkg.commands._options import add_meter_options
 from specpkg.meter.registers import parse_device, parse_mode, parse_register
-from specpkg.system.assumptions import Assumptions
-from specpkg.system.flow import make_testbed
-from specpkg.system.variants import PRE_RELEASE, RELEASE
 
 NAME = "run"
 HELP = "send one Reset Debt Register request through User, DCC, CH and meter, printing each step"
@@ -27,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from specpkg.system.assumptions import Assumptions
+    from specpkg.system.flow import make_testbed
+    from specpkg.system.variants import PRE_RELEASE, RELEASE
+
     device, register, mode = (parse_device(args.device), parse_register(args.register),
                               parse_mode(args.mode))
     version = RELEASE if args.meter_version == "release" else PRE_RELEASE

@@ -13,7 +13,6 @@ from specpkg.meter.registers import (
     parse_mode,
     parse_register,
 )
-from specpkg.meter.simulation import Reset, example_meter, simulate, weekly_top_ups
 
 NAME = "simulate"
 HELP = "simulate the example meter hour by hour with a reset of one Debt Register"
@@ -29,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from specpkg.meter.simulation import Reset, example_meter, simulate, weekly_top_ups
+
     device, register, mode = (parse_device(args.device), parse_register(args.register),
                               parse_mode(args.mode))
     days = check_int("days", args.days, 1, 366)

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 
 from specpkg.paths import BUILD_DIR
-from specpkg.testing.implementation import parse_date
-from specpkg.testing.testplan import export_analysis
 
 NAME = "test-plan"
 HELP = "Write the SECMP0002 test matrix, timetable and report as CSV and Markdown (TR-1..TR-3)."
@@ -20,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from specpkg.testing.implementation import parse_date
+    from specpkg.testing.testplan import export_analysis
+
     for path in export_analysis(args.out, parse_date("start", args.start)):
         print(path)
     return 0

@@ -14,8 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from specpkg.gbcs.catalogue import CATALOGUE_DIR
-from specpkg.testing.testpack import DEFAULT_RELEASE, KEYS_DIR, export_test_pack, read_test_pack
+from specpkg.paths import PKI_DIR
 
 NAME = "testpack"
 HELP = ("Export the test pack (TR-6): manifest, Message Mapping Catalogue, DUIS XSD and "
@@ -23,20 +22,24 @@ HELP = ("Export the test pack (TR-6): manifest, Message Mapping Catalogue, DUIS 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from specpkg.gbcs.catalogue import CATALOGUE_DIR
+
     parser.add_argument("--out", type=Path, metavar="DIR", help="folder to write the pack into")
     parser.add_argument("--check", type=Path, metavar="DIR",
                         help="read an exported pack and verify versions and files")
-    parser.add_argument("--release", default=DEFAULT_RELEASE,
-                        help=f"release label in the manifest (default: {DEFAULT_RELEASE!r})")
+    parser.add_argument("--release", default=None,
+                        help="release label in the manifest (default: the test pack's own)")
     parser.add_argument("--catalogue", type=Path, default=CATALOGUE_DIR, metavar="DIR",
                         help="Message Mapping Catalogue folder (default: the package's own)")
-    parser.add_argument("--keys", type=Path, default=KEYS_DIR, metavar="DIR",
+    parser.add_argument("--keys", type=Path, default=PKI_DIR, metavar="DIR",
                         help="TEST-ONLY PKI folder for the samples (default: data/pki)")
     parser.add_argument("--force", action="store_true",
                         help="write into a non-empty --out folder")
 
 
 def run(args: argparse.Namespace) -> int:
+    from specpkg.testing.testpack import DEFAULT_RELEASE, export_test_pack, read_test_pack
+
     if (args.out is None) == (args.check is None):
         print("specpkg testpack: error: give exactly one of --out DIR or --check DIR",
               file=sys.stderr)
@@ -48,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
               f"{pack.parse_and_correlate_version}, Message Mapping Catalogue "
               f"{pack.message_mapping_catalogue_version}, {len(loaded.files)} files verified")
         return 0
-    written = export_test_pack(args.out, release=args.release, catalogue_dir=args.catalogue,
+    written = export_test_pack(args.out, release=args.release or DEFAULT_RELEASE,
+                               catalogue_dir=args.catalogue,
                                keys_dir=args.keys, force=args.force)
     print(f"wrote {len(written)} files to {args.out} (manifest: {written[-1].name})")
     return 0

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from specpkg.errors import ValidationError
+from specpkg.gbcs.cosem import CHARGE_CLASS_ID, DEBT_REGISTER_OBIS, ChargeMethod
+from specpkg.gbcs.zcl import CHANGE_DEBT, PREPAYMENT_CLUSTER, DebtAmountType
 from specpkg.meter.registers import DebtRegister, Device, parse_device, parse_register
 from specpkg.paths import DATA_DIR
 
@@ -75,25 +77,14 @@ SUPPLIER_ROLE = {Device.ESME: "IS", Device.GSME: "GS"}
 PROVISIONAL_FIELDS = ("service_reference", "service_reference_variant", "use_case", "message_code")
 
 # GSME (SR-1): ZigBee Smart Energy Change Debt, debt amount 0, absolute amount type.
-PREPAYMENT_CLUSTER = 0x0705
-CHANGE_DEBT = 0x02
-DEBT_AMOUNT_TYPE = {
-    DebtRegister.TIME_DEBT_1: 0x00,  # Type 1 absolute
-    DebtRegister.TIME_DEBT_2: 0x02,  # Type 2 absolute
-    DebtRegister.PAYMENT_DEBT: 0x04,  # Type 3 absolute
-}
-# ESME (SR-2): DLMS ACTION on the Charge object of the register.
-CHARGE_CLASS_ID = 113
-CHARGE_OBIS = {
-    DebtRegister.TIME_DEBT_1: "0-0:19.20.1.255",
-    DebtRegister.TIME_DEBT_2: "0-0:19.20.2.255",
-    DebtRegister.PAYMENT_DEBT: "0-0:19.20.3.255",
-}
-SET_TOTAL_AMOUNT_REMAINING = 5
+DEBT_AMOUNT_TYPE = {r: int(DebtAmountType.of(r, incremental=False)) for r in DebtRegister}
+# ESME (SR-2): DLMS ACTION set_total_amount_remaining on the Charge object of the register.
+CHARGE_OBIS = {r: str(obis) for r, obis in DEBT_REGISTER_OBIS.items()}
 RESET_VALUE = 0
 
 #: The reference files :func:`derive_catalogue` reads.
-REFERENCE_FILES = ("duis-request-matrix.json", "gbcs-use-cases.json", "gbcs-message-codes.tsv")
+MESSAGE_CODES_FILE = "gbcs-message-codes.tsv"
+REFERENCE_FILES = ("duis-request-matrix.json", "gbcs-use-cases.json", MESSAGE_CODES_FILE)
 
 
 @dataclass(frozen=True)
@@ -267,13 +258,23 @@ def _read_reference(reference: Path) -> tuple[list[dict[str, Any]], list[dict[st
             raise ValidationError("reference", f"{name} not found in the reference folder")
     matrix = json.loads((reference / "duis-request-matrix.json").read_text(encoding="utf-8"))
     use_cases = json.loads((reference / "gbcs-use-cases.json").read_text(encoding="utf-8"))
+    return matrix, use_cases, read_message_codes(reference / MESSAGE_CODES_FILE)
+
+
+def read_message_codes(path: Path) -> dict[int, str]:
+    """Message code -> use case ("ECS07 Manage Debt on the ESME") from the GBCS
+    message code table (a header line, then ``0x001E<TAB>name`` lines)."""
     codes: dict[int, str] = {}
-    lines = (reference / "gbcs-message-codes.tsv").read_text(encoding="utf-8").splitlines()
-    for line in lines[1:]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines[1:], 2):
         if line.strip():
             code, _, name = line.partition("\t")
-            codes[int(code, 16)] = name.strip()
-    return matrix, use_cases, codes
+            try:
+                codes[int(code, 16)] = name.strip()
+            except ValueError:
+                reason = f"line {number}: not a message code: {code!r}"
+                raise ValidationError(path.name, reason) from None
+    return codes
 
 
 def _one(rows: list[dict[str, Any]], key: str, value: str, what: str) -> dict[str, Any]:
@@ -353,7 +354,7 @@ def derive_catalogue(reference: Path) -> Catalogue:
                     debt_amount_type=DEBT_AMOUNT_TYPE[register] if gsme else None,
                     dlms_class_id=None if gsme else CHARGE_CLASS_ID,
                     dlms_obis=None if gsme else CHARGE_OBIS[register],
-                    dlms_method=None if gsme else SET_TOTAL_AMOUNT_REMAINING,
+                    dlms_method=None if gsme else int(ChargeMethod.SET_TOTAL_AMOUNT_REMAINING),
                     value=RESET_VALUE,
                     provisional=PROVISIONAL_FIELDS,
                     provenance=provenance,

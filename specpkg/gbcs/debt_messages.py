@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from specpkg.errors import ValidationError
-from specpkg.gbcs import dlms, gbz
+from specpkg.gbcs import dlms, gbz, usecases
 from specpkg.gbcs.dlms import AccessRequest, ChargeMethod, RequestSpec, SpecKind
 from specpkg.gbcs.envelope import Cra, GeneralSigning
 from specpkg.meter.registers import DebtRegister, RecoveryPeriod, check_int
 
-ECS07 = 0x001E
-GCS04 = 0x006E
+ECS07 = usecases.ECS07.message_code
+GCS04 = usecases.GCS04.message_code
 PERIOD_SECONDS = {RecoveryPeriod.HOURLY: 3600, RecoveryPeriod.DAILY: 86400}
 """Charge attribute 8 (period) in seconds."""
 ZIGBEE_FREQUENCY = {

@@ -1,30 +1,33 @@
 """The GBCS envelope: MAC header and general-signing APDU (SR-1, SR-2, BR-5).
 
-Layout, as in ``GBCS-NOTES.md`` (big-endian):
+Layout, as in ``GBCS-NOTES.md`` (big-endian), defined once in
+:data:`GeneralSigningStruct` and :data:`MacHeaderStruct`:
 
-* MAC header (commands only): ``DD`` + six ``00``, encoded length of the rest,
-  security header ``11`` + 4-byte invocation counter, the signed
-  general-signing APDU, a 12-byte AES-128-GCM tag (no ciphertext).
+* MAC header: ``DD`` + six ``00``, encoded length of the rest, security header
+  ``11`` + 4-byte invocation counter, the general-signing APDU, a 12-byte
+  AES-128-GCM tag (no ciphertext). Commands carry one; so do MAC'd responses
+  and alerts.
 * general-signing APDU: ``DF``, transaction id (``09``, CRA flag, 8-byte
   originator counter), ``08`` + originator title, ``08`` + recipient title,
   date-time (length-prefixed, ``00`` = absent), other-information (encoded
-  length, 2-byte message code, rest), content (encoded length, payload),
-  optional signature ``40`` + 64 bytes r||s.
+  length, 2-byte message code, rest), content (encoded length, payload), then
+  the signature: ``40`` + 64 bytes r||s when signed, ``00`` when the message
+  carries none; a pre-command ends before it.
 
-Responses are general-signing APDUs without MAC header or ciphering: they are
-signed only, which is all BR-5 needs (no personal data, no encryption).
-The payload is kept as bytes here; :mod:`specpkg.messages` decodes it.
+The content is decoded by the payload codecs passed in (the use-case registry,
+:mod:`specpkg.gbcs.usecases`); without them it stays bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, Protocol
 
 from construct import (
+    Adapter,
     Bytes,
+    Computed,
     Construct,
     ExplicitError,
     GreedyBytes,
@@ -35,73 +38,30 @@ from construct import (
     Rebuild,
     Struct,
     Subconstruct,
+    Switch,
     Terminated,
-    len_,
     stream_read,
-    stream_write,
     this,
 )
 
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.gbcs import wire
+from specpkg.gbcs.typed import Joined, StrictEnum, Typed
+from specpkg.gbcs.wire import (
+    AllBut,
+    EncodedLength,
+    Fixed,
+    Framed,
+    Shown,
+    encode_length,
+    read_length,
+)
 
 SIGNATURE_LENGTH = 64
 TAG_LENGTH = 12
 SECURITY_HEADER = 0x11
-
-
-class EncodedLengthConstruct(Construct):
-    """The GBCS/BER encoded length: one byte < 0x80, else 0x81 + 1 byte or
-    0x82 + 2 bytes. Only the shortest form is accepted, so that every decoded
-    message re-encodes to the identical bytes."""
-
-    def _parse(self, stream: Any, context: Any, path: str) -> int:
-        start = stream.tell()
-        try:
-            return self._read(stream, path)
-        except ExplicitError:
-            stream.seek(start)  # the error names the length field's own offset
-            raise
-
-    def _read(self, stream: Any, path: str) -> int:
-        first = stream_read(stream, 1, path)[0]
-        if first < 0x80:
-            return first
-        if first == 0x81:
-            value = stream_read(stream, 1, path)[0]
-            if value < 0x80:
-                raise ExplicitError(f"non-minimal length 81 {value:02X}", path=path)
-            return value
-        if first == 0x82:
-            raw = stream_read(stream, 2, path)
-            value = int.from_bytes(raw, "big")
-            if value < 0x100:
-                raise ExplicitError(f"non-minimal length 82 {raw.hex().upper()}", path=path)
-            return value
-        raise ExplicitError(f"unsupported length form {first:02X}", path=path)
-
-    def _build(self, obj: Any, stream: Any, context: Any, path: str) -> int:
-        if not isinstance(obj, int) or obj < 0 or obj > 0xFFFF:
-            raise ExplicitError(f"length {obj!r} out of range 0..65535", path=path)
-        raw = encode_length(obj)
-        stream_write(stream, raw, len(raw), path)
-        return obj
-
-    def _sizeof(self, context: Any, path: str) -> int:
-        raise ExplicitError("encoded length has no fixed size", path=path)
-
-
-def encode_length(value: int) -> bytes:
-    """The encoded-length bytes of ``value`` (0..65535)."""
-    if value < 0x80:
-        return bytes([value])
-    if value < 0x100:
-        return bytes([0x81, value])
-    return bytes([0x82]) + value.to_bytes(2, "big")
-
-
-EncodedLength = EncodedLengthConstruct()
-"""The one reusable GBCS encoded length construct."""
+MAC_TAG = 0xDD
+GENERAL_SIGNING_TAG = 0xDF
 
 
 class Cra(IntEnum):
@@ -112,58 +72,19 @@ class Cra(IntEnum):
     ALERT = 3
 
 
-class Trailing(Subconstruct):
-    """``subcon`` if any bytes remain, else ``None`` (the optional signature)."""
+class SignatureForm(IntEnum):
+    """The signature length byte: a signed message, or one sent without signature."""
 
-    def _parse(self, stream: Any, context: Any, path: str) -> Any:
-        here = stream.tell()
-        more = stream.read(1)
-        stream.seek(here)
-        return self.subcon._parsereport(stream, context, path) if more else None
-
-    def _build(self, obj: Any, stream: Any, context: Any, path: str) -> Any:
-        return None if obj is None else self.subcon._build(obj, stream, context, path)
-
-
-TransactionIdStruct = Struct(
-    "length" / wire.Fixed(b"\x09"),
-    "cra" / Int8ub,
-    "originator_counter" / Int64ub,
-)
-
-GeneralSigningStruct = Struct(
-    "tag" / wire.Fixed(b"\xdf"),
-    "transaction_id" / TransactionIdStruct,
-    "originator_length" / wire.Fixed(b"\x08"),
-    "originator" / Bytes(8),
-    "recipient_length" / wire.Fixed(b"\x08"),
-    "recipient" / Bytes(8),
-    "date_time" / wire.Framed(Int8ub, GreedyBytes),
-    "other_information"
-    / wire.Framed(EncodedLength, Struct("message_code" / Int16ub, "rest" / GreedyBytes)),
-    "content" / wire.Framed(EncodedLength, GreedyBytes),
-    "signature" / Trailing(Struct("length" / wire.Fixed(b"\x40"), "value" / Bytes(64))),
-    Terminated,
-)
-"""The general-signing APDU (grouping header, content, optional signature)."""
-
-MacHeaderStruct = Struct(
-    "tag" / wire.Fixed(b"\xdd"),
-    "reserved" / wire.Fixed(bytes(6)),
-    "length" / Rebuild(EncodedLength, len_(this.apdu) + 5 + TAG_LENGTH),
-    "security_header" / wire.Fixed(bytes([SECURITY_HEADER])),
-    "invocation_counter" / Int32ub,
-    "apdu" / Bytes(this.length - 5 - TAG_LENGTH),
-    "mac" / Bytes(TAG_LENGTH),
-    Terminated,
-)
-"""The MAC header around a signed command; the APDU is kept as raw bytes."""
+    UNSIGNED = 0x00
+    SIGNED = 0x40
 
 
 @dataclass(frozen=True, slots=True)
 class GeneralSigning:
-    """A general-signing APDU. ``payload`` is the content: raw bytes here,
-    a decoded GBZ or DLMS object after :func:`specpkg.messages.decode`."""
+    """A general-signing APDU. ``payload`` is the content: a decoded GBZ or
+    xDLMS object for a modelled use case, else bytes. ``signature`` is the
+    64-byte r||s, ``b""`` for a message sent without signature (length ``00``)
+    or None for a pre-command, which ends before the signature field."""
 
     cra: Cra
     originator_counter: int
@@ -183,41 +104,202 @@ class GeneralSigning:
     def recipient_id(self) -> str:
         return self.recipient.hex().upper()
 
+    @property
+    def signed(self) -> bool:
+        """True iff the APDU carries a signature (not a pre-command, not ``00``)."""
+        return bool(self.signature)
+
 
 @dataclass(frozen=True, slots=True)
 class MacHeader:
-    """A command as it reaches the device: MAC header around a signed APDU."""
+    """A MAC'd message: the MAC header around a general-signing APDU, which ends
+    with its signature field (``00`` when unsigned): only a pre-command lacks it,
+    and pre-commands are never MAC'd."""
 
     apdu: GeneralSigning
     mac: bytes
     invocation_counter: int = 0
 
-
-def read_length(data: bytes, pos: int) -> tuple[int, int]:
-    """Fast path of :data:`EncodedLength`: (value, next position); raises
-    ``wire.Fallback`` where the construct must decide (non-minimal, bad form)."""
-    first = data[pos]
-    if first < 0x80:
-        return first, pos + 1
-    if first == 0x81 and data[pos + 1] >= 0x80:
-        return data[pos + 1], pos + 2
-    if first == 0x82:
-        value = (data[pos + 1] << 8) | data[pos + 2]
-        if value >= 0x100:
-            return value, pos + 3
-    raise wire.Fallback
+    def __post_init__(self) -> None:
+        if self.apdu.signature is None:
+            raise ValidationError("signature", "a MAC'd APDU ends with its signature field "
+                                               "(00 when it carries no signature)")
 
 
-PayloadLookup = Callable[[int], Callable[[bytes, int], Any] | None]
+Message = MacHeader | GeneralSigning
 
 
-def _no_payload(_code: int) -> None:
-    return None
+class PayloadCodecs(Protocol):
+    """How the content of each message code is read, written and named
+    (implemented by the use-case registry)."""
+
+    def construct(self, message_code: int) -> Construct | None: ...
+    def construct_of(self, payload: Any) -> Construct | None: ...
+    def decode(self, message_code: int, content: bytes, offset: int) -> Any: ...
+    def encode(self, message_code: int, payload: Any, fast: bool = True) -> bytes: ...
+    def describe(self, message_code: int) -> str: ...
 
 
-def _fast_general_signing(
-    data: bytes, base: int, lookup: PayloadLookup
-) -> tuple[GeneralSigning, int]:
+class Opaque:
+    """Payload codecs that keep every content as bytes."""
+
+    def construct(self, message_code: int) -> None:
+        return None
+
+    def construct_of(self, payload: Any) -> None:
+        return None
+
+    def decode(self, message_code: int, content: bytes, offset: int) -> bytes:
+        return content
+
+    def encode(self, message_code: int, payload: Any, fast: bool = True) -> bytes:
+        if isinstance(payload, bytes | bytearray):
+            return bytes(payload)
+        raise ValidationError("payload", f"cannot encode {type(payload).__name__} as content")
+
+    def describe(self, message_code: int) -> str:
+        return "use case not modelled"
+
+
+OPAQUE = Opaque()
+
+
+def _codecs(context: Any) -> PayloadCodecs:
+    return context._params.get("codecs") or OPAQUE
+
+
+_OPAQUE_CONTENT = Shown(GreedyBytes, "payload", "opaque (use case not modelled)")
+
+
+class Content(Construct):
+    """The content: parsed by the construct the payload codecs give for the
+    message code (bytes when there is none); built from bytes or a typed payload."""
+
+    def _parse(self, stream: Any, context: Any, path: str) -> Any:
+        con = _codecs(context).construct(context.other_information["message_code"])
+        return (con or _OPAQUE_CONTENT)._parsereport(stream, context, path)
+
+    def _build(self, obj: Any, stream: Any, context: Any, path: str) -> Any:
+        con = None if isinstance(obj, bytes) else _codecs(context).construct_of(obj)
+        return (con or GreedyBytes)._build(obj, stream, context, path)
+
+
+class Trailing(Subconstruct):
+    """``subcon`` if any bytes remain, else ``None`` (the pre-command's missing signature)."""
+
+    def _parse(self, stream: Any, context: Any, path: str) -> Any:
+        here = stream.tell()
+        more = stream.read(1)
+        stream.seek(here)
+        return self.subcon._parsereport(stream, context, path) if more else None
+
+    def _build(self, obj: Any, stream: Any, context: Any, path: str) -> Any:
+        return None if obj is None else self.subcon._build(obj, stream, context, path)
+
+
+class _Value(Adapter):
+    """The ``value`` member of a length + value struct."""
+
+    def _decode(self, obj: Any, context: Any, path: str) -> Any:
+        return obj.value
+
+    def _encode(self, obj: Any, context: Any, path: str) -> dict[str, Any]:
+        return {"value": obj}
+
+
+_CRA_MEANING = {Cra.COMMAND: "a command", Cra.RESPONSE: "a response", Cra.ALERT: "an alert"}
+
+
+def _hex(value: bytes) -> str:
+    return value.hex().upper()
+
+
+SignatureStruct = _Value(Struct(
+    "length" / Rebuild(
+        Shown(StrictEnum(Int8ub, SignatureForm, "signature length"), "signature length",
+              lambda v, _: "" if v else "no signature (the message is MAC'd only)",
+              show=lambda v: str(int(v))),
+        lambda ctx: len(ctx.value)),
+    "value" / Switch(this.length, {
+        SignatureForm.UNSIGNED: Computed(b""),
+        SignatureForm.SIGNED: Joined(Struct(
+            "r" / Shown(Bytes(32), "signature r", "ECDSA P-256 over the bytes after DF up to here"),
+            "s" / Shown(Bytes(32), "signature s"),
+        ), (32, 32)),
+    }),
+))
+"""The signature field: ``40`` + r||s, or ``00`` for a message sent without one."""
+
+GeneralSigningStruct = Typed(Struct(
+    "tag" / Shown(Fixed(b"\xdf"), "general-signing tag", "general-signing APDU", show="DF"),
+    "transaction_id_length" / Shown(Fixed(b"\x09"), "transaction id length", show="9"),
+    "cra" / Shown(StrictEnum(Int8ub, Cra, "CRA flag"), "CRA flag",
+                  lambda v, _: _CRA_MEANING[v], show=lambda v: v.name.lower()),
+    "originator_counter" / Shown(Int64ub, "originator counter",
+                                 "unique per originator; replay protection"),
+    "originator_length" / Shown(Fixed(b"\x08"), "originator title length", show="8"),
+    "originator" / Shown(Bytes(8), "originator system title", "who sent (and signed) it",
+                         show=_hex),
+    "recipient_length" / Shown(Fixed(b"\x08"), "recipient title length", show="8"),
+    "recipient" / Shown(Bytes(8), "recipient system title", "who it is for", show=_hex),
+    "date_time" / Framed(
+        Shown(Int8ub, "date-time length", lambda v, _: "" if v else "00 = no date-time"),
+        Shown(GreedyBytes, "date-time")),
+    "other_information" / Framed(Shown(EncodedLength, "other-information length"), Struct(
+        "message_code" / Shown(Int16ub, "message code", lambda v, ctx: _codecs(ctx).describe(v),
+                               show=lambda v: f"0x{v:04X}"),
+        "other_information_rest" / Shown(GreedyBytes, "other-information rest"),
+    )),
+    "content" / Framed(Shown(EncodedLength, "content length", "the payload follows"), Content()),
+    "signature" / Trailing(SignatureStruct),
+    Terminated,
+), GeneralSigning, renamed={"content": "payload"})
+"""The general-signing APDU (grouping header, content, signature if any)."""
+
+MacHeaderStruct = Typed(Struct(
+    "tag" / Shown(Fixed(b"\xdd"), "MAC header tag",
+                  "general-ciphering (MAC only, no encryption)", show="DD"),
+    "reserved" / Shown(Fixed(bytes(6)), "reserved", show="00 x 6"),
+    "body" / Framed(Shown(EncodedLength, "MAC header length", "bytes that follow"), Struct(
+        "security_header" / Shown(Fixed(bytes([SECURITY_HEADER])), "security header",
+                                  "authentication only", show="0x11"),
+        "invocation_counter" / Shown(Int32ub, "invocation counter"),
+        "apdu" / AllBut(TAG_LENGTH, GeneralSigningStruct),
+        "mac" / Shown(Bytes(TAG_LENGTH), "MAC (GCM tag)", "AES-128-GCM tag, 12 bytes"),
+    )),
+    Terminated,
+), MacHeader)
+"""A MAC header around a general-signing APDU."""
+
+
+class _MessageConstruct(Construct):
+    """A whole message: a MAC header (``DD``) or a bare general-signing APDU (``DF``)."""
+
+    def _parse(self, stream: Any, context: Any, path: str) -> Any:
+        here = stream.tell()
+        tag = stream_read(stream, 1, path)[0]
+        stream.seek(here)
+        con = {MAC_TAG: MacHeaderStruct, GENERAL_SIGNING_TAG: GeneralSigningStruct}.get(tag)
+        if con is None:
+            raise ExplicitError(
+                f"tag {tag:02X} is neither MAC header DD nor general-signing DF", path=path)
+        return con._parsereport(stream, context, path)
+
+    def _build(self, obj: Any, stream: Any, context: Any, path: str) -> Any:
+        con = MacHeaderStruct if isinstance(obj, MacHeader) else GeneralSigningStruct
+        return con._build(obj, stream, context, path)
+
+
+MessageStruct = _MessageConstruct()
+"""Any GBCS message this package reads."""
+
+# --- fast paths: the same layouts by hand, checked equal by the property tests -------
+
+_CRA = {c.value: c for c in Cra}
+_MAC_START = bytes([MAC_TAG]) + bytes(6)
+
+
+def _fast_general_signing(data: bytes, base: int, codecs: PayloadCodecs) -> GeneralSigning:
     """Hand-rolled fast path of GeneralSigningStruct for well-formed input."""
     if data[0] != 0xDF or data[1] != 0x09 or data[11] != 0x08 or data[20] != 0x08:
         raise wire.Fallback
@@ -237,188 +319,124 @@ def _fast_general_signing(
     end = len(data)
     if pos > end or len(date_time) != data[29] or len(rest) != info_length - 2:
         raise wire.Fallback
+    signature: bytes | None
     if pos == end:
         signature = None
-    elif pos + 1 + SIGNATURE_LENGTH == end and data[pos] == 0x40:
+    elif pos + 1 == end and data[pos] == SignatureForm.UNSIGNED:
+        signature = b""
+    elif pos + 1 + SIGNATURE_LENGTH == end and data[pos] == SignatureForm.SIGNED:
         signature = data[pos + 1 :]
     else:
         raise wire.Fallback
-    decoder = lookup(message_code)
-    payload = content if decoder is None else decoder(content, base + content_offset)
-    message = GeneralSigning(
-        cra,
-        int.from_bytes(data[3:11], "big"),
-        data[12:20],
-        data[21:29],
-        message_code,
-        payload,
-        date_time,
-        rest,
-        signature,
-    )
-    return message, base + content_offset
+    payload = codecs.decode(message_code, content, base + content_offset)
+    return GeneralSigning(cra, int.from_bytes(data[3:11], "big"), data[12:20], data[21:29],
+                          message_code, payload, date_time, rest, signature)
 
 
-_CRA = {c.value: c for c in Cra}
+def _mac_header_size(data: bytes) -> int:
+    """Bytes before the APDU in a MAC'd message: tag, reserved, length, security header."""
+    first = data[7]
+    return 13 + (0 if first < 0x80 else first - 0x80)
 
 
-def decode_general_signing(
-    data: bytes, base: int = 0, fast: bool = True, lookup: PayloadLookup = _no_payload
-) -> tuple[GeneralSigning, int]:
-    """Decode a general-signing APDU.
+def _fast_decode(data: bytes, codecs: PayloadCodecs) -> Message:
+    if data[0] == MAC_TAG:
+        length, pos = read_length(data, 7)
+        if (data[:7] != _MAC_START or pos + length != len(data) or length < 5 + TAG_LENGTH
+                or data[pos] != SECURITY_HEADER):
+            raise wire.Fallback
+        apdu = _fast_general_signing(data[pos + 5 : -TAG_LENGTH], pos + 5, codecs)
+        return MacHeader(apdu, data[-TAG_LENGTH:], int.from_bytes(data[pos + 1 : pos + 5], "big"))
+    return _fast_general_signing(data, 0, codecs)
 
-    ``lookup(message_code)`` gives the payload decoder (content bytes, absolute
-    offset) or None to keep the content as bytes. Returns the APDU and the
-    absolute offset of its content. ``fast`` tries the hand-rolled fast path
-    first; anything it does not accept goes to the construct definition, which
-    alone decides errors.
+
+def decode(data: bytes, codecs: PayloadCodecs = OPAQUE, fast: bool = True) -> Message:
+    """Decode a whole message; malformed bytes raise DecodeError only.
+
+    ``fast`` tries the hand-rolled fast path first; anything it does not accept
+    goes to the construct definition, which alone decides errors.
     """
     if fast:
         try:
-            return _fast_general_signing(data, base, lookup)
+            return _fast_decode(data, codecs)
         except DecodeError:
             raise
         except Exception:  # any doubt: let construct decide
             pass
-    parsed = wire.parse(GeneralSigningStruct, data, base)
-    cra_value = parsed.transaction_id.cra
-    try:
-        cra = Cra(cra_value)
-    except ValueError:
-        raise DecodeError(base + 2, f"unknown CRA flag {cra_value:02X}") from None
-    content = parsed.content
-    signature = parsed.signature.value if parsed.signature is not None else None
-    content_end = len(data) - (1 + SIGNATURE_LENGTH if signature is not None else 0)
-    content_offset = base + content_end - len(content)
-    decoder = lookup(parsed.other_information.message_code)
-    if decoder is not None:
-        content = decoder(content, content_offset)
-    message = GeneralSigning(
-        cra=cra,
-        originator_counter=parsed.transaction_id.originator_counter,
-        originator=parsed.originator,
-        recipient=parsed.recipient,
-        message_code=parsed.other_information.message_code,
-        payload=content,
-        date_time=parsed.date_time,
-        other_information_rest=parsed.other_information.rest,
-        signature=signature,
-    )
-    return message, content_offset
+    return wire.parse(MessageStruct, data, codecs=codecs)
 
 
-def _fast_encode_general_signing(apdu: GeneralSigning, content: bytes) -> bytes:
-    """Hand-rolled fast path of building GeneralSigningStruct (checked by tests)."""
+def _check(apdu: GeneralSigning) -> None:
+    for name in ("originator", "recipient"):
+        value = getattr(apdu, name)
+        if not isinstance(value, bytes) or len(value) != 8:
+            raise ValidationError(name, "a system title is 8 bytes")
+    if apdu.signature is not None and len(apdu.signature) not in (0, SIGNATURE_LENGTH):
+        raise ValidationError("signature", f"must be {SIGNATURE_LENGTH} bytes, or empty")
+
+
+def _signature_field(signature: bytes | None) -> bytes:
+    if signature is None:
+        return b""
+    return bytes((SignatureForm.SIGNED if signature else SignatureForm.UNSIGNED,)) + signature
+
+
+def encode_general_signing(apdu: GeneralSigning, content: bytes) -> bytes:
+    """Hand-rolled fast path of building GeneralSigningStruct from content bytes."""
+    _check(apdu)
     info_length = 2 + len(apdu.other_information_rest)
-    if (
-        apdu.cra not in _CRA
-        or not 0 <= apdu.originator_counter < 1 << 64
-        or not 0 <= apdu.message_code <= 0xFFFF
-        or len(apdu.date_time) > 0xFF
-        or info_length > 0xFFFF
-        or len(content) > 0xFFFF
-    ):
+    if (apdu.cra not in _CRA or not 0 <= apdu.originator_counter < 1 << 64
+            or not 0 <= apdu.message_code <= 0xFFFF or len(apdu.date_time) > 0xFF
+            or info_length > 0xFFFF or len(content) > 0xFFFF):
         raise wire.Fallback
-    parts = [
-        b"\xdf\x09",
-        bytes((apdu.cra,)),
-        apdu.originator_counter.to_bytes(8, "big"),
-        b"\x08",
-        apdu.originator,
-        b"\x08",
-        apdu.recipient,
-        bytes((len(apdu.date_time),)),
-        apdu.date_time,
-        encode_length(info_length),
-        apdu.message_code.to_bytes(2, "big"),
+    return b"".join((
+        b"\xdf\x09", bytes((apdu.cra,)), apdu.originator_counter.to_bytes(8, "big"),
+        b"\x08", apdu.originator, b"\x08", apdu.recipient,
+        bytes((len(apdu.date_time),)), apdu.date_time,
+        encode_length(info_length), apdu.message_code.to_bytes(2, "big"),
         apdu.other_information_rest,
-        encode_length(len(content)),
-        content,
-    ]
-    if apdu.signature is not None:
-        parts += [b"\x40", apdu.signature]
-    return b"".join(parts)
+        encode_length(len(content)), content, _signature_field(apdu.signature),
+    ))
 
 
-def encode_general_signing(apdu: GeneralSigning, content: bytes, fast: bool = True) -> bytes:
-    """Encode ``apdu`` with the given content bytes (its signature if any)."""
-    _check_title("originator", apdu.originator)
-    _check_title("recipient", apdu.recipient)
-    if apdu.signature is not None and len(apdu.signature) != SIGNATURE_LENGTH:
-        raise ValidationError("signature", f"must be {SIGNATURE_LENGTH} bytes")
-    if fast:
-        try:
-            return _fast_encode_general_signing(apdu, content)
-        except Exception:  # any doubt: let construct decide
-            pass
-    value = {
-        "transaction_id": {"cra": int(apdu.cra), "originator_counter": apdu.originator_counter},
-        "originator": apdu.originator,
-        "recipient": apdu.recipient,
-        "date_time": apdu.date_time,
-        "other_information": {
-            "message_code": apdu.message_code,
-            "rest": apdu.other_information_rest,
-        },
-        "content": content,
-        "signature": None if apdu.signature is None else {"value": apdu.signature},
-    }
-    return wire.build(GeneralSigningStruct, value)
-
-
-def signed_part(apdu_bytes: bytes, signed: bool) -> bytes:
-    """The bytes a signature covers: after ``DF`` up to the end of the content."""
-    end = len(apdu_bytes) - (1 + SIGNATURE_LENGTH if signed else 0)
-    return apdu_bytes[1:end]
-
-
-def decode_mac_header(data: bytes, fast: bool = True) -> tuple[int, bytes, bytes, int]:
-    """Split a MAC header: (invocation counter, APDU bytes, MAC tag, APDU offset)."""
-    if fast:
-        try:
-            length, pos = read_length(data, 7)
-            if (
-                data[:7] == _MAC_START
-                and pos + length == len(data)
-                and length >= 5 + TAG_LENGTH
-                and data[pos] == SECURITY_HEADER
-            ):
-                counter = int.from_bytes(data[pos + 1 : pos + 5], "big")
-                return counter, data[pos + 5 : -TAG_LENGTH], data[-TAG_LENGTH:], pos + 5
-        except Exception:  # any doubt: let construct decide
-            pass
-    parsed = wire.parse(MacHeaderStruct, data)
-    offset = len(data) - TAG_LENGTH - len(parsed.apdu)
-    return parsed.invocation_counter, parsed.apdu, parsed.mac, offset
-
-
-_MAC_START = b"\xdd" + bytes(6)
-
-
-def encode_mac_header(
-    invocation_counter: int, apdu_bytes: bytes, mac: bytes, fast: bool = True
-) -> bytes:
-    """Wrap signed APDU bytes in a MAC header."""
+def wrap_mac(invocation_counter: int, apdu_bytes: bytes, mac: bytes) -> bytes:
+    """Hand-rolled fast path of building MacHeaderStruct around APDU bytes."""
     if len(mac) != TAG_LENGTH:
         raise ValidationError("mac", f"must be {TAG_LENGTH} bytes")
     length = 5 + len(apdu_bytes) + TAG_LENGTH
-    if fast and 0 <= invocation_counter < 1 << 32 and length <= 0xFFFF:
-        return b"".join(
-            (
-                _MAC_START,
-                encode_length(length),
-                bytes((SECURITY_HEADER,)),
-                invocation_counter.to_bytes(4, "big"),
-                apdu_bytes,
-                mac,
-            )
-        )
-    return wire.build(
-        MacHeaderStruct,
-        {"invocation_counter": invocation_counter, "apdu": apdu_bytes, "mac": mac},
-    )
+    if not 0 <= invocation_counter < 1 << 32 or length > 0xFFFF:
+        raise wire.Fallback
+    return b"".join((_MAC_START, encode_length(length), bytes((SECURITY_HEADER,)),
+                     invocation_counter.to_bytes(4, "big"), apdu_bytes, mac))
 
 
-def _check_title(field: str, value: bytes) -> None:
-    if not isinstance(value, bytes) or len(value) != 8:
-        raise ValidationError(field, "a system title is 8 bytes")
+def encode(message: Message, codecs: PayloadCodecs = OPAQUE, fast: bool = True) -> bytes:
+    """Encode a message: the exact inverse of :func:`decode`. ``fast=False``
+    builds with the construct definitions only."""
+    apdu = message.apdu if isinstance(message, MacHeader) else message
+    _check(apdu)
+    if isinstance(message, MacHeader) and len(message.mac) != TAG_LENGTH:
+        raise ValidationError("mac", f"must be {TAG_LENGTH} bytes")
+    if fast:
+        content = codecs.encode(apdu.message_code, apdu.payload, fast=True)
+        try:
+            apdu_bytes = encode_general_signing(apdu, content)
+            if isinstance(message, MacHeader):
+                return wrap_mac(message.invocation_counter, apdu_bytes, message.mac)
+            return apdu_bytes
+        except wire.Fallback:
+            pass
+    return wire.build(MessageStruct, message, codecs=codecs)
+
+
+def apdu_bytes_of(data: bytes) -> bytes:
+    """The general-signing APDU inside the bytes of a decoded message (MAC'd or bare)."""
+    if data[0] == MAC_TAG:
+        return data[_mac_header_size(data) : -TAG_LENGTH]
+    return data
+
+
+def signed_bytes(apdu_bytes: bytes, apdu: GeneralSigning) -> bytes:
+    """The bytes a signature covers: after ``DF`` up to the end of the content."""
+    tail = 0 if apdu.signature is None else 1 + len(apdu.signature)
+    return apdu_bytes[1 : len(apdu_bytes) - tail]

@@ -42,21 +42,6 @@ def catalogue() -> Catalogue:
     return load_catalogue()
 
 
-def _register_use_cases() -> None:
-    seen: set[int] = set()
-    for entry in catalogue():
-        if entry.message_code in seen:
-            continue
-        seen.add(entry.message_code)
-        codec = messages.XDLMS if entry.device is Device.ESME else messages.GBZ
-        messages.register_use_case(
-            entry.message_code, entry.use_case, entry.use_case_name, entry.device, codec
-        )
-
-
-_register_use_cases()
-
-
 def entry(device: Device | str, register: DebtRegister | str) -> CatalogueEntry:
     return catalogue().entry(parse_device(device), parse_register(register))
 

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
@@ -43,16 +46,28 @@ _SIGNATURE = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
 _VERIFY = ec.ECDSA(hashes.SHA256())
 
 
+_ENTITY_ID = re.compile("[0-9a-f]{16}")
+
+
 def entity_id(value: str | bytes) -> str:
     """A canonical entity id: 16 lower-case hex digits (from text or 8 bytes)."""
     if isinstance(value, bytes):
         if len(value) != 8:
             raise ValidationError("entity id", "a system title is 8 bytes")
         return value.hex()
+    return _text_entity_id(value)
+
+
+@lru_cache(maxsize=4096)
+def _text_entity_id(value: str) -> str:
     text = value.replace("-", "").replace(":", "").strip().lower()
-    if len(text) != 16 or any(c not in "0123456789abcdef" for c in text):
+    if _ENTITY_ID.fullmatch(text) is None:
         raise ValidationError("entity id", f"not 16 hex digits: {value!r}")
     return text
+
+
+SHARED_SECRETS_KEPT = 1024
+"""How many ECDH shared secrets a key store keeps (one per pair of entities)."""
 
 
 @dataclass
@@ -60,11 +75,14 @@ class Keys:
     """Keys and certificates in a directory named ``<entity id>-<ds|ka>.<key|pem>``.
 
     ``.key`` is a PKCS#8 PEM private key, ``.pem`` an X.509 certificate.
-    Missing files simply mean "no key" (``None``); loaded keys are cached.
+    Missing files simply mean "no key" (``None``); loaded keys are cached, and
+    so are the ECDH shared secrets of the last :data:`SHARED_SECRETS_KEPT` pairs.
     """
 
     directory: Path
     _cache: dict[tuple[str, str, str], object] = field(default_factory=dict, repr=False)
+    _secrets: OrderedDict[tuple[str, str], bytes] = field(default_factory=OrderedDict,
+                                                          repr=False)
 
     def __post_init__(self) -> None:
         self.directory = Path(self.directory)
@@ -93,6 +111,32 @@ class Keys:
                 private = self.private_key(entity, usage)
                 self._cache[key] = None if private is None else private.public_key()
         return self._cache[key]  # type: ignore[return-value]
+
+
+    def shared_secret(self, one: str | bytes, other: str | bytes) -> bytes | None:
+        """The P-256 ECDH shared secret Z of the ka keys of two entities, from
+        whichever side's private key is here (None if neither is).
+
+        Cached per pair of entities (bounded, least recently used goes first);
+        the MAC key derived from it depends on each message and is never kept.
+        """
+        pair = (entity_id(one), entity_id(other))
+        pair = (pair[0], pair[1]) if pair[0] <= pair[1] else (pair[1], pair[0])
+        secret = self._secrets.get(pair)
+        if secret is not None:
+            self._secrets.move_to_end(pair)
+            return secret
+        for own, peer in (pair, pair[::-1]):
+            private, public = self.private_key(own, "ka"), self.public_key(peer, "ka")
+            if private is not None and public is not None:
+                secret = private.exchange(ec.ECDH(), public)
+                break
+        else:
+            return None
+        self._secrets[pair] = secret
+        if len(self._secrets) > SHARED_SECRETS_KEPT:
+            self._secrets.popitem(last=False)
+        return secret
 
 
 def load_private_key(pem: bytes) -> ec.EllipticCurvePrivateKey:
@@ -150,8 +194,12 @@ def derive_mac_key(
     info: bytes,
 ) -> bytes:
     """First 16 bytes of SHA-256(00000001 || Z || OtherInfo), Z = ECDH secret."""
-    z = private_key.exchange(ec.ECDH(), peer_public_key)
-    return hashlib.sha256(COUNTER_ONE + z + info).digest()[:16]
+    return kdf(private_key.exchange(ec.ECDH(), peer_public_key), info)
+
+
+def kdf(shared_secret: bytes, info: bytes) -> bytes:
+    """The MAC key: first 16 bytes of SHA-256(00000001 || Z || OtherInfo)."""
+    return hashlib.sha256(COUNTER_ONE + shared_secret + info).digest()[:16]
 
 
 def gcm_tag(key: bytes, iv: bytes, aad: bytes) -> bytes:

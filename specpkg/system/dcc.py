@@ -148,7 +148,7 @@ class Dcc:
             apdu = messages.apdu_of(messages.decode(signed))
         except DecodeError as exc:
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH, str(exc), **echo) from None
-        if apdu.signature is None:
+        if not apdu.signed:
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH, "no signature", **echo)
         user_key = self.keys.public_key(request.user_id, "ds")
         if messages.check_signature(apdu, user_key) is not messages.Check.VALID:

@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from specpkg.errors import DecodeError, ValidationError
-from specpkg.gbcs import messages, reset_messages
+from specpkg.gbcs import messages, reset_messages, usecases
 from specpkg.gbcs.envelope import Cra, MacHeader
 from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
 from specpkg.meter.registers import Device, MeterState, outcome_of, parse_device, write_register
 from specpkg.system.variants import RELEASE, MeterVersion
 
 #: The use cases every meter of that type already supports (the existing debt ones).
-EXISTING_USE_CASES = {Device.ESME: {0x001E}, Device.GSME: {0x006E}}
+EXISTING_USE_CASES = {u.device: {u.message_code} for u in (usecases.ECS07, usecases.GCS04)}
 
 
 class AlertKind(StrEnum):

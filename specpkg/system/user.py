@@ -60,7 +60,7 @@ class User:
             apdu = messages.decode(pre_command)
         except DecodeError as exc:
             raise CorrelationError("pre_command", str(exc)) from None
-        if not isinstance(apdu, GeneralSigning) or apdu.signature is not None:
+        if not isinstance(apdu, GeneralSigning) or apdu.signature is not None:  # a pre-command
             raise CorrelationError("pre_command", "not an unsigned general-signing APDU")
         expected = {
             "cra": (apdu.cra, Cra.COMMAND),
