@@ -23,7 +23,6 @@ from specpkg.anomaly.thresholds import Threshold, ThresholdTable
 from specpkg.duis.codes import Outcome
 from specpkg.meter.registers import DebtRegister, Device, PaymentMode
 from specpkg.system.assumptions import Assumptions
-from specpkg.system.dcc import Registration
 from specpkg.system.flow import DEVICE_IDS, make_testbed
 from specpkg.system.tampering import CASES, SETTINGS, run_case, stopped_by
 from specpkg.system.user import User
@@ -46,7 +45,7 @@ def _flow(model: Assumptions, mode=PaymentMode.PREPAYMENT, version=METER_VERSION
           thresholds: ThresholdTable | None = None):
     """The standard testbed with the environment's Suppliers: IS for the ESME, GS for the GSME."""
     bed = make_testbed(mode, version, assumptions=model, thresholds=thresholds)
-    bed.dcc.register(Registration(DEVICE_IDS[Device.GSME], Device.GSME, GS, "GS"))
+    bed.change_supplier(Device.GSME, GS)
     return bed
 
 

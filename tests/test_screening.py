@@ -64,14 +64,28 @@ def test_sr10_inspection_quarantine_goes_through_the_engine() -> None:
     assert [n.event for n in screener.engine.notifications_for(USER)] == ["quarantined"]
 
 
-def test_a_repeated_request_id_is_refused_by_the_dcc_e931() -> None:
-    """The engine refuses a request id the User already sent; the DCC answers E931."""
+def test_a_repeated_request_id_is_refused_by_the_dcc_e940() -> None:
+    """The DCC refuses a RequestID whose counter is not above the last it accepted from
+    that User for that device (E940): a repeated request never reaches anomaly detection."""
     bed = make_testbed()
     first = bed.run("ESME", "TimeDebtRegister1")
     assert first.outcome is Outcome.SUCCESS
     bed.user.next_counter -= 1  # the User's system sends the same RequestID again
     again = bed.run("ESME", "TimeDebtRegister2")
-    assert again.response_code in {"E931", "E918"} and again.outcome is Outcome.REFUSED
+    assert again.response_code == "E940" and again.outcome is Outcome.REFUSED
+    assert bed.stub("ESME").state.time_debt_2 == 1_500 and len(bed.dcc.engine) == 1
+
+
+def test_a_record_anomaly_detection_cannot_take_is_refused_e931() -> None:
+    """A request timed earlier than one already screened (the DCC's clock went back) is
+    refused by the threshold engine; the DCC answers E931 and sends nothing."""
+    from datetime import timedelta
+
+    bed = make_testbed()
+    assert bed.run("ESME", "TimeDebtRegister1").outcome is Outcome.SUCCESS
+    bed.dcc.clock -= timedelta(hours=1)
+    late = bed.run("ESME", "TimeDebtRegister2")
+    assert late.response_code == "E931" and "earlier than a request" in late.steps[-2].result
     assert bed.stub("ESME").state.time_debt_2 == 1_500
 
 

@@ -7,7 +7,9 @@ supplies them, each User's thresholds).
 1. Accept the DUIS request (:func:`specpkg.duis.intake.validate_request`:
    schema, signature, exactly one register).
 2. Access control: only the Supplier registered for the device, in the role
-   the catalogue allows (Import Supplier for an ESME, Gas Supplier for a GSME).
+   the catalogue allows (Import Supplier for an ESME, Gas Supplier for a GSME), with
+   a RequestID counter greater than the last the DCC accepted from that User for that
+   device (a repeated or replayed request is refused, E940).
 3. Transform the request into the Pre-Command (:mod:`specpkg.gbcs.reset_messages`).
 4. Take back the Signed Pre-Command: its signature must verify with the User's
    certificate; anomaly detection screens it (:class:`~specpkg.anomaly.screening.Screener`:
@@ -66,6 +68,8 @@ class Registration:
 class _Issued:
     accepted: AcceptedRequest
     pre_command: bytes
+    #: A Signed Pre-Command was taken for it: no second one is accepted.
+    taken: bool = False
 
 
 @dataclass
@@ -89,6 +93,8 @@ class Dcc:
                                  read_esme_value=self.assumptions.read_esme_value)
         self._issued: dict[str, _Issued] = {}
         self._held: dict[str, tuple[GeneralSigning, bytes]] = {}
+        #: The last RequestID counter accepted from each User for each device.
+        self._counters: dict[tuple[str, str], int] = {}
 
     # configuration (TR-8, TR-10)
     def register(self, registration: Registration) -> None:
@@ -125,6 +131,14 @@ class Dcc:
             raise DuisError(ResponseCode.ROLE_NOT_ELIGIBLE,
                             f"role {registration.role} may not reset a {registration.device} "
                             f"debt register (eligible: {', '.join(eligible)})", **echo)
+        pair = (registration.supplier_id, registration.device_id)
+        last = self._counters.get(pair)
+        if last is not None and request.counter <= last:
+            raise DuisError(ResponseCode.COUNTER_NOT_INCREASING,
+                            f"counter {request.counter} is not greater than {last}, the last "
+                            f"accepted from {request.user_id} for {registration.device_id}",
+                            **echo)
+        self._counters[pair] = request.counter
         return accepted
 
     def pre_command(self, accepted: AcceptedRequest) -> bytes:
@@ -143,6 +157,9 @@ class Dcc:
             raise DuisError(ResponseCode.UNKNOWN_PRECOMMAND, f"no Pre-Command for {request_id}",
                             request_id=request_id)
         echo = {"request_id": request_id}
+        if issued.taken:
+            raise DuisError(ResponseCode.UNKNOWN_PRECOMMAND, f"a Signed Pre-Command for "
+                            f"{request_id} was already taken: one command per request", **echo)
         request = issued.accepted.request
         try:
             apdu = messages.apdu_of(messages.decode(signed))
@@ -155,6 +172,7 @@ class Dcc:
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
                             "the signature does not verify with the User's certificate", **echo)
         # anomaly detection sees every validly signed command, before anything else
+        issued.taken = True
         screening = self.screener.screen(
             apdu, user_id=request.user_id, device_id=request.device_id,
             register=request.register, request_id=request.counter, at=self._now())

@@ -87,6 +87,14 @@ class Testbed:
         kind = parse_device(device)
         return next(s for s in self.stubs.values() if s.device is kind)
 
+    def change_supplier(self, device: Device | str, supplier: str) -> None:
+        """A change of Supplier of the testbed's ``device``: the DCC registers the new
+        Supplier and the meter's Supplier trust anchor is replaced (SR-3)."""
+        stub = self.stub(device)
+        self.dcc.register(Registration(stub.device_id, stub.device, supplier,
+                                       SUPPLIER_ROLE[stub.device]))
+        stub.change_supplier(supplier)
+
     def run(
         self,
         device: Device | str,
@@ -265,6 +273,7 @@ def make_testbed(
         dcc.register(Registration(device_id, device, SUPPLIER_ID, SUPPLIER_ROLE[device]))
         state = (states or {}).get(device) or example_meter(device.value, PaymentMode(mode).value)
         stubs[device_id] = MeterStub(device_id, device, state, keys, version,
-                                     checks_payload=assumptions.meter_checks_payload)
+                                     checks_payload=assumptions.meter_checks_payload,
+                                     supplier=SUPPLIER_ID)
         hub.join(device_id, device)
     return Testbed(User(SUPPLIER_ID, keys_dir), dcc, hub, stubs)

@@ -6,8 +6,10 @@ the version of SMETS/GBCS it emulates (TR-9b). On a command it:
 1. checks that it is the recipient and that the use case is one it supports
    (a meter from before the Release does not know the reset use cases and
    answers "not supported": installed meters need no update, SR-4);
-2. checks the MAC (ACB key agreement), the Supplier's signature and that the
-   originator counter is newer than any seen before (replays are refused);
+2. checks the command against its own Device Security Credentials
+   (:mod:`specpkg.system.trust`): the MAC with its Access Control Broker anchor, the
+   signature with its Supplier anchor (the originator must be that Supplier) and
+   the Supplier's counter (replays are refused);
 3. carries out the command's debt operations on its model as written (a reset
    sets the register to zero) and answers each with a signed response that says
    success iff the register is zero afterwards, carries no register value and is
@@ -26,9 +28,11 @@ from enum import StrEnum
 
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.gbcs import messages, reset_messages, usecases
+from specpkg.gbcs.credentials import RemotePartyRole
 from specpkg.gbcs.envelope import Cra, MacHeader
 from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
 from specpkg.meter.registers import Device, MeterState, outcome_of, parse_device, write_register
+from specpkg.system.trust import DeviceCredentials, Refusal
 from specpkg.system.variants import RELEASE, MeterVersion
 
 #: The use cases every meter of that type already supports (the existing debt ones).
@@ -38,9 +42,10 @@ EXISTING_USE_CASES = {u.device: {u.message_code} for u in (usecases.ECS07, useca
 class AlertKind(StrEnum):
     NOT_SUPPORTED = "use case not supported by this meter version"
     NOT_FOR_ME = "command addressed to another device"
-    BAD_MAC = "MAC check failed"
-    BAD_SIGNATURE = "Supplier signature check failed"
-    REPLAY = "originator counter not newer than one already seen"
+    BAD_MAC = Refusal.BAD_MAC.value
+    BAD_SIGNATURE = Refusal.BAD_SIGNATURE.value
+    NOT_THE_SUPPLIER = Refusal.NOT_THE_SUPPLIER.value
+    REPLAY = Refusal.REPLAY.value
     MALFORMED = "command could not be decoded"
     NOT_A_COMMAND = "not a MAC'd command"
 
@@ -64,8 +69,11 @@ class DeviceReply:
 
 @dataclass
 class MeterStub:
-    """An ESME or GSME test stub (TR-9b). ``fault`` makes the register write fail;
-    ``checks_payload`` is the model assumption MA-5 (``meter_checks_payload``)."""
+    """An ESME or GSME test stub (TR-9b). ``keys`` holds the meter's own keys (and the
+    certificates commissioning reads the anchors from); ``supplier``: the Supplier
+    commissioned into its trust anchor (None: not yet, it then refuses every
+    Supplier command). ``fault`` makes the register write fail; ``checks_payload`` is
+    the model assumption MA-5 (``meter_checks_payload``)."""
 
     device_id: str
     device: Device
@@ -75,7 +83,7 @@ class MeterStub:
     acb_id: str = ACB_ENTITY_ID
     fault: bool = False
     checks_payload: bool = False
-    highest_counter: int = -1
+    supplier: str | None = None
     log: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -83,6 +91,15 @@ class MeterStub:
         self.device = parse_device(self.device)
         if self.state.device is not self.device:
             raise ValidationError("state", f"is a {self.state.device} state, not {self.device}")
+        self.credentials = DeviceCredentials.commissioned(self.device_id, self.keys,
+                                                          supplier=self.supplier,
+                                                          acb=self.acb_id)
+
+    def change_supplier(self, supplier: str) -> None:
+        """A change of Supplier: the new Supplier replaces the old in the trust anchor
+        (the Supplier's counter starts again)."""
+        self.credentials.replace(RemotePartyRole.SUPPLIER, supplier, self.keys)
+        self.supplier = self.credentials.party(RemotePartyRole.SUPPLIER)
 
     @property
     def supported_use_cases(self) -> set[int]:
@@ -108,14 +125,10 @@ class MeterStub:
             return self._alert(AlertKind.NOT_FOR_ME, apdu.recipient_id)
         if apdu.message_code not in self.supported_use_cases:
             return self._alert(AlertKind.NOT_SUPPORTED, f"message code {apdu.message_code:#06x}")
-        verdict = messages.verify(message, self.keys, self.acb_id)
-        if verdict.mac is not messages.Check.VALID:
-            return self._alert(AlertKind.BAD_MAC, verdict.mac.value)
-        if verdict.signature is not messages.Check.VALID:
-            return self._alert(AlertKind.BAD_SIGNATURE, verdict.signature.value)
-        if apdu.originator_counter <= self.highest_counter:
-            return self._alert(AlertKind.REPLAY, f"{apdu.originator_counter}")
-        self.highest_counter = apdu.originator_counter
+        refused = self.credentials.check_supplier_command(message)
+        if refused is not None:
+            why, detail = refused
+            return self._alert(AlertKind(why.value), detail)
         return self._execute(apdu)
 
     def _execute(self, apdu: messages.GeneralSigning) -> DeviceReply:

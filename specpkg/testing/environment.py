@@ -213,6 +213,7 @@ class TestEnvironment:
             stub = self.stub_factory(device)
             if stub.device_id != device.device_id or stub.meter_version != device.meter_version:
                 raise SpecError("the device stub factory made a stub for another device")
+            stub.change_supplier(user.user_id)  # commissioned with the User as its Supplier
             system.stubs[device.device_id] = stub
             system.hub.join(device.device_id, stub.device)
             self.dcc.register(Registration(device.device_id, stub.device, user.user_id,

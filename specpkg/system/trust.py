@@ -1,0 +1,115 @@
+"""A meter's Device Security Credentials: whom it trusts, and for what (SR-3, issue 11).
+
+A GBCS device holds one trust anchor cell per Remote Party Role (Supplier,
+Network Operator, Access Control Broker, ...), each naming one entity and its
+public keys, put there when the device is commissioned and replaced when the
+party changes (a change of Supplier replaces the Supplier cell). The device
+trusts nothing else: it never looks a key up by the id a message claims.
+
+For a Critical command such as a reset the meter executes it only if
+
+* the MAC verifies with the key agreement key in its Access Control Broker cell
+  (and its own key agreement private key);
+* the originator is the entity in its Supplier cell and the signature verifies
+  with that cell's signing key;
+* the originator counter is greater than the highest it has accepted from that
+  Remote Party (one counter per cell, reset with the cell): a replay, or a
+  counter another party used, is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from specpkg.errors import ValidationError
+from specpkg.gbcs import messages
+from specpkg.gbcs.credentials import RemotePartyRole
+from specpkg.gbcs.envelope import MacHeader
+from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
+
+
+class Refusal(StrEnum):
+    """Why a device refuses a command on its credentials (it raises an alert)."""
+
+    BAD_MAC = "MAC check failed"
+    BAD_SIGNATURE = "Supplier signature check failed"
+    NOT_THE_SUPPLIER = "originator is not the Supplier in the trust anchor"
+    REPLAY = "originator counter not newer than one already seen"
+
+
+@dataclass(frozen=True)
+class AnchorCell:
+    """One trust anchor cell: a Remote Party's entity id and public keys."""
+
+    role: RemotePartyRole
+    entity_id: str
+    signing_key: ec.EllipticCurvePublicKey | None
+    key_agreement_key: ec.EllipticCurvePublicKey | None
+
+
+def anchor_from(keys: Keys, role: RemotePartyRole, party: str) -> AnchorCell:
+    """The cell for ``party`` as commissioning installs it, from its certificates."""
+    party = entity_id(party).upper()
+    cell = AnchorCell(role, party, keys.public_key(party, "ds"), keys.public_key(party, "ka"))
+    if cell.signing_key is None and cell.key_agreement_key is None:
+        raise ValidationError("party", f"no certificate of {party} to install as {role.name}")
+    return cell
+
+
+@dataclass
+class DeviceCredentials:
+    """A device's own keys and its trust anchor cells, with a counter per cell."""
+
+    device_id: str
+    own: Keys
+    anchors: dict[RemotePartyRole, AnchorCell] = field(default_factory=dict)
+    counters: dict[RemotePartyRole, int] = field(default_factory=dict)
+
+    @classmethod
+    def commissioned(cls, device_id: str, keys: Keys, *, supplier: str | None = None,
+                     acb: str = ACB_ENTITY_ID) -> DeviceCredentials:
+        """A device as commissioned: its own keys, the ACB cell and (if given) the
+        Supplier cell, read from the certificates once, now."""
+        credentials = cls(entity_id(device_id).upper(), keys)
+        credentials.replace(RemotePartyRole.ACCESS_CONTROL_BROKER, acb, keys)
+        if supplier is not None:
+            credentials.replace(RemotePartyRole.SUPPLIER, supplier, keys)
+        return credentials
+
+    def replace(self, role: RemotePartyRole, party: str, keys: Keys) -> None:
+        """Install ``party`` in the cell of ``role`` (e.g. a change of Supplier); its
+        counter starts again."""
+        self.anchors[role] = anchor_from(keys, role, party)
+        self.counters.pop(role, None)
+
+    def party(self, role: RemotePartyRole) -> str | None:
+        cell = self.anchors.get(role)
+        return cell.entity_id if cell else None
+
+    def check_supplier_command(self, message: MacHeader) -> tuple[Refusal, str] | None:
+        """Why a Critical Supplier command must be refused, or None to execute it.
+
+        The counter is recorded only for a command that passes every check."""
+        apdu = message.apdu
+        acb = self.anchors.get(RemotePartyRole.ACCESS_CONTROL_BROKER)
+        own_ka = self.own.private_key(self.device_id, "ka")
+        if acb is None or acb.key_agreement_key is None or own_ka is None:
+            return Refusal.BAD_MAC, "no Access Control Broker anchor"
+        key = messages.mac_key(apdu, own_ka, acb.key_agreement_key)
+        mac = messages.check_mac(message, key)
+        if mac is not messages.Check.VALID:
+            return Refusal.BAD_MAC, mac.value
+        supplier = self.anchors.get(RemotePartyRole.SUPPLIER)
+        if supplier is None or apdu.originator_id != supplier.entity_id:
+            return Refusal.NOT_THE_SUPPLIER, apdu.originator_id
+        signature = messages.check_signature(apdu, supplier.signing_key)
+        if signature is not messages.Check.VALID:
+            return Refusal.BAD_SIGNATURE, signature.value
+        highest = self.counters.get(RemotePartyRole.SUPPLIER, -1)
+        if apdu.originator_counter <= highest:
+            return Refusal.REPLAY, f"{apdu.originator_counter} <= {highest}"
+        self.counters[RemotePartyRole.SUPPLIER] = apdu.originator_counter
+        return None
