@@ -27,6 +27,7 @@ from specpkg.anomaly.thresholds import (
 )
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
+from specpkg.gbcs.envelope import COUNTER_MAX
 from specpkg.meter.registers import INT32_MAX, DebtRegister
 
 _DEVICE_ID = re.compile(r"^[0-9A-Fa-f]{16}$")
@@ -76,7 +77,7 @@ _REFUSAL_FIELDS = {
 _REFUSAL_TEXT = {
     Refusal.NONE: "",
     Refusal.RECORD: "not a record of the 7 request fields",
-    Refusal.REQUEST_ID: "not an integer >= 0",
+    Refusal.REQUEST_ID: "not an integer 0..2**64-1",
     Refusal.DUPLICATE: "already received from this User",
     Refusal.USER: "not a known User",
     Refusal.SERVICE: "not a Service Request reference",
@@ -114,7 +115,8 @@ def _as_int(value: Any, low: int, high: int) -> int | None:
 
 
 def check_request_id(value: Any) -> int | None:
-    return _as_int(value, 0, 2**63 - 1)
+    """A request id is the RequestID's counter: 0..COUNTER_MAX, as everywhere."""
+    return _as_int(value, 0, COUNTER_MAX)
 
 
 def check_user_id(value: Any) -> str | None:

@@ -54,7 +54,9 @@ class RequestBatch:
     ``user`` and ``service`` index ``users`` and ``services`` (-1 = malformed);
     ``register`` indexes :data:`REGISTERS` (``NO_REGISTER``, ``BAD_REGISTER``);
     ``device`` is -1 for a malformed device id, else any code >= 0;
-    ``request_id``, ``timestamp``, ``data_value`` are -1 when malformed;
+    ``timestamp``, ``data_value`` are -1 when malformed;
+    ``request_id`` holds the full counter range 0..2**64-1 (unsigned); a malformed one is
+    marked False in ``id_ok`` (a signed array given with -1 for it is converted);
     ``record_ok`` is False for a record that is not a 7-field record at all.
     """
 
@@ -68,8 +70,16 @@ class RequestBatch:
     users: tuple[str, ...]
     services: tuple[str, ...]
     record_ok: np.ndarray | None = None
+    id_ok: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        ids = np.asarray(self.request_id)
+        if ids.dtype != np.uint64:  # signed input: -1 marks a malformed id
+            ok = ids >= 0 if self.id_ok is None else np.asarray(self.id_ok, bool) & (ids >= 0)
+            object.__setattr__(self, "id_ok", ok)
+            object.__setattr__(self, "request_id", np.where(ok, ids, 0).astype(np.uint64))
+        elif self.id_ok is None:
+            object.__setattr__(self, "id_ok", np.ones(len(ids), dtype=bool))
         n = len(self.request_id)
         for name in ("user", "service", "device", "register", "timestamp", "data_value"):
             if len(getattr(self, name)) != n:
@@ -94,13 +104,13 @@ class RequestBatch:
         devices: dict[str, int] = {}
         cols: dict[str, list[int]] = {k: [] for k in
                                       ("request_id", "user", "service", "device", "register",
-                                       "timestamp", "data_value", "record_ok")}
+                                       "timestamp", "data_value", "record_ok", "id_ok")}
         for record in records:
             req = as_request(record)
             if req is None:
                 for k in cols:
                     cols[k].append(-1)
-                cols["record_ok"][-1] = 0
+                cols["record_ok"][-1] = cols["id_ok"][-1] = cols["request_id"][-1] = 0
                 continue
             rid = check_request_id(req.request_id)
             user = check_user_id(req.user_id)
@@ -108,7 +118,8 @@ class RequestBatch:
             device = check_device_id(req.device_id)
             t = check_timestamp(req.timestamp)
             value = check_data_value(req.data_value)
-            cols["request_id"].append(-1 if rid is None else rid)
+            cols["request_id"].append(0 if rid is None else rid)
+            cols["id_ok"].append(rid is not None)
             cols["user"].append(-1 if user is None else users.setdefault(user, len(users)))
             cols["service"].append(
                 -1 if service is None else services.setdefault(service, len(services)))
@@ -119,7 +130,8 @@ class RequestBatch:
             cols["data_value"].append(-1 if value is None else value)
             cols["record_ok"].append(1)
         return cls(
-            request_id=np.array(cols["request_id"], dtype=np.int64),
+            request_id=np.array(cols["request_id"], dtype=np.uint64),
+            id_ok=np.array(cols["id_ok"], dtype=bool),
             user=np.array(cols["user"], dtype=np.int32),
             service=np.array(cols["service"], dtype=np.int32),
             device=np.array(cols["device"], dtype=np.int64),
@@ -237,7 +249,7 @@ def _refusals(batch: RequestBatch, known: set[str]) -> np.ndarray:
         refusal[condition & (refusal == 0)] = why
 
     refuse(~ok, Refusal.RECORD)
-    refuse(batch.request_id < 0, Refusal.REQUEST_ID)
+    refuse(~batch.id_ok, Refusal.REQUEST_ID)
     known_user = np.array([u in known for u in batch.users] + [False], dtype=bool)
     refuse(~known_user[batch.user], Refusal.USER)  # code -1 picks the trailing False
     refuse(batch.service < 0, Refusal.SERVICE)

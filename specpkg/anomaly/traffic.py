@@ -99,7 +99,7 @@ def to_records(batch: RequestBatch, start: int = 0, stop: int | None = None) -> 
         if ok is not None and not ok[i]:
             out.append(("not", "a", "record"))
             continue
-        rid = int(batch.request_id[i])
+        rid = int(batch.request_id[i]) if batch.id_ok[i] else -1
         u, s, d = int(batch.user[i]), int(batch.service[i]), int(batch.device[i])
         r, t, v = int(batch.register[i]), int(batch.timestamp[i]), int(batch.data_value[i])
         out.append(Request(

@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--acb", default=DEFAULT_IDS["acb"], help="ACB entity id")
     parser.add_argument("--esme", default=DEFAULT_IDS[Device.ESME], help="ESME entity id")
     parser.add_argument("--gsme", default=DEFAULT_IDS[Device.GSME], help="GSME entity id")
+    parser.add_argument("--force", action="store_true",
+                        help="write into a non-empty --out folder")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.keys.is_dir():
         raise ValidationError("keys", f"no such folder: {args.keys}")
-    rows = export(args.keys, args.out, Identities(args.supplier, args.acb, args.esme, args.gsme))
+    rows = export(args.keys, args.out, Identities(args.supplier, args.acb, args.esme, args.gsme),
+                  force=args.force)
     written = [r for r in rows if not r["note"]]
     print(f"wrote {len(written)} files and MANIFEST.csv to {args.out}")
     for row in rows:

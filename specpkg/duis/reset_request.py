@@ -48,6 +48,7 @@ from specpkg.gbcs.catalogue import (
     RESET_DEBT_REGISTER,
     SERVICE_REFERENCE_VARIANT,
 )
+from specpkg.gbcs.envelope import COUNTER_MAX
 from specpkg.meter.registers import (
     DebtRegister,
     Device,
@@ -81,7 +82,6 @@ TEST_INVENTORY: dict[str, Device] = {
 DEFAULT_DEVICE_IDS = {device: device_id for device_id, device in TEST_INVENTORY.items()}
 #: CommandVariant of the reference SR 2.3 requests: DCC sends the command to the device.
 DEFAULT_COMMAND_VARIANT = 4
-COUNTER_MAX = 2**64 - 1
 
 _Q = f"{{{SR_NS}}}"
 

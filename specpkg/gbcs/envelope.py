@@ -57,6 +57,8 @@ from specpkg.gbcs.wire import (
     read_length,
 )
 
+#: The largest originator counter: 8 octets, unsigned (a DUIS RequestID counter too).
+COUNTER_MAX = (1 << 64) - 1
 SIGNATURE_LENGTH = 64
 TAG_LENGTH = 12
 SECURITY_HEADER = 0x11
@@ -385,7 +387,7 @@ def encode_general_signing(apdu: GeneralSigning, content: bytes) -> bytes:
     """Hand-rolled fast path of building GeneralSigningStruct from content bytes."""
     _check(apdu)
     info_length = 2 + len(apdu.other_information_rest)
-    if (apdu.cra not in _CRA or not 0 <= apdu.originator_counter < 1 << 64
+    if (apdu.cra not in _CRA or not 0 <= apdu.originator_counter <= COUNTER_MAX
             or not 0 <= apdu.message_code <= 0xFFFF or len(apdu.date_time) > 0xFF
             or info_length > 0xFFFF or len(content) > 0xFFFF):
         raise wire.Fallback

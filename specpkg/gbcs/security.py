@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import (
@@ -97,7 +97,7 @@ class Keys:
         key = ("private", entity_id(entity), usage)
         if key not in self._cache:
             path = self._path(entity, usage, "key")
-            self._cache[key] = load_private_key(path.read_bytes()) if path.is_file() else None
+            self._cache[key] = _load(load_private_key, path) if path.is_file() else None
         return self._cache[key]  # type: ignore[return-value]
 
     def public_key(self, entity: str | bytes, usage: str) -> ec.EllipticCurvePublicKey | None:
@@ -106,7 +106,7 @@ class Keys:
         if key not in self._cache:
             path = self._path(entity, usage, "pem")
             if path.is_file():
-                self._cache[key] = load_certificate_key(path.read_bytes())
+                self._cache[key] = _load(load_certificate_key, path)
             else:
                 private = self.private_key(entity, usage)
                 self._cache[key] = None if private is None else private.public_key()
@@ -139,20 +139,41 @@ class Keys:
         return secret
 
 
+def _load(reader, path: Path):
+    """A key read with ``reader``; a bad file is a ValidationError naming it."""
+    try:
+        return reader(path.read_bytes())
+    except ValidationError as exc:
+        raise ValidationError("keys", f"{path.name}: {exc.reason}") from None
+
+
 def load_private_key(pem: bytes) -> ec.EllipticCurvePrivateKey:
-    """A P-256 private key from PKCS#8 PEM."""
-    key = serialization.load_pem_private_key(pem, password=None)
+    """A P-256 private key from PKCS#8 PEM; ValidationError for anything else."""
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise ValidationError("key", f"not a PEM private key ({_first_line(exc)})") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
         raise ValidationError("key", "not a P-256 private key")
     return key
 
 
 def load_certificate_key(pem: bytes) -> ec.EllipticCurvePublicKey:
-    """The P-256 public key of an X.509 certificate (validity dates not checked)."""
-    key = x509.load_pem_x509_certificate(pem).public_key()
+    """The P-256 public key of an X.509 certificate (validity dates not checked);
+    ValidationError for anything that is not one."""
+    try:
+        key = x509.load_pem_x509_certificate(pem).public_key()
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise ValidationError("certificate", f"not a PEM certificate ({_first_line(exc)})") \
+            from None
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
         raise ValidationError("certificate", "not a P-256 certificate")
     return key
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def sign(private_key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:

@@ -25,7 +25,7 @@ from specpkg.errors import ValidationError
 from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
 from specpkg.meter.registers import DebtRegister, Device
-from specpkg.paths import DATA_DIR
+from specpkg.paths import DATA_DIR, output_folder
 
 GOLDEN_DIR = DATA_DIR / "golden"
 SHORT = {DebtRegister.TIME_DEBT_1: "TDR1", DebtRegister.TIME_DEBT_2: "TDR2",
@@ -54,15 +54,17 @@ def _hex(data: bytes) -> str:
     return data.hex().upper() + "\n"
 
 
-def export(keys_dir: Path, out: Path, ids: Identities | None = None) -> list[dict[str, str]]:
-    """Write the files; return the manifest rows (one per file or skipped file)."""
+def export(keys_dir: Path, out: Path, ids: Identities | None = None,
+           force: bool = False) -> list[dict[str, str]]:
+    """Write the files; return the manifest rows (one per file or skipped file). A
+    non-empty ``out`` is refused unless ``force``."""
     ids = ids or Identities()
     keys = Keys(keys_dir)
     supplier_key = keys.private_key(ids.supplier, "ds")
     acb_key = keys.private_key(ids.acb, "ka")
     if supplier_key is None or acb_key is None:
         raise ValidationError("keys", f"{keys_dir} needs the Supplier ds key and the ACB ka key")
-    out.mkdir(parents=True, exist_ok=True)
+    output_folder(out, force)
     rows: list[dict[str, str]] = []
     counter = FIRST_COUNTER
     for device in Device:

@@ -41,7 +41,7 @@ from specpkg.gbcs.catalogue import (
 from specpkg.gbcs.catalogue import load_catalogue as _load_catalogue
 from specpkg.gbcs.security import ACB_ENTITY_ID
 from specpkg.meter.registers import DebtRegister, Device
-from specpkg.paths import PKI_DIR
+from specpkg.paths import PKI_DIR, output_folder
 from specpkg.system.flow import DEVICE_IDS, SUPPLIER_ID, make_testbed
 
 # --------------------------------------------------------------------------- test pack (TR-6)
@@ -187,13 +187,9 @@ def export_test_pack(out: Path, *, release: str = DEFAULT_RELEASE,
     out = Path(out)
     catalogue = load_catalogue(catalogue_dir)
     pack = pack_for(catalogue, release)
-    if out.exists() and not out.is_dir():
-        raise ValidationError("out", f"{out} is a file, not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise ValidationError("out", f"{out} is not empty (use --force to overwrite)")
     if not Path(keys_dir).is_dir():
         raise ValidationError("keys", f"no such folder: {keys_dir}")
-    out.mkdir(parents=True, exist_ok=True)
+    output_folder(out, force)
     written = []
     (out / "catalogue").mkdir(exist_ok=True)
     for name in (CATALOGUE_CSV_NAME, CATALOGUE_META_NAME):
@@ -229,6 +225,17 @@ class LoadedPack:
     files: dict[str, str]
 
 
+def _inside(root: Path, name: object) -> Path:
+    """A manifest path inside the pack folder; an absolute one, or one leaving it, is
+    refused (a manifest must not point a checker at other files)."""
+    if not isinstance(name, str) or not name or Path(name).is_absolute():
+        raise ValidationError("files", f"{name!r} is not a path inside the pack")
+    path = (root / name).resolve()
+    if not path.is_relative_to(root):
+        raise ValidationError("files", f"{name!r} leaves the pack folder")
+    return path
+
+
 def read_test_pack(directory: Path) -> LoadedPack:
     """Read and check a test pack: versions correspond, files present and unaltered (TR-6)."""
     directory = Path(directory)
@@ -237,6 +244,8 @@ def read_test_pack(directory: Path) -> LoadedPack:
         raise ValidationError("manifest", f"no {MANIFEST} in {directory}")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValidationError("manifest", f"not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise ValidationError("manifest", f"not JSON: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -245,12 +254,19 @@ def read_test_pack(directory: Path) -> LoadedPack:
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         raise ValidationError("files", "the manifest lists no files")
+    root = directory.resolve()
     for name, digest in files.items():
-        path = directory / name
+        path = _inside(root, name)
         if not path.is_file():
             raise ValidationError("files", f"{name} is missing from the pack")
         if _sha256(path) != digest:
             raise ValidationError("files", f"{name} differs from the manifest's SHA-256")
+    listed = {_inside(root, name) for name in files} | {manifest_path.resolve()}
+    extra = sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                   if p.is_file() and p.resolve() not in listed)
+    if extra:
+        raise ValidationError("files", f"the pack holds files the manifest does not list: "
+                                       f"{', '.join(extra[:5])}{' ...' if len(extra) > 5 else ''}")
     catalogue = load_catalogue(directory / "catalogue")
     if catalogue.version != pack.message_mapping_catalogue_version:
         raise ValidationError(
