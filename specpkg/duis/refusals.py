@@ -132,3 +132,32 @@ def refusal_examples(
         RefusalExample("device not an ESME or GSME", signed(header_text(
             "RequestID", f"{ids[0]}:{other_device}:{ids[2]}")), code.UNKNOWN_DEVICE),
     ]
+
+
+#: Where each signed value of a request sits in its text, for :func:`integrity_examples`.
+_SIGNED_VALUES = {  # (text to find, offset after it; a negative offset counts back from it)
+    "the RequestID counter": ("</sr:RequestID>", -2),
+    "the CommandVariant": ("<sr:CommandVariant>", 0),
+    "the ServiceReference": ("<sr:ServiceReference>", 2),
+    "the body, before the register": ("<sr:ResetDebtRegister>", 0),
+}
+
+
+def integrity_examples(request: ResetRequest, *,
+                       keys_dir: Path = DEFAULT_KEYS_DIR) -> list[RefusalExample]:
+    """The signed request with a comment or a processing instruction put inside each
+    value the DCC acts on (issue 11). The signature still verifies (canonical XML drops
+    comments), but a reader of the raw text would see another value: every one is
+    refused with E918 before anything is read."""
+    good = request_xml(request, keys_dir=keys_dir)
+    text = good.decode()
+    out = []
+    for name, (marker, offset) in _SIGNED_VALUES.items():
+        if marker not in text:
+            continue
+        at = text.index(marker) + (len(marker) + offset if offset >= 0 else offset)
+        for kind, node in (("comment", "<!---->"), ("processing instruction", "<?x?>")):
+            out.append(RefusalExample(f"a {kind} inside {name}",
+                                      (text[:at] + node + text[at:]).encode(),
+                                      ResponseCode.UNSIGNED_CONTENT))
+    return out

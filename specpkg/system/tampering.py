@@ -23,6 +23,7 @@ import pandas as pd
 from specpkg.duis.codes import ResponseCode
 from specpkg.gbcs import dlms, gbz, messages, reset_messages
 from specpkg.gbcs.envelope import GeneralSigning
+from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister, Device, parse_device, parse_register
 from specpkg.system.assumptions import Assumptions
 from specpkg.system.flow import DEVICE_IDS, FlowResult, Testbed, make_testbed
@@ -206,3 +207,13 @@ def tampering_matrix(register: DebtRegister | str = DebtRegister.TIME_DEBT_1,
             row[label] = stopped_by(run_case(case, reg, bed), bed)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def command_signed_by(party: str, device: Device | str, register: DebtRegister | str,
+                      counter: int, keys: Keys) -> bytes:
+    """A reset command signed by ``party`` (any holder of a signing certificate) and
+    MAC'd by the ACB, as a meter would receive it: what a meter must refuse unless
+    ``party`` is the Supplier in its trust anchor (SR-3)."""
+    dev = parse_device(device)
+    pre = reset_messages.pre_command(dev, register, party, DEVICE_IDS[dev], counter)
+    return messages.encode(messages.protect(pre, keys, party))
