@@ -37,6 +37,7 @@ def decisions_as_arrays(engine: ThresholdEngine) -> tuple[np.ndarray, ...]:
         np.array([DISPOSITION_CODES.index(d.disposition) for d in engine.decisions], dtype=np.int8),
         np.array([int(d.refusal) for d in engine.decisions], dtype=np.int8),
         np.array([d.mask for d in engine.decisions], dtype=np.uint64),
+        np.array([d.dcc_mask for d in engine.decisions], dtype=np.uint64),
     )
 
 
@@ -116,6 +117,21 @@ def test_sr12_duplicates_and_late_arrivals_are_refused_and_not_counted() -> None
     assert engine.submit(reset(2, 99)).refusal is Refusal.OUT_OF_ORDER
     # 100 and 200 counted, not the refused ones
     assert engine.submit(reset(3, 200)).disposition is Disposition.QUARANTINED
+
+
+def test_sr12_the_dccs_own_threshold_counts_every_users_requests() -> None:
+    """SR-12 "affecting both DCC Users and the DCC": a DCC threshold of 3 an hour is
+    exceeded by the fourth reset of any Users together, though no User is over its own;
+    the quarantine names the DCC threshold and is notified to the User and the DCC."""
+    engine = engine_with(Threshold(A, "2.4", "volume", 3600, 10),
+                         Threshold(DCC, "2.4", "volume", 3600, 3))
+    got = [engine.submit(reset(i, i, user=u)) for i, u in enumerate([A, B, C, D, A])]
+    assert [d.disposition for d in got] == [Disposition.DELIVERED] * 3 + [
+        Disposition.QUARANTINED] * 2
+    assert got[3].mask == 0 and got[3].dcc_mask == 1
+    assert got[3].reason == "DCC threshold: volume: more than 3 x 2.4 in 3600 s"
+    assert [n.recipient for n in engine.notifications][:2] == [D, DCC]
+    assert DCC not in engine.table.users()
 
 
 def test_sr12_request_ids_are_per_user() -> None:
@@ -281,10 +297,11 @@ RECORDS = st.lists(
     ),
     max_size=60,
 )
+OWNERS = st.sampled_from([A, B, C, DCC])  # the DCC's own thresholds count every User
 THRESHOLDS = st.lists(
-    st.builds(Threshold, st.sampled_from([A, B, C]), st.sampled_from(["2.4", "2.3"]),
+    st.builds(Threshold, OWNERS, st.sampled_from(["2.4", "2.3"]),
               st.just("volume"), st.integers(1, 15), st.integers(0, 4))
-    | st.builds(Threshold, st.sampled_from([A, B, C]), st.sampled_from(["2.4", "2.3"]),
+    | st.builds(Threshold, OWNERS, st.sampled_from(["2.4", "2.3"]),
                 st.just("data_value"), st.just(0), st.integers(0, 2)),
     max_size=6, unique_by=lambda t: t.key,
 )
@@ -306,7 +323,7 @@ def test_sr12_replay_agrees_with_reference_engine_property(
     engine = ThresholdEngine(table, count_quarantined=count_quarantined, users=[A, B, C])
     for record, flag in zip(records, flags, strict=True):
         engine.submit(record, quarantine="bad payload" if flag else "")
-    disposition, refusal, mask = decisions_as_arrays(engine)
+    disposition, refusal, mask, dcc_mask = decisions_as_arrays(engine)
     batch = RequestBatch.from_records(records)
     for few_pairs in (16, 0):  # rows picked per pair, or by one sort
         with patch("specpkg.anomaly.replay._FEW_PAIRS", few_pairs):
@@ -315,6 +332,7 @@ def test_sr12_replay_agrees_with_reference_engine_property(
         np.testing.assert_array_equal(result.disposition, disposition)
         np.testing.assert_array_equal(result.refusal, refusal)
         np.testing.assert_array_equal(result.mask, mask)
+        np.testing.assert_array_equal(result.dcc_mask, dcc_mask)
     quarantines = [n for n in engine.notifications if n.event == "quarantined"]
     assert notifications(batch, table, result, flags, "bad payload") == quarantines
 

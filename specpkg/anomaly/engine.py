@@ -37,10 +37,14 @@ from enum import StrEnum
 from typing import Any
 
 from specpkg.anomaly.records import NO_REGISTER, REGISTERS, Refusal, Request, check_fields
-from specpkg.anomaly.thresholds import Threshold, ThresholdKind, ThresholdTable, parse_user_id
+from specpkg.anomaly.thresholds import (
+    DCC,
+    Threshold,
+    ThresholdKind,
+    ThresholdTable,
+    parse_user_id,
+)
 from specpkg.errors import ValidationError
-
-DCC = "DCC"
 
 
 class Disposition(StrEnum):
@@ -66,6 +70,8 @@ class Decision:
     refusal: Refusal = Refusal.NONE
     mask: int = 0
     reason: str = ""
+    #: The DCC's own thresholds exceeded (bits over ``for_request(DCC, service)``).
+    dcc_mask: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,12 +95,28 @@ class _Held:
 
 
 def quarantine_reason(table: ThresholdTable, user: str, service: str, mask: int,
-                      inspection: str = "") -> str:
-    """The reason a quarantine is notified with: packet inspection first, then thresholds."""
+                      inspection: str = "", dcc_mask: int = 0) -> str:
+    """The reason a quarantine is notified with: packet inspection first, then the User's
+    thresholds, then the DCC's own."""
     parts = [f"packet inspection: {inspection}"] if inspection else []
     if mask:
         parts.append(f"threshold: {table.describe_mask(user, service, mask)}")
+    if dcc_mask:
+        parts.append(f"DCC threshold: {table.describe_mask(DCC, service, dcc_mask)}")
     return "; ".join(parts)
+
+
+def over(threshold: Threshold, window: deque[int] | None, t: int, value: int) -> bool:
+    """Whether one request exceeds one threshold; a volume window is brought up to
+    ``t`` and the request counted in it (the caller takes it out again if it must not
+    count)."""
+    if threshold.kind is ThresholdKind.DATA_VALUE:
+        return value > threshold.limit
+    assert window is not None
+    window.append(t)
+    while window[0] <= t - threshold.window_seconds:
+        window.popleft()
+    return len(window) > threshold.limit
 
 
 @dataclass
@@ -167,34 +189,35 @@ class ThresholdEngine:
                                          f"{refusal.field}: {refusal.description}"))
         self._last_time = checked.timestamp
         user, service, t = checked.user_id, checked.service_reference, checked.timestamp
-        mask, counted = 0, []
-        for bit, threshold in enumerate(self.table.for_request(user, service)):  # type: ignore[arg-type]
-            if threshold.kind is ThresholdKind.VOLUME:
-                window = self._windows.setdefault((user, service, threshold.window_seconds),
-                                                  deque())  # type: ignore[arg-type]
-                window.append(t)
-                counted.append(window)
-                while window[0] <= t - threshold.window_seconds:
-                    window.popleft()
-                over = len(window) > threshold.limit
-            else:
-                over = checked.data_value > threshold.limit
-            if over:
-                mask |= 1 << bit
+        counted: list[deque[int]] = []
+        masks = []
+        for owner in (user, DCC):
+            mask = 0
+            for bit, threshold in enumerate(self.table.for_request(owner, service)):  # type: ignore[arg-type]
+                window = None
+                if threshold.kind is ThresholdKind.VOLUME:
+                    window = self._windows.setdefault(
+                        (owner, service, threshold.window_seconds), deque())  # type: ignore[arg-type]
+                    counted.append(window)
+                if over(threshold, window, t, checked.data_value):  # type: ignore[arg-type]
+                    mask |= 1 << bit
+            masks.append(mask)
+        mask, dcc_mask = masks
         request = Request(checked.request_id, user, service, checked.device_id,
                           None if checked.register == NO_REGISTER else REGISTERS[checked.register],
                           t, checked.data_value)
-        if mask == 0 and not quarantine:
+        if mask == 0 and dcc_mask == 0 and not quarantine:
             self.delivered.append(request)
             return self._record(Decision(sequence, checked.request_id, Disposition.DELIVERED))
         if not self.count_quarantined:
             for window in counted:
                 window.pop()  # a quarantined request does not count against volumes
-        reason = quarantine_reason(self.table, user, service, mask, quarantine)  # type: ignore[arg-type]
+        reason = quarantine_reason(self.table, user, service, mask, quarantine,  # type: ignore[arg-type]
+                                   dcc_mask)
         self._held[key] = _Held(sequence, request, reason)  # type: ignore[index]
         self._notify("quarantined", request, reason, t, to_user=True)
         return self._record(Decision(sequence, checked.request_id, Disposition.QUARANTINED,
-                                     Refusal.NONE, mask, reason))
+                                     Refusal.NONE, mask, reason, dcc_mask))
 
     def submit_many(self, records: Iterable[Any]) -> list[Decision]:
         return [self.submit(r) for r in records]

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from specpkg.anomaly.engine import (
-    DCC,
     DISPOSITION_CODES,
     Disposition,
     Notification,
+    over,
     quarantine_reason,
 )
 from specpkg.anomaly.records import (
@@ -39,6 +39,7 @@ from specpkg.anomaly.records import (
     register_code,
 )
 from specpkg.anomaly.thresholds import (
+    DCC,
     ThresholdKind,
     ThresholdTable,
     parse_user_id,
@@ -151,6 +152,7 @@ class ReplayResult:
     disposition: np.ndarray  # int8 codes into DISPOSITION_CODES
     refusal: np.ndarray  # int8 Refusal values
     mask: np.ndarray  # uint64 bit masks over ThresholdTable.for_request
+    dcc_mask: np.ndarray  # uint64 bit masks over the DCC's own thresholds
 
     def counts(self) -> dict[Disposition, int]:
         totals = np.bincount(self.disposition, minlength=len(DISPOSITION_CODES))
@@ -214,7 +216,8 @@ def replay(batch: RequestBatch, table: ThresholdTable, *, count_quarantined: boo
     (bool per row) marks the requests packet inspection quarantined before the
     thresholds (the engine's ``quarantine`` reason). Picks each (User, Service
     Request)'s accepted requests in arrival order and counts each volume window
-    with ``searchsorted``; when quarantined requests do not count, each window
+    with ``searchsorted``; the DCC's own thresholds count every User's requests of
+    their Service Request. When quarantined requests do not count, each window
     depends on the decisions before it and is walked in order.
     """
     if not isinstance(table, ThresholdTable):
@@ -227,16 +230,31 @@ def replay(batch: RequestBatch, table: ThresholdTable, *, count_quarantined: boo
     refusal = _refusals(batch, known)
     accepted = np.flatnonzero(refusal == 0)
     mask = np.zeros(n, dtype=np.uint64)
+    dcc_mask = np.zeros(n, dtype=np.uint64)
     user_code = {u: i for i, u in enumerate(batch.users)}
     service_code = {s: i for i, s in enumerate(batch.services)}
-    pairs = [(u, s) for u, s in table.pairs() if u in user_code and s in service_code]
-    decide = _count_all if count_quarantined else _count_delivered
+    dcc_services = [s for s in table.dcc_services() if s in service_code]
+    joint = set() if count_quarantined else set(dcc_services)  # decided across all Users
+    pairs = [(u, s) for u, s in table.pairs()
+             if u in user_code and s in service_code and s not in joint]
     for user, service, group in _groups(batch, accepted, pairs, user_code, service_code):
-        decide(batch, table.for_request(user, service), group, flagged, mask)
+        thresholds = {user_code[user]: table.for_request(user, service)}
+        if count_quarantined:
+            _count_all(batch, thresholds[user_code[user]], group, mask)
+        else:
+            _count_delivered(batch, thresholds, [], group, flagged, mask, dcc_mask)
+    for service in dcc_services:
+        group = accepted[batch.service[accepted] == service_code[service]]
+        if count_quarantined:
+            _count_all(batch, table.for_request(DCC, service), group, dcc_mask)
+        else:
+            thresholds = {user_code[u]: table.for_request(u, service) for u in batch.users}
+            _count_delivered(batch, thresholds, table.for_request(DCC, service), group, flagged,
+                             mask, dcc_mask)
     disposition = np.full(n, _DELIVERED, dtype=np.int8)
-    disposition[(mask != 0) | flagged] = _QUARANTINED
+    disposition[(mask != 0) | (dcc_mask != 0) | flagged] = _QUARANTINED
     disposition[refusal != 0] = _REFUSED
-    return ReplayResult(disposition, refusal, mask)
+    return ReplayResult(disposition, refusal, mask, dcc_mask)
 
 
 def _refusals(batch: RequestBatch, known: set[str]) -> np.ndarray:
@@ -274,46 +292,48 @@ def _refusals(batch: RequestBatch, known: set[str]) -> np.ndarray:
 
 
 def _count_all(batch: RequestBatch, thresholds: list, group: np.ndarray,
-               flagged: np.ndarray, mask: np.ndarray) -> None:
+               mask: np.ndarray) -> None:
     """Every accepted request counts in the volume windows: vectorised."""
     times = batch.timestamp[group]
     position = np.arange(len(group), dtype=np.int64)
     for bit, threshold in enumerate(thresholds):
         if threshold.kind is ThresholdKind.VOLUME:
             first = np.searchsorted(times, times - threshold.window_seconds, side="right")
-            over = position - first + 1 > threshold.limit
+            exceeded = position - first + 1 > threshold.limit
         else:
-            over = batch.data_value[group] > threshold.limit
-        mask[group[over]] |= np.uint64(1 << bit)
+            exceeded = batch.data_value[group] > threshold.limit
+        mask[group[exceeded]] |= np.uint64(1 << bit)
 
 
-def _count_delivered(batch: RequestBatch, thresholds: list, group: np.ndarray,
-                     flagged: np.ndarray, mask: np.ndarray) -> None:
-    """Only delivered requests count: a request's windows depend on earlier decisions."""
-    values = batch.data_value[group]
-    data_bits = 0
-    data_over = np.zeros(len(group), dtype=np.uint64)
-    for bit, threshold in enumerate(thresholds):
-        if threshold.kind is ThresholdKind.DATA_VALUE:
-            data_over |= np.where(values > threshold.limit, np.uint64(1 << bit), np.uint64(0))
-            data_bits |= 1 << bit
-    volumes = [(bit, t.window_seconds, t.limit, deque()) for bit, t in enumerate(thresholds)
-               if t.kind is ThresholdKind.VOLUME]
-    times = batch.timestamp[group].tolist()
-    held = flagged[group].tolist()
-    out = data_over.tolist()
-    for k, t in enumerate(times):
-        bits = out[k]
-        for bit, window_seconds, limit, window in volumes:
-            while window and window[0] <= t - window_seconds:
-                window.popleft()
-            if len(window) + 1 > limit:
-                bits |= 1 << bit
-        if bits == 0 and not held[k]:
-            for _, _, _, window in volumes:
-                window.append(t)
-        out[k] = bits
-    mask[group] = np.array(out, dtype=np.uint64)
+def _count_delivered(batch: RequestBatch, thresholds: dict[int, list], dcc_thresholds: list,
+                     group: np.ndarray, flagged: np.ndarray, mask: np.ndarray,
+                     dcc_mask: np.ndarray) -> None:
+    """Only delivered requests count: a request's windows (its User's and the DCC's)
+    depend on earlier decisions, so the rows are walked in order."""
+    windows: dict[tuple[int, int], deque] = {}
+    users, times = batch.user[group].tolist(), batch.timestamp[group].tolist()
+    values, held = batch.data_value[group].tolist(), flagged[group].tolist()
+    user_bits, dcc_bits = [], []
+    for k in range(len(group)):
+        counted = []
+        bits = []
+        for owner, owned in ((users[k], thresholds.get(users[k], [])), (-1, dcc_thresholds)):
+            found = 0
+            for bit, threshold in enumerate(owned):
+                window = None
+                if threshold.kind is ThresholdKind.VOLUME:
+                    window = windows.setdefault((owner, bit), deque())
+                    counted.append(window)
+                if over(threshold, window, times[k], values[k]):
+                    found |= 1 << bit
+            bits.append(found)
+        if bits[0] or bits[1] or held[k]:
+            for window in counted:
+                window.pop()  # a quarantined request does not count
+        user_bits.append(bits[0])
+        dcc_bits.append(bits[1])
+    mask[group] = np.array(user_bits, dtype=np.uint64)
+    dcc_mask[group] = np.array(dcc_bits, dtype=np.uint64)
 
 
 def notifications(batch: RequestBatch, table: ThresholdTable, result: ReplayResult,
@@ -325,9 +345,8 @@ def notifications(batch: RequestBatch, table: ThresholdTable, result: ReplayResu
     out = []
     for i in np.flatnonzero(result.disposition == _QUARANTINED).tolist():
         user, service = batch.users[batch.user[i]], batch.services[batch.service[i]]
-        mask = int(result.mask[i])
-        reason = quarantine_reason(table, user, service, mask,
-                                   inspection if flagged[i] else "")
+        reason = quarantine_reason(table, user, service, int(result.mask[i]),
+                                   inspection if flagged[i] else "", int(result.dcc_mask[i]))
         for recipient in (user, DCC):
             out.append(Notification(recipient, "quarantined", int(batch.request_id[i]), user,
                                     service, int(batch.timestamp[i]), reason))

@@ -18,7 +18,10 @@ Request reference (``"2.4"``, ...):
   ``window_seconds`` is 0.
 
 A User may hold several volume thresholds for one Service Request (say 500 an
-hour and 2,000 a day) and at most one data value threshold. A threshold is
+hour and 2,000 a day) and at most one data value threshold. The DCC sets
+thresholds of its own too (owner ``DCC``): they count the requests of *every*
+User for the Service Request, since the new commands are in scope of threshold
+anomaly detection "affecting both DCC Users and the DCC" (SR-12). A threshold is
 identified by ``(user_id, service_reference, kind, window_seconds)``; setting
 one with the same identity replaces it.
 
@@ -42,6 +45,9 @@ from specpkg.meter.registers import INT32_MAX, check_int
 from specpkg.paths import DATA_DIR
 
 THRESHOLDS_CSV = DATA_DIR / "thresholds.csv"
+#: The owner of the DCC's own thresholds, which count every User's requests (SR-12), and
+#: the recipient of the DCC's notifications.
+DCC = "DCC"
 COLUMNS = ("user_id", "service_reference", "kind", "window_seconds", "limit")
 
 
@@ -208,11 +214,17 @@ class ThresholdTable:
     __hash__ = None  # type: ignore[assignment]
 
     def users(self) -> list[str]:
-        return sorted({t.user_id for t in self._by_key.values()})
+        """The Users with a threshold (not the DCC's own)."""
+        return sorted({t.user_id for t in self._by_key.values() if t.user_id != DCC})
 
     def pairs(self) -> list[tuple[str, str]]:
-        """Every (User, Service Request) that has at least one threshold."""
-        return sorted({(t.user_id, t.service_reference) for t in self._by_key.values()})
+        """Every (User, Service Request) that has at least one threshold (not the DCC's)."""
+        return sorted({(t.user_id, t.service_reference) for t in self._by_key.values()
+                       if t.user_id != DCC})
+
+    def dcc_services(self) -> list[str]:
+        """The Service Requests the DCC set thresholds of its own on (SR-12)."""
+        return sorted({t.service_reference for t in self._by_key.values() if t.user_id == DCC})
 
     def for_user(self, user_id: str) -> list[Threshold]:
         """All thresholds one User set (TR-10)."""
