@@ -346,3 +346,20 @@ def test_f13_one_register_per_request_three_requests_reset_all_three() -> None:
     results = [bed.run("GSME", register) for register in DebtRegister]
     assert [r.response_code for r in results] == ["I0", "I0", "I0"]
     assert bed.stub("GSME").state.registers() == dict.fromkeys(DebtRegister, 0)
+
+
+@pytest.mark.parametrize(("device_id", "device_type"),
+                         list(reset_request.TEST_OTHER_DEVICES.items()))
+def test_sr8_a_reset_for_any_other_registered_device_is_refused_naming_its_type(
+        device_id: str, device_type: str) -> None:
+    """SR-8: the DCC knows the CHF, GPF, PPMID, HCALCS and IHD of the premises; a reset
+    addressed to one is refused at intake (E913) because of its type, not because the
+    device is unknown, and nothing is sent."""
+    bed = make_testbed()
+    request, _ = bed.user.request(Device.ESME, DebtRegister.TIME_DEBT_1)
+    other = dataclasses.replace(request, device_id=device_id)
+    result = bed.run_xml(reset_request.request_xml(other), other)
+    assert result.response_code == "E913" and result.outcome is Outcome.REFUSED
+    refused = next(s.result for s in result.steps if s.result.startswith("refused"))
+    assert f"is a {device_type}; the reset's target devices are ESME and GSME only" in refused
+    assert result.pre_command == b"" and result.command == b""

@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     if args.request is not None:
         result = bed.run_xml(_read(args.request))
         register = result.request.register if result.request else None
-        device = bed.dcc.inventory.get(result.request.device_id) if result.request else None
+        device = (parse_device(bed.dcc.inventory[result.request.device_id])
+                  if result.request else None)
         title = f"the request in {args.request}"
     else:
         device, register = parse_device(args.device), parse_register(args.register)

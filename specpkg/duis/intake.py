@@ -20,6 +20,7 @@ The E-codes are this workbook's provisional numbering in the DUIS style.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -100,7 +101,7 @@ def validate_request(
     *,
     keys_dir: Path = DEFAULT_KEYS_DIR,
     certificate: x509.Certificate | None = None,
-    inventory: dict[str, Device] | None = None,
+    inventory: Mapping[str, str] | None = None,
     at: datetime = DEFAULT_CLOCK,
     max_bytes: int = MAX_REQUEST_BYTES,
 ) -> AcceptedRequest:
@@ -140,7 +141,7 @@ def validate_request(
 
 
 def _accept(root: etree._Element, signed: etree._Element, raw_id: str | None,
-            inventory: dict[str, Device] | None, echo: dict) -> AcceptedRequest:
+            inventory: Mapping[str, str] | None, echo: dict) -> AcceptedRequest:
     """The checks after the signature, on the values of the signed document only."""
     signed_id = signed.findtext(f"{_Q}Header/{_Q}RequestID")
     if signed.tag != root.tag or signed_id != raw_id:

@@ -25,6 +25,7 @@ the DCC's published codes. All times come from a ``clock`` argument (default
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,11 +76,21 @@ DEFAULT_CLOCK = datetime(2019, 6, 27, 12, 0, 0, tzinfo=UTC)
 #: The Import and Gas Supplier of the test identities (signs requests).
 DEFAULT_USER_ID = "90B3D51F30010000"
 #: The DCC's view of which device is which (SR-8): the test ESME and GSME.
-TEST_INVENTORY: dict[str, Device] = {
+TEST_METERS: dict[str, Device] = {
     "00DB1234567890A0": Device.ESME,
     "00DB1234567890A1": Device.GSME,
 }
-DEFAULT_DEVICE_IDS = {device: device_id for device_id, device in TEST_INVENTORY.items()}
+#: The other devices of the test premises the DCC knows, by device type (SR-8).
+TEST_OTHER_DEVICES: dict[str, str] = {
+    "00DB1234567890D0": "CHF",
+    "00DB1234567890D1": "GPF",
+    "00DB1234567890D2": "PPMID",
+    "00DB1234567890D3": "HCALCS",
+    "00DB1234567890D4": "IHD",
+}
+#: The DCC's inventory of the test premises: device id -> device type.
+TEST_INVENTORY: dict[str, str] = {**TEST_METERS, **TEST_OTHER_DEVICES}
+DEFAULT_DEVICE_IDS = {device: device_id for device_id, device in TEST_METERS.items()}
 #: CommandVariant of the reference SR 2.3 requests: DCC sends the command to the device.
 DEFAULT_COMMAND_VARIANT = 4
 
@@ -159,13 +170,19 @@ class ResetRequest:
     service_reference_variant = SERVICE_REFERENCE_VARIANT
 
 
-def device_of(device_id: str, inventory: dict[str, Device] | None = None) -> Device:
-    """The device type of ``device_id`` in the DCC inventory (SR-8); ValidationError if unknown."""
+def device_of(device_id: str, inventory: Mapping[str, str] | None = None) -> Device:
+    """The meter ``device_id`` is in the DCC inventory (device id -> device type); a
+    ValidationError names an unknown device, or the type of a device that is not a target
+    of the reset: only ESME and GSME are (SR-8)."""
     plain = parse_entity_id("device_id", device_id)
     known = TEST_INVENTORY if inventory is None else inventory
     if plain not in known:
-        raise ValidationError("device_id", f"{hyphenated(plain)} is not a known ESME or GSME")
-    return known[plain]
+        raise ValidationError("device_id", f"{hyphenated(plain)} is not a device the DCC knows")
+    kind = str(known[plain])
+    if kind not in {d.value for d in Device}:
+        raise ValidationError("device_id", f"{hyphenated(plain)} is a {kind}; the reset's "
+                                           "target devices are ESME and GSME only (SR-8)")
+    return Device(kind)
 
 
 def make_request(

@@ -84,6 +84,7 @@ class Dcc:
     signer_id: str = DCC_SIGNER_ID
     clock: datetime = DEFAULT_CLOCK
     screenings: dict[str, Screening] = field(default_factory=dict)
+    other_devices: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.keys = Keys(self.keys_dir)
@@ -110,9 +111,16 @@ class Dcc:
         rejections, oldest first (TR-10)."""
         return self.engine.notifications_for(recipient)
 
+    def register_device(self, device_id: str, device_type: str) -> None:
+        """A device the DCC knows that is not a meter with a Supplier (CHF, GPF, PPMID,
+        HCALCS, IHD): a reset addressed to it is refused, naming its type (SR-8)."""
+        self.other_devices[entity_id(device_id).upper()] = device_type
+
     @property
-    def inventory(self) -> dict[str, Device]:
-        return {r.device_id: r.device for r in self.registrations.values()}
+    def inventory(self) -> dict[str, str]:
+        """The DCC's Smart Metering Inventory: device id -> device type."""
+        return {**self.other_devices,
+                **{r.device_id: r.device.value for r in self.registrations.values()}}
 
     # the request
     def accept(self, xml: bytes) -> AcceptedRequest:

@@ -18,7 +18,12 @@ from pathlib import Path
 
 from specpkg.anomaly.thresholds import ThresholdTable
 from specpkg.duis.codes import DuisError, Outcome, ResponseCode, outcome_of
-from specpkg.duis.reset_request import DEFAULT_DEVICE_IDS, DEFAULT_USER_ID, ResetRequest
+from specpkg.duis.reset_request import (
+    DEFAULT_DEVICE_IDS,
+    DEFAULT_USER_ID,
+    TEST_OTHER_DEVICES,
+    ResetRequest,
+)
 from specpkg.duis.responses import DuisResponse, parse_response
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import SUPPLIER_ROLE
@@ -276,4 +281,6 @@ def make_testbed(
                                      checks_payload=assumptions.meter_checks_payload,
                                      supplier=SUPPLIER_ID)
         hub.join(device_id, device)
+    for device_id, device_type in TEST_OTHER_DEVICES.items():
+        dcc.register_device(device_id, device_type)
     return Testbed(User(SUPPLIER_ID, keys_dir), dcc, hub, stubs)

@@ -218,6 +218,8 @@ class TestEnvironment:
             system.hub.join(device.device_id, stub.device)
             self.dcc.register(Registration(device.device_id, stub.device, user.user_id,
                                            user.role.value))
+        else:
+            self.dcc.register_device(device.device_id, device.device_class.value)
         system.devices.append(device)
         return system
 
