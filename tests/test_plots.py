@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from matplotlib.figure import Figure
 
 from specpkg.system.flow import Step, make_testbed
@@ -51,3 +52,42 @@ def test_stacked_counts_draws_one_segment_per_non_empty_cell() -> None:
     assert sorted(widths) == [0, 0, 3, 3]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["ESME / release", "ESME / pre-release"]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["success", "not supported"]
+
+
+def test_balance_axis_starts_at_zero_so_a_flat_balance_looks_flat() -> None:
+    """Notebook 01's credit-mode panel: a constant balance is not magnified."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"hour": [0, 24, 48], "TimeDebtRegister1": [100, 0, 0],
+                          "TimeDebtRegister2": [0, 0, 0], "PaymentDebtRegister": [0, 0, 0],
+                          "balance": [1000, 1000, 1000]})
+    fig = plots.registers_over_time({"credit mode": frame})
+    balance_axis = fig.axes[1]
+    low, high = balance_axis.get_ylim()
+    assert low <= 0 and high >= 10 and (high - low) > 10
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["Time Debt Register 1", "Time Debt Register 2", "Payment Debt Register"]
+
+
+def test_success_is_always_green_in_outcome_charts() -> None:
+    import pandas as pd
+
+    counts = pd.DataFrame({"meter version does not support the reset": [3, 0],
+                           "success: register is zero": [0, 3]}, index=["old", "new"])
+    fig = plots.stacked_counts(counts)
+    colours = {p.get_label(): p.patches[0].get_facecolor() for p in fig.axes[0].containers}
+    assert colours["success: register is zero"][:3] == pytest.approx((0x2C / 255, 0xA0 / 255,
+                                                                      0x2C / 255))
+    assert colours["meter version does not support the reset"] != colours[
+        "success: register is zero"]
+
+
+def test_implementation_timeline_keeps_every_marker_inside() -> None:
+    from datetime import date
+
+    fig = plots.implementation_timeline([date(2018, 3, 1), date(2018, 10, 8)])
+    ax = fig.axes[0]
+    low, high = sorted(ax.get_ylim())
+    assert low < 0 - 0.5 and high > 1 + 0.1  # room around the first and last rows
+    assert {t.get_text() for t in ax.get_legend().get_texts()} >= {
+        "approval", "implementation date", "no date given"}

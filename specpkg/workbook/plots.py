@@ -7,12 +7,14 @@ leaving it as the cell's value after ``%matplotlib inline``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from specpkg.meter.registers import DebtRegister
 from specpkg.meter.simulation import REGISTER_COLUMNS
 
 if TYPE_CHECKING:
@@ -36,8 +38,11 @@ def registers_over_time(
         days = frame["hour"] / 24
         top, bottom = axes[0][col], axes[1][col]
         for register in REGISTER_COLUMNS:
-            top.plot(days, frame[register] / 100, label=register, color=COLOURS[register])
-        bottom.plot(days, frame["balance"] / 100, color=COLOURS["balance"], label="meter balance")
+            top.plot(days, frame[register] / 100, label=DebtRegister(register).label,
+                     color=COLOURS[register])
+        balance = frame["balance"] / 100
+        bottom.plot(days, balance, color=COLOURS["balance"], label="meter balance")
+        _honest_range(bottom, balance)
         top.set_title(name)
         top.set_ylabel("debt (£)")
         bottom.set_ylabel("balance (£)")
@@ -51,6 +56,14 @@ def registers_over_time(
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def _honest_range(ax, values: pd.Series) -> None:
+    """Start a money axis at zero, so that a balance that does not move (credit mode)
+    shows as the flat line it is, not as noise magnified on a narrow range."""
+    low, high = min(0.0, float(values.min())), max(0.0, float(values.max()))
+    span = (high - low) or 1.0
+    ax.set_ylim(low - 0.05 * span, high + 0.15 * span)
 
 
 def _lane(actor: str) -> str:
@@ -96,16 +109,34 @@ def message_path(steps: Sequence[Step], title: str = "") -> Figure:
     return fig
 
 
+#: Colours of request outcomes: success green, the others never green.
+OUTCOME_COLOURS = {
+    "success": "#2ca02c", "refused": "#d62728", "quarantined": "#ff7f0e",
+    "meter version": "#9467bd", "meter rejected": "#8c564b", "not signed": "#7f7f7f",
+    "command could": "#e377c2", "device did not": "#bcbd22",
+}
+
+
+def outcome_colour(label: str, index: int) -> str:
+    """The colour of an outcome (by its first words), else one of the others in turn."""
+    for start, colour in OUTCOME_COLOURS.items():
+        if str(label).startswith(start):
+            return colour
+    others = ["#17becf", "#1f77b4", "#aec7e8", "#ffbb78"]
+    return others[index % len(others)]
+
+
 def stacked_counts(counts: pd.DataFrame, xlabel: str = "", title: str = "") -> Figure:
     """Horizontal stacked bars (SR-4): one bar per row of ``counts`` (a tuple
-    index is joined with " / "), one colour per column, lengths the counts."""
+    index is joined with " / "), one colour per column (success always green),
+    lengths the counts."""
     labels = [" / ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in counts.index]
     fig = Figure(figsize=(8, 0.5 * len(labels) + 1.8))
     ax = fig.subplots()
     left = [0] * len(labels)
-    for column in counts.columns:
+    for n, column in enumerate(counts.columns):
         values = [int(v) for v in counts[column]]
-        ax.barh(labels, values, left=left, label=str(column))
+        ax.barh(labels, values, left=left, label=str(column), color=outcome_colour(column, n))
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.invert_yaxis()
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -113,5 +144,54 @@ def stacked_counts(counts: pd.DataFrame, xlabel: str = "", title: str = "") -> F
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
     if title:
         ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def implementation_timeline(approvals: Sequence[date]) -> Figure:
+    """IMP-1: each approval date (a row) joined to its implementation date, over the two
+    decision windows; an approval after the second deadline gets a cross (no date)."""
+    import matplotlib.dates as mdates
+
+    from specpkg.testing import implementation as imp
+
+    days = sorted(set(approvals))
+    fig = Figure(figsize=(9, 0.45 * len(days) + 1.8))
+    ax = fig.subplots()
+    start = min(days[0], date(2017, 12, 1))
+    ax.axvspan(mdates.date2num(start), mdates.date2num(imp.FIRST_DECISION_DEADLINE),
+               color="tab:blue", alpha=0.12, label="approved by 27 May 2018: 27 June 2019")
+    ax.axvspan(mdates.date2num(imp.FIRST_DECISION_DEADLINE),
+               mdates.date2num(imp.SECOND_DECISION_DEADLINE), color="tab:orange", alpha=0.12,
+               label="approved by 7 Oct 2018: 7 Nov 2019")
+    shown: set[str] = set()
+
+    def once(label: str) -> str:
+        """The legend label the first time, none after (one legend entry per marker)."""
+        if label in shown:
+            return "_nolegend_"
+        shown.add(label)
+        return label
+
+    for y, approval in enumerate(days):
+        outcome = imp.implementation_date(approval)
+        x = mdates.date2num(approval)
+        ax.plot(x, y, "o", color="black", label=once("approval"))
+        if outcome.specified:
+            ax.plot([x, mdates.date2num(outcome.date)], [y, y], color="gray", lw=1)
+            ax.plot(mdates.date2num(outcome.date), y, "s", color="tab:green",
+                    label=once("implementation date"))
+        else:
+            ax.plot(x, y, "x", color="tab:red", ms=12, label=once("no date given"))
+    ax.set_yticks(range(len(days)), [d.isoformat() for d in days])
+    ax.set_ylim(-0.8, len(days) - 0.2)  # room for the markers on the first and last rows
+    ax.invert_yaxis()
+    ax.set_ylabel("approval date")
+    ax.xaxis.set_major_locator(mdates.MonthLocator((1, 7)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.set_xlim(mdates.date2num(start) - 30,
+                mdates.date2num(max(days[-1], imp.SECOND_IMPLEMENTATION_DATE)) + 45)
+    ax.set_title("SECMP0002: approval date to recommended implementation date")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     fig.tight_layout()
     return fig
