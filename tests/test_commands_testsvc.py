@@ -26,3 +26,13 @@ def test_tr3_command_writes_the_analysis(tmp_path, capsys):
     printed = capsys.readouterr().out.split()
     assert any(p.endswith("test_report.md") for p in printed)
     assert (tmp_path / "test_matrix.csv").is_file()
+
+
+def test_tr3_command_summarises_the_plan_against_the_implementation_dates(tmp_path, capsys):
+    """A start too late for the June 2019 date is said to miss it, with the latest start."""
+    assert main(["test-plan", "--start", "2019-06-10", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "test matrix: 1008 cases, 72 positive" in out
+    assert "implementation 2019-06-27" in out and "this plan MISSES it" in out
+    assert "the latest start is 2019-05-24" in out
+    assert "implementation 2019-11-07" in out and "this plan meets it" in out

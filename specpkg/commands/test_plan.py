@@ -18,9 +18,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from specpkg.testing import schedule
     from specpkg.testing.implementation import parse_date
-    from specpkg.testing.testplan import export_analysis
+    from specpkg.testing.testplan import build_test_matrix, export_analysis, load_phases, timetable
 
-    for path in export_analysis(args.out, parse_date("start", args.start)):
-        print(path)
+    start = parse_date("start", args.start)
+    matrix = build_test_matrix()
+    plan = timetable(start)
+    days = sum(p.working_days for p in load_phases())
+    end = plan["end"].iloc[-1]
+    print(f"test matrix: {len(matrix)} cases, {int(matrix['positive'].sum())} positive, "
+          f"{int(matrix['response_expected'].sum())} send a Service Request (TR-1, TR-5)")
+    print(f"timetable: {len(plan)} phases, {days} Working Days, {start} to {end} (TR-3)")
+    for row in plan.itertuples():
+        print(f"  {row.order}. {row.phase}: {row.start} to {row.end} ({row.working_days} days)")
+    for deadline in schedule.deadlines(days):
+        verdict = "meets" if end < deadline.implementation else "MISSES"
+        print(f"implementation {deadline.implementation} ({deadline.rule}): this plan {verdict} "
+              f"it; the latest start is {deadline.latest_start} (IMP-1, finding F-17)")
+    print("written:")
+    for path in export_analysis(args.out, start):
+        print(f"  {path}")
     return 0
