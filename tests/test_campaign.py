@@ -11,18 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from specpkg.anomaly import campaign
-from specpkg.anomaly.campaign import (
-    SCENARIOS,
-    Campaign,
-    Sending,
-    Totals,
+from specpkg.anomaly.campaign import SCENARIOS, Campaign, Sending, Totals
+from specpkg.anomaly.engine import DCC, Disposition, ThresholdEngine
+from specpkg.anomaly.pacing import (
     busiest,
     days_needed,
     paced_seconds,
     per_day,
     recommended_limits,
 )
-from specpkg.anomaly.engine import DCC, Disposition, ThresholdEngine
 from specpkg.anomaly.replay import replay
 from specpkg.anomaly.traffic import EXAMPLE_USERS, reset_batch, to_records
 from specpkg.errors import ValidationError

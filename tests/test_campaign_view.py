@@ -10,7 +10,8 @@ import pytest
 from matplotlib.patches import Rectangle
 
 from specpkg.anomaly import campaign
-from specpkg.anomaly.campaign import SCENARIOS, Campaign, days_needed
+from specpkg.anomaly.campaign import SCENARIOS, Campaign
+from specpkg.anomaly.pacing import days_needed
 from specpkg.errors import ValidationError
 from specpkg.workbook import campaign_view as view
 

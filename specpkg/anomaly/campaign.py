@@ -4,8 +4,8 @@ what it does for the customers (SR-12 impact; BR-1..BR-3).
 A Supplier resets one Debt Register on every meter that carries debt on it when
 the campaign is planned (the *targets*: the register is above zero at the start
 of the simulation). It sends the resets either at random over the working hours
-of the campaign days, or *paced* (:func:`paced_seconds`): evenly, never more
-than its hourly and daily volume limits allow. The DCC's threshold anomaly
+of the campaign days, or *paced* (:mod:`specpkg.anomaly.pacing`): evenly, never
+more than its hourly and daily volume limits allow. The DCC's threshold anomaly
 detection decides each reset (:func:`specpkg.anomaly.replay.replay`, with the
 model assumption ``count_quarantined`` passed in). The fleet is then run hour by
 hour under each of :data:`SCENARIOS`.
@@ -25,6 +25,7 @@ from enum import StrEnum
 import numpy as np
 
 from specpkg.anomaly.engine import Disposition
+from specpkg.anomaly.pacing import paced_seconds, recommended_limits
 from specpkg.anomaly.replay import ReplayResult, RequestBatch, replay
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable, parse_user_id
 from specpkg.anomaly.traffic import (
@@ -116,70 +117,6 @@ class Campaign:
             found.append(Threshold(self.user, RESET_DEBT_REGISTER, "volume", DAY,
                                    self.daily_limit))
         return ThresholdTable(found)
-
-
-# --- pacing ---------------------------------------------------------------------------
-
-
-def per_day(hourly_limit: int, daily_limit: int = 0,
-            working_hours: tuple[int, int] = (8, 18)) -> int:
-    """Resets a paced campaign sends each day: the hourly limit in every working hour,
-    at most the daily limit (0: none)."""
-    check_int("hourly_limit", hourly_limit, 1)
-    check_int("daily_limit", daily_limit, 0)
-    low, high = working_hours
-    most = hourly_limit * (high - low)
-    return min(most, daily_limit) if daily_limit else most
-
-
-def days_needed(resets: int, hourly_limit: int, daily_limit: int = 0,
-                working_hours: tuple[int, int] = (8, 18)) -> int:
-    """Days a paced campaign of ``resets`` needs to stay within the limits."""
-    check_int("resets", resets, 0)
-    return -(-resets // per_day(hourly_limit, daily_limit, working_hours))
-
-
-def recommended_limits(resets: int, days: int,
-                       working_hours: tuple[int, int] = (8, 18)) -> tuple[int, int]:
-    """The rule: the smallest hourly limit with which ``resets`` paced resets go through
-    in ``days`` days without a quarantine, and the daily limit that pace needs (the
-    hourly limit times the working hours)."""
-    check_int("resets", resets, 0)
-    check_int("days", days, 1)
-    hours = working_hours[1] - working_hours[0]
-    hourly = max(1, -(-resets // (days * hours)))
-    return hourly, hourly * hours
-
-
-def paced_seconds(resets: int, hourly_limit: int, daily_limit: int = 0, first_day: int = 0,
-                  working_hours: tuple[int, int] = (8, 18)) -> np.ndarray:
-    """When each of ``resets`` paced resets is sent (seconds from the simulation start).
-
-    Every day has the same :func:`per_day` slots, ``c`` of them spread evenly over
-    the working hours (slot ``k`` at ``k * working seconds // c``); the last day
-    uses its first slots. Slot ``k + hourly_limit`` is at least an hour after slot
-    ``k`` and each slot is a day after the same slot of the day before, so no
-    rolling hour holds more than the hourly limit nor any rolling day more than
-    the daily limit.
-    """
-    check_int("resets", resets, 0)
-    check_int("first_day", first_day, 0)
-    slots = per_day(hourly_limit, daily_limit, working_hours)
-    low, high = working_hours
-    k = np.arange(resets, dtype=np.int64)
-    return ((first_day + k // slots) * DAY + low * 3600
-            + (k % slots) * ((high - low) * 3600) // slots)
-
-
-def busiest(batch: RequestBatch, window_seconds: int = 3600) -> int:
-    """The most requests of ``batch`` (in arrival order) in any rolling window
-    ``(t - window, t]``: the smallest volume limit over that window that quarantines
-    none of them, under either setting of ``count_quarantined``."""
-    times = batch.timestamp
-    if not len(times):
-        return 0
-    first = np.searchsorted(times, times - window_seconds, side="right")
-    return int((np.arange(len(times)) - first + 1).max())
 
 
 # --- anomaly detection ----------------------------------------------------------------

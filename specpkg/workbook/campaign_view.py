@@ -24,11 +24,10 @@ from specpkg.anomaly.campaign import (
     LimitOutcome,
     Plan,
     Report,
-    busiest,
-    days_needed,
     report,
 )
 from specpkg.anomaly.engine import DISPOSITION_CODES, Disposition
+from specpkg.anomaly.pacing import busiest, days_needed
 from specpkg.errors import ValidationError
 from specpkg.meter.registers import DebtRegister
 from specpkg.meter.simulation import START
