@@ -49,11 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
     plan, totals = report.plan, report.impact.totals
-    none, every, held = (totals[s] for s in campaign.SCENARIOS)
+    none, every, held = (totals[s] for s in campaign.Scenario)
     chosen = plan.outcome
-    meter_hours = args.meters * spec.hours * len(campaign.SCENARIOS)
+    meter_hours = args.meters * spec.hours * len(campaign.Scenario)
     print(f"fleet               : {args.meters:,} prepayment meters x {spec.hours} hours x "
-          f"{len(campaign.SCENARIOS)} scenarios, chunks of {args.chunk:,}")
+          f"{len(campaign.Scenario)} scenarios, chunks of {args.chunk:,}")
     print(f"wall time           : {wall:.1f} s (target < 300 s), "
           f"{meter_hours / wall / 1e6:.0f} M meter-hours/s")
     print(f"process max RSS     : {maxrss / GIB:.2f} GiB (target < 8 GiB)")

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from specpkg.anomaly import campaign
-from specpkg.anomaly.campaign import SCENARIOS, Campaign, Sending, Totals
+from specpkg.anomaly.campaign import Campaign, Scenario, Sending, Totals
 from specpkg.anomaly.engine import DCC, Disposition, ThresholdEngine
 from specpkg.anomaly.pacing import (
     busiest,
@@ -164,13 +164,13 @@ def test_notifications_are_what_the_engine_sends_when_each_quarantine_is_settled
 # --- the customers, in chunks -------------------------------------------------------------
 
 
-def _direct_totals(spec: Campaign, plan: campaign.Plan) -> dict[str, Totals]:
+def _direct_totals(spec: Campaign, plan: campaign.Plan) -> dict[Scenario, Totals]:
     """The totals from one in-memory run of the whole fleet, computed here by hand."""
     fleet = random_fleet(spec.meters, spec.seed)
     baseline = simulate_fleet(fleet, spec.hours)
     base_off = baseline.daily_disabled_hours.sum(axis=1)
     found = {}
-    for name in SCENARIOS:
+    for name in Scenario:
         at = plan.reset_hours(name)
         run = baseline if at is None else simulate_fleet(fleet.with_resets(at, spec.register),
                                                          spec.hours)
@@ -195,7 +195,7 @@ def test_a_chunked_run_gives_the_totals_of_the_whole_fleet_in_memory(small_repor
 
 def test_totals_tell_the_scenarios_apart(small_report) -> None:
     t = small_report.impact.totals
-    none, every, held = (t[s] for s in SCENARIOS)
+    none, every, held = (t[s] for s in Scenario)
     assert none.written_off == 0 and none.resets == 0 and none.spared == 0
     assert every.resets == len(small_report.plan.targets)
     assert held.resets == small_report.plan.outcome.delivered < every.resets

@@ -8,7 +8,7 @@ of the campaign days, or *paced* (:mod:`specpkg.anomaly.pacing`): evenly, never
 more than its hourly and daily volume limits allow. The DCC's threshold anomaly
 detection decides each reset (:func:`specpkg.anomaly.replay.replay`, with the
 model assumption ``count_quarantined`` passed in). The fleet is then run hour by
-hour under each of :data:`SCENARIOS`.
+hour under each :class:`Scenario`.
 
 Every pass over the fleet goes chunk by chunk (:func:`specpkg.meter.fleet.random_fleet`
 draws any range of meters on its own), so a national fleet runs in bounded
@@ -19,7 +19,7 @@ one run over the whole fleet.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 
 import numpy as np
@@ -40,14 +40,20 @@ from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
 from specpkg.meter.fleet import FleetResult, random_fleet, simulate_fleet
 from specpkg.meter.registers import DebtRegister, check_int, parse_register
 
-#: The fleet runs: nothing reset; every reset applied when sent; only the resets
-#: anomaly detection delivered at the campaign's limits (the quarantined ones held).
-SCENARIOS: tuple[str, ...] = ("no scheme", "every reset delivered", "quarantined resets held")
 #: What the DCC and the Supplier are each notified of for every quarantined command:
 #: the quarantine, then the Supplier's release or rejection of it (TR-10).
 NOTIFIED_EVENTS: tuple[str, ...] = ("quarantined", "released or rejected")
 #: Meters per chunk of the fleet passes.
 CHUNK = 1 << 17
+
+
+class Scenario(StrEnum):
+    """The fleet runs: nothing reset; every reset applied when sent; only the resets
+    anomaly detection delivered at the campaign's limits (the quarantined ones held)."""
+
+    NO_SCHEME = "no scheme"
+    DELIVERED = "every reset delivered"
+    HELD = "quarantined resets held"
 
 
 class Sending(StrEnum):
@@ -181,18 +187,19 @@ class Plan:
     def outcome(self) -> LimitOutcome:
         return outcome(self.spec.hourly_limit, self.result)
 
-    def reset_hours(self, scenario: str) -> np.ndarray | None:
+    def reset_hours(self, scenario: Scenario | str) -> np.ndarray | None:
         """Per meter, the hour its reset takes effect in ``scenario`` (-1: none)."""
-        if scenario == SCENARIOS[0]:
+        try:
+            scenario = Scenario(scenario)
+        except ValueError:
+            raise ValidationError("scenario", f"unknown scenario {scenario!r}") from None
+        if scenario is Scenario.NO_SCHEME:
             return None
-        meters = self.spec.meters
-        if scenario == SCENARIOS[1]:
-            hours = np.full(meters, -1, dtype=np.int64)
-            hours[self.batch.device] = self.batch.timestamp // 3600
-            return hours
-        if scenario == SCENARIOS[2]:
-            return delivered_reset_hours(self.batch, self.result, meters)
-        raise ValidationError("scenario", f"unknown scenario {scenario!r}")
+        if scenario is Scenario.HELD:
+            return delivered_reset_hours(self.batch, self.result, self.spec.meters)
+        hours = np.full(self.spec.meters, -1, dtype=np.int64)
+        hours[self.batch.device] = self.batch.timestamp // 3600
+        return hours
 
     @property
     def sending_days(self) -> int:
@@ -282,21 +289,21 @@ class Totals:
 
 @dataclass(frozen=True)
 class Impact:
-    """The plan and the totals of each scenario (:data:`SCENARIOS`)."""
+    """The plan and the totals of each :class:`Scenario`."""
 
     plan: Plan
-    totals: dict[str, Totals] = field(default_factory=dict)
+    totals: dict[Scenario, Totals]
 
     @property
     def baseline(self) -> Totals:
-        return self.totals[SCENARIOS[0]]
+        return self.totals[Scenario.NO_SCHEME]
 
 
 def impact(plan_: Plan, *, chunk: int = CHUNK, progress: bool = False) -> Impact:
     """Run the fleet under every scenario, chunk by chunk, and add up the totals."""
     spec = plan_.spec
-    every = {s: plan_.reset_hours(s) for s in SCENARIOS}
-    sums: dict[str, Totals] = {}
+    every = {s: plan_.reset_hours(s) for s in Scenario}
+    sums: dict[Scenario, Totals] = {}
     with _bar(spec.meters, "fleet", progress) as bar:
         for start, stop in chunks(spec.meters, chunk):
             fleet = random_fleet(stop - start, spec.seed, start=start)
@@ -312,7 +319,7 @@ def impact(plan_: Plan, *, chunk: int = CHUNK, progress: bool = False) -> Impact
             bar.update(stop - start)
     if not sums:  # an empty fleet
         empty = np.zeros(spec.simulation_days, dtype=np.int64)
-        sums = {s: Totals(0, 0, 0, empty, empty, 0, 0, 0) for s in SCENARIOS}
+        sums = {s: Totals(0, 0, 0, empty, empty, 0, 0, 0) for s in Scenario}
     return Impact(plan_, sums)
 
 

@@ -18,12 +18,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from specpkg.anomaly.campaign import (
-    SCENARIOS,
     Campaign,
     Impact,
     LimitOutcome,
     Plan,
     Report,
+    Scenario,
     report,
 )
 from specpkg.anomaly.engine import DISPOSITION_CODES, Disposition
@@ -36,7 +36,8 @@ from specpkg.system.assumptions import Assumptions
 DELIVERED = "delivered to the meter"
 QUARANTINED = "held in quarantine"
 COLOURS = {DELIVERED: "#2a7f3f", QUARANTINED: "#c8602a"}
-SCENARIO_COLOURS = dict(zip(SCENARIOS, ("#555555", "#2a7f3f", "#c8602a"), strict=True))
+SCENARIO_COLOURS = {Scenario.NO_SCHEME: "#555555", Scenario.DELIVERED: "#2a7f3f",
+                    Scenario.HELD: "#c8602a"}
 _THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
 _POUNDS = FuncFormatter(lambda v, _: f"£{v:,.0f}")
 _POUNDS_PENCE = FuncFormatter(lambda v, _: f"£{v:,.2f}")
@@ -116,7 +117,7 @@ def registers_table(impacts: dict[DebtRegister, Impact]) -> pd.DataFrame:
     """The pounds a campaign writes off, for each Debt Register it could reset."""
     rows = []
     for register, impact in impacts.items():
-        every, held = (impact.totals[s] for s in SCENARIOS[1:])
+        every, held = impact.totals[Scenario.DELIVERED], impact.totals[Scenario.HELD]
         rows.append({
             "register": register.label,
             "meters carrying the debt": f"{len(impact.plan.targets):,}",
@@ -139,7 +140,7 @@ def customers_table(impact: Impact) -> pd.DataFrame:
     for name, t in impact.totals.items():
         per_day = max(t.meters, 1)
         rows.append({
-            "scenario": name,
+            "scenario": name.value,
             "resets applied": f"{t.resets:,}",
             "debt written off": pounds(t.written_off),
             "recovered per household-day, before (p)":
@@ -166,7 +167,7 @@ def supply_off_in_words(impact: Impact) -> str:
         f"**{base.hours_off / max(base.households_off, 1):.0f} hours** (about "
         f"{base.hours_off / max(base.households_off, 1) / 24:.1f} days) for each of them "
         "on average."]
-    for name in SCENARIOS[1:]:
+    for name in (Scenario.DELIVERED, Scenario.HELD):
         t = impact.totals[name]
         fewer = base.hours_off - t.hours_off
         out.append(
@@ -278,7 +279,7 @@ def daily(impact: Impact, what: str = "recovered") -> Figure:
     for name, totals in impact.totals.items():
         values = (totals.recovered if what == "recovered"
                   else totals.balance / max(totals.meters, 1)) / 100
-        ax.plot(days, values, marker="o", label=name, color=SCENARIO_COLOURS[name])
+        ax.plot(days, values, marker="o", label=name.value, color=SCENARIO_COLOURS[name])
     sent = impact.plan.batch.timestamp // 86_400
     if len(sent):
         ax.axvspan(int(sent.min()) - 0.5, int(sent.max()) + 0.5, alpha=0.1, color="#1f77b4",

@@ -144,14 +144,14 @@ class SummaryPart(BookDirective):
                             classes=["summary-note"])]
 
     def _campaign(self) -> list[nodes.Node]:
-        from specpkg.anomaly.campaign import SCENARIOS
+        from specpkg.anomaly.campaign import Scenario
         from specpkg.workbook.campaign_view import pounds
 
         self._depends(CAMPAIGN_NOTEBOOK)
         found = notebook_campaign()
         plan, chosen = found.plan, found.plan.outcome
         spec = plan.spec
-        every = found.impact.totals[SCENARIOS[1]]
+        every = found.impact.totals[Scenario.DELIVERED]
         hourly, daily = found.recommended
         text = (f"A debt relief campaign on {spec.register.label}: {len(plan.targets):,} of "
                 f"{spec.meters:,} prepayment meters carry that debt; resetting it writes off "
