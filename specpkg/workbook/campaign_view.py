@@ -245,11 +245,12 @@ def pacing(resets: int, days: int, recommended: int, daily_limits: Sequence[int]
     ax = figure.subplots()
     limits = np.unique(np.linspace(max(1, recommended // 4), recommended * 3, 200).astype(int))
     top = 1
-    for daily in daily_limits:
+    for k, daily in enumerate(daily_limits):
         needed = [days_needed(resets, int(x), daily, working_hours) for x in limits]
         top = max(top, max(needed, default=1))
         label = f"daily limit {daily:,}" if daily else "no daily limit"
-        ax.step(limits, needed, where="post", label=label)
+        # each line narrower than the one before, so that coinciding lines stay visible
+        ax.step(limits, needed, where="post", label=label, linewidth=1.5 + 2.0 / (k + 1))
     ax.axhline(days, color="black", linestyle="--", linewidth=1,
                label=f"campaign of {days} day{'s' if days != 1 else ''}")
     ax.plot([recommended], [days_needed(resets, recommended, 0, working_hours)], "o",
