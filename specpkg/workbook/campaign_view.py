@@ -47,9 +47,10 @@ DAILY = ("recovered", "balance")
 def notebook_report(*, meters: int, register: str, campaign_first_day: int, campaign_days: int,
                     simulation_days: int, hourly_limits: Sequence[int], chosen_limit: int,
                     daily_limit: int, working_hours: Sequence[int], seed: int,
-                    assumptions: str = "") -> Report:
+                    assumptions: str = "", pacing_daily_limits: Sequence[int] = ()) -> Report:
     """Notebook 08's campaign from its papermill parameters, by name: what the notebook
-    shows and the executive summary quotes (one computation for both)."""
+    shows and the executive summary quotes (one computation for both).
+    ``pacing_daily_limits`` are only drawn (:func:`pacing`), not computed."""
     spec = Campaign(meters, register, first_day=campaign_first_day, days=campaign_days,
                     simulation_days=simulation_days, hourly_limit=chosen_limit,
                     daily_limit=daily_limit, working_hours=tuple(working_hours), seed=seed)
