@@ -65,6 +65,7 @@ METER = st.fixed_dictionaries({
 
 
 METER_KEYS = list(Fleet.__dataclass_fields__)
+FIELDS = {column: key for key, column in COLUMNS.items()}
 
 
 @settings(max_examples=40, deadline=None)
@@ -100,3 +101,41 @@ def test_float_arrays_are_refused() -> None:
     with pytest.raises(ValidationError) as err:
         Fleet(**{**fleet.__dict__, "balance": np.array([1.0, 2.0])})
     assert err.value.field == "balance"
+
+
+def test_written_off_is_what_the_register_held_when_the_reset_came() -> None:
+    """Per the per-meter model without the reset: time debt as at the end of the hour
+    before (a top-up does not touch it); payment debt after that hour's top-up."""
+    hours = 10 * 24
+    rng = np.random.default_rng(3)
+    top_up_at = rng.integers(0, 30, 150)
+    at = np.where(rng.random(150) < 0.3, top_up_at, rng.integers(-1, hours, 150))  # same hour
+    fleet = Fleet(**{**random_fleet(150, seed=8).with_resets(at, "TimeDebtRegister1").__dict__,
+                     "reset_register": rng.integers(0, 3, 150), "top_up_at": top_up_at})
+    written_off = simulate_fleet(fleet, hours, chunk=40).written_off
+    plain = Fleet(**{**fleet.__dict__, "reset_hour": np.full(150, NO_RESET)})
+    checked = 0
+    for i in range(150):
+        hour, code = int(fleet.reset_hour[i]), int(fleet.reset_register[i])
+        if hour < 0:
+            assert written_off[i] == 0
+            continue
+        column = REGISTER_COLUMNS[code]
+        frame = simulate(plain.meter_state(i), hours, events=plain.events(i, hours),
+                         consumption=plain.consumption(i, hours))
+        before = [int(getattr(fleet, FIELDS[column])[i]), *frame[column]]  # hour h ends at h+1
+        expected = before[hour + 1] if column == "PaymentDebtRegister" else before[hour]
+        assert written_off[i] == expected, f"meter {i}"
+        checked += expected > 0
+    assert checked > 50
+
+
+def test_a_meter_depends_only_on_the_seed_and_its_index() -> None:
+    """Any range of meters drawn on its own is that range of the fleet drawn at once."""
+    whole = random_fleet(40_000, seed=4)
+    for start, n in ((0, 5), (16_380, 10), (20_000, 20_000), (39_999, 1), (7, 0)):
+        part = random_fleet(n, seed=4, start=start)
+        for key in METER_KEYS:
+            np.testing.assert_array_equal(getattr(part, key),
+                                          getattr(whole, key)[start:start + n], err_msg=key)
+    assert not np.array_equal(random_fleet(100, seed=5).balance, whole.balance[:100])

@@ -13,6 +13,7 @@ from specpkg.anomaly.traffic import (
     bulk_reset_campaign,
     delivered_reset_hours,
     generate_batch,
+    reset_batch,
     to_records,
 )
 from specpkg.errors import ValidationError
@@ -39,6 +40,23 @@ def test_campaign_sends_one_zero_reset_per_meter_in_working_hours() -> None:
     with pytest.raises(ValidationError) as err:
         bulk_reset_campaign(10, register="TimeDebtRegister3")
     assert err.value.field == "register"
+
+
+def test_campaign_to_chosen_meters_sends_each_one_reset() -> None:
+    chosen = np.array([3, 17, 40, 41, 99])
+    batch = bulk_reset_campaign(chosen, days=1, seed=2)
+    assert sorted(batch.device.tolist()) == chosen.tolist()
+    assert (np.diff(batch.timestamp) >= 0).all()
+    again = bulk_reset_campaign(chosen, days=1, seed=2)
+    assert np.array_equal(batch.timestamp, again.timestamp)
+
+
+@pytest.mark.parametrize(("devices", "seconds", "field"), [
+    ([1, 2], [5], "seconds"), ([-1], [5], "devices"), ([1], [-5], "devices")])
+def test_reset_batch_refuses_bad_columns(devices, seconds, field) -> None:
+    with pytest.raises(ValidationError) as err:
+        reset_batch(np.array(devices), np.array(seconds))
+    assert err.value.field == field
 
 
 def test_delivered_resets_reach_the_fleet_and_quarantined_ones_do_not() -> None:

@@ -115,8 +115,36 @@ def to_records(batch: RequestBatch, start: int = 0, stop: int | None = None) -> 
     return out
 
 
+def reset_batch(devices: np.ndarray, seconds: np.ndarray, *, user: str = EXAMPLE_USERS[0],
+                register: str = "TimeDebtRegister1") -> RequestBatch:
+    """One reset (Service Request 2.4, value 0) of ``register`` per meter of ``devices``
+    (fleet indices) at ``seconds`` from the simulation start, in arrival order (SR-12)."""
+    devices = np.asarray(devices, dtype=np.int64)
+    seconds = np.asarray(seconds, dtype=np.int64)
+    if devices.shape != seconds.shape or devices.ndim != 1:
+        raise ValidationError("seconds", "needs one time per device")
+    if len(devices) and (devices.min() < 0 or seconds.min() < 0):
+        raise ValidationError("devices", "meter indices and times must be >= 0")
+    code = register_code(register)
+    if code < 0:
+        raise ValidationError("register", f"unknown register {register!r}")
+    order = np.argsort(seconds, kind="stable")
+    n = len(devices)
+    return RequestBatch(
+        request_id=np.arange(1, n + 1, dtype=np.int64),
+        user=np.zeros(n, dtype=np.int32),
+        service=np.zeros(n, dtype=np.int32),
+        device=devices[order],
+        register=np.full(n, code, dtype=np.int8),
+        timestamp=seconds[order],
+        data_value=np.zeros(n, dtype=np.int64),
+        users=(parse_user_id(user),),
+        services=(RESET_DEBT_REGISTER,),
+    )
+
+
 def bulk_reset_campaign(
-    meters: int,
+    devices: int | np.ndarray,
     *,
     user: str = EXAMPLE_USERS[0],
     register: str = "TimeDebtRegister1",
@@ -125,36 +153,26 @@ def bulk_reset_campaign(
     working_hours: tuple[int, int] = (8, 18),
     seed: int = 0,
 ) -> RequestBatch:
-    """One reset (Service Request 2.4, value 0) per meter from one Supplier, spread at
-    random over the working hours of ``days`` days from ``first_day`` (SR-12 impact).
+    """One reset per meter of ``devices`` (fleet indices, or a count: meters 0..n-1) from
+    one Supplier, each at a random second of the working hours of ``days`` days from
+    ``first_day`` (SR-12 impact).
 
     Seconds count from the simulation start (midnight). ``device`` is the meter's
     index in the fleet, so that delivered resets can be applied to the fleet.
     """
-    check_int("meters", meters, 0)
+    if isinstance(devices, int | np.integer) and not isinstance(devices, bool):
+        devices = np.arange(check_int("devices", int(devices), 0), dtype=np.int64)
+    devices = np.asarray(devices, dtype=np.int64)
     check_int("days", days, 1)
     check_int("first_day", first_day, 0)
     low, high = working_hours
     check_int("working_hours", low, 0, 23)
     check_int("working_hours", high, low + 1, 24)
     rng = np.random.default_rng(seed)
-    day = rng.integers(first_day, first_day + days, meters)
-    seconds = day * DAY + rng.integers(low * 3600, high * 3600, meters)
-    order = np.argsort(seconds, kind="stable")
-    code = register_code(register)
-    if code < 0:
-        raise ValidationError("register", f"unknown register {register!r}")
-    return RequestBatch(
-        request_id=np.arange(1, meters + 1, dtype=np.int64),
-        user=np.zeros(meters, dtype=np.int32),
-        service=np.zeros(meters, dtype=np.int32),
-        device=order.astype(np.int64),
-        register=np.full(meters, code, dtype=np.int8),
-        timestamp=seconds[order].astype(np.int64),
-        data_value=np.zeros(meters, dtype=np.int64),
-        users=(parse_user_id(user),),
-        services=(RESET_DEBT_REGISTER,),
-    )
+    n = len(devices)
+    day = rng.integers(first_day, first_day + days, n)
+    seconds = day * DAY + rng.integers(low * 3600, high * 3600, n)
+    return reset_batch(devices, seconds, user=user, register=register)
 
 
 def delivered_reset_hours(batch: RequestBatch, result: ReplayResult, meters: int) -> np.ndarray:

@@ -20,7 +20,9 @@ One difference is deliberate: the per-meter model refuses a balance beyond
 realistic run, and nothing is refused.
 
 Meters are processed in chunks (``chunk`` meters at a time) so that memory
-stays bounded for a million meters.
+stays bounded for a million meters; :func:`random_fleet` draws any range of
+meters on its own (meter ``i`` depends only on the seed and ``i``), so that a
+national fleet never needs to be held at once.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ from specpkg.meter.simulation import DAILY_PROFILE, Event, Reset, TopUp
 REGISTERS: tuple[DebtRegister, ...] = tuple(DebtRegister)
 WEEK = 24 * 7
 NO_RESET = -1
+#: :func:`random_fleet` draws meters in blocks of this many, each block from its own seed.
+BLOCK = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -156,10 +160,31 @@ class Fleet:
         return [profile[h % 24] * pct // 100 for h in range(hours)]
 
 
-def random_fleet(n: int, seed: int = 0) -> Fleet:
-    """A plausible prepayment fleet: some meters in debt on each register, weekly top-ups."""
+def concat(fleets: list[Fleet]) -> Fleet:
+    """One fleet of the meters of ``fleets``, in order."""
+    if not fleets:
+        raise ValidationError("fleets", "needs at least one fleet")
+    return Fleet(**{f.name: np.concatenate([getattr(x, f.name) for x in fleets])
+                    for f in fields(Fleet)})
+
+
+def random_fleet(n: int, seed: int = 0, *, start: int = 0) -> Fleet:
+    """Meters ``start .. start+n-1`` of a plausible prepayment fleet: some meters in debt
+    on each register, weekly top-ups. A meter depends only on ``seed`` and its index, so
+    a fleet drawn in chunks is the fleet drawn at once."""
     check_int("n", n, 0)
-    rng = np.random.default_rng(seed)
+    check_int("start", start, 0)
+    check_int("seed", seed, 0)
+    first, stop = start // BLOCK, max(-(-(start + n) // BLOCK), start // BLOCK + 1)
+    blocks = [_random_block(seed, b) for b in range(first, stop)]
+    offset = start - first * BLOCK
+    return (blocks[0] if len(blocks) == 1 else concat(blocks)).slice(offset, offset + n)
+
+
+def _random_block(seed: int, block: int) -> Fleet:
+    """Meters ``block*BLOCK ..`` of the fleet ``seed``, from their own random stream."""
+    n = BLOCK
+    rng = np.random.default_rng((seed, block))
 
     def some(share: float, low: int, high: int) -> np.ndarray:
         return np.where(rng.random(n) < share, rng.integers(low, high, n), 0)
@@ -193,12 +218,14 @@ def random_fleet(n: int, seed: int = 0) -> Fleet:
 @dataclass(frozen=True)
 class FleetResult:
     """Per meter and day (shape N x days): debt recovered (top-ups and time), balance at
-    the end of the day, hours ending with the supply disabled; and the final state.
-    With ``hourly=True`` also every hour's values (shape hours x N)."""
+    the end of the day, hours ending with the supply disabled; per meter, the debt its
+    reset wrote off (the register's value when it was zeroed; 0 without a reset); and
+    the final state. With ``hourly=True`` also every hour's values (shape hours x N)."""
 
     daily_recovered: np.ndarray
     daily_balance: np.ndarray
     daily_disabled_hours: np.ndarray
+    written_off: np.ndarray
     final: dict[str, np.ndarray]
     hourly: dict[str, np.ndarray] | None = None
 
@@ -238,6 +265,7 @@ def _run_chunk(fleet: Fleet, hours: int, profile: np.ndarray, hourly: bool) -> F
     record = {k: np.zeros((hours, n), dtype=bool if k == "supply_enabled" else np.int64)
               for k in HOURLY_KEYS} if hourly else None
     recovered = np.zeros(n, dtype=np.int64)
+    written_off = np.zeros(n, dtype=np.int64)
     take1 = np.empty(n, dtype=np.int64)
     take2 = np.empty(n, dtype=np.int64)
     used = np.empty(n, dtype=np.int64)
@@ -259,7 +287,9 @@ def _run_chunk(fleet: Fleet, hours: int, profile: np.ndarray, hourly: bool) -> F
             rows = reset_order[lo:hi]
             codes = fleet.reset_register[rows]
             for code, register in enumerate(regs):
-                register[rows[codes == code]] = 0
+                hit = rows[codes == code]
+                written_off[hit] = register[hit]
+                register[hit] = 0
         # the hour of metering
         np.multiply(cons[h24], supply, out=used)
         np.minimum(td1, due1[h24], out=take1)
@@ -285,7 +315,7 @@ def _run_chunk(fleet: Fleet, hours: int, profile: np.ndarray, hourly: bool) -> F
              "supply_enabled": supply}
     return FleetResult(np.ascontiguousarray(daily_recovered.T),
                        np.ascontiguousarray(daily_balance.T),
-                       np.ascontiguousarray(daily_disabled.T), final, record)
+                       np.ascontiguousarray(daily_disabled.T), written_off, final, record)
 
 
 def simulate_fleet(fleet: Fleet, hours: int = 30 * 24, *,
@@ -305,6 +335,7 @@ def simulate_fleet(fleet: Fleet, hours: int = 30 * 24, *,
         np.concatenate([p.daily_recovered for p in parts]),
         np.concatenate([p.daily_balance for p in parts]),
         np.concatenate([p.daily_disabled_hours for p in parts]),
+        np.concatenate([p.written_off for p in parts]),
         {k: np.concatenate([p.final[k] for p in parts]) for k in parts[0].final},
         {k: np.concatenate([p.hourly[k] for p in parts], axis=1)  # type: ignore[index]
          for k in HOURLY_KEYS} if hourly else None,

@@ -4,8 +4,9 @@ Each part is a ``{summary-part}`` directive on the summary page; its content
 comes from the package and ``data/`` when the book is built: the specification's
 impact list (``data/impacts.csv``), the risks (``data/risks.csv``), the open
 findings by severity, the testing timetable against the IMP-1 implementation
-dates, and a bulk reset campaign at notebook 08's default parameters, with two
-key plots. A figure the package cannot give links to the notebook instead.
+dates, and notebook 08's bulk reset campaign (the same computation, at its
+default parameters), with two key plots. A figure the package cannot give links
+to the notebook instead.
 """
 
 from __future__ import annotations
@@ -38,36 +39,12 @@ def notebook_defaults(path: Path) -> dict[str, Any]:
 
 
 @functools.cache
-def campaign_outcomes(meters: int, register: str, first_day: int, days: int, seed: int,
-                      limits: tuple[int, ...]) -> dict[int, tuple[int, int]]:
-    """Hourly volume limit -> (delivered, quarantined) resets of a bulk reset
-    campaign from one Supplier, as notebook 08 runs it (SR-12)."""
-    from specpkg.anomaly.engine import Disposition
-    from specpkg.anomaly.replay import replay
-    from specpkg.anomaly.thresholds import Threshold, ThresholdTable
-    from specpkg.anomaly.traffic import EXAMPLE_USERS, bulk_reset_campaign
-    from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
-    from specpkg.system.assumptions import Assumptions
+def notebook_campaign() -> Any:
+    """Notebook 08's campaign at its default parameters (SR-12): the very computation the
+    notebook shows (:func:`specpkg.workbook.campaign_view.notebook_report`)."""
+    from specpkg.workbook.campaign_view import notebook_report
 
-    user = EXAMPLE_USERS[0]
-    campaign = bulk_reset_campaign(meters, user=user, register=register, first_day=first_day,
-                                   days=days, seed=seed)
-    found = {}
-    for limit in limits:
-        counts = replay(campaign, ThresholdTable([
-            Threshold(user, RESET_DEBT_REGISTER, "volume", 3600, limit),
-            Threshold(user, RESET_DEBT_REGISTER, "data_value", 0, 0),
-        ]), count_quarantined=Assumptions().count_quarantined).counts()
-        found[int(limit)] = (int(counts[Disposition.DELIVERED]),
-                             int(counts[Disposition.QUARANTINED]))
-    return found
-
-
-def notebook_campaign() -> tuple[dict[str, Any], dict[int, tuple[int, int]]]:
-    """Notebook 08's default parameters and its campaign's outcomes by hourly limit."""
-    d = notebook_defaults(CAMPAIGN_NOTEBOOK)
-    return d, campaign_outcomes(d["meters"], d["register"], d["campaign_first_day"],
-                                d["campaign_days"], d["seed"], tuple(d["hourly_limits"]))
+    return notebook_report(**notebook_defaults(CAMPAIGN_NOTEBOOK))
 
 
 def _day(d: date) -> str:
@@ -167,18 +144,24 @@ class SummaryPart(BookDirective):
                             classes=["summary-note"])]
 
     def _campaign(self) -> list[nodes.Node]:
+        from specpkg.anomaly.campaign import Scenario
+        from specpkg.workbook.campaign_view import pounds
+
         self._depends(CAMPAIGN_NOTEBOOK)
-        defaults, outcomes = notebook_campaign()
-        meters = defaults["meters"]
-        chosen = defaults.get("chosen_limit", min(outcomes))
-        delivered, quarantined = outcomes.get(chosen, (0, 0))
-        text = (f"A debt relief campaign of {meters:,} resets over {defaults['campaign_days']} "
-                f"working days: with an hourly volume limit of {chosen:,}, {delivered:,} are "
-                f"delivered and {quarantined:,} quarantined, each quarantine a notification "
-                "for the DCC and the Supplier. By hourly limit: "
-                + "; ".join(f"{limit:,}: {q:,} quarantined" for limit, (_, q)
-                            in sorted(outcomes.items())) + ".")
-        more = para("Pounds written off, pacing and supply-off hours: see ",
+        found = notebook_campaign()
+        plan, chosen = found.plan, found.plan.outcome
+        spec = plan.spec
+        every = found.impact.totals[Scenario.DELIVERED]
+        hourly, daily = found.recommended
+        text = (f"A debt relief campaign on {spec.register.label}: {len(plan.targets):,} of "
+                f"{spec.meters:,} prepayment meters carry that debt; resetting it writes off "
+                f"{pounds(every.written_off)}. Sent at random over {spec.days} working days "
+                f"with an hourly volume limit of {spec.hourly_limit:,}, {chosen.quarantined:,} "
+                f"resets are quarantined ({chosen.notifications:,} notifications each for the "
+                f"DCC and the Supplier). Paced, the campaign goes through in {spec.days} days "
+                f"without a quarantine with an hourly limit of {hourly:,} and a daily limit "
+                f"of {daily:,}.")
+        more = para("Pounds written off per register, pacing and supply-off hours: see ",
                     self.page_link(CAMPAIGN_NOTEBOOK.name, "notebook 08"), ".",
                     classes=["summary-note"])
         return [para(text), more]
@@ -209,21 +192,10 @@ class SummaryPart(BookDirective):
         return figure
 
     def _campaign_figure(self) -> Figure:
-        _, outcomes = notebook_campaign()
-        limits = sorted(outcomes)
-        figure = Figure(figsize=(6, 3))
-        ax = figure.subplots()
-        labels = [f"{limit:,}" for limit in limits]
-        delivered = [outcomes[limit][0] for limit in limits]
-        quarantined = [outcomes[limit][1] for limit in limits]
-        ax.bar(labels, delivered, color="#2a7f3f", label="delivered")
-        ax.bar(labels, quarantined, bottom=delivered, color="#c8602a", label="quarantined")
-        ax.set_xlabel("hourly volume limit (resets per rolling hour)")
-        ax.set_ylabel("resets")
-        ax.set_title(f"{sum(outcomes[limits[0]]):,} resets: outcome by hourly volume limit")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-        figure.tight_layout()
-        return figure
+        from specpkg.workbook.campaign_view import outcomes_by_limit
+
+        found = notebook_campaign()
+        return outcomes_by_limit(found.limits, found.plan.spec.hourly_limit)
 
 
 def page_text() -> str:

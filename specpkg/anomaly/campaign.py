@@ -1,0 +1,370 @@
+"""A bulk debt relief campaign at any scale: targets, pacing, anomaly detection, and
+what it does for the customers (SR-12 impact; BR-1..BR-3).
+
+A Supplier resets one Debt Register on every meter that carries debt on it when
+the campaign is planned (the *targets*: the register is above zero at the start
+of the simulation). It sends the resets either at random over the working hours
+of the campaign days, or *paced* (:mod:`specpkg.anomaly.pacing`): evenly, never
+more than its hourly and daily volume limits allow. The DCC's threshold anomaly
+detection decides each reset (:func:`specpkg.anomaly.replay.replay`, with the
+model assumption ``count_quarantined`` passed in). The fleet is then run hour by
+hour under each :class:`Scenario`.
+
+Every pass over the fleet goes chunk by chunk (:func:`specpkg.meter.fleet.random_fleet`
+draws any range of meters on its own), so a national fleet runs in bounded
+memory; :class:`Totals` are sums, so a chunked run gives exactly the totals of
+one run over the whole fleet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, fields, replace
+from enum import StrEnum
+
+import numpy as np
+
+from specpkg.anomaly.engine import Disposition
+from specpkg.anomaly.pacing import paced_seconds, recommended_limits
+from specpkg.anomaly.replay import ReplayResult, RequestBatch, replay
+from specpkg.anomaly.thresholds import Threshold, ThresholdTable, parse_user_id
+from specpkg.anomaly.traffic import (
+    DAY,
+    EXAMPLE_USERS,
+    bulk_reset_campaign,
+    delivered_reset_hours,
+    reset_batch,
+)
+from specpkg.errors import ValidationError
+from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
+from specpkg.meter.fleet import FleetResult, random_fleet, simulate_fleet
+from specpkg.meter.registers import DebtRegister, check_int, parse_register
+
+#: What the DCC and the Supplier are each notified of for every quarantined command:
+#: the quarantine, then the Supplier's release or rejection of it (TR-10).
+NOTIFIED_EVENTS: tuple[str, ...] = ("quarantined", "released or rejected")
+#: Meters per chunk of the fleet passes.
+CHUNK = 1 << 17
+
+
+class Scenario(StrEnum):
+    """The fleet runs: nothing reset; every reset applied when sent; only the resets
+    anomaly detection delivered at the campaign's limits (the quarantined ones held)."""
+
+    NO_SCHEME = "no scheme"
+    DELIVERED = "every reset delivered"
+    HELD = "quarantined resets held"
+
+
+class Sending(StrEnum):
+    """How the Supplier spreads its resets over time."""
+
+    RANDOM = "random"
+    PACED = "paced"
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A campaign's parameters (the notebook's and the benchmark's).
+
+    ``days`` is the length of a random campaign; a paced one takes
+    :func:`days_needed`. ``daily_limit`` 0 means the Supplier set no daily volume
+    threshold. Days count from the simulation start (day 0, midnight).
+    """
+
+    meters: int
+    register: DebtRegister = DebtRegister.TIME_DEBT_1
+    first_day: int = 4
+    days: int = 3
+    simulation_days: int = 14
+    hourly_limit: int = 600
+    daily_limit: int = 0
+    working_hours: tuple[int, int] = (8, 18)
+    sending: Sending = Sending.RANDOM
+    seed: int = 2019
+    user: str = EXAMPLE_USERS[0]
+
+    def __post_init__(self) -> None:
+        check_int("meters", self.meters, 0)
+        object.__setattr__(self, "register", parse_register(self.register))
+        check_int("first_day", self.first_day, 0)
+        check_int("days", self.days, 1)
+        check_int("simulation_days", self.simulation_days, 1, 366)
+        check_int("hourly_limit", self.hourly_limit, 1)
+        check_int("daily_limit", self.daily_limit, 0)
+        if len(self.working_hours) != 2:
+            raise ValidationError("working_hours", "needs a first and a last hour")
+        low, high = self.working_hours
+        check_int("working_hours", low, 0, 23)
+        check_int("working_hours", high, low + 1, 24)
+        object.__setattr__(self, "working_hours", (low, high))
+        try:
+            object.__setattr__(self, "sending", Sending(self.sending))
+        except ValueError:
+            raise ValidationError("sending",
+                                  f"must be random or paced, got {self.sending!r}") from None
+        check_int("seed", self.seed, 0)
+        try:
+            object.__setattr__(self, "user", parse_user_id(self.user))
+        except ValidationError as exc:
+            raise ValidationError("user", exc.reason) from None
+
+    @property
+    def hours(self) -> int:
+        return self.simulation_days * 24
+
+    def thresholds(self, hourly_limit: int | None = None) -> ThresholdTable:
+        """The Supplier's ADTs for the reset: per rolling hour, per rolling day (if set),
+        and a data value of 0 (a reset writes zero) (SR-12, TR-10)."""
+        limit = self.hourly_limit if hourly_limit is None else hourly_limit
+        found = [Threshold(self.user, RESET_DEBT_REGISTER, "volume", 3600, limit),
+                 Threshold(self.user, RESET_DEBT_REGISTER, "data_value", 0, 0)]
+        if self.daily_limit:
+            found.append(Threshold(self.user, RESET_DEBT_REGISTER, "volume", DAY,
+                                   self.daily_limit))
+        return ThresholdTable(found)
+
+
+# --- anomaly detection ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LimitOutcome:
+    """What anomaly detection does with the campaign at one hourly limit (SR-12, TR-10)."""
+
+    hourly_limit: int
+    delivered: int
+    quarantined: int
+    refused: int
+
+    @property
+    def notifications(self) -> int:
+        """Notifications each of the DCC and the Supplier handles (:data:`NOTIFIED_EVENTS`)."""
+        return self.quarantined * len(NOTIFIED_EVENTS)
+
+
+def outcome(hourly_limit: int, result: ReplayResult) -> LimitOutcome:
+    counts = result.counts()
+    return LimitOutcome(hourly_limit, counts[Disposition.DELIVERED],
+                        counts[Disposition.QUARANTINED], counts[Disposition.REFUSED])
+
+
+def outcomes_by_limit(spec: Campaign, batch: RequestBatch, limits: list[int], *,
+                      count_quarantined: bool) -> list[LimitOutcome]:
+    """The campaign replayed at each hourly limit (the spec's other thresholds kept)."""
+    return [outcome(limit, replay(batch, spec.thresholds(limit),
+                                  count_quarantined=count_quarantined))
+            for limit in sorted({check_int("hourly_limit", int(x), 1) for x in limits})]
+
+
+# --- the plan: targets, sending, decisions ----------------------------------------------
+
+
+def chunks(meters: int, chunk: int = CHUNK) -> Iterator[tuple[int, int]]:
+    check_int("chunk", chunk, 1)
+    for start in range(0, meters, chunk):
+        yield start, min(start + chunk, meters)
+
+
+def _bar(total: int, what: str, progress: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=what, unit=" meters", unit_scale=True, disable=not progress,
+                leave=False)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The campaign as sent and as anomaly detection decided it (at ``spec``'s limits)."""
+
+    spec: Campaign
+    targets: np.ndarray  # meter indices carrying debt on the register
+    debt: int  # pence on the register of the targets when planned
+    batch: RequestBatch
+    result: ReplayResult
+
+    @property
+    def outcome(self) -> LimitOutcome:
+        return outcome(self.spec.hourly_limit, self.result)
+
+    def reset_hours(self, scenario: Scenario | str) -> np.ndarray | None:
+        """Per meter, the hour its reset takes effect in ``scenario`` (-1: none)."""
+        try:
+            scenario = Scenario(scenario)
+        except ValueError:
+            raise ValidationError("scenario", f"unknown scenario {scenario!r}") from None
+        if scenario is Scenario.NO_SCHEME:
+            return None
+        if scenario is Scenario.HELD:
+            return delivered_reset_hours(self.batch, self.result, self.spec.meters)
+        hours = np.full(self.spec.meters, -1, dtype=np.int64)
+        hours[self.batch.device] = self.batch.timestamp // 3600
+        return hours
+
+    @property
+    def sending_days(self) -> int:
+        """Days from the first to the last reset sent."""
+        if not len(self.batch):
+            return 0
+        return int(self.batch.timestamp[-1] // DAY - self.batch.timestamp[0] // DAY) + 1
+
+
+def find_targets(spec: Campaign, *, chunk: int = CHUNK,
+                 progress: bool = False) -> tuple[np.ndarray, int]:
+    """The meters carrying debt on the register when the campaign is planned, and the
+    pence they owe on it: one pass over the fleet, chunk by chunk."""
+    found, debt = [], 0
+    with _bar(spec.meters, "targets", progress) as bar:
+        for start, stop in chunks(spec.meters, chunk):
+            owed = getattr(random_fleet(stop - start, spec.seed, start=start),
+                           spec.register.field)
+            found.append(start + np.flatnonzero(owed > 0))
+            debt += int(owed.sum())
+            bar.update(stop - start)
+    return (np.concatenate(found) if found else np.zeros(0, dtype=np.int64)), debt
+
+
+def plan(spec: Campaign, *, count_quarantined: bool, chunk: int = CHUNK,
+         progress: bool = False, targets: tuple[np.ndarray, int] | None = None) -> Plan:
+    """The targets (or those given, from :func:`find_targets`), one reset each, sent
+    as ``spec.sending`` says, and anomaly detection's decisions at ``spec``'s limits."""
+    devices, debt = targets or find_targets(spec, chunk=chunk, progress=progress)
+    if spec.sending is Sending.PACED:
+        batch = reset_batch(devices, paced_seconds(len(devices), spec.hourly_limit,
+                                                   spec.daily_limit, spec.first_day,
+                                                   spec.working_hours),
+                            user=spec.user, register=spec.register)
+    else:
+        batch = bulk_reset_campaign(devices, user=spec.user, register=spec.register,
+                                    first_day=spec.first_day, days=spec.days,
+                                    working_hours=spec.working_hours, seed=spec.seed)
+    result = replay(batch, spec.thresholds(), count_quarantined=count_quarantined)
+    return Plan(spec, devices, debt, batch, result)
+
+
+# --- the customers ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Totals:
+    """One scenario over a fleet, as sums (pence, hours, households) that add over chunks.
+
+    ``recovered`` and ``balance`` are per day: the debt recovered from all meters,
+    and the sum of their balances at the end of the day. A household is *off* in
+    an hour that ends with its supply disabled; *spared* households were off at
+    least an hour without the scheme and never in this scenario.
+    """
+
+    meters: int
+    resets: int
+    written_off: int
+    recovered: np.ndarray
+    balance: np.ndarray
+    households_off: int
+    hours_off: int
+    spared: int
+
+    @classmethod
+    def of(cls, run: FleetResult, reset_hours: np.ndarray | None, hours: int,
+           baseline_off: np.ndarray | None = None) -> Totals:
+        off = run.daily_disabled_hours.sum(axis=1, dtype=np.int64)
+        applied = 0 if reset_hours is None else int(((reset_hours >= 0)
+                                                     & (reset_hours < hours)).sum())
+        spared = 0 if baseline_off is None else int(((baseline_off > 0) & (off == 0)).sum())
+        return cls(len(off), applied, int(run.written_off.sum()),
+                   run.daily_recovered.sum(axis=0, dtype=np.int64),
+                   run.daily_balance.sum(axis=0, dtype=np.int64),
+                   int((off > 0).sum()), int(off.sum()), spared)
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(**{f.name: getattr(self, f.name) + getattr(other, f.name)
+                         for f in fields(self)})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Totals) and all(
+            np.array_equal(getattr(self, f.name), getattr(other, f.name)) for f in fields(self))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Impact:
+    """The plan and the totals of each :class:`Scenario`."""
+
+    plan: Plan
+    totals: dict[Scenario, Totals]
+
+    @property
+    def baseline(self) -> Totals:
+        return self.totals[Scenario.NO_SCHEME]
+
+
+def impact(plan_: Plan, *, chunk: int = CHUNK, progress: bool = False) -> Impact:
+    """Run the fleet under every scenario, chunk by chunk, and add up the totals."""
+    spec = plan_.spec
+    every = {s: plan_.reset_hours(s) for s in Scenario}
+    sums: dict[Scenario, Totals] = {}
+    with _bar(spec.meters, "fleet", progress) as bar:
+        for start, stop in chunks(spec.meters, chunk):
+            fleet = random_fleet(stop - start, spec.seed, start=start)
+            baseline_off = None
+            for scenario, reset_hours in every.items():
+                part = None if reset_hours is None else reset_hours[start:stop]
+                chosen = fleet if part is None else fleet.with_resets(part, spec.register)
+                run = simulate_fleet(chosen, spec.hours, chunk=chunk)
+                found = Totals.of(run, part, spec.hours, baseline_off)
+                if reset_hours is None:
+                    baseline_off = run.daily_disabled_hours.sum(axis=1, dtype=np.int64)
+                sums[scenario] = sums[scenario] + found if scenario in sums else found
+            bar.update(stop - start)
+    if not sums:  # an empty fleet
+        empty = np.zeros(spec.simulation_days, dtype=np.int64)
+        sums = {s: Totals(0, 0, 0, empty, empty, 0, 0, 0) for s in Scenario}
+    return Impact(plan_, sums)
+
+
+def run(spec: Campaign, *, count_quarantined: bool, chunk: int = CHUNK,
+        progress: bool = False) -> Impact:
+    """:func:`plan` then :func:`impact`: the whole campaign."""
+    return impact(plan(spec, count_quarantined=count_quarantined, chunk=chunk,
+                       progress=progress), chunk=chunk, progress=progress)
+
+
+def by_register(spec: Campaign, *, count_quarantined: bool,
+                chunk: int = CHUNK) -> dict[DebtRegister, Impact]:
+    """The same campaign on each Debt Register in turn (pounds written off per register)."""
+    return {r: run(replace(spec, register=r), count_quarantined=count_quarantined, chunk=chunk)
+            for r in DebtRegister}
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the working group asks of a campaign (notebook 08 and the executive summary):
+    its impact at the chosen limit, its outcome at each hourly limit, the
+    recommended limits for sending it in ``spec.days`` days, and the campaign
+    paced at those limits."""
+
+    impact: Impact
+    limits: list[LimitOutcome]
+    recommended: tuple[int, int]
+    paced: Plan
+    count_quarantined: bool
+
+    @property
+    def plan(self) -> Plan:
+        return self.impact.plan
+
+
+def report(spec: Campaign, limits: list[int], *, count_quarantined: bool,
+           chunk: int = CHUNK, progress: bool = False) -> Report:
+    """The campaign as :class:`Report` (one pass for the targets, one for the fleet)."""
+    targets = find_targets(spec, chunk=chunk, progress=progress)
+    sent = plan(spec, count_quarantined=count_quarantined, targets=targets)
+    recommended = recommended_limits(len(targets[0]), spec.days, spec.working_hours)
+    paced = plan(replace(spec, sending=Sending.PACED, hourly_limit=recommended[0],
+                         daily_limit=recommended[1]),
+                 count_quarantined=count_quarantined, targets=targets)
+    return Report(impact(sent, chunk=chunk, progress=progress),
+                  outcomes_by_limit(spec, sent.batch, limits,
+                                    count_quarantined=count_quarantined),
+                  recommended, paced, count_quarantined)

@@ -1,0 +1,302 @@
+"""Tables and figures of a bulk debt relief campaign (notebook 08, the executive summary;
+SR-12 impact).
+
+Presentation only: every number comes from :mod:`specpkg.anomaly.campaign`.
+Money is kept in integer pence and shown in whole pounds. Legends name things
+as the working group does and sit outside the plotting area, so that they never
+cover a bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from specpkg.anomaly.campaign import (
+    Campaign,
+    Impact,
+    LimitOutcome,
+    Plan,
+    Report,
+    Scenario,
+    report,
+)
+from specpkg.anomaly.engine import DISPOSITION_CODES, Disposition
+from specpkg.anomaly.pacing import busiest, days_needed
+from specpkg.errors import ValidationError
+from specpkg.meter.registers import DebtRegister
+from specpkg.meter.simulation import START
+from specpkg.system.assumptions import Assumptions
+
+DELIVERED = "delivered to the meter"
+QUARANTINED = "held in quarantine"
+COLOURS = {DELIVERED: "#2a7f3f", QUARANTINED: "#c8602a"}
+SCENARIO_COLOURS = {Scenario.NO_SCHEME: "#555555", Scenario.DELIVERED: "#2a7f3f",
+                    Scenario.HELD: "#c8602a"}
+_THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
+_POUNDS = FuncFormatter(lambda v, _: f"£{v:,.0f}")
+_POUNDS_PENCE = FuncFormatter(lambda v, _: f"£{v:,.2f}")
+DAILY = ("recovered", "balance")
+
+
+def notebook_report(*, meters: int, register: str, campaign_first_day: int, campaign_days: int,
+                    simulation_days: int, hourly_limits: Sequence[int], chosen_limit: int,
+                    daily_limit: int, working_hours: Sequence[int], seed: int,
+                    assumptions: str = "", pacing_daily_limits: Sequence[int] = ()) -> Report:
+    """Notebook 08's campaign from its papermill parameters, by name: what the notebook
+    shows and the executive summary quotes (one computation for both).
+    ``pacing_daily_limits`` are only drawn (:func:`pacing`), not computed."""
+    spec = Campaign(meters, register, first_day=campaign_first_day, days=campaign_days,
+                    simulation_days=simulation_days, hourly_limit=chosen_limit,
+                    daily_limit=daily_limit, working_hours=tuple(working_hours), seed=seed)
+    return report(spec, list(hourly_limits),
+                  count_quarantined=Assumptions.parse(assumptions).count_quarantined)
+
+
+def pounds(pence: int) -> str:
+    """Whole pounds, rounded half up, with thousands separators: ``£1,234``."""
+    return f"£{(int(pence) + 50) // 100:,}"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f} %" if whole else "-"
+
+
+# --- tables ---------------------------------------------------------------------------
+
+
+def targets_table(report: Report) -> pd.DataFrame:
+    """Who the campaign targets: the meters that carry debt on the register."""
+    plan = report.plan
+    return pd.DataFrame([{
+        "meters in the fleet": f"{plan.spec.meters:,}",
+        f"carrying debt on {plan.spec.register.label}": f"{len(plan.targets):,}",
+        "resets sent": f"{len(plan.batch):,}",
+        "owed on that register when planned": pounds(plan.debt),
+    }])
+
+
+def limits_table(report: Report) -> pd.DataFrame:
+    """At each hourly limit: the resets delivered and held, the notifications each of
+    the DCC and the Supplier handles, and the days the campaign would need paced."""
+    spec = report.plan.spec
+    rows = []
+    for o in report.limits:
+        total = o.delivered + o.quarantined + o.refused
+        rows.append({
+            "hourly limit": f"{o.hourly_limit:,}",
+            "delivered": f"{o.delivered:,}",
+            "quarantined": f"{o.quarantined:,}",
+            "quarantined share": _share(o.quarantined, total),
+            "notifications to the DCC": f"{o.notifications:,}",
+            "notifications to the Supplier": f"{o.notifications:,}",
+            "days needed, paced": days_needed(total, o.hourly_limit, spec.daily_limit,
+                                              spec.working_hours),
+        })
+    return pd.DataFrame(rows)
+
+
+def pacing_table(report: Report) -> pd.DataFrame:
+    """The limits the campaign needs to go through without a quarantine: sent at random
+    (its busiest rolling hour and day), and paced at the recommended limits."""
+    day = 24 * 3600
+    return pd.DataFrame([
+        {"sending": name,
+         "busiest rolling hour (the hourly limit it needs)": f"{busiest(plan.batch):,}",
+         "busiest rolling day (the daily limit it needs)": f"{busiest(plan.batch, day):,}",
+         "days of sending": plan.sending_days}
+        for name, plan in ((f"at random over {report.plan.spec.days} days", report.plan),
+                           ("paced at the recommended limits", report.paced))])
+
+
+def registers_table(impacts: dict[DebtRegister, Impact]) -> pd.DataFrame:
+    """The pounds a campaign writes off, for each Debt Register it could reset."""
+    rows = []
+    for register, impact in impacts.items():
+        every, held = impact.totals[Scenario.DELIVERED], impact.totals[Scenario.HELD]
+        rows.append({
+            "register": register.label,
+            "meters carrying the debt": f"{len(impact.plan.targets):,}",
+            "owed when planned": pounds(impact.plan.debt),
+            "written off, every reset delivered": pounds(every.written_off),
+            "per reset": pounds(every.written_off // max(every.resets, 1)),
+            f"written off, limit {impact.plan.spec.hourly_limit:,} an hour":
+                pounds(held.written_off),
+        })
+    return pd.DataFrame(rows)
+
+
+def customers_table(impact: Impact) -> pd.DataFrame:
+    """Per scenario: resets applied, debt written off and recovered, balances, supply off."""
+    spec = impact.plan.spec
+    first = int(impact.plan.batch.timestamp.min() // 86_400) if len(impact.plan.batch) else 0
+    before = slice(0, max(first, 1))
+    last_week = slice(max(spec.simulation_days - 7, 0), spec.simulation_days)
+    rows = []
+    for name, t in impact.totals.items():
+        per_day = max(t.meters, 1)
+        rows.append({
+            "scenario": name.value,
+            "resets applied": f"{t.resets:,}",
+            "debt written off": pounds(t.written_off),
+            "recovered per household-day, before (p)":
+                round(t.recovered[before].mean() / per_day, 1),
+            "recovered per household-day, last week (p)":
+                round(t.recovered[last_week].mean() / per_day, 1),
+            "mean balance at the end": f"£{t.balance[-1] / per_day / 100:,.2f}",
+            "households ever off supply": f"{t.households_off:,}",
+            "household-hours off supply": f"{t.hours_off:,}",
+        })
+    return pd.DataFrame(rows)
+
+
+def supply_off_in_words(impact: Impact) -> str:
+    """The supply-off hours in households and hours, as sentences (Markdown)."""
+    spec = impact.plan.spec
+    base = impact.baseline
+    out = [
+        f"Without the scheme, **{base.households_off:,} of the {base.meters:,} households** "
+        f"({_share(base.households_off, base.meters)}) are without supply for at least an "
+        f"hour in the {spec.simulation_days} days: their credit and emergency credit ran "
+        "out and the meter disabled the supply until the next top-up. That is "
+        f"{base.hours_off:,} household-hours, "
+        f"**{base.hours_off / max(base.households_off, 1):.0f} hours** (about "
+        f"{base.hours_off / max(base.households_off, 1) / 24:.1f} days) for each of them "
+        "on average."]
+    for name in (Scenario.DELIVERED, Scenario.HELD):
+        t = impact.totals[name]
+        fewer = base.hours_off - t.hours_off
+        out.append(
+            f"With {name}: {t.households_off:,} households are off at some point, "
+            f"**{t.spared:,} households are never off** that would have been, and the "
+            f"hours off fall by **{fewer:,}** ({_share(fewer, base.hours_off)}), about "
+            f"{fewer / max(spec.meters, 1):.1f} hours for every household of the fleet.")
+    return "\n\n".join(out)
+
+
+# --- figures --------------------------------------------------------------------------
+
+
+def _legend_below(ax, columns: int = 3) -> None:
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=columns, frameon=False,
+              fontsize=9)
+
+
+def outcomes_by_limit(outcomes: Sequence[LimitOutcome], chosen: int | None = None) -> Figure:
+    """Stacked bars: the campaign's resets delivered and quarantined at each hourly limit."""
+    figure = Figure(figsize=(7, 3.6))
+    ax = figure.subplots()
+    labels = [f"{o.hourly_limit:,}" + (" (chosen)" if o.hourly_limit == chosen else "")
+              for o in outcomes]
+    delivered = [o.delivered for o in outcomes]
+    held = [o.quarantined for o in outcomes]
+    ax.bar(labels, delivered, color=COLOURS[DELIVERED], label=DELIVERED)
+    ax.bar(labels, held, bottom=delivered, color=COLOURS[QUARANTINED], label=QUARANTINED)
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    ax.margins(y=0.12)
+    ax.set_xlabel("hourly volume limit (resets in any rolling hour)")
+    ax.set_ylabel("resets")
+    total = delivered[0] + held[0] if outcomes else 0
+    ax.set_title(f"{total:,} resets: what anomaly detection does at each hourly limit")
+    _legend_below(ax, 2)
+    figure.tight_layout()
+    return figure
+
+
+def hourly_outcomes(plan: Plan) -> Figure:
+    """The campaign hour by hour: resets delivered and quarantined, and the hourly limit."""
+    hour = plan.batch.timestamp // 3600
+    first = int(hour.min()) if len(hour) else 0
+    span = int(hour.max()) - first + 1 if len(hour) else 1
+    codes = plan.result.disposition
+    counts = {name: np.bincount(hour[codes == DISPOSITION_CODES.index(d)] - first,
+                                minlength=span)
+              for name, d in ((DELIVERED, Disposition.DELIVERED),
+                              (QUARANTINED, Disposition.QUARANTINED))}
+    busy = np.flatnonzero(counts[DELIVERED] + counts[QUARANTINED])
+    labels = [(START + timedelta(hours=first + int(h))).strftime("%a %H:00") for h in busy]
+    figure = Figure(figsize=(11, 4))
+    ax = figure.subplots()
+    x = np.arange(len(busy))
+    ax.bar(x, counts[DELIVERED][busy], color=COLOURS[DELIVERED], label=DELIVERED)
+    ax.bar(x, counts[QUARANTINED][busy], bottom=counts[DELIVERED][busy],
+           color=COLOURS[QUARANTINED], label=QUARANTINED)
+    limit = plan.spec.hourly_limit
+    ax.axhline(limit, color="black", linestyle="--", linewidth=1,
+               label=f"hourly volume limit ({limit:,})")
+    ax.set_xticks(x, labels, rotation=90, fontsize=8)
+    ax.set_ylabel("resets sent in the hour")
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    ax.set_title(f"The campaign hour by hour with a limit of {limit:,} resets an hour")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def pacing(resets: int, days: int, recommended: int, daily_limits: Sequence[int] = (0,),
+           working_hours: tuple[int, int] = (8, 18)) -> Figure:
+    """Days a paced campaign of ``resets`` needs at each hourly limit (one line per daily
+    limit; 0: none), against the ``days`` wanted and the recommended hourly limit."""
+    figure = Figure(figsize=(8, 4))
+    ax = figure.subplots()
+    limits = np.unique(np.linspace(max(1, recommended // 4), recommended * 3, 200).astype(int))
+    top = 1
+    for k, daily in enumerate(daily_limits):
+        needed = [days_needed(resets, int(x), daily, working_hours) for x in limits]
+        top = max(top, max(needed, default=1))
+        label = f"daily limit {daily:,}" if daily else "no daily limit"
+        # each line narrower than the one before, so that coinciding lines stay visible
+        ax.step(limits, needed, where="post", label=label, linewidth=1.5 + 2.0 / (k + 1))
+    ax.axhline(days, color="black", linestyle="--", linewidth=1,
+               label=f"campaign of {days} day{'s' if days != 1 else ''}")
+    ax.plot([recommended], [days_needed(resets, recommended, 0, working_hours)], "o",
+            color="#c8602a", label=f"recommended: {recommended:,} an hour")
+    low, high = working_hours
+    ax.set_xlabel(f"hourly volume limit (sending paced at the limit, {low:02d}:00 to "
+                  f"{high:02d}:00)")
+    ax.set_ylabel("days needed")
+    ax.set_ylim(0, min(top, days * 6) + 0.5)
+    ax.xaxis.set_major_formatter(_THOUSANDS)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"Days needed to send {resets:,} resets without a quarantine")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def daily(impact: Impact, what: str = "recovered") -> Figure:
+    """Per day and scenario: debt recovered from all meters, or the mean balance (£);
+    the days the resets are sent shaded."""
+    if what not in DAILY:
+        raise ValidationError("what", f"must be one of {', '.join(DAILY)}, got {what!r}")
+    spec = impact.plan.spec
+    figure = Figure(figsize=(9, 4))
+    ax = figure.subplots()
+    days = np.arange(spec.simulation_days)
+    for name, totals in impact.totals.items():
+        values = (totals.recovered if what == "recovered"
+                  else totals.balance / max(totals.meters, 1)) / 100
+        ax.plot(days, values, marker="o", label=name.value, color=SCENARIO_COLOURS[name])
+    sent = impact.plan.batch.timestamp // 86_400
+    if len(sent):
+        ax.axvspan(int(sent.min()) - 0.5, int(sent.max()) + 0.5, alpha=0.1, color="#1f77b4",
+                   label="resets sent")
+    ticks = days[::max(1, len(days) // 14)]
+    ax.set_xticks(ticks, [(START + timedelta(days=int(d))).strftime("%a %d %b") for d in ticks],
+                  rotation=90, fontsize=8)
+    if what == "recovered":
+        ax.set_ylabel("debt recovered (£ per day)")
+        ax.set_title("Debt recovered from all customers each day")
+        ax.yaxis.set_major_formatter(_POUNDS)
+    else:
+        ax.set_ylabel("mean balance at end of day")
+        ax.set_title("The average customer's credit balance")
+        ax.yaxis.set_major_formatter(_POUNDS_PENCE)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,151 @@
+"""Notebook 08's tables and figures (SR-12 impact): pounds, human labels, legends clear of
+the bars, and the executive summary quoting the notebook's own computation."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from matplotlib.patches import Rectangle
+
+from specpkg.anomaly import campaign
+from specpkg.anomaly.campaign import Campaign, Scenario
+from specpkg.anomaly.pacing import days_needed
+from specpkg.errors import ValidationError
+from specpkg.workbook import campaign_view as view
+
+SPEC = Campaign(2_500, first_day=1, days=2, simulation_days=5, hourly_limit=50, seed=3)
+
+
+@pytest.fixture(scope="module")
+def report() -> campaign.Report:
+    return campaign.report(SPEC, [30, 50, 100], count_quarantined=True)
+
+
+def _clear_of_bars(figure) -> None:
+    """The legend overlaps no bar (drawn, in display coordinates)."""
+    figure.draw_without_rendering()
+    (ax,) = figure.axes
+    legend = ax.get_legend().get_window_extent()
+    bars = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_height() > 0]
+    assert bars
+    for bar in bars:
+        assert not legend.overlaps(bar.get_window_extent()), "the legend covers a bar"
+
+
+def _legend(figure) -> list[str]:
+    return [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+
+
+def test_pounds_are_whole_pounds_rounded_half_up() -> None:
+    assert [view.pounds(p) for p in (0, 149, 150, 123_456_789)] == [
+        "£0", "£1", "£2", "£1,234,568"]
+
+
+def test_outcomes_by_limit_stacks_delivered_and_held(report) -> None:
+    figure = view.outcomes_by_limit(report.limits, SPEC.hourly_limit)
+    ax = figure.axes[0]
+    assert _legend(figure) == [view.DELIVERED, view.QUARANTINED]
+    heights = [int(p.get_height()) for p in ax.patches]
+    assert heights == ([o.delivered for o in report.limits]
+                       + [o.quarantined for o in report.limits])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["30", "50 (chosen)", "100"]
+    _clear_of_bars(figure)
+
+
+def test_hourly_outcomes_counts_every_reset_once(report) -> None:
+    figure = view.hourly_outcomes(report.plan)
+    total = sum(p.get_height() for p in figure.axes[0].patches)
+    assert total == len(report.plan.batch)
+    assert _legend(figure) == [f"hourly volume limit ({SPEC.hourly_limit})", view.DELIVERED,
+                               view.QUARANTINED]
+    assert figure.axes[0].get_xticklabels()[0].get_text() == "Fri 08:00"
+    _clear_of_bars(figure)
+
+
+def test_pacing_chart_draws_the_days_needed(report) -> None:
+    resets, (hourly, _) = len(report.plan.batch), report.recommended
+    figure = view.pacing(resets, SPEC.days, hourly, [0, 2_000])
+    ax = figure.axes[0]
+    first, second = ax.lines[:2]
+    for line, daily in ((first, 0), (second, 2_000)):
+        x, y = line.get_data()
+        assert list(y) == [days_needed(resets, int(v), daily) for v in x]
+    marker = ax.lines[-1]
+    assert list(marker.get_xdata()) == [hourly]
+    assert _legend(figure) == ["no daily limit", "daily limit 2,000", "campaign of 2 days",
+                               f"recommended: {hourly:,} an hour"]
+
+
+def test_daily_plots_one_line_per_scenario(report) -> None:
+    for what in view.DAILY:
+        figure = view.daily(report.impact, what)
+        assert _legend(figure)[:3] == [s.value for s in Scenario]
+        base = figure.axes[0].lines[0].get_ydata()
+        totals = report.impact.baseline
+        expected = totals.recovered / 100 if what == "recovered" else (
+            totals.balance / totals.meters / 100)
+        assert np.allclose(base, expected)
+    with pytest.raises(ValidationError) as err:
+        view.daily(report.impact, "debt")
+    assert err.value.field == "what"
+
+
+def test_tables_speak_pounds_and_human_labels(report) -> None:
+    targets = view.targets_table(report)
+    assert targets.iloc[0]["carrying debt on Time Debt Register 1"] == (
+        f"{len(report.plan.targets):,}")
+    limits = view.limits_table(report)
+    assert list(limits["notifications to the DCC"]) == [
+        f"{2 * o.quarantined:,}" for o in report.limits]
+    customers = view.customers_table(report.impact).set_index("scenario")
+    assert list(customers.index) == [s.value for s in Scenario]
+    every = report.impact.totals[Scenario.DELIVERED]
+    written_off = customers.loc[Scenario.DELIVERED.value, "debt written off"]
+    assert written_off == view.pounds(every.written_off)
+    pacing = view.pacing_table(report)
+    assert pacing.iloc[1]["days of sending"] <= SPEC.days
+
+
+def test_registers_table_has_a_row_per_register() -> None:
+    found = campaign.by_register(replace(SPEC, meters=400), count_quarantined=True)
+    table = view.registers_table(found)
+    assert list(table["register"]) == ["Time Debt Register 1", "Time Debt Register 2",
+                                       "Payment Debt Register"]
+    for (_, row), impact in zip(table.iterrows(), found.values(), strict=True):
+        assert row["owed when planned"] == view.pounds(impact.plan.debt)
+
+
+def test_supply_off_in_words_counts_households_and_hours(report) -> None:
+    text = view.supply_off_in_words(report.impact)
+    base = report.impact.baseline
+    assert f"**{base.households_off:,} of the {base.meters:,} households**" in text
+    assert f"{base.hours_off:,} household-hours" in text
+    for name in (Scenario.DELIVERED, Scenario.HELD):
+        spared = report.impact.totals[name].spared
+        assert f"With {name}:" in text and f"**{spared:,} households are never off**" in text
+
+
+def test_notebook_report_maps_the_notebook_parameters() -> None:
+    found = view.notebook_report(
+        meters=900, register="PaymentDebtRegister", campaign_first_day=2, campaign_days=2,
+        simulation_days=6, hourly_limits=[20, 40], chosen_limit=40, daily_limit=300,
+        working_hours=[9, 17], seed=4, assumptions="count_quarantined=false")
+    spec = found.plan.spec
+    assert (spec.meters, spec.register.value, spec.first_day, spec.days) == (
+        900, "PaymentDebtRegister", 2, 2)
+    assert (spec.simulation_days, spec.hourly_limit, spec.daily_limit) == (6, 40, 300)
+    assert spec.working_hours == (9, 17) and spec.seed == 4
+    assert found.count_quarantined is False
+    assert [o.hourly_limit for o in found.limits] == [20, 40]
+
+
+def test_the_summary_quotes_the_notebook_campaign() -> None:
+    from specpkg.workbook import summary
+
+    defaults = summary.notebook_defaults(summary.CAMPAIGN_NOTEBOOK)
+    found = summary.notebook_campaign()
+    assert found.plan.spec.meters == defaults["meters"]
+    assert found.plan.spec.hourly_limit == defaults["chosen_limit"]
+    assert [o.hourly_limit for o in found.limits] == sorted(defaults["hourly_limits"])
