@@ -14,7 +14,6 @@ from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.gbcs import debt_messages, dlms, gbz, messages, reset_messages
 from specpkg.gbcs.envelope import MacHeader
 from specpkg.meter.registers import DebtRegister, Device, PaymentMode, RecoveryPeriod, ResetReport
-from specpkg.system import commshub
 from specpkg.system.dcc import Registration
 from specpkg.system.flow import DEVICE_IDS, make_testbed
 from specpkg.system.meters import AlertKind
@@ -143,41 +142,6 @@ def _gas_update_debt() -> debt_messages.UpdateDebt:
         debt_messages.GasRecovery(50_000, RecoveryPeriod.DAILY),
         debt_messages.GasRecovery(50_000, RecoveryPeriod.HOURLY),
     )
-
-
-def test_communications_hub_only_routes() -> None:
-    """SR-6: the bytes delivered to the meter are the bytes the DCC sent."""
-    bed = make_testbed()
-    sent = []
-    for device in Device:
-        result = bed.run(device, "TimeDebtRegister2")
-        hop = next(s for s in result.steps if s.actor == "Communications Hub")
-        assert hop.data == result.command
-        sent.append(result.command)
-    assert [r.length for r in bed.hub.routes] == [len(s) for s in sent]
-    assert {r.hub for r in bed.hub.routes} == {bed.hub.variant.code}
-
-
-def test_communications_hub_refuses_what_it_cannot_route() -> None:
-    bed = make_testbed()
-    with pytest.raises(Exception, match="cannot read the GBCS header"):
-        bed.hub.route(b"\xdd\x00")
-    result = make_testbed().run("ESME", "TimeDebtRegister1")
-    other = commshub.CommunicationsHub()
-    with pytest.raises(Exception, match="not on this CH's HAN"):
-        other.route(result.command)
-
-
-def test_gsme_reset_is_not_a_tapping_off_command() -> None:
-    """SR-7: the GPF taps off TOM commands only; the reset passes untouched."""
-    bed = make_testbed()
-    for register in DebtRegister:
-        bed.run("GSME", register)
-    assert bed.hub.gpf.tapped == []
-    assert [r.tapped_off for r in bed.hub.routes] == [False, False, False]
-    gsme_code = reset_messages.message_codes()[Device.GSME]
-    assert not commshub.is_tom_command(gsme_code)
-    assert commshub.is_tom_command(0x007E)  # GCS25: the mechanism exists and can say yes
 
 
 def test_only_esme_and_gsme_are_targets() -> None:
