@@ -52,6 +52,33 @@ def test_device_that_does_not_zero_the_register_reports_failure() -> None:
     assert reset_messages.response_success(response) is False
 
 
+@pytest.mark.parametrize(("device", "register"), list(itertools.product(Device, DebtRegister)))
+def test_br4_a_register_that_does_not_reach_zero_gives_the_failure_response(
+        device, register, monkeypatch) -> None:
+    """BR-4 by fault injection: the meter's register write leaves 1p behind; the meter
+    answers failure (no success for a register that is not zero), the DCC E920, and the
+    test record shows the Service Response does not say zero."""
+    from specpkg.system import meters
+    from specpkg.testing.testrun import record_of
+
+    honest = meters.write_register
+
+    def leaves_a_penny(state, reg, value, absolute=True):
+        return dataclasses.replace(honest(state, reg, value, absolute), **{reg.field: 1})
+
+    monkeypatch.setattr(meters, "write_register", leaves_a_penny)
+    result = make_testbed().run(device, register)
+    assert result.after.register(register) == 1 != result.before.register(register)
+    assert messages.response_results(messages.decode(result.device_response)) == [
+        "failure" if device is Device.GSME else "hardware_fault"]
+    assert result.outcome is Outcome.NOT_CONFIRMED and result.response_code == "E920"
+    record, parsed = record_of("BR-4", result, register, True)
+    assert parsed.code == "E920" and not record.response_says_zero
+    assert record.command_succeeded is False
+    monkeypatch.setattr(meters, "write_register", honest)
+    assert make_testbed().run(device, register).response_code == "I0"
+
+
 @pytest.mark.parametrize("device", list(Device))
 def test_response_carries_no_register_value_and_is_not_encrypted(device: Device) -> None:
     """BR-5: the response is signed, not ciphered, and holds only a status."""
