@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from specpkg.duis.codes import ResponseCode
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import SUPPLIER_ROLE, UPDATE_DEBT
 from specpkg.gbcs.credentials import RemotePartyRole
@@ -65,6 +66,15 @@ CERTIFICATE_ROLE: dict[UserRole, RemotePartyRole] = {
     UserRole.RSA: RemotePartyRole.OTHER,
     UserRole.OU: RemotePartyRole.OTHER,
 }
+
+
+def dcc_refusal(role: UserRole) -> ResponseCode:
+    """How the DCC refuses a reset from a User of a role not eligible for it, once let
+    into the environment (MA-6): at intake without a Supplier certificate (E919),
+    else by access control (E915)."""
+    if CERTIFICATE_ROLE[role] is RemotePartyRole.SUPPLIER:
+        return ResponseCode.ROLE_NOT_ELIGIBLE
+    return ResponseCode.CERTIFICATE_REFUSED
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,13 @@ import pandas as pd
 
 from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.errors import ValidationError
-from specpkg.gbcs.credentials import RemotePartyRole
 from specpkg.meter.registers import DebtRegister, Device, PaymentMode
 from specpkg.system.assumptions import Assumptions
 from specpkg.system.variants import METER_VERSIONS, MeterVersion, TestCommsHub, ch_combinations
 from specpkg.testing import workdays
 from specpkg.testing.capacity import AvailabilityWindow, load_capacity_assumptions
 from specpkg.testing.devices import DeviceClass
-from specpkg.testing.roles import CERTIFICATE_ROLE, TESTING_DATA, UserRole, load_user_roles
+from specpkg.testing.roles import TESTING_DATA, UserRole, dcc_refusal, load_user_roles
 
 REGISTER_CODES = {
     DebtRegister.TIME_DEBT_1: "TDR1",
@@ -127,18 +126,11 @@ def expected_outcome(device: Device, version: MeterVersion, role: UserRole,
                      eligible: Sequence[UserRole], model: Assumptions | None = None,
                      ) -> Expectation:
     """The expected outcome of one case; the DCC's checks come before the meter's (TR-1).
-
-    A role not eligible for the reset is not admitted to the environment, or, if it
-    is open to all roles (model assumption MA-6), sends a reset of its own meter and
-    is refused by the DCC: at intake without a Supplier certificate (E919), else by
-    access control (E915).
-    """
+    A role not eligible is not admitted, or, under MA-6, refused by the DCC."""
     if role not in eligible:
         if not (model or Assumptions()).open_to_all_roles:
             return Expectation(None)
-        if CERTIFICATE_ROLE[role] is not RemotePartyRole.SUPPLIER:
-            return Expectation(Outcome.REFUSED, ResponseCode.CERTIFICATE_REFUSED)
-        return Expectation(Outcome.REFUSED, ResponseCode.ROLE_NOT_ELIGIBLE)
+        return Expectation(Outcome.REFUSED, dcc_refusal(role))
     if DeviceClass(device.value).supplier_role is not role:
         return Expectation(Outcome.REFUSED, ResponseCode.NOT_REGISTERED_SUPPLIER)
     if not version.supports_reset:
