@@ -154,7 +154,7 @@ def test_property_no_edit_of_a_signed_request_changes_what_the_dcc_acts_on(edit,
 
 def _protected(signer: str, device: Device, counter: int) -> bytes:
     pre = reset_messages.pre_command(device, DebtRegister.TIME_DEBT_1, signer,
-                                     DEVICE_IDS[device], counter)
+                                     DEVICE_IDS[device], counter, DEFAULT_CLOCK)
     return messages.encode(messages.protect(pre, KEYS, signer))
 
 

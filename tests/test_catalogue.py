@@ -10,7 +10,6 @@ import pytest
 
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import (
-    CATALOGUE_VERSION,
     PROVISIONAL_FIELDS,
     REFERENCE_FILES,
     RESET_DEBT_REGISTER,
@@ -30,12 +29,6 @@ def test_one_entry_per_device_and_register(catalogue) -> None:
     pairs = [(e.device, e.register) for e in catalogue]
     assert sorted(pairs) == sorted((d, r) for d in Device for r in DebtRegister)
     assert {e.service_reference for e in catalogue} == {RESET_DEBT_REGISTER}
-
-
-def test_catalogue_version_for_parse_and_correlate(catalogue) -> None:
-    """TR-6: the catalogue carries a version string that Parse & Correlate can report."""
-    assert catalogue.version == CATALOGUE_VERSION
-    assert "provisional" in catalogue.version
 
 
 def test_gsme_payload_is_change_debt_to_zero_absolute(catalogue) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from specpkg.duis.reset_request import DEFAULT_CLOCK
 from specpkg.gbcs import debt_messages as dm
 from specpkg.gbcs import dump, messages
 from specpkg.gbcs.reset_messages import pre_command
@@ -31,7 +32,8 @@ def test_section_takes_one_part_and_strips_its_name() -> None:
 
 
 def test_compare_lines_up_fields_and_says_which_bytes_are_the_same() -> None:
-    reset = messages.encode(pre_command(Device.ESME, "TimeDebtRegister2", SUPPLIER, ESME, 1000))
+    reset = messages.encode(pre_command(Device.ESME, "TimeDebtRegister2", SUPPLIER, ESME, 1000,
+                                        DEFAULT_CLOCK))
     table = dump.compare({
         "ECS07": dump.section(_ecs07(), "spec[10]"),
         "ECS07b": dump.section(reset, "spec[1]"),

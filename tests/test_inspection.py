@@ -9,6 +9,7 @@ import pytest
 from specpkg.anomaly.inspection import SUPPLY_AFFECTING, InspectionResult, inspect, written_value
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable
 from specpkg.duis.codes import Outcome
+from specpkg.duis.reset_request import DEFAULT_CLOCK
 from specpkg.errors import ValidationError
 from specpkg.gbcs import dlms, gbz, messages, reset_messages
 from specpkg.gbcs.security import Keys
@@ -29,7 +30,8 @@ def _signed(device: Device, payload: object, code: int | None = None) -> bytes:
 
 
 def _reset_change_debt(register: DebtRegister) -> gbz.ChangeDebt:
-    payload = reset_messages.reset_payload(reset_messages.entry(Device.GSME, register), 4242)
+    payload = reset_messages.reset_payload(reset_messages.entry(Device.GSME, register), 4242,
+                                           DEFAULT_CLOCK)
     return payload.components[0].frame.payload
 
 
@@ -45,7 +47,8 @@ def _with(register: DebtRegister = DebtRegister.TIME_DEBT_1, **fields) -> gbz.Gb
 @pytest.mark.parametrize("register", list(DebtRegister))
 def test_gsme_reset_to_zero_passes(register: DebtRegister) -> None:
     """SR-10: the real reset passes packet inspection."""
-    pre = reset_messages.pre_command("GSME", register, SUPPLIER, DEVICE_IDS[Device.GSME], 9)
+    pre = reset_messages.pre_command("GSME", register, SUPPLIER, DEVICE_IDS[Device.GSME], 9,
+                                     DEFAULT_CLOCK)
     signed = messages.encode_apdu(messages.sign_apdu(pre, KEYS.private_key(SUPPLIER, "ds")))
     found = inspect(signed, register, inspect_esme=False)
     assert found.result is InspectionResult.PASSED and written_value(signed) == 0

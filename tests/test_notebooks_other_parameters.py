@@ -18,7 +18,8 @@ RUNS = {
     "06_anomaly_detection": {"seed": 7, "requests_per_day": 5_000, "burst_fraction": 0.2,
                              "assumptions": "count_quarantined=false,compare_with_issued=false"},
     "07_testing_services": {"START_DATE": "2020-12-14",
-                            "assumptions": "meter_checks_payload=true,inspect_esme=true"},
+                            "assumptions": "meter_checks_payload=true,inspect_esme=true,"
+                                           "open_to_all_roles=true"},
     "08_bulk_reset_impact": {"meters": 3_000, "register": "PaymentDebtRegister",
                              "hourly_limits": [50, 100], "chosen_limit": 100, "seed": 5,
                              "assumptions": "count_quarantined=false"},

@@ -81,9 +81,9 @@ def test_simulation_is_deterministic() -> None:
     ],
 )
 def test_bad_simulation_input(kwargs: dict, field: str) -> None:
-    hours = kwargs.pop("hours", 48)
+    arguments = {"hours": 48, **kwargs}  # the parametrize dict is shared: never mutate it
     with pytest.raises(ValidationError) as caught:
-        simulate(example_meter(), hours, **kwargs)
+        simulate(example_meter(), arguments.pop("hours"), **arguments)
     assert caught.value.field == field
 
 

@@ -6,35 +6,28 @@ import dataclasses
 import importlib.util
 import json
 from datetime import UTC, date, datetime, time, timedelta
-from typing import ClassVar
 
 import pytest
 
 from specpkg.anomaly.thresholds import Threshold
 from specpkg.errors import ValidationError
 from specpkg.paths import REPO_DIR
-from specpkg.system.meters import MeterStub
+from specpkg.system.assumptions import Assumptions
 from specpkg.system.tampering import signed_with_value
 from specpkg.system.variants import (
-    PRE_RELEASE,
     RELEASE,
     MeterVersion,
-    ReleaseStage,
-    ch_combinations,
-    load_ch_variants,
 )
 from specpkg.testing.acceptance import TestCaseRecord, Verdict, check_acceptance
 from specpkg.testing.capacity import (
     AvailabilityWindow,
-    CapacityExceeded,
     EnvironmentClosed,
     VoluntaryServices,
     load_capacity_assumptions,
 )
-from specpkg.testing.devices import DeviceClass, DeviceType, MeterStubFactory, TestDevice
+from specpkg.testing.devices import DeviceClass, TestDevice
 from specpkg.testing.environment import TestEnvironment, TestUser
 from specpkg.testing.roles import RoleNotEligible, UserRole, eligible_roles, load_user_roles
-from specpkg.testing.testpack import TestPack
 
 START = date(2019, 4, 15)  # Monday; the window runs over Easter
 DAY = date(2019, 4, 16)
@@ -108,6 +101,15 @@ def test_tr4_other_roles_are_refused_naming_role_and_eligible_ones(role):
     assert not env.users
 
 
+@pytest.mark.parametrize("role", ["ES", "ED", "GT", "OU", "RSA"])
+def test_f8_ma6_an_environment_open_to_all_roles_admits_them(role):
+    """F-8 (MA-6): TR-4 names who the environment is open to, not who is refused; open
+    to all, it admits every role (the DCC then refuses their resets, test_testrun)."""
+    env = make_env(model=Assumptions(open_to_all_roles=True))
+    assert env.register_user(TestUser(U1, "Party", role)).role is UserRole(role)
+    assert list(env.users) == [U1]
+
+
 def test_tr4_unknown_role_is_a_validation_error():
     with pytest.raises(ValidationError) as info:
         TestUser(U1, "Party", "XX")
@@ -158,19 +160,21 @@ def test_tr4_actions_outside_window_are_refused():
 
 def test_tr4_capacity_assumptions_table():
     a = load_capacity_assumptions()
-    assert (a.max_users, a.min_large_suppliers, a.min_window_working_days) == (10, 2, 15)
+    assert (a.costed_users, a.min_large_suppliers, a.min_window_working_days) == (10, 2, 15)
     assert a.costs, "cost inputs must be listed"
     assert all(c.value is None for c in a.costs), "no invented prices"
     assert {"cost_sr_mapping_updates", "cost_testing_issues_management"} <= {
         c.parameter for c in a.costs}
-    frame = a.to_frame()
+    frame = a.to_frame().set_index("parameter")
     assert len(frame) == 3 + len(a.costs)
+    assert frame.loc["costed_users", "kind"] == frame.loc["min_large_suppliers", "kind"] == (
+        "cost basis")
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("max_users", 11), ("max_users", 0), ("min_large_suppliers", 1),
-     ("min_window_working_days", 14)],
+    [("costed_users", 11), ("costed_users", 0), ("min_large_suppliers", 1),
+     ("min_large_suppliers", 11), ("min_window_working_days", 14)],
 )
 def test_tr4_capacity_assumptions_out_of_range(field, value):
     a = load_capacity_assumptions()
@@ -179,178 +183,48 @@ def test_tr4_capacity_assumptions_out_of_range(field, value):
     assert info.value.field == field
 
 
-def test_tr4_up_to_ten_users_and_voluntary_services():
-    env = make_env()
-    for n in range(10):
+def admit(env: TestEnvironment, count: int, large: int = 2) -> None:
+    for n in range(count):
         services = VoluntaryServices(sr_mapping_updates=n % 2 == 0,
                                      testing_issues_management=n < 3)
         env.register_user(TestUser(uid(n), f"Supplier {n}", "IS" if n % 2 else "GS",
-                                   large_supplier=n < 2, services=services))
+                                   large_supplier=n < large, services=services))
+
+
+def test_tr4_ten_users_are_the_cost_basis_not_a_cap():
+    """TR-4: costs assume up to 10 Users; an eleventh and twelfth are admitted and shown
+    as beyond the cost basis."""
+    env = make_env()
+    admit(env, 10)
     summary = env.capacity_summary()
-    assert summary["users"] == 10
-    assert summary["large_supplier_assumption_met"]
+    assert (summary["users"], summary["users_beyond_cost_basis"]) == (10, 0)
+    assert summary["within_cost_basis"] and summary["large_supplier_assumption_met"]
     assert summary["sr_mapping_updates_taken_up"] == 5
     assert summary["testing_issues_management_taken_up"] == 3
-    with pytest.raises(CapacityExceeded):
-        env.register_user(TestUser(uid(10), "Supplier 10", "IS"))
+    env.register_user(TestUser(uid(10), "Supplier 10", "IS"))
+    env.register_user(TestUser(uid(11), "Supplier 11", "GS"))
+    summary = env.capacity_summary()
+    assert (summary["users"], summary["users_beyond_cost_basis"]) == (12, 2)
+    assert not summary["within_cost_basis"]
     with pytest.raises(ValidationError):
         env.register_user(TestUser(uid(0), "again", "IS"))
+
+
+def test_tr4_fewer_large_suppliers_than_assumed_are_shown():
+    env = make_env()
+    admit(env, 4, large=1)
+    summary = env.capacity_summary()
+    assert summary["within_cost_basis"] and not summary["large_supplier_assumption_met"]
+    assert (summary["large_suppliers"], summary["min_large_suppliers"]) == (1, 2)
 
 
 def test_tr4_voluntary_services_default_off():
     assert VoluntaryServices() == VoluntaryServices(False, False)
 
 
-# ----------------------------------------------------------------- TR-6 test pack
-
-
-def test_tr6_matching_versions_accepted_and_round_trip():
-    pack = TestPack("SEC Release 2019-06", " 5.1 ", "5.1")
-    assert pack.parse_and_correlate_version == pack.message_mapping_catalogue_version == "5.1"
-    assert TestPack.from_manifest(pack.as_dict()) == pack
-
-
-def test_tr6_mismatch_refused():
-    with pytest.raises(ValidationError) as info:
-        TestPack("SEC Release 2019-06", "5.1", "5.0")
-    assert info.value.field == "message_mapping_catalogue_version"
-    with pytest.raises(ValidationError):
-        TestPack.from_manifest({"release": "R", "parse_and_correlate_version": "5.1"})
-    with pytest.raises(ValidationError):
-        TestPack("", "5.1", "5.1")
-
-
-# ----------------------------------------------------------------- TR-8 devices
-
-
-def test_tr8_type_1_and_type_2_classes():
-    assert {c for c in DeviceClass if c.device_type is DeviceType.TYPE_1} == {
-        DeviceClass.ESME, DeviceClass.GSME, DeviceClass.PPMID, DeviceClass.HCALCS}
-    assert DeviceClass.IHD.device_type is DeviceType.TYPE_2
-    assert DeviceClass.CAD.device_type is DeviceType.TYPE_2
-
-
-@pytest.mark.parametrize(
-    ("device_class", "credentials", "version", "field"),
-    [
-        ("ESME", False, RELEASE, "has_security_credentials"),
-        ("PPMID", False, None, "has_security_credentials"),
-        ("IHD", True, None, "has_security_credentials"),
-        ("ESME", True, None, "meter_version"),
-        ("IHD", False, RELEASE, "meter_version"),
-        ("CHF", True, None, "device_class"),
-        ("GPF", True, None, "device_class"),
-    ],
-)
-def test_tr8_wrong_device_descriptions_refused(device_class, credentials, version, field):
-    with pytest.raises(ValidationError) as info:
-        TestDevice("0011223344556677", device_class, credentials, version)
-    assert info.value.field == field
-
-
-def test_tr8_bad_device_id_refused():
-    with pytest.raises(ValidationError):
-        TestDevice("00-11", DeviceClass.IHD, False)
-
-
 def setup_user(env: TestEnvironment, user_id: str = U1, role: str = "IS") -> str:
     env.register_user(TestUser(user_id, "Supplier", role))
     return env.issue_comms_hub(user_id, env.comms_hubs[0].code, DAY).sms_id
-
-
-def test_tr8_user_adds_type_1_and_type_2_devices():
-    env = make_env()
-    sms = setup_user(env)
-    env.add_device(U1, sms, esme(), DAY)
-    env.add_device(U1, sms, TestDevice("0011223344556677", "PPMID", True), DAY)
-    env.add_device(U1, sms, TestDevice("0011223344556678", "IHD", False), DAY)
-    system = env.systems[sms]
-    assert [d.device_type for d in system.devices] == [
-        DeviceType.TYPE_1, DeviceType.TYPE_1, DeviceType.TYPE_2]
-    assert set(system.stubs) == {ESME_ID}
-
-
-def test_tr8_wrong_combinations_refused():
-    env = make_env()
-    sms_is = setup_user(env, U1, "IS")
-    sms_gs = setup_user(env, U2, "GS")
-    env.add_device(U1, sms_is, esme(), DAY)
-    with pytest.raises(ValidationError, match="already has a ESME"):
-        env.add_device(U1, sms_is, esme(device_id="00DB1234567890B0"), DAY)
-    with pytest.raises(ValidationError, match="supplier role is GS"):
-        env.add_device(U1, sms_is, gsme(), DAY)
-    with pytest.raises(ValidationError, match="supplier role is IS"):
-        env.add_device(U2, sms_gs, esme(device_id="00DB1234567890B0"), DAY)
-    with pytest.raises(ValidationError, match=f"not a test SMS of {U2}"):
-        env.add_device(U2, sms_is, TestDevice("0011223344556678", "IHD", False), DAY)
-    with pytest.raises(ValidationError, match="already in use"):
-        env.add_device(U2, sms_gs, TestDevice(ESME_ID, "PPMID", True), DAY)
-    env.add_device(U2, sms_gs, gsme(), DAY)
-    assert [d.device_class for d in env.systems[sms_gs].devices] == [DeviceClass.GSME]
-
-
-# ----------------------------------------------------------------- TR-9 CH and stubs
-
-
-def test_tr9a_a_test_ch_for_every_han_wan_combination():
-    variants = load_ch_variants()
-    hans = {v.code for v in variants if v.kind == "HAN"}
-    wans = {v.code for v in variants if v.kind == "WAN"}
-    assert len(hans) >= 2 and len(wans) >= 2
-    hubs = ch_combinations(variants)
-    assert {(h.han.code, h.wan.code) for h in hubs} == {(a, b) for a in hans for b in wans}
-    assert len(hubs) == len(hans) * len(wans)
-    assert all(v.source for v in variants)
-    assert any(h.uncertain for h in hubs)
-
-
-def test_tr9a_unknown_ch_variant_refused():
-    env = make_env()
-    env.register_user(TestUser(U1, "Supplier", "IS"))
-    with pytest.raises(ValidationError):
-        env.issue_comms_hub(U1, "HAN-5G/WAN-MOON", DAY)
-
-
-def test_tr9b_meter_versions():
-    assert PRE_RELEASE.stage is ReleaseStage.PRE_RELEASE and not PRE_RELEASE.supports_reset
-    assert RELEASE.stage is ReleaseStage.RELEASE and RELEASE.supports_reset
-
-
-class CountingStub(MeterStub):
-    """A meter stub that counts the commands it receives."""
-
-    made: ClassVar[list[str]] = []
-
-    def __post_init__(self):
-        super().__post_init__()
-        CountingStub.made.append(self.meter_version.stage.value)
-
-
-def test_tr9b_stub_factory_makes_a_stub_of_each_meter_version():
-    CountingStub.made = []
-    env = make_env(stub_factory=MeterStubFactory(stub_class=CountingStub))
-    sms = setup_user(env)
-    env.add_device(U1, sms, esme(PRE_RELEASE), DAY)
-    sms2 = env.issue_comms_hub(U1, env.comms_hubs[1].code, DAY).sms_id
-    env.add_device(U1, sms2, esme(RELEASE, "00DB1234567890B0"), DAY)
-    assert CountingStub.made == ["pre-release", "release"]
-    stub = env.systems[sms].stubs[ESME_ID]
-    assert isinstance(stub, CountingStub) and not stub.meter_version.supports_reset
-    assert env.stub("00-DB-12-34-56-78-90-A0") is stub
-    assert env.stub("00DB1234567890B0").meter_version == RELEASE
-    with pytest.raises(ValidationError):
-        env.stub("FFFFFFFFFFFFFFFF")
-
-
-def test_tr9b_factory_returning_wrong_stub_is_caught():
-    class Wrong(MeterStubFactory):
-        def __call__(self, device):
-            return super().__call__(dataclasses.replace(device, device_id="FFFFFFFFFFFFFFFF"))
-
-    env = make_env(stub_factory=Wrong())
-    sms = setup_user(env)
-    with pytest.raises(Exception, match="another device"):
-        env.add_device(U1, sms, esme(), DAY)
 
 
 # ----------------------------------------------------------------- TR-10 thresholds

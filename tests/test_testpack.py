@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -15,7 +16,15 @@ from specpkg.gbcs import catalogue, messages
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister, Device
 from specpkg.system.user import User
-from specpkg.testing.testpack import SAMPLE_FILES, TestPack, export_test_pack, read_test_pack
+from specpkg.testing.testpack import (
+    SAMPLE_FILES,
+    TestPack,
+    correlate_under,
+    export_test_pack,
+    pack_for,
+    read_test_pack,
+    revised_catalogue,
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +34,48 @@ def pack(tmp_path_factory):
     return out
 
 
-def test_tr6_parse_and_correlate_version_is_the_catalogue_version() -> None:
-    assert PARSE_AND_CORRELATE_VERSION == catalogue.CATALOGUE_VERSION
-    assert catalogue.load_catalogue().version == PARSE_AND_CORRELATE_VERSION
-    assert User().parse_and_correlate_version == PARSE_AND_CORRELATE_VERSION
+def test_tr6_a_pack_of_mixed_versions_is_refused_and_would_not_correlate(tmp_path) -> None:
+    """TR-6: a pack pairing this Parse and Correlate with a catalogue of another version is
+    refused; used anyway, the User's correlation refuses the Pre-Commands of a DCC working
+    from that catalogue wherever it maps the reset otherwise, and signs nothing."""
+    current = catalogue.load_catalogue()
+    other = revised_catalogue(current, "0.2.0-other", {Device.GSME: 0x0F12})
+    with pytest.raises(ValidationError) as err:
+        pack_for(other)
+    assert err.value.field == "message_mapping_catalogue_version"
+    assert pack_for(current).parse_and_correlate_version == current.version
+    found = {(c.device, c.register): c for c in correlate_under(other)}
+    for (device, _), c in found.items():
+        assert c.correlated is (device is Device.ESME)
+        assert c.catalogue_version == "0.2.0-other"
+    assert all(c.refusal.startswith("correlation failed on message_code")
+               for c in found.values() if not c.correlated)
+    assert all(c.correlated for c in correlate_under(current))
+
+
+def test_tr6_a_catalogue_mapping_the_esme_reset_to_another_method_is_refused() -> None:
+    """Not only the message code: a catalogue whose ESME reset is an increment (DLMS
+    method 4) gives Pre-Commands the User's correlation refuses on their payload."""
+    current = catalogue.load_catalogue()
+    changed = dataclasses.replace(current, version="0.3.0-other", entries=tuple(
+        dataclasses.replace(e, dlms_method=4) if e.device is Device.ESME else e
+        for e in current))
+    refused = [c for c in correlate_under(changed) if not c.correlated]
+    assert {c.device for c in refused} == {Device.ESME} and len(refused) == 3
+    assert all("payload" in c.refusal for c in refused)
+
+
+def test_tr6_pack_versions_must_be_non_empty_and_correspond() -> None:
+    pack = TestPack("SEC Release 2019-06", " 5.1 ", "5.1")
+    assert pack.parse_and_correlate_version == pack.message_mapping_catalogue_version == "5.1"
+    assert TestPack.from_manifest(pack.as_dict()) == pack
+    with pytest.raises(ValidationError) as info:
+        TestPack("SEC Release 2019-06", "5.1", "5.0")
+    assert info.value.field == "message_mapping_catalogue_version"
+    with pytest.raises(ValidationError):
+        TestPack.from_manifest({"release": "R", "parse_and_correlate_version": "5.1"})
+    with pytest.raises(ValidationError):
+        TestPack("", "5.1", "5.1")
 
 
 def test_tr6_manifest_versions_match(pack) -> None:

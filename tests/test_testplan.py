@@ -108,12 +108,72 @@ def test_tr1_scenarios_cover_anomaly_detection():
     assert (scenarios["requirement"] == "TR-10").sum() >= 3
 
 
-def test_tr2_analysis_tables_have_rationale():
+def _scenarios_for(requirement: str) -> pd.DataFrame:
+    cases = scenario_cases()
+    return cases[cases["requirement"] == requirement]
+
+
+def _negative_for_every_other_role(m: pd.DataFrame) -> bool:
+    others = {r.value for r in UserRole} - {"IS", "GS"}
+    wrong_supplier = m[m["role"].isin(["IS", "GS"]) & (m["expected_code"] == "E914")]
+    return (others <= set(m.loc[~m["positive"], "role"])
+            and set(wrong_supplier["device"]) == {"ESME", "GSME"})
+
+
+#: TR-2: what the analysis says each part of the DCC Total System needs, checked against
+#: what the test plan really holds. A plan that drops it fails the claim.
+TR2_CLAIMS = {
+    "DCC Central Systems: DSP Service Request processing": lambda m: (
+        {(d, r) for d, r in zip(m["device"], m["register"], strict=True)}
+        == {(d, r) for d in ("ESME", "GSME") for r in ("TDR1", "TDR2", "PDR")}
+        and "SC-04" in set(_scenarios_for("TR-1")["scenario_id"])),
+    "DCC Central Systems: access control": _negative_for_every_other_role,
+    "DCC Central Systems: anomaly detection": lambda m: (
+        bool(m["threshold_adt"].all())
+        and set(m.loc[m["packet_inspection"], "device"]) == {"GSME"}
+        and {"ESME", "GSME"} <= set(_scenarios_for("TR-10")["device"])),
+    "Parse and Correlate software and Message Mapping Catalogue": lambda m: (
+        len(_scenarios_for("TR-6")) >= 1),
+    "Communications Hub (CSPs)": lambda m: (
+        set(m["comms_hub"]) == {h.code for h in ch_combinations()}),
+    "Smart Metering Systems: ESME and GSME": lambda m: (
+        set(m.loc[m["meter_version"] == PRE_RELEASE.stage.value, "expected_code"])
+        <= {"E921", "E914", ""} and set(m["meter_version"]) == {"pre-release", "release"}),
+    "Other HAN Devices": lambda m: len(_scenarios_for("TR-2")) >= 1,
+    "Party Interfacing Systems (Users)": lambda m: bool(
+        m.loc[m["role"].isin(["IS", "GS"]), "response_expected"].all()),
+}
+
+
+def test_tr2_the_analysis_claims_only_testing_the_plan_holds(matrix, reference):
+    """TR-2: every part of the DCC Total System the specification says is impacted has
+    its analysis row, with rationale, and the testing each row requires is in the test
+    matrix or the scenarios (a plan without it fails here)."""
     impacts = system_impacts()
-    assert len(impacts) >= 5 and (impacts["rationale"].str.len() > 0).all()
+    assert set(impacts["component"]) == set(TR2_CLAIMS)
+    failed = [c for c, claim in TR2_CLAIMS.items() if not claim(matrix)]
+    assert failed == []
+    text = (reference / "SECMP0002-solution-design-specification.txt").read_text()
+    impacted = text.split("Impacts", 1)[1].split("SECAS Contact", 1)[0]
+    systems = [line.strip("• ").strip() for line in impacted.splitlines()
+               if line.strip().startswith("•") and "Systems" in line]
+    assert systems == ["DCC Central Systems", "Party Interfacing Systems",
+                       "Smart Metering Systems"]
+    for system in systems:
+        assert impacts["component"].str.startswith(system).any(), system
+    assert (impacts["rationale"].str.strip() != "").all()
     table = assumptions()
-    assert table["id"].is_unique
-    assert (table["rationale"].str.len() > 0).all() and (table["source"].str.len() > 0).all()
+    assert table["id"].is_unique and (table["rationale"].str.strip() != "").all()
+
+
+def test_tr2_a_plan_missing_what_the_analysis_requires_fails_its_claim(matrix):
+    """The claims bite: drop the pre-release meters, a CH variant or the other roles."""
+    without_old = matrix[matrix["meter_version"] == "release"]
+    assert not TR2_CLAIMS["Smart Metering Systems: ESME and GSME"](without_old)
+    one_hub = matrix[matrix["comms_hub"] == matrix["comms_hub"].iloc[0]]
+    assert not TR2_CLAIMS["Communications Hub (CSPs)"](one_hub)
+    suppliers_only = matrix[matrix["role"].isin(["IS", "GS"])]
+    assert not TR2_CLAIMS["DCC Central Systems: access control"](suppliers_only)
 
 
 def test_tr3_timetable_is_consecutive_working_days():

@@ -9,6 +9,7 @@ from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.errors import ValidationError
 from specpkg.gbcs import reset_messages
 from specpkg.meter.registers import Device, ResetReport
+from specpkg.system.assumptions import Assumptions
 from specpkg.system.meters import DeviceReply, MeterStub
 from specpkg.system.variants import PRE_RELEASE
 from specpkg.testing.acceptance import TestCaseRecord, Verdict, check_acceptance
@@ -16,7 +17,13 @@ from specpkg.testing.devices import MeterStubFactory, TestDevice
 from specpkg.testing.roles import RoleNotEligible, UserRole, eligible_roles
 from specpkg.testing.scenarios import run_scenarios
 from specpkg.testing.testplan import NOT_ADMITTED, build_test_matrix
-from specpkg.testing.testrun import CASE_COLUMNS, ROLE_USER_IDS, run_matrix
+from specpkg.testing.testrun import (
+    CASE_COLUMNS,
+    ROLE_USER_IDS,
+    own_meter_ids,
+    run_matrix,
+    variant_effect,
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +77,12 @@ def test_tr5_tr7_matrix_run_is_accepted(run, matrix) -> None:
     assert summary["cases"] == 1008 and summary["accepted"] is True
 
 
-def test_tr4_ineligible_roles_are_refused_by_the_environment(run) -> None:
-    """TR-4: only IS and GS are admitted; the others never send a Service Request."""
+def test_f8_ineligible_roles_are_refused_by_the_environment(run) -> None:
+    """TR-4, F-8 under MA-6's default: only IS and GS are admitted; the other roles never
+    send a Service Request."""
     eligible = set(eligible_roles())
     for setup in run.setups:
-        assert set(setup.users) == eligible
+        assert set(setup.users) == eligible and setup.own_beds == {}
         assert set(setup.refused) == set(UserRole) - eligible
         assert all(isinstance(e, RoleNotEligible) for e in setup.refused.values())
         assert {u.role for u in setup.env.users.values()} == eligible
@@ -82,6 +90,27 @@ def test_tr4_ineligible_roles_are_refused_by_the_environment(run) -> None:
     assert len(refused) == 720
     assert not refused["request_sent"].any() and not refused["response_received"].any()
     assert set(refused["actual_outcome"]) == {NOT_ADMITTED}
+
+
+def test_f8_ma6_an_open_environment_lets_the_dcc_refuse_them(small) -> None:
+    """F-8 with MA-6 (open to all roles): every other role is admitted with meters of its
+    own, sends its resets, and the DCC refuses each: E915 for the Export Supplier (a
+    Supplier certificate), E919 for the roles without one. The run is accepted."""
+    model = Assumptions(open_to_all_roles=True)
+    matrix = build_test_matrix(model=model)
+    matrix = matrix[matrix["comms_hub"] == small["comms_hub"].iloc[0]].reset_index(drop=True)
+    run = run_matrix(matrix, model=model)
+    assert run.accepted and run.mismatches.empty
+    others = run.cases[~run.cases["role"].isin(["IS", "GS"])]
+    assert others["request_sent"].all() and others["response_received"].all()
+    codes = others.groupby("role")["response_code"].agg(set).to_dict()
+    assert codes == {"ES": {"E915"}, "ED": {"E919"}, "GT": {"E919"}, "RSA": {"E919"},
+                     "OU": {"E919"}}
+    for setup in run.setups:
+        assert set(setup.users) == set(UserRole) and setup.refused == {}
+        own = {r: set(bed.stubs) for r, bed in setup.own_beds.items()}
+        assert own == {r: set(own_meter_ids(r).values()) for r in own}
+        assert all(bed.stub(d).log == [] for bed in setup.own_beds.values() for d in Device)
 
 
 def test_tr9_every_ch_variant_and_meter_version_runs_on_real_stubs(run, matrix) -> None:
@@ -96,6 +125,11 @@ def test_tr9_every_ch_variant_and_meter_version_runs_on_real_stubs(run, matrix) 
             stub = setup.stub(device)
             assert isinstance(stub, MeterStub) and stub.meter_version == setup.config.version
             assert setup.beds[device].hub.variant == setup.config.comms_hub
+    effect = variant_effect(run)
+    assert len(effect) == len(run.setups) // 4 * len(Device)
+    for _, rows in effect.groupby("device"):
+        assert rows["responses"].nunique() == 1, rows  # the variant changes no outcome
+        assert rows["fastest_s"].nunique() == len(rows)  # but each its own timing
     pre = run.cases[(run.cases["meter_version"] == "pre-release") & run.cases["request_sent"]
                     & (run.cases["response_code"] == ResponseCode.NOT_SUPPORTED_BY_DEVICE.value)]
     assert len(pre) == 72
@@ -267,13 +301,16 @@ def test_meter_stub_factory_refuses_non_meters() -> None:
 
 
 def test_scenarios_sc01_to_sc08(matrix) -> None:
-    """SC-01..SC-07 run and behave as the test plan expects; SC-08 cannot run end to end."""
-    table = run_scenarios()
-    assert list(table["scenario_id"]) == [f"SC-{n:02d}" for n in range(1, 9)]
-    ran = table[table["scenario_id"] != "SC-08"]
+    """SC-01..SC-07 behave as the test plan expects; SC-08 runs end to end (its verdict
+    is in tests/test_sr23_regression.py)."""
+    table = run_scenarios().set_index("scenario_id")
+    assert list(table.index) == [f"SC-{n:02d}" for n in range(1, 9)]
+    ran = table.drop(index="SC-08")
     assert (ran["as_expected"] == True).all(), ran  # noqa: E712
-    assert table.set_index("scenario_id").loc["SC-08", "as_expected"] is None
-    assert "E930" in table.set_index("scenario_id").loc["SC-02", "actual_outcome"]
+    assert "E930" in table.loc["SC-02", "actual_outcome"]
+    assert "refuses 3 of 6 Pre-Commands" in table.loc["SC-07", "actual_outcome"]
+    assert table.loc["SC-08", "as_expected"] is not None
+    assert table.loc["SC-08", "actual_outcome"].count("registers adjusted") == 4
 
 
 def test_f16_tr7_as_written_accepts_a_wrong_error_code(small) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from specpkg.duis.reset_request import DEFAULT_CLOCK
 from specpkg.errors import ValidationError
 from specpkg.gbcs import messages, reset_messages, usecases
 from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER, UPDATE_DEBT, load_catalogue
@@ -38,7 +39,8 @@ def test_decoding_a_reset_needs_no_other_import() -> None:
     devices decode to typed payloads (no import-order side effect)."""
     pre = {device.value: messages.encode(reset_messages.pre_command(
         device, DebtRegister.PAYMENT_DEBT, "90B3D51F30010000",
-        "00DB1234567890A0" if device is Device.ESME else "00DB1234567890A1", 5)).hex()
+        "00DB1234567890A0" if device is Device.ESME else "00DB1234567890A1", 5,
+        DEFAULT_CLOCK)).hex()
         for device in Device}
     script = (
         "import json, sys\n"

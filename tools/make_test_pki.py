@@ -1,7 +1,7 @@
 """Make the project's own TEST-ONLY PKI under data/pki (run once; output is committed).
 
 P-256 keys and X.509 certificates for the four identities the reference set
-uses (the Supplier, the ACB, the ESME and the GSME) and two more, each with a
+uses (the Supplier, the ACB, the ESME and the GSME) and seven more, each with a
 digital signing (ds) and a key agreement (ka) pair, named like
 ../shared/reference/keys: ``<entity id>-<ds|ka>.key`` (PKCS#8 PEM) and ``.pem``
 (certificate). Organisation certificates name their holder as the reference ones
@@ -34,6 +34,11 @@ ENTITIES = {
     "00db1234567890a1": "GSME (signs responses)",
     "90b3d51f30020000": "a second Supplier, registered for no test device (access control)",
     "90b3d51f30000003": "the DCC's DUIS signer (signs Service Responses; provisional id)",
+    "90b3d51f30030000": "an Export Supplier (a User Role not eligible for the reset, TR-4)",
+    "90b3d51f30040000": "an Electricity Distributor (not eligible, TR-4)",
+    "90b3d51f30050000": "a Gas Transporter (not eligible, TR-4)",
+    "90b3d51f30060000": "a Registered Supplier Agent (not eligible, TR-4)",
+    "90b3d51f30070000": "an Other User (not eligible, TR-4)",
 }
 #: The Remote Party Role code of each organisation (devices have none).
 ROLES = {
@@ -41,6 +46,11 @@ ROLES = {
     "90b3d51f30020000": 0x02,  # Supplier
     "90b3d51f30000002": 0x04,  # Access Control Broker
     "90b3d51f30000003": 0x7F,  # other: the DCC's DUIS signer (provisional)
+    "90b3d51f30030000": 0x02,  # Supplier (an Export Supplier is a Supplier Party)
+    "90b3d51f30040000": 0x03,  # Network Operator
+    "90b3d51f30050000": 0x03,  # Network Operator
+    "90b3d51f30060000": 0x7F,  # other
+    "90b3d51f30070000": 0x7F,  # other
 }
 NOT_BEFORE = dt.datetime(2018, 1, 1, tzinfo=dt.UTC)
 NOT_AFTER = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)

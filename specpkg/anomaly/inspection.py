@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 
 from specpkg.errors import DecodeError
-from specpkg.gbcs import dlms, gbz, messages, reset_messages
+from specpkg.gbcs import dlms, gbz, messages, reset_messages, zcl
 from specpkg.gbcs.envelope import GeneralSigning
 from specpkg.meter.registers import INT32_MAX, DebtRegister, Device, parse_register
 
@@ -85,8 +85,9 @@ def inspect(
     if len(ops) != 1:
         return Inspection(InspectionResult.QUARANTINED,
                           f"{len(ops)} commands where one is allowed", device)
+    # when it was issued is not supply-affecting: any time serves for the comparison
     expected = reset_messages.reset_payload(reset_messages.entry(device, register),
-                                            apdu.originator_counter)
+                                            apdu.originator_counter, zcl.ZIGBEE_EPOCH)
     faults = _differences(apdu.payload, expected)
     if faults:
         return Inspection(InspectionResult.QUARANTINED, "; ".join(faults), device)

@@ -18,19 +18,20 @@ them all to 0: recovery start time 0 (the ZigBee epoch, 2000-01-01, so already
 started), collection time 0, frequency 0x00 (which is *hourly*, not "none"),
 recovery amount 0 and balance percentage 0. With the register at zero nothing is
 recovered either way, but reviewers should confirm what a meter must do with
-these fields (a finding shown in notebook 04). The issuer event id is the low
-32 bits of the request counter, whereas GCS04 uses a time stamp: since ZSE treats
-a larger id as newer, this too is a point for reviewers.
+these fields (finding F-2, notebook 04). The issuer event id follows GCS04: a
+ZigBee UTC time stamp (seconds from 2000-01-01), the time the DCC issues the
+Pre-Command, so a reset sent after a GCS04 never looks older than it (F-3).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 from specpkg.errors import ValidationError
-from specpkg.gbcs import dlms, gbz, messages
+from specpkg.gbcs import dlms, gbz, messages, zcl
 from specpkg.gbcs.catalogue import Catalogue, CatalogueEntry, load_catalogue
 from specpkg.gbcs.envelope import Cra, GeneralSigning
 from specpkg.gbcs.security import entity_id
@@ -51,9 +52,10 @@ def message_codes() -> dict[Device, int]:
     return {e.device: e.message_code for e in catalogue()}
 
 
-def issuer_event_id(counter: int) -> int:
-    """The ZCL issuer event id of a reset: the low 32 bits of the request counter."""
-    return counter & 0xFFFFFFFF
+def issuer_event_id(issued_at: datetime) -> int:
+    """The ZCL issuer event id of a GSME reset, as GCS04 sets it: the ZigBee UTC time
+    the Pre-Command is issued (F-3; ValidationError outside ZigBee UTCTime)."""
+    return zcl.zigbee_time(issued_at)
 
 
 def recovery_method(register: DebtRegister) -> gbz.RecoveryMethod:
@@ -63,14 +65,17 @@ def recovery_method(register: DebtRegister) -> gbz.RecoveryMethod:
     return gbz.RecoveryMethod.TIME_BASED
 
 
-def reset_payload(item: CatalogueEntry, counter: int) -> gbz.Gbz | dlms.AccessRequest:
-    """The payload that resets ``item.register`` on ``item.device`` (SR-1, SR-2)."""
+def reset_payload(item: CatalogueEntry, counter: int,
+                  issued_at: datetime) -> gbz.Gbz | dlms.AccessRequest:
+    """The payload that resets ``item.register`` on ``item.device`` (SR-1, SR-2):
+    ``counter`` gives the ESME's invoke id, ``issued_at`` the GSME's issuer event id."""
     if item.device is Device.GSME:
         if item.debt_amount_type is None or item.zcl_command != gbz.CHANGE_DEBT:
             raise ValidationError("catalogue", f"{item.use_case} has no Change Debt mapping")
         amount_type = gbz.DebtAmountType(item.debt_amount_type)
         command = gbz.ChangeDebt(
-            issuer_event_id=issuer_event_id(counter), debt_amount=item.value,
+            issuer_event_id=issuer_event_id(issued_at),
+            debt_amount=item.value,
             recovery_method=recovery_method(item.register), amount_type=amount_type,
         )
         return gbz.Gbz((gbz.change_debt_component(command, sequence=0, last=True),))
@@ -82,13 +87,15 @@ def reset_payload(item: CatalogueEntry, counter: int) -> gbz.Gbz | dlms.AccessRe
 
 
 def pre_command(
-    device: Device | str, register: DebtRegister | str, user_id: str, device_id: str, counter: int
+    device: Device | str, register: DebtRegister | str, user_id: str, device_id: str,
+    counter: int, issued_at: datetime,
 ) -> GeneralSigning:
-    """The unsigned command the DCC hands the User to sign (the Pre-Command)."""
+    """The unsigned command the DCC hands the User to sign (the Pre-Command), issued at
+    ``issued_at``, the DCC's clock (the GSME's issuer event id, F-3)."""
     item = entry(device, register)
     return messages.command(
         item.message_code, bytes.fromhex(entity_id(user_id)), bytes.fromhex(entity_id(device_id)),
-        counter, reset_payload(item, counter),
+        counter, reset_payload(item, counter, issued_at),
     )
 
 

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from specpkg.errors import ValidationError
 from specpkg.gbcs import debt_messages as dm
-from specpkg.gbcs import messages, reset_messages
+from specpkg.gbcs import messages, reset_messages, zcl
 from specpkg.gbcs.envelope import Cra, GeneralSigning, Message
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister, Device
@@ -50,8 +50,9 @@ class _Builder:
         device = self.rng.choice(list(Device))
         if self.rng.random() < 0.5:
             register = self.rng.choice(list(DebtRegister))
+            issued = zcl.from_zigbee_time(counter & 0xFFFFFFFF)
             return reset_messages.pre_command(device, register, self.supplier.hex(),
-                                              self.devices[device].hex(), counter)
+                                              self.devices[device].hex(), counter, issued)
         values = self._values(device)
         if device is Device.ESME:
             payload: object = dm.ecs07_request(values, counter)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
@@ -34,6 +35,7 @@ from construct import (
     this,
 )
 
+from specpkg.errors import ValidationError
 from specpkg.gbcs import wire
 from specpkg.gbcs.typed import OpenEnum, StrictEnum, Typed
 from specpkg.gbcs.wire import Framed, Shown
@@ -46,6 +48,28 @@ DEFAULT_RESPONSE = 0x0B
 FC_CLUSTER_SPECIFIC = 0x01
 FC_MANUFACTURER = 0x04
 FC_SERVER_TO_CLIENT = 0x08
+
+#: ZigBee UTCTime counts whole seconds from 2000-01-01 00:00:00 UTC, in a uint32.
+ZIGBEE_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_UINT32_MAX = 2**32 - 1
+_SECOND = timedelta(seconds=1)
+
+
+def zigbee_time(at: datetime) -> int:
+    """``at`` as ZigBee UTCTime (seconds since :data:`ZIGBEE_EPOCH`, whole seconds down);
+    ValidationError for a naive time or one outside the uint32 range."""
+    if not isinstance(at, datetime) or at.tzinfo is None:
+        raise ValidationError("time", f"a timezone-aware datetime is needed, got {at!r}")
+    seconds = (at - ZIGBEE_EPOCH) // _SECOND
+    if not 0 <= seconds <= _UINT32_MAX:
+        raise ValidationError("time", f"{at.isoformat()} is outside ZigBee UTCTime "
+                                      f"(2000-01-01 to 2136-02-07)")
+    return seconds
+
+
+def from_zigbee_time(seconds: int) -> datetime:
+    """ZigBee UTCTime back to an aware datetime (for tables and checks)."""
+    return ZIGBEE_EPOCH + seconds * _SECOND
 
 
 class RecoveryMethod(IntEnum):

@@ -38,6 +38,8 @@ class Assumptions:
     count_quarantined: bool = True
     #: MA-5: a Release meter refuses a reset that would not leave the register at zero.
     meter_checks_payload: bool = False
+    #: MA-6: the test environment admits every User Role; the DCC refuses the ineligible.
+    open_to_all_roles: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):

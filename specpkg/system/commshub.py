@@ -1,20 +1,33 @@
-"""The Communications Hub only routes the reset commands (SR-6, SR-7).
+"""The Communications Hub only routes the reset commands (SR-6, SR-7), in its own time (TR-9a).
 
-The Communications Hub Function (CHF) reads the recipient from the GBCS header
-and forwards the command's bytes as they are. For a gas meter the command
-passes the Gas Proxy Function (GPF), which taps off only the commands listed in
-``data/han/tapping_off.csv`` (the Tapping Off Mechanism, TOM); the reset use
-cases are not among them, so the GPF neither processes nor stores them.
+What the CH does with a command from the DCC:
+
+* the Communications Hub Function (CHF) reads the recipient from the GBCS header
+  (the only part it reads) and passes the command's bytes on as they are (SR-6);
+* to an ESME, straight over the HAN;
+* to a GSME, through the Gas Proxy Function (GPF): a gas meter is battery powered
+  and asleep most of the time, so the GPF *holds* every command for it until the
+  meter next wakes and collects it. Holding is not tapping off: the GPF taps off
+  (reads and keeps its own copy of what they set) only the commands of the
+  Tapping Off Mechanism, ``data/han/tapping_off.csv`` (TOM); the reset use cases
+  are not among them (SR-7), so the GPF neither reads nor keeps them.
+
+Every hop takes the time its Test CH variant says (:class:`TestCommsHub`): the WAN
+one way, the HAN one way, and for a GSME the wait for its next wake. A
+:class:`Route` records when the command reached the CH, when the device got it and
+when its answer is back at the DCC. A Test CH whose WAN is down delivers nothing.
 """
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cache
 
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.gbcs import messages
+from specpkg.gbcs.zcl import ZIGBEE_EPOCH
 from specpkg.meter.registers import Device
 from specpkg.paths import DATA_DIR
 from specpkg.system.variants import TestCommsHub, ch_combinations
@@ -36,53 +49,110 @@ def is_tom_command(message_code: int) -> bool:
 
 @dataclass(frozen=True)
 class Route:
-    """One command as the CH forwarded it."""
+    """One command as the CH passed it on: to whom, the bytes, and when (SR-6, TR-9a).
+
+    ``sent_at``: the DCC sent it; ``received_at``: it reached the CH over the WAN;
+    ``held_for``: how long the GPF held it for a sleeping GSME (zero for an ESME);
+    ``delivered_at``: the device received it; ``answered_at``: the device's answer
+    is back at the DCC.
+    """
 
     message_code: int
     recipient: str
     device: Device
-    length: int
+    data: bytes
     tapped_off: bool
     hub: str
+    sent_at: datetime
+    received_at: datetime
+    held_for: timedelta
+    delivered_at: datetime
+    answered_at: datetime
+
+    @property
+    def length(self) -> int:
+        return len(self.data)
+
+    @property
+    def response_time(self) -> timedelta:
+        """From the DCC sending the command to the device's answer reaching it."""
+        return self.answered_at - self.sent_at
 
 
 @dataclass
 class GasProxy:
-    """The GPF: keeps a copy of what TOM commands set; nothing else."""
+    """The GPF (SR-7): holds each command for the GSME until the meter next wakes, then
+    hands it over unchanged; taps off (keeps a copy of) only the Tapping Off
+    Mechanism commands, and processes nothing else."""
 
+    held: list[tuple[datetime, bytes]] = field(default_factory=list)
     tapped: list[bytes] = field(default_factory=list)
 
-    def observe(self, command: bytes, message_code: int) -> bool:
+    @staticmethod
+    def next_wake(at: datetime, interval: timedelta) -> datetime:
+        """A GSME that wakes every ``interval`` (counted from the ZigBee epoch): its
+        first wake at or after ``at``."""
+        if interval <= timedelta(0):
+            raise ValidationError("gsme_wake_interval", "a GSME wakes at a positive interval")
+        return at - ((at - ZIGBEE_EPOCH) % -interval)
+
+    def hold(self, command: bytes, message_code: int, at: datetime) -> bool:
+        """Keep ``command`` (received at ``at``) for the GSME; tap it off if it is a TOM
+        command. Returns whether it was tapped off."""
+        self.held.append((at, command))
         if is_tom_command(message_code):
             self.tapped.append(command)
             return True
         return False
 
+    def wake(self, at: datetime) -> list[bytes]:
+        """The GSME wakes at ``at`` and collects, in order, every command held until then."""
+        due = [command for received, command in self.held if received <= at]
+        self.held = [(received, command) for received, command in self.held if received > at]
+        return due
+
+
+def _default_hub() -> TestCommsHub:
+    return ch_combinations()[0]
+
 
 @dataclass
 class CommunicationsHub:
-    """A Communications Hub of one HAN x WAN variant, with the devices on its HAN."""
+    """A Test Communications Hub of one HAN x WAN variant, with the devices on its HAN."""
 
-    variant: TestCommsHub = field(default_factory=lambda: ch_combinations()[0])
+    variant: TestCommsHub = field(default_factory=_default_hub)
     devices: dict[str, Device] = field(default_factory=dict)
     gpf: GasProxy = field(default_factory=GasProxy)
     routes: list[Route] = field(default_factory=list)
+    wan_connected: bool = True
 
     def join(self, device_id: str, device: Device) -> None:
         self.devices[device_id.upper()] = device
 
-    def route(self, command: bytes) -> tuple[str, bytes]:
-        """Return (recipient, the bytes to deliver): the very bytes received (SR-6)."""
+    def route(self, command: bytes, at: datetime) -> Route:
+        """Pass a command the DCC sent at ``at`` on to its recipient: the very bytes
+        received (SR-6), a GSME's through the GPF (SR-7). ValidationError if the WAN is
+        down, the GBCS header is unreadable or the recipient is not on this HAN."""
+        if not self.wan_connected:
+            raise ValidationError("wan", f"the WAN of Test CH {self.variant.code} is down: "
+                                         "the command never reached the CH")
         try:
-            message = messages.decode(command, payloads=False)
+            head = messages.apdu_of(messages.decode(command, payloads=False))
         except DecodeError as exc:
             raise ValidationError("command", f"the CH cannot read the GBCS header: {exc}") from None
-        head = messages.apdu_of(message)
         recipient = head.recipient_id
         if recipient not in self.devices:
             raise ValidationError("recipient", f"{recipient} is not on this CH's HAN")
         device = self.devices[recipient]
-        tapped = self.gpf.observe(command, head.message_code) if device is Device.GSME else False
-        self.routes.append(Route(head.message_code, recipient, device, len(command), tapped,
-                                 self.variant.code))
-        return recipient, bytes(command)
+        wan, han = self.variant.wan.one_way, self.variant.han.one_way
+        received = handed_over = at + wan
+        data, tapped = bytes(command), False
+        if device is Device.GSME:
+            tapped = self.gpf.hold(data, head.message_code, received)
+            handed_over = self.gpf.next_wake(received, self.variant.gsme_wake_interval)
+            data = self.gpf.wake(handed_over)[-1]
+        delivered = handed_over + han
+        route = Route(head.message_code, recipient, device, data, tapped, self.variant.code,
+                      at, received, handed_over - received, delivered, delivered + han + wan)
+        self.routes.append(route)
+        return route

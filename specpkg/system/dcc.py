@@ -153,7 +153,7 @@ class Dcc:
         """Step 3: the Pre-Command for the User to correlate and sign (SR-1, SR-2)."""
         request = accepted.request
         apdu = reset_messages.pre_command(accepted.device, request.register, request.user_id,
-                                          request.device_id, request.counter)
+                                          request.device_id, request.counter, self.clock)
         data = messages.encode_apdu(apdu)
         self._issued[request.request_id] = _Issued(accepted, data)
         return data

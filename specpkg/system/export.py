@@ -9,6 +9,9 @@ For every device x register, files named like the reference test data set:
 * the same with ``ERROR`` for a request whose reset the meter could not carry
   out (the next counter; the response reports failure).
 
+Every Pre-Command is issued at ``issued_at`` (default: the workbook's fixed clock,
+as the DCC's), which the GSME resets carry as their issuer event id, like GCS04 (F-3).
+
 A response needs the device's ds private key: where the key folder has none
 (the shared reference keys hold only the devices' certificates) the response
 files are left out and ``MANIFEST.csv`` says so.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from specpkg.duis import reset_request
@@ -55,7 +59,8 @@ def _hex(data: bytes) -> str:
 
 
 def export(keys_dir: Path, out: Path, ids: Identities | None = None,
-           force: bool = False) -> list[dict[str, str]]:
+           force: bool = False,
+           issued_at: datetime = reset_request.DEFAULT_CLOCK) -> list[dict[str, str]]:
     """Write the files; return the manifest rows (one per file or skipped file). A
     non-empty ``out`` is refused unless ``force``."""
     ids = ids or Identities()
@@ -80,7 +85,7 @@ def export(keys_dir: Path, out: Path, ids: Identities | None = None,
                 request = reset_request.make_request(device, register, counter,
                                                      user_id=ids.supplier, device_id=device_id)
                 pre = reset_messages.pre_command(device, register, ids.supplier, device_id,
-                                                 counter)
+                                                 counter, issued_at)
                 command = messages.protect(pre, keys, ids.supplier, ids.acb)
                 files = {
                     f"{stem}_REQUEST_DUIS.XML": reset_request.request_xml(request,

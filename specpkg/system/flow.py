@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from specpkg.anomaly.thresholds import ThresholdTable
@@ -32,11 +32,11 @@ from specpkg.meter.registers import DebtRegister, Device, MeterState, PaymentMod
 from specpkg.meter.simulation import example_meter
 from specpkg.paths import PKI_DIR
 from specpkg.system.assumptions import Assumptions
-from specpkg.system.commshub import CommunicationsHub
+from specpkg.system.commshub import CommunicationsHub, Route
 from specpkg.system.dcc import Dcc, Registration
 from specpkg.system.meters import DeviceReply, MeterStub
 from specpkg.system.user import CorrelationError, User
-from specpkg.system.variants import RELEASE, MeterVersion
+from specpkg.system.variants import RELEASE, MeterVersion, TestCommsHub
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,13 @@ class FlowResult:
     after: MeterState | None = None
     #: The Service Response as the User read it (signed by the DCC), if it could.
     received: DuisResponse | None = None
+    #: How the Communications Hub passed the command on, and when (SR-6, TR-9a).
+    route: Route | None = None
+
+    @property
+    def response_time(self) -> timedelta | None:
+        """From the DCC sending the Command to the device's answer reaching the DCC."""
+        return None if self.route is None else self.route.response_time
 
 
 #: Hook to alter a message between two steps (for negative cases): bytes -> bytes.
@@ -82,6 +89,8 @@ SUPPLIER_ID = DEFAULT_USER_ID
 @dataclass
 class Testbed:
     """One User, the DCC, a CH and meter stubs."""
+
+    __test__ = False  # not a pytest class
 
     user: User
     dcc: Dcc
@@ -175,17 +184,20 @@ class Testbed:
         record["command"] = mac_command
         steps.append(Step("DCC (ACB)", "adds the MAC header", "Command", mac_command))
         try:
-            recipient, delivered = self.hub.route(command(mac_command))
+            route = self.hub.route(command(mac_command), at=self.dcc.clock)
         except ValidationError as exc:
             steps.append(Step("Communications Hub", "routes", f"cannot route: {exc.reason}"))
             error = DuisError(ResponseCode.UNDELIVERABLE, exc.reason,
                               request_id=request.request_id)
             return end(error.outcome, self.dcc.refuse(error), error.code.value)
+        record["route"] = route
+        held = (f", held {route.held_for.total_seconds():.0f} s by the GPF until the GSME woke"
+                if route.device is Device.GSME else "")
         steps.append(Step("Communications Hub", "routes unchanged",
-                          f"to {recipient}, {len(delivered)} bytes", delivered))
-        stub = self.stubs[recipient]
+                          f"to {route.recipient}, {route.length} bytes{held}", route.data))
+        stub = self.stubs[route.recipient]
         before = stub.state
-        reply: DeviceReply = stub.receive(delivered)
+        reply: DeviceReply = stub.receive(route.data)
         record["before"], record["after"] = before, stub.state
         if reply.alert is not None:
             steps.append(Step(f"{stub.device}", "checks the command",
@@ -262,24 +274,27 @@ def make_testbed(
     assumptions: Assumptions | None = None,
     thresholds: ThresholdTable | None = None,
     states: dict[Device, MeterState] | None = None,
+    stub_class: type[MeterStub] = MeterStub,
+    comms_hub: TestCommsHub | None = None,
 ) -> Testbed:
     """The standard testbed: Supplier 90B3D51F30010000 registered as Import Supplier
-    of the ESME and Gas Supplier of the GSME, both meters on one CH; the DCC holds
-    the Users' thresholds of ``data/thresholds.csv`` unless others are given."""
+    of the ESME and Gas Supplier of the GSME, both meters on one Test CH (of
+    ``comms_hub``'s variant, else the first); the DCC holds the Users' thresholds of
+    ``data/thresholds.csv`` unless others are given. ``stub_class`` plugs another meter."""
     if not Path(keys_dir).is_dir():
         raise ValidationError("keys_dir", f"no such folder: {keys_dir}")
     assumptions = assumptions or Assumptions()
     table = ThresholdTable.load() if thresholds is None else thresholds
     dcc = Dcc({}, keys_dir=keys_dir, assumptions=assumptions, thresholds=table)
-    hub = CommunicationsHub()
+    hub = CommunicationsHub() if comms_hub is None else CommunicationsHub(comms_hub)
     keys = Keys(keys_dir)
     stubs = {}
     for device, device_id in DEVICE_IDS.items():
         dcc.register(Registration(device_id, device, SUPPLIER_ID, SUPPLIER_ROLE[device]))
         state = (states or {}).get(device) or example_meter(device.value, PaymentMode(mode).value)
-        stubs[device_id] = MeterStub(device_id, device, state, keys, version,
-                                     checks_payload=assumptions.meter_checks_payload,
-                                     supplier=SUPPLIER_ID)
+        stubs[device_id] = stub_class(device_id, device, state, keys, version,
+                                      checks_payload=assumptions.meter_checks_payload,
+                                      supplier=SUPPLIER_ID)
         hub.join(device_id, device)
     for device_id, device_type in TEST_OTHER_DEVICES.items():
         dcc.register_device(device_id, device_type)

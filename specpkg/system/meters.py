@@ -132,38 +132,45 @@ class MeterStub:
         return self._execute(apdu)
 
     def _execute(self, apdu: messages.GeneralSigning) -> DeviceReply:
-        """Carry out each debt operation of the command as written, then answer each:
-        success iff it executed and its register is zero (BR-4). With
-        ``checks_payload`` (model assumption MA-5) a command that is not one reset to
-        zero is refused whole instead."""
+        """Carry out each operation of the command as written, then answer each. A reset
+        use case answers success iff its register is zero afterwards (BR-4); an existing
+        debt use case (SR 2.3's ECS07, GCS04) answers success iff the operation was
+        carried out, its settings other than register values taken as given. With
+        ``checks_payload`` (model assumption MA-5) a reset command that is not one
+        reset to zero is refused whole instead."""
         ops = reset_messages.operations(apdu.payload)
-        if self.checks_payload:
+        is_reset = apdu.message_code in reset_messages.message_codes().values()
+        if self.checks_payload and is_reset:
             try:
                 reset_messages.reset_register_of(apdu)
             except ValidationError as exc:
                 self.log.append(f"refused payload: {exc.reason}")
                 return DeviceReply(response=self._sign(
                     reset_messages.device_response(apdu, [False] * len(ops))))
-        results = [self._apply(op) for op in ops]
+        results = [self._apply(op, is_reset) for op in ops]
         return DeviceReply(response=self._sign(reset_messages.device_response(apdu, results)))
 
-    def _apply(self, op: reset_messages.Operation) -> bool:
+    def _apply(self, op: reset_messages.Operation, is_reset: bool) -> bool:
         if op.register is None or op.value is None:
-            self.log.append(f"cannot execute: {op.description}")
-            return False
+            if is_reset:  # a reset is one register write and nothing else
+                self.log.append(f"cannot execute: {op.description}")
+                return False
+            self.log.append(f"{op.description}: set (not a Debt Register value)")
+            return True
         before = self.state
         try:
-            after = write_register(before, op.register, op.value, op.absolute)
+            intended = write_register(before, op.register, op.value, op.absolute)
         except ValidationError as exc:
             self.log.append(f"refused {op.description}: {exc.reason}")
             return False
-        if self.fault:  # the write did not happen: the register keeps its value
-            after = before
+        after = before if self.fault else intended  # a fault: the write did not happen
         self.state = after
         outcome = outcome_of(op.register, after, before)
-        verdict = "success" if outcome.success else "failure"
+        # a reset: BR-4; an existing use case: its write took effect
+        success = outcome.success if is_reset else after == intended
+        verdict = "success" if success else "failure"
         self.log.append(f"{op.description}: {outcome.before} -> {outcome.after} ({verdict})")
-        return outcome.success
+        return success
 
     def _sign(self, apdu: messages.GeneralSigning) -> bytes:
         key = self.keys.private_key(self.device_id, "ds")

@@ -17,10 +17,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
 from specpkg.duis.codes import ResponseCode
+from specpkg.duis.reset_request import DEFAULT_CLOCK
 from specpkg.gbcs import dlms, gbz, messages, reset_messages
 from specpkg.gbcs.envelope import GeneralSigning
 from specpkg.gbcs.security import Keys
@@ -115,23 +117,23 @@ CASES: tuple[TamperCase, ...] = (
 
 
 def signed_with_value(device: Device | str, register: DebtRegister | str, value: int,
-                      user: User, counter: int) -> bytes:
+                      user: User, counter: int, issued_at: datetime = DEFAULT_CLOCK) -> bytes:
     """A Signed Pre-Command of the reset use case that writes ``value`` instead of 0:
     what a faulty User system could sign (SC-01, TR-10)."""
     item = dataclasses.replace(reset_messages.entry(device, register), value=value)
     apdu = messages.command(item.message_code, bytes.fromhex(user.user_id),
                             bytes.fromhex(DEVICE_IDS[parse_device(device)]), counter,
-                            reset_messages.reset_payload(item, counter))
+                            reset_messages.reset_payload(item, counter, issued_at))
     return user.sign(apdu)
 
 
 def tampered_command(case: TamperCase, register: DebtRegister | str, user: User | None = None,
-                     counter: int = 1) -> bytes:
+                     counter: int = 1, issued_at: datetime = DEFAULT_CLOCK) -> bytes:
     """The tampered reset ``user`` would sign, as a Signed Pre-Command (for inspection)."""
     reg = parse_register(register)
     user = user or User()
     pre = reset_messages.pre_command(case.device, reg, user.user_id, DEVICE_IDS[case.device],
-                                     counter)
+                                     counter, issued_at)
     return user.sign(dataclasses.replace(pre, payload=case.alter(pre.payload, reg)))
 
 
@@ -210,10 +212,10 @@ def tampering_matrix(register: DebtRegister | str = DebtRegister.TIME_DEBT_1,
 
 
 def command_signed_by(party: str, device: Device | str, register: DebtRegister | str,
-                      counter: int, keys: Keys) -> bytes:
+                      counter: int, keys: Keys, issued_at: datetime = DEFAULT_CLOCK) -> bytes:
     """A reset command signed by ``party`` (any holder of a signing certificate) and
     MAC'd by the ACB, as a meter would receive it: what a meter must refuse unless
     ``party`` is the Supplier in its trust anchor (SR-3)."""
     dev = parse_device(device)
-    pre = reset_messages.pre_command(dev, register, party, DEVICE_IDS[dev], counter)
+    pre = reset_messages.pre_command(dev, register, party, DEVICE_IDS[dev], counter, issued_at)
     return messages.encode(messages.protect(pre, keys, party))

@@ -5,7 +5,9 @@
   (installed meters need no update); a meter of the Release version has them.
 * Communications Hub variants (TR-9a): every combination of HAN and WAN variant,
   from ``data/han/ch_variants.csv`` (public knowledge, rows marked uncertain for
-  the DCC to confirm).
+  the DCC to confirm), each with what matters to a reset command: the one-way
+  transit time of its network, the WAN's round-trip target, and on the HAN how
+  often the sleepy GSME wakes to collect what the Gas Proxy Function holds for it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import csv
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -61,7 +64,13 @@ METER_VERSIONS = (PRE_RELEASE, RELEASE)
 
 @dataclass(frozen=True)
 class ChVariant:
-    """One HAN or WAN variant of the Communications Hub (TR-9a)."""
+    """One HAN or WAN variant of the Communications Hub (TR-9a), with its timing.
+
+    ``one_way_ms``: how long a message takes over this network one way (WAN:
+    DCC to CH; HAN: CH to device). A WAN has a ``round_trip_target_s``; a HAN
+    says every how many seconds a GSME wakes (``gsme_wake_interval_s``), the
+    longest the Gas Proxy Function holds a command for it (SR-7).
+    """
 
     kind: str
     code: str
@@ -71,19 +80,53 @@ class ChVariant:
     source: str
     uncertain: bool
     note: str
+    one_way_ms: int = 0
+    round_trip_target_s: int | None = None
+    gsme_wake_interval_s: int | None = None
+    timing_source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("HAN", "WAN"):
+            raise ValidationError("kind", f"HAN or WAN, not {self.kind!r}")
+        _check_count(f"{self.code} one_way_ms", self.one_way_ms, 0)
+        wanted, other = (("gsme_wake_interval_s", "round_trip_target_s") if self.kind == "HAN"
+                         else ("round_trip_target_s", "gsme_wake_interval_s"))
+        _check_count(f"{self.code} {wanted}", getattr(self, wanted), 1)
+        if getattr(self, other) is not None:
+            raise ValidationError(f"{self.code} {other}", f"a {self.kind} variant has none")
+
+    @property
+    def one_way(self) -> timedelta:
+        return timedelta(milliseconds=self.one_way_ms)
+
+
+def _check_count(name: str, value: object, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValidationError(name, f"a whole number of at least {low}, got {value!r}")
+
+
+def _optional_int(name: str, text: str) -> int | None:
+    if not text.strip():
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValidationError(name, f"not a whole number: {text!r}") from None
 
 
 def load_ch_variants(path: Path | None = None) -> tuple[ChVariant, ...]:
-    """The HAN and WAN variants of the Communications Hub, with their sources (TR-9a)."""
+    """The HAN and WAN variants of the Communications Hub, with their sources and
+    timing (TR-9a)."""
     with (path or CH_VARIANTS_CSV).open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    out = []
-    for r in rows:
-        if r["kind"] not in ("HAN", "WAN"):
-            raise ValidationError("kind", f"HAN or WAN, not {r['kind']!r}")
-        out.append(ChVariant(r["kind"], r["code"], r["description"], r["region"],
-                             r["technology"], r["source"], r["uncertain"] == "yes", r["note"]))
-    return tuple(out)
+    return tuple(
+        ChVariant(r["kind"], r["code"], r["description"], r["region"], r["technology"],
+                  r["source"], r["uncertain"] == "yes", r["note"],
+                  _optional_int("one_way_ms", r["one_way_ms"]),
+                  _optional_int("round_trip_target_s", r["round_trip_target_s"]),
+                  _optional_int("gsme_wake_interval_s", r["gsme_wake_interval_s"]),
+                  r["timing_source"])
+        for r in rows)
 
 
 @dataclass(frozen=True)
@@ -99,9 +142,24 @@ class TestCommsHub:
     def code(self) -> str:
         return f"{self.han.code}/{self.wan.code}"
 
+    def __post_init__(self) -> None:
+        if (self.han.kind, self.wan.kind) != ("HAN", "WAN"):
+            raise ValidationError("comms_hub", f"a HAN and a WAN variant, not "
+                                               f"{self.han.kind} and {self.wan.kind}")
+
     @property
     def uncertain(self) -> bool:
         return self.han.uncertain or self.wan.uncertain
+
+    @property
+    def gsme_wake_interval(self) -> timedelta:
+        """How often a GSME on this HAN wakes to collect what the GPF holds (SR-7)."""
+        return timedelta(seconds=self.han.gsme_wake_interval_s or 0)
+
+    @property
+    def round_trip_target(self) -> timedelta:
+        """The WAN's round-trip target for a command to the CH and back."""
+        return timedelta(seconds=self.wan.round_trip_target_s or 0)
 
 
 def ch_combinations(variants: Iterable[ChVariant] | None = None) -> tuple[TestCommsHub, ...]:

@@ -1,24 +1,12 @@
-"""The DCC test environment for SECMP0002 as a runnable object (TR-4..TR-10).
+"""The acceptance criteria of the Testing Services (TR-5, TR-7).
 
-What the Testing Requirements ask of the environment, and where it is here:
-
-* TR-4: open only to the User Roles eligible to send Service Request 2.3
-  (:func:`eligible_roles`, from ``data/testing/user_roles.csv``); available for
-  at least 15 Working Days (:class:`AvailabilityWindow`); capacity and cost
-  assumptions as a table (:class:`CapacityAssumptions`, costs left for the DCC
-  to fill); Service Request mapping updates and testing issues management are
-  voluntary (:class:`VoluntaryServices`).
-* TR-5, TR-7: :func:`check_acceptance` over :class:`TestCaseRecord` rows.
-* TR-6: :class:`TestPack`, Parse and Correlate and the Message Mapping
-  Catalogue in the same version.
-* TR-8: Users add Type 1 and Type 2 Devices to their test Smart Metering
-  Systems (:meth:`TestEnvironment.add_device`).
-* TR-9: Test Communications Hubs for every HAN x WAN variant combination
-  (:func:`ch_combinations`), and test stubs of meters before and at the Release
-  (:class:`MeterVersion`, made by a pluggable :class:`DeviceStubFactory`).
-* TR-10: Users set volume and data value Anomaly Detection Thresholds and read
-  quarantine notifications in a per-User inbox; the screening itself is a
-  pluggable :class:`AnomalyDetector`.
+One :class:`TestCaseRecord` per test case says whether a Service Request was
+sent, whether the corresponding Service Response came back, what the meter
+really did and whether the response says the Debt Register is zero;
+:func:`verdict_of` judges one case and :func:`check_acceptance` a whole run:
+TR-7 accepts testing when, after every successful reset, the User received the
+Service Response that the register is zero; a case with no Response to its
+request fails TR-5.
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 * available for at least 15 Working Days (:class:`AvailabilityWindow`), opening
   on the first Working Day on or after its start;
 * capacity and cost assumptions as a table (:class:`CapacityAssumptions`, from
-  ``data/testing/capacity_assumptions.csv``): costs based on up to 10 Users, of
-  whom at least two Large Suppliers; no price invented, the DCC fills them;
+  ``data/testing/capacity_assumptions.csv``): the costs are based on up to 10
+  Users, of whom at least two Large Suppliers. That is the cost basis, not an
+  admission cap: more Users may test, and are shown as beyond the cost basis
+  (:meth:`CapacityAssumptions.compare`). No price invented, the DCC fills them;
 * Service Request mapping updates and testing issues management are voluntary
   (:class:`VoluntaryServices`).
 """
@@ -26,10 +28,6 @@ MIN_WINDOW_WORKING_DAYS = 15
 
 class EnvironmentClosed(ValidationError):
     """An action dated outside the environment's availability window (TR-4)."""
-
-
-class CapacityExceeded(ValidationError):
-    """More Users than the capacity assumptions provide for (TR-4)."""
 
 
 # --------------------------------------------------------------------------- window (TR-4)
@@ -90,34 +88,42 @@ class CostInput:
 class CapacityAssumptions:
     """Capacity and cost assumptions of the Testing Service (TR-4).
 
-    Read from ``data/testing/capacity_assumptions.csv``. No price is invented:
-    every cost row is blank until the DCC fills it.
+    Read from ``data/testing/capacity_assumptions.csv``. ``costed_users``: the set
+    number of Users the costs are based on (up to 10), of whom at least
+    ``min_large_suppliers`` Large Suppliers; an assumption to compare the Users
+    with, not a limit on them. No price is invented: every cost row is blank
+    until the DCC fills it.
     """
 
-    max_users: int
+    costed_users: int
     min_large_suppliers: int
     min_window_working_days: int
     costs: tuple[CostInput, ...]
 
     def __post_init__(self) -> None:
-        if not 1 <= self.max_users <= 10:
-            raise ValidationError("max_users", f"TR-4 plans for up to 10 Users: {self.max_users}")
+        if not 1 <= self.costed_users <= 10:
+            raise ValidationError("costed_users",
+                                  f"TR-4 bases costs on up to 10 Users: {self.costed_users}")
         if self.min_large_suppliers < 2:
             raise ValidationError(
                 "min_large_suppliers", f"TR-4 notes at least two: {self.min_large_suppliers}"
             )
-        if self.min_large_suppliers > self.max_users:
+        if self.min_large_suppliers > self.costed_users:
             raise ValidationError("min_large_suppliers", "more Large Suppliers than Users")
         if self.min_window_working_days < MIN_WINDOW_WORKING_DAYS:
             raise ValidationError(
                 "min_window_working_days", f"TR-4 requires at least {MIN_WINDOW_WORKING_DAYS}"
             )
 
+    def compare(self, users: int, large_suppliers: int) -> CostBasis:
+        """How the Users admitted compare with the cost basis (TR-4)."""
+        return CostBasis(users, large_suppliers, self.costed_users, self.min_large_suppliers)
+
     def to_frame(self) -> pd.DataFrame:
         rows = [
-            {"parameter": "max_users", "kind": "capacity", "value": self.max_users,
+            {"parameter": "costed_users", "kind": "cost basis", "value": self.costed_users,
              "unit": "Users"},
-            {"parameter": "min_large_suppliers", "kind": "capacity",
+            {"parameter": "min_large_suppliers", "kind": "cost basis",
              "value": self.min_large_suppliers, "unit": "Large Suppliers"},
             {"parameter": "min_window_working_days", "kind": "capacity",
              "value": self.min_window_working_days, "unit": "Working Days"},
@@ -128,6 +134,30 @@ class CapacityAssumptions:
             for c in self.costs
         ]
         return pd.DataFrame(rows, columns=["parameter", "kind", "value", "unit"])
+
+
+@dataclass(frozen=True)
+class CostBasis:
+    """The Users of the environment against the cost basis of TR-4: Users beyond the
+    costed number may test, and make the DCC's costs exceed its basis."""
+
+    users: int
+    large_suppliers: int
+    costed_users: int
+    min_large_suppliers: int
+
+    @property
+    def users_beyond_cost_basis(self) -> int:
+        return max(0, self.users - self.costed_users)
+
+    @property
+    def within_cost_basis(self) -> bool:
+        return self.users_beyond_cost_basis == 0
+
+    @property
+    def large_suppliers_as_assumed(self) -> bool:
+        """At least the assumed number of Large Suppliers is testing."""
+        return self.large_suppliers >= self.min_large_suppliers
 
 
 def _whole(field_name: str, text: str) -> int:
@@ -148,7 +178,7 @@ def load_capacity_assumptions(path: Path | None = None) -> CapacityAssumptions:
         for r in rows if r["kind"] == "cost"
     )
     return CapacityAssumptions(
-        max_users=_whole("max_users", by_name["max_users"]["value"]),
+        costed_users=_whole("costed_users", by_name["costed_users"]["value"]),
         min_large_suppliers=_whole("min_large_suppliers", by_name["min_large_suppliers"]["value"]),
         min_window_working_days=_whole(
             "min_window_working_days", by_name["min_window_working_days"]["value"]

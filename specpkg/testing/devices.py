@@ -1,10 +1,13 @@
 """The Devices Users add to their test Smart Metering Systems, and the meter stubs (TR-8, TR-9b).
 
-A User supplies Type 1 Devices (holding Device Security Credentials: ESME, GSME,
-PPMID, HCALCS) and Type 2 Devices (the others) and adds them to its test Smart
-Metering System (TR-8). A meter is emulated by a DCC test stub of the SMETS
-version before or at the Release (TR-9b): :class:`MeterStubFactory` makes the
-real :class:`~specpkg.system.meters.MeterStub` for it.
+A User supplies its own Type 1 Devices (holding Device Security Credentials:
+ESME, GSME, PPMID, HCALCS) and Type 2 Devices (the others) and adds them to its
+test Smart Metering System (TR-8). A meter the User brings is *its own*: any
+object that answers commands like a meter (:class:`HanMeter`), with its own
+firmware and behaviour, which the environment wires to the Test CH and the DCC
+as it is. Where the User brings none, the DCC emulates the meter with its test
+stub of the SMETS version before or at the Release (TR-9b):
+:class:`MeterStubFactory` makes the real :class:`~specpkg.system.meters.MeterStub`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import SUPPLIER_ROLE
@@ -20,7 +24,7 @@ from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import Device, MeterState, PaymentMode
 from specpkg.meter.simulation import example_meter
 from specpkg.paths import PKI_DIR
-from specpkg.system.meters import MeterStub
+from specpkg.system.meters import DeviceReply, MeterStub
 from specpkg.system.variants import MeterVersion
 from specpkg.testing.roles import UserRole
 
@@ -73,9 +77,33 @@ class DeviceClass(StrEnum):
 _TYPE_1 = frozenset({DeviceClass.ESME, DeviceClass.GSME, DeviceClass.PPMID, DeviceClass.HCALCS})
 
 
+@runtime_checkable
+class HanMeter(Protocol):
+    """What the environment needs of a meter on a test SMS: its id and type, its
+    registers (read by the test records) and an answer to each command from the HAN."""
+
+    device_id: str
+    device: Device
+    state: MeterState
+
+    def receive(self, command: bytes) -> DeviceReply: ...
+
+
+class DeviceOrigin(StrEnum):
+    """Who provides the device that answers on the test SMS (TR-8, TR-9b)."""
+
+    USER = "supplied by the User"
+    DCC_STUB = "emulated by the DCC's test stub"
+
+
 @dataclass(frozen=True)
 class TestDevice:
-    """A User-supplied Device (TR-8). Meters carry the version their stub emulates."""
+    """A Device a User adds to its test SMS (TR-8).
+
+    A meter is either the User's own, ``meter`` (it keeps its own ``firmware`` label
+    and behaviour), or, without one, emulated by the DCC's test stub of
+    ``meter_version`` (TR-9b).
+    """
 
     __test__ = False
 
@@ -83,6 +111,8 @@ class TestDevice:
     device_class: DeviceClass
     has_security_credentials: bool
     meter_version: MeterVersion | None = None
+    firmware: str = ""
+    meter: HanMeter | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         try:
@@ -108,16 +138,35 @@ class TestDevice:
                 f"{self.device_class.value} is a Type 2 Device, which holds no Device Security "
                 "Credentials",
             )
-        if self.device_class.is_meter and self.meter_version is None:
-            raise ValidationError("meter_version", f"{self.device_class.value} needs a version")
-        if not self.device_class.is_meter and self.meter_version is not None:
-            raise ValidationError(
-                "meter_version", f"{self.device_class.value} is not a meter: no SMETS meter version"
-            )
+        if not self.device_class.is_meter:
+            if self.meter_version is not None or self.meter is not None:
+                raise ValidationError("meter_version", f"{self.device_class.value} is not a "
+                                                       "meter: no SMETS meter version or stub")
+            return
+        if (self.meter is None) == (self.meter_version is None):
+            raise ValidationError("meter_version", f"{self.device_class.value} needs either the "
+                                  "User's own meter or the SMETS version of the DCC's stub")
+        if self.meter is not None:
+            self._check_own_meter(self.meter)
+
+    def _check_own_meter(self, meter: HanMeter) -> None:
+        if not isinstance(meter, HanMeter):
+            raise ValidationError("meter", f"{type(meter).__name__} does not answer commands "
+                                           "like a meter (device_id, device, state, receive)")
+        if meter.device is not self.device_class.meter or meter.device_id != self.device_id:
+            raise ValidationError("meter", f"the meter supplied is {meter.device} "
+                                           f"{meter.device_id}, not {self.device_class.value} "
+                                           f"{self.device_id}")
+        if not self.firmware.strip():
+            raise ValidationError("firmware", "a User's own meter names its firmware version")
 
     @property
     def device_type(self) -> DeviceType:
         return self.device_class.device_type
+
+    @property
+    def origin(self) -> DeviceOrigin:
+        return DeviceOrigin.DCC_STUB if self.meter_version is not None else DeviceOrigin.USER
 
 
 @dataclass

@@ -1,18 +1,22 @@
 """The DCC test environment for SECMP0002 as a runnable object (TR-4..TR-10).
 
 The environment *configures* the workbook's one DCC (:class:`specpkg.system.dcc.Dcc`):
-which meters exist and which User supplies each, and each User's Anomaly
-Detection Thresholds. It re-implements nothing of it: a request sent in the
-environment goes through the same DCC, anomaly detection and meters as the
+which meters exist and which User is registered for each, and each User's
+Anomaly Detection Thresholds. It re-implements nothing of it: a request sent in
+the environment goes through the same DCC, anomaly detection and meters as the
 end-to-end flow (:meth:`TestEnvironment.testbed`).
 
-* TR-4: Users in the User Roles eligible for Service Request 2.3
-  (:mod:`specpkg.testing.roles`), an availability window of at least 15 Working
-  Days and the capacity assumptions (:mod:`specpkg.testing.capacity`).
+* TR-4: open to the User Roles eligible for the reset (:mod:`specpkg.testing.roles`);
+  whether it is *closed* to the others is the model assumption MA-6
+  (``open_to_all_roles``, default: closed; if open, the DCC refuses them as in
+  production). At least 15 Working Days. The costs are based on up to 10 Users,
+  at least two of them Large Suppliers: more Users are admitted and shown as
+  beyond the cost basis (:meth:`TestEnvironment.capacity_summary`), never refused.
 * TR-8, TR-9: Users get Test Communications Hubs of any HAN x WAN variant
-  (:meth:`issue_comms_hub`) and add their Type 1 and Type 2 Devices
-  (:meth:`add_device`); meters are emulated by the DCC's test stubs of the
-  SMETS version before or at the Release (:mod:`specpkg.testing.devices`).
+  (:meth:`issue_comms_hub`) and add their own Type 1 and Type 2 Devices
+  (:meth:`add_device`): a meter the User brings answers as it is; one it does not
+  bring is emulated by the DCC's test stub of the SMETS version before or at the
+  Release (:mod:`specpkg.testing.devices`).
 * TR-10: Users set volume and data value thresholds (:meth:`set_thresholds`)
   and read quarantine notifications in their inbox (:meth:`inbox`).
 """
@@ -34,19 +38,23 @@ from specpkg.system.assumptions import Assumptions
 from specpkg.system.commshub import CommunicationsHub
 from specpkg.system.dcc import Dcc, Registration
 from specpkg.system.flow import Testbed
-from specpkg.system.meters import MeterStub
 from specpkg.system.user import User
 from specpkg.system.variants import TestCommsHub, ch_combinations
 from specpkg.testing.capacity import (
     AvailabilityWindow,
     CapacityAssumptions,
-    CapacityExceeded,
     EnvironmentClosed,
     VoluntaryServices,
     load_capacity_assumptions,
 )
-from specpkg.testing.devices import MeterStubFactory, TestDevice
-from specpkg.testing.roles import RoleNotEligible, UserRole, eligible_roles, parse_role
+from specpkg.testing.devices import HanMeter, MeterStubFactory, TestDevice
+from specpkg.testing.roles import (
+    METER_SUPPLIER_ROLES,
+    RoleNotEligible,
+    UserRole,
+    eligible_roles,
+    parse_role,
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,8 @@ class TestSmartMeteringSystem:
     comms_hub: TestCommsHub
     hub: CommunicationsHub
     devices: list[TestDevice] = field(default_factory=list)
-    stubs: dict[str, MeterStub] = field(default_factory=dict)
+    #: The meter that answers for each meter Device: the User's own or the DCC's stub.
+    stubs: dict[str, HanMeter] = field(default_factory=dict)
 
 
 class TestEnvironment:
@@ -120,16 +129,13 @@ class TestEnvironment:
 
     # -- Users (TR-4)
     def register_user(self, user: TestUser) -> TestUser:
-        """Admit a User in an eligible role, within the assumed number of Users (TR-4)."""
-        if user.role not in self.eligible:
+        """Admit a User (TR-4): one of an eligible role always; one of another role only
+        if the environment is open to all roles (model assumption MA-6). The number of
+        Users is not capped: beyond the cost basis they are shown, not refused."""
+        if user.role not in self.eligible and not self.model.open_to_all_roles:
             raise RoleNotEligible(user.role, self.eligible)
         if user.user_id in self.users:
             raise ValidationError("user_id", f"{user.user_id} is already registered")
-        if len(self.users) >= self.capacity.max_users:
-            raise CapacityExceeded(
-                "users", f"the Testing Service is sized for up to {self.capacity.max_users} "
-                "Users",
-            )
         self.users[user.user_id] = user
         return user
 
@@ -144,14 +150,17 @@ class TestEnvironment:
         return sum(u.large_supplier for u in self.users.values())
 
     def capacity_summary(self) -> dict[str, Any]:
-        """Users admitted against the capacity assumptions (TR-4)."""
+        """The Users admitted against the cost basis of TR-4 (10 Users, of whom at least
+        two Large Suppliers), and the voluntary services they took up."""
+        basis = self.capacity.compare(len(self.users), self.large_suppliers)
         return {
-            "users": len(self.users),
-            "max_users": self.capacity.max_users,
-            "large_suppliers": self.large_suppliers,
-            "min_large_suppliers": self.capacity.min_large_suppliers,
-            "large_supplier_assumption_met":
-                self.large_suppliers >= self.capacity.min_large_suppliers,
+            "users": basis.users,
+            "costed_users": basis.costed_users,
+            "users_beyond_cost_basis": basis.users_beyond_cost_basis,
+            "within_cost_basis": basis.within_cost_basis,
+            "large_suppliers": basis.large_suppliers,
+            "min_large_suppliers": basis.min_large_suppliers,
+            "large_supplier_assumption_met": basis.large_suppliers_as_assumed,
             "sr_mapping_updates_taken_up": sum(
                 u.services.sr_mapping_updates for u in self.users.values()),
             "testing_issues_management_taken_up": sum(
@@ -182,13 +191,15 @@ class TestEnvironment:
 
     def add_device(self, user_id: str, sms_id: str, device: TestDevice,
                    on: date) -> TestSmartMeteringSystem:
-        """Add a User-supplied Type 1 or Type 2 Device to the User's test SMS (TR-8).
+        """Add a User's Type 1 or Type 2 Device to the User's test SMS (TR-8).
 
-        Refused: another User's SMS; a second meter of the same kind on one SMS; a
-        Device id already in use; a meter the User's role does not supply (ESME
-        for Import Suppliers, GSME for Gas Suppliers). A meter gets its stub
-        (TR-9b), joins the SMS's Test CH and is registered with the DCC with this
-        User as its Supplier.
+        A meter joins the SMS's Test CH and is registered with the DCC for this User in
+        its role. It is the User's own (``device.meter``, wired as it is) or else the
+        DCC's stub of ``device.meter_version`` (TR-9b). Refused: another User's SMS; a
+        Device id already in use; a second meter of a kind on one SMS; and a Supplier's
+        meter of the other fuel except on a dual-fuel SMS that already holds the
+        Supplier's own meter (a Gas Supplier's GSME with the premises' ESME): there it
+        tests that the DCC refuses the Supplier a reset of the other meter (E915).
         """
         user = self.user(user_id)
         self._require_open(on)
@@ -199,32 +210,49 @@ class TestEnvironment:
         if device.device_id in in_use:
             raise ValidationError("device_id", f"{device.device_id} is already in use")
         if device.device_class.is_meter:
-            supplier = device.device_class.supplier_role
-            if user.role is not supplier:
-                raise ValidationError(
-                    "device_class",
-                    f"a {user.role.value} User cannot add a {device.device_class.value}: "
-                    f"its supplier role is {supplier.value}",
-                )
-            if any(d.device_class is device.device_class for d in system.devices):
-                raise ValidationError(
-                    "device_class", f"{sms_id} already has a {device.device_class.value}"
-                )
-            stub = self.stub_factory(device)
-            if stub.device_id != device.device_id or stub.meter_version != device.meter_version:
-                raise SpecError("the device stub factory made a stub for another device")
-            stub.change_supplier(user.user_id)  # commissioned with the User as its Supplier
-            system.stubs[device.device_id] = stub
-            system.hub.join(device.device_id, stub.device)
-            self.dcc.register(Registration(device.device_id, stub.device, user.user_id,
+            self._check_meter_fits(user, system, device)
+            meter = self._meter_for(device, user)
+            system.stubs[device.device_id] = meter
+            system.hub.join(device.device_id, meter.device)
+            self.dcc.register(Registration(device.device_id, meter.device, user.user_id,
                                            user.role.value))
         else:
             self.dcc.register_device(device.device_id, device.device_class.value)
         system.devices.append(device)
         return system
 
-    def stub(self, device_id: str) -> MeterStub:
-        """The DCC's test stub of a meter added to a test SMS (TR-9b)."""
+    @staticmethod
+    def _check_meter_fits(user: TestUser, system: TestSmartMeteringSystem,
+                          device: TestDevice) -> None:
+        kind = device.device_class
+        if any(d.device_class is kind for d in system.devices):
+            raise ValidationError("device_class", f"{system.sms_id} already has a {kind.value}")
+        own = kind.supplier_role
+        if user.role in METER_SUPPLIER_ROLES and user.role is not own and not any(
+                d.device_class.is_meter and d.device_class.supplier_role is user.role
+                for d in system.devices):
+            raise ValidationError(
+                "device_class",
+                f"a {user.role.value} User adds a {kind.value} (supplier role {own.value}) only "
+                f"to a dual-fuel test SMS that already holds its own meter; {system.sms_id} "
+                "holds none")
+
+    def _meter_for(self, device: TestDevice, user: TestUser) -> HanMeter:
+        """The User's own meter, as it is, or the DCC's stub of the device's SMETS
+        version (TR-9b), commissioned with the User as its Supplier when the meter is of
+        the User's own fuel (the other fuel's meter trusts another Supplier)."""
+        if device.meter is not None:
+            return device.meter
+        stub = self.stub_factory(device)
+        if stub.device_id != device.device_id or stub.meter_version != device.meter_version:
+            raise SpecError("the device stub factory made a stub for another device")
+        if device.device_class.supplier_role is user.role:
+            stub.change_supplier(user.user_id)
+        return stub
+
+    def stub(self, device_id: str) -> HanMeter:
+        """The meter that answers for a meter Device of a test SMS: the User's own, or
+        the DCC's test stub (TR-8, TR-9b)."""
         key = device_id.replace("-", "").upper()
         for system in self.systems.values():
             if key in system.stubs:

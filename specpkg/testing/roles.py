@@ -1,24 +1,13 @@
-"""The DCC test environment for SECMP0002 as a runnable object (TR-4..TR-10).
+"""The DUIS User Roles and which of them the test environment is for (TR-4).
 
-What the Testing Requirements ask of the environment, and where it is here:
-
-* TR-4: open only to the User Roles eligible to send Service Request 2.3
-  (:func:`eligible_roles`, from ``data/testing/user_roles.csv``); available for
-  at least 15 Working Days (:class:`AvailabilityWindow`); capacity and cost
-  assumptions as a table (:class:`CapacityAssumptions`, costs left for the DCC
-  to fill); Service Request mapping updates and testing issues management are
-  voluntary (:class:`VoluntaryServices`).
-* TR-5, TR-7: :func:`check_acceptance` over :class:`TestCaseRecord` rows.
-* TR-6: :class:`TestPack`, Parse and Correlate and the Message Mapping
-  Catalogue in the same version.
-* TR-8: Users add Type 1 and Type 2 Devices to their test Smart Metering
-  Systems (:meth:`TestEnvironment.add_device`).
-* TR-9: Test Communications Hubs for every HAN x WAN variant combination
-  (:func:`ch_combinations`), and test stubs of meters before and at the Release
-  (:class:`MeterVersion`, made by a pluggable :class:`DeviceStubFactory`).
-* TR-10: Users set volume and data value Anomaly Detection Thresholds and read
-  quarantine notifications in a per-User inbox; the screening itself is a
-  pluggable :class:`AnomalyDetector`.
+The roles eligible to send Service Request 2.3, whose eligibility the reset takes
+over (SR-3), are read from ``data/testing/user_roles.csv`` (made from the DUIS
+request matrix by ``tools/make_testing_data.py``): Import and Gas Suppliers.
+TR-4 says the environment is open to them; whether it is closed to the others
+is model assumption MA-6. A User of another role is refused at admission with
+:class:`RoleNotEligible`, or, with MA-6, by the DCC: under a certificate that is
+not a Supplier's (:data:`CERTIFICATE_ROLE`, E919) or, as an Export Supplier, by
+access control (E915).
 """
 
 from __future__ import annotations
@@ -30,8 +19,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from specpkg.duis.codes import ResponseCode
 from specpkg.errors import ValidationError
-from specpkg.gbcs.catalogue import UPDATE_DEBT
+from specpkg.gbcs.catalogue import SUPPLIER_ROLE, UPDATE_DEBT
+from specpkg.gbcs.credentials import RemotePartyRole
 from specpkg.paths import DATA_DIR
 
 TESTING_DATA = DATA_DIR / "testing"
@@ -56,6 +47,34 @@ class UserRole(StrEnum):
     GT = "GT"
     RSA = "RSA"
     OU = "OU"
+
+
+#: The roles that supply a meter: Import Supplier (ESME) and Gas Supplier (GSME).
+METER_SUPPLIER_ROLES = frozenset(UserRole(role) for role in SUPPLIER_ROLE.values())
+
+#: The Remote Party Role of the Organisation Certificate a User signs with in each
+#: User Role: Suppliers (Import, Export, Gas) hold Supplier certificates, network
+#: operators (Electricity Distributor, Gas Transporter) Network Operator ones, the
+#: others certificates of role "other". The DCC accepts a reset request only under a
+#: Supplier certificate (E919 otherwise).
+CERTIFICATE_ROLE: dict[UserRole, RemotePartyRole] = {
+    UserRole.IS: RemotePartyRole.SUPPLIER,
+    UserRole.ES: RemotePartyRole.SUPPLIER,
+    UserRole.GS: RemotePartyRole.SUPPLIER,
+    UserRole.ED: RemotePartyRole.NETWORK_OPERATOR,
+    UserRole.GT: RemotePartyRole.NETWORK_OPERATOR,
+    UserRole.RSA: RemotePartyRole.OTHER,
+    UserRole.OU: RemotePartyRole.OTHER,
+}
+
+
+def dcc_refusal(role: UserRole) -> ResponseCode:
+    """How the DCC refuses a reset from a User of a role not eligible for it, once let
+    into the environment (MA-6): at intake without a Supplier certificate (E919),
+    else by access control (E915)."""
+    if CERTIFICATE_ROLE[role] is RemotePartyRole.SUPPLIER:
+        return ResponseCode.ROLE_NOT_ELIGIBLE
+    return ResponseCode.CERTIFICATE_REFUSED
 
 
 @dataclass(frozen=True)
@@ -102,5 +121,6 @@ class RoleNotEligible(ValidationError):
         super().__init__(
             "role",
             f"{role.value} ({role_name(role)}) is not eligible to send Service Request "
-            f"{UPDATE_DEBT}; the test environment is open to {names} only",
+            f"{UPDATE_DEBT}; the test environment is open to {names} (model assumption "
+            "MA-6: closed to the other roles)",
         )

@@ -4,36 +4,39 @@ SC-01..SC-08 of :func:`specpkg.testing.testplan.scenario_cases`: anomaly
 detection (packet inspection, volume thresholds), a request naming two
 registers, resetting a register already at zero, a test pack of mixed versions
 and the regression of Service Request 2.3. Each runs through the test
-environment's DCC, like the matrix (:mod:`specpkg.testing.testrun`).
+environment's DCC, like the matrix (:mod:`specpkg.testing.testrun`), except the
+DUIS side of Service Request 2.3, which the DCC model does not have: SC-08 sends
+the existing ECS07 and GCS04 commands (:func:`update_debt`) from the Pre-Command
+on, through the Test CH, to the meters of both versions.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
 from specpkg.anomaly.thresholds import Threshold, ThresholdKind, ThresholdTable
 from specpkg.duis.codes import ResponseCode, response_code_meaning
 from specpkg.duis.refusals import refusal_examples
-from specpkg.duis.reset_request import PARSE_AND_CORRELATE_VERSION
 from specpkg.errors import SpecError, ValidationError
+from specpkg.gbcs import debt_messages as dm
+from specpkg.gbcs import messages, zcl
 from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
-from specpkg.gbcs.security import Keys
-from specpkg.meter.registers import DebtRegister, Device, PaymentMode
+from specpkg.meter.registers import DebtRegister, Device, MeterState, PaymentMode, RecoveryPeriod
 from specpkg.meter.simulation import example_meter
-from specpkg.system.flow import DEVICE_IDS
-from specpkg.system.meters import MeterStub
+from specpkg.system.commshub import Route
+from specpkg.system.flow import DEVICE_IDS, Testbed
 from specpkg.system.tampering import signed_with_value
-from specpkg.system.variants import RELEASE, ch_combinations
+from specpkg.system.variants import METER_VERSIONS, RELEASE, MeterVersion, ch_combinations
 from specpkg.testing.acceptance import verdict_of
 from specpkg.testing.devices import DeviceClass, MeterStubFactory
 from specpkg.testing.roles import UserRole
-from specpkg.testing.testpack import TestPack
+from specpkg.testing.testpack import correlate_under, load_catalogue, pack_for, revised_catalogue
 from specpkg.testing.testplan import scenario_cases
 from specpkg.testing.testrun import (
-    KEYS_DIR,
     ROLE_USER_IDS,
     Configuration,
     Setup,
@@ -46,9 +49,9 @@ SCENARIO_RUN_COLUMNS = ["scenario_id", "scenario", "expected_outcome", "actual_o
                         "as_expected", "requirement", "note"]
 
 
-def _scenario_setup(**kwargs) -> Setup:
+def _scenario_setup(version: MeterVersion = RELEASE, **kwargs) -> Setup:
     hub = ch_combinations()[0]
-    return build_setup(Configuration(PaymentMode.PREPAYMENT, RELEASE, hub),
+    return build_setup(Configuration(PaymentMode.PREPAYMENT, version, hub),
                        (UserRole.IS, UserRole.GS), **kwargs)
 
 
@@ -120,20 +123,111 @@ def _already_zero(device: Device) -> tuple[str, bool, str]:
 
 
 def _pack_mismatch() -> tuple[str, bool, str]:
+    current = load_catalogue()
+    other = revised_catalogue(current, "0.2.0-other", {Device.GSME: 0x0F12})
     try:
-        TestPack("SECMP0002 Release", PARSE_AND_CORRELATE_VERSION, "0.0.0-other")
+        pack_for(other)
     except ValidationError as exc:
-        return f"refused test pack: {exc.reason}", True, "also refused by `specpkg testpack`"
-    return "accepted", False, ""
+        refused = exc.reason
+    else:
+        return "test pack accepted", False, ""
+    found = correlate_under(other)
+    declined = [c for c in found if not c.correlated]
+    ok = {c.device for c in declined} == {Device.GSME} and all(
+        c.correlated for c in correlate_under(current))
+    reason = declined[0].refusal if declined else "none refused"
+    return (f"refused test pack: {refused}; used anyway, the User's correlation refuses "
+            f"{len(declined)} of {len(found)} Pre-Commands ({reason})", ok,
+            "the other version maps the GSME reset to message code 0x0F12")
+
+
+#: The Service Request 2.3 values of the regression (SC-08): increments in pence.
+SR23_VALUES: Mapping[Device, dm.UpdateDebt] = {
+    Device.ESME: dm.UpdateDebt(1_000, 500, 2_000, 100, dm.ElecRecovery(40),
+                               dm.ElecRecovery(5, period=RecoveryPeriod.HOURLY)),
+    Device.GSME: dm.UpdateDebt(1_000, 500, 2_000, 100, dm.GasRecovery(40),
+                               dm.GasRecovery(5, RecoveryPeriod.HOURLY)),
+}
+
+
+@dataclass(frozen=True)
+class UpdateDebtRun:
+    """One Service Request 2.3 Update Debt command on a meter (SC-08): what it did to the
+    registers and what the meter answered (its result per operation, or its alert)."""
+
+    device: Device
+    values: dm.UpdateDebt
+    before: MeterState
+    after: MeterState
+    route: Route
+    results: tuple[str, ...] = ()
+    alert: str = ""
+    response_signed: bool = False
+
+    @property
+    def adjusted(self) -> bool:
+        """Each Debt Register moved by exactly the increment the request gave."""
+        increments = dict(zip(DebtRegister, (self.values.time_debt_1, self.values.time_debt_2,
+                                             self.values.payment_debt), strict=True))
+        return all(self.after.register(r) == self.before.register(r) + increments[r]
+                   for r in DebtRegister)
+
+    @property
+    def confirmed(self) -> bool:
+        """The meter answered, signed, with success for every operation."""
+        return self.response_signed and bool(self.results) and set(self.results) == {"success"}
+
+
+def update_debt(bed: Testbed, device: Device, values: dm.UpdateDebt) -> UpdateDebtRun:
+    """Service Request 2.3 Update Debt on the bed's ``device`` (SC-08), from the
+    Pre-Command on: ECS07 or GCS04 laid out as the reference vectors are
+    (:mod:`specpkg.gbcs.debt_messages`; GCS04's issuer event id the DCC's clock),
+    signed by the bed's User, MAC'd by the ACB, routed through the bed's Test CH to
+    its meter, whose response must verify with the meter's key."""
+    user, meter = bed.user, bed.stub(device)
+    counter = user.next_counter
+    user.next_counter += 1
+    if device is Device.ESME:
+        code, payload = dm.ECS07, dm.ecs07_request(values, counter)
+    else:
+        code, payload = dm.GCS04, dm.gcs04_payload(values, zcl.zigbee_time(bed.dcc.clock))
+    pre = dm.precommand(code, bytes.fromhex(user.user_id), bytes.fromhex(meter.device_id),
+                        counter, payload)
+    route = bed.hub.route(messages.encode(messages.protect(pre, user.keys, user.user_id)),
+                          at=bed.dcc.clock)
+    before = meter.state
+    reply = meter.receive(route.data)
+    run = UpdateDebtRun(device, values, before, meter.state, route)
+    if reply.alert is not None or reply.response is None:
+        return dataclasses.replace(run, alert=reply.alert.kind.value if reply.alert else "none")
+    response = messages.apdu_of(messages.decode(reply.response))
+    signed = messages.check_signature(response, user.keys.public_key(meter.device_id, "ds"))
+    return dataclasses.replace(run, results=tuple(messages.response_results(response) or ()),
+                               response_signed=signed is messages.Check.VALID)
+
+
+def sr23_regression() -> dict[tuple[str, Device], UpdateDebtRun]:
+    """SC-08: Service Request 2.3 on an ESME and a GSME of each meter version, by
+    (version stage, device)."""
+    runs: dict[tuple[str, Device], UpdateDebtRun] = {}
+    for version in METER_VERSIONS:
+        setup = _scenario_setup(version)
+        for device in Device:
+            setup.dcc.clock = case_time(setup.day, len(runs))
+            runs[version.stage.value, device] = update_debt(setup.beds[device], device,
+                                                            SR23_VALUES[device])
+    return runs
 
 
 def _regression() -> tuple[str, bool | None, str]:
-    codes = {d: MeterStub(DEVICE_IDS[d], d, example_meter(d.value), Keys(KEYS_DIR), RELEASE)
-             .supported_use_cases for d in Device}
-    kept = all({0x001E, 0x006E} & c for c in codes.values())
-    return ("not run end to end", None,
-            "the flow models SR 2.4 only; checked instead: a meter of the Release version still "
-            f"supports ECS07/GCS04 ({kept})")
+    runs = sr23_regression()
+    answers = "; ".join(
+        f"{device.value} {stage}: registers {'' if r.adjusted else 'NOT '}adjusted, answered "
+        f"{', '.join(sorted(set(r.results))) or r.alert}" for (stage, device), r in runs.items())
+    ok = all(r.adjusted and r.confirmed for r in runs.values())
+    note = ("ECS07 and GCS04 from the Pre-Command on, through the Test CH, on meters of both "
+            "versions; the DUIS side of SR 2.3 is outside the DCC model")
+    return answers, ok, note
 
 
 def run_scenarios() -> pd.DataFrame:

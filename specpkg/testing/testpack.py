@@ -15,11 +15,14 @@
 
 :func:`read_test_pack` reads one back and refuses a pack whose versions do not
 correspond, whose files are missing or altered, or whose catalogue is of
-another version than its manifest says.
+another version than its manifest says. :func:`correlate_under` shows why they
+must correspond: the User's Parse and Correlate refuses to sign the Pre-Commands
+of a DCC that works from a catalogue mapping the reset otherwise.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -29,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from specpkg.duis import codes, reset_request, schema
-from specpkg.duis.reset_request import PARSE_AND_CORRELATE_VERSION
+from specpkg.duis.reset_request import PARSE_AND_CORRELATE_VERSION, make_request
 from specpkg.errors import ValidationError
+from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.catalogue import (
     CATALOGUE_CSV_NAME,
     CATALOGUE_DIR,
@@ -43,6 +47,7 @@ from specpkg.gbcs.security import ACB_ENTITY_ID
 from specpkg.meter.registers import DebtRegister, Device
 from specpkg.paths import PKI_DIR, output_folder
 from specpkg.system.flow import DEVICE_IDS, SUPPLIER_ID, make_testbed
+from specpkg.system.user import CorrelationError, User
 
 # --------------------------------------------------------------------------- test pack (TR-6)
 
@@ -128,6 +133,54 @@ def pack_for(catalogue: Catalogue, release: str = DEFAULT_RELEASE) -> TestPack:
     Refused (ValidationError) when the catalogue is of another version.
     """
     return TestPack(release, PARSE_AND_CORRELATE_VERSION, catalogue.version)
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """One Pre-Command of a DCC working from some catalogue, as the User's Parse and
+    Correlate took it (TR-6): ``refusal`` is empty when it correlated."""
+
+    device: Device
+    register: DebtRegister
+    catalogue_version: str
+    message_code: int
+    refusal: str = ""
+
+    @property
+    def correlated(self) -> bool:
+        return not self.refusal
+
+
+def correlate_under(catalogue: Catalogue, user: User | None = None) -> list[Correlation]:
+    """Why the versions must correspond (TR-6): for each entry of ``catalogue``, the
+    Pre-Command a DCC working from it issues for the User's request, correlated by
+    the User's Parse and Correlate (this package's, of :data:`PARSE_AND_CORRELATE_VERSION`).
+    Where the catalogue maps a reset otherwise, the User refuses to sign."""
+    user = user or User()
+    found = []
+    for counter, item in enumerate(catalogue, start=user.next_counter):
+        request = make_request(item.device, item.register, counter, user_id=user.user_id)
+        payload = reset_messages.reset_payload(item, counter, reset_request.DEFAULT_CLOCK)
+        apdu = messages.command(item.message_code, bytes.fromhex(request.user_id),
+                                bytes.fromhex(request.device_id), counter, payload)
+        refusal = ""
+        try:
+            user.correlate(request, messages.encode_apdu(apdu))
+        except CorrelationError as exc:
+            refusal = str(exc)
+        found.append(Correlation(item.device, item.register, catalogue.version,
+                                 item.message_code, refusal))
+    return found
+
+
+def revised_catalogue(catalogue: Catalogue, version: str,
+                      message_codes: Mapping[Device, int]) -> Catalogue:
+    """``catalogue`` as a later version could have it: the reset use cases under other
+    message codes (the provisional ones replaced, say). For showing TR-6 at work."""
+    entries = tuple(dataclasses.replace(e, message_code=message_codes.get(e.device,
+                                                                          e.message_code))
+                    for e in catalogue)
+    return dataclasses.replace(catalogue, version=version, entries=entries)
 
 
 def _hex(data: bytes) -> str:

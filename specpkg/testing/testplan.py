@@ -25,11 +25,12 @@ import pandas as pd
 from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.errors import ValidationError
 from specpkg.meter.registers import DebtRegister, Device, PaymentMode
+from specpkg.system.assumptions import Assumptions
 from specpkg.system.variants import METER_VERSIONS, MeterVersion, TestCommsHub, ch_combinations
 from specpkg.testing import workdays
 from specpkg.testing.capacity import AvailabilityWindow, load_capacity_assumptions
 from specpkg.testing.devices import DeviceClass
-from specpkg.testing.roles import TESTING_DATA, UserRole, load_user_roles
+from specpkg.testing.roles import TESTING_DATA, UserRole, dcc_refusal, load_user_roles
 
 REGISTER_CODES = {
     DebtRegister.TIME_DEBT_1: "TDR1",
@@ -38,7 +39,7 @@ REGISTER_CODES = {
 }
 
 
-#: What a case of a User Role the environment does not admit expects (TR-4).
+#: What a case of a User Role the environment does not admit expects (TR-4, MA-6).
 NOT_ADMITTED = "not admitted to the test environment (no Service Request sent, TR-4)"
 
 
@@ -122,10 +123,14 @@ def default_dimensions() -> Dimensions:
 
 
 def expected_outcome(device: Device, version: MeterVersion, role: UserRole,
-                     eligible: Sequence[UserRole]) -> Expectation:
-    """The expected outcome of one case; the DCC's checks come before the meter's (TR-1)."""
+                     eligible: Sequence[UserRole], model: Assumptions | None = None,
+                     ) -> Expectation:
+    """The expected outcome of one case; the DCC's checks come before the meter's (TR-1).
+    A role not eligible is not admitted, or, under MA-6, refused by the DCC."""
     if role not in eligible:
-        return Expectation(None)
+        if not (model or Assumptions()).open_to_all_roles:
+            return Expectation(None)
+        return Expectation(Outcome.REFUSED, dcc_refusal(role))
     if DeviceClass(device.value).supplier_role is not role:
         return Expectation(Outcome.REFUSED, ResponseCode.NOT_REGISTERED_SUPPLIER)
     if not version.supports_reset:
@@ -141,11 +146,13 @@ MATRIX_COLUMNS = [
 ]
 
 
-def build_test_matrix(dimensions: Dimensions | None = None) -> pd.DataFrame:
-    """The full test matrix: one row per combination, with its expected outcome (TR-1).
+def build_test_matrix(dimensions: Dimensions | None = None,
+                      model: Assumptions | None = None) -> pd.DataFrame:
+    """The full test matrix: one row per combination, with its expected outcome (TR-1)
+    under the model assumptions ``model`` (default: the defaults).
 
     ``response_expected``: every case that sends a Service Request (TR-5); not
-    the roles the environment refuses at admission (TR-4).
+    the roles the environment refuses at admission (TR-4, MA-6).
     ``debt_recovery_affected``: only in prepayment mode (SDS section 1).
     ``packet_inspection``: GSME only (the debt amount must be zero).
     ``threshold_adt``: every case, the use cases being Critical (TR-10).
@@ -156,7 +163,7 @@ def build_test_matrix(dimensions: Dimensions | None = None) -> pd.DataFrame:
     combos = itertools.product(dims.devices, dims.registers, dims.modes, dims.versions,
                                dims.comms_hubs, dims.roles)
     for n, (device, register, mode, version, hub, role) in enumerate(combos, start=1):
-        outcome = expected_outcome(device, version, role, eligible)
+        outcome = expected_outcome(device, version, role, eligible, model)
         rows.append({
             "case_id": f"TC-{n:04d}",
             "device": device.value,

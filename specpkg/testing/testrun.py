@@ -5,7 +5,9 @@ just listed:
 
 1. **Admission (TR-4)**: a User of the case's role asks to join the
    :class:`~specpkg.testing.environment.TestEnvironment`; roles not eligible for
-   SR 2.3 are refused there, so they never send a Service Request.
+   SR 2.3 are refused there, so they never send a Service Request, unless the
+   environment is open to all roles (model assumption MA-6): then each gets a
+   test SMS with an ESME and a GSME of its own, and the DCC refuses its resets.
 2. **Test SMS (TR-8, TR-9)**: each admitted supplier gets a Test CH of the
    case's HAN x WAN variant and adds its meter (ESME for the Import Supplier,
    GSME for the Gas Supplier) of the case's SMETS version, emulated by the
@@ -17,7 +19,9 @@ just listed:
    the meter, the Service Response. A quarantine lands in the User's inbox.
 5. **Record and judge (TR-5, TR-7)**: one
    :class:`~specpkg.testing.acceptance.TestCaseRecord` is written per case and
-   :func:`~specpkg.testing.acceptance.check_acceptance` judges the run.
+   :func:`~specpkg.testing.acceptance.check_acceptance` judges the run. Each case
+   also records its response time through the Test CH (TR-9a), so that
+   :func:`variant_effect` shows whether the variant changes outcome or timing.
 
 One environment is built per configuration (payment mode x meter version x
 Test CH variant): within it the cases differ only in device, register and role,
@@ -99,9 +103,18 @@ class Configuration:
         return f"{self.mode.value} / {self.version.stage.value} / {self.comms_hub.code}"
 
 
+def own_meter_ids(role: UserRole) -> dict[Device, str]:
+    """The ESME and GSME a User of a role not eligible for the reset adds to its own
+    test SMS when the environment admits it (MA-6): ``00DB12345678<nn>A0``/``A1``,
+    ``nn`` from its User ID."""
+    nn = ROLE_USER_IDS[role][10:12]
+    return {device: f"00DB12345678{nn}{device_id[-2:]}" for device, device_id in DEVICE_IDS.items()}
+
+
 @dataclass
 class Setup:
-    """One configuration's environment, Users and testbeds (one per meter)."""
+    """One configuration's environment, Users and testbeds: one per meter of the two
+    Suppliers, and one per other admitted role with its own meters (MA-6)."""
 
     config: Configuration
     env: TestEnvironment
@@ -109,6 +122,11 @@ class Setup:
     refused: dict[UserRole, RoleNotEligible]
     beds: dict[Device, Testbed]
     day: date
+    own_beds: dict[UserRole, Testbed] = field(default_factory=dict)
+
+    def bed_for(self, role: UserRole, device: Device) -> Testbed:
+        """Where a User of ``role`` sends its reset of ``device``."""
+        return self.own_beds[role] if role in self.own_beds else self.beds[device]
 
     @property
     def dcc(self):
@@ -132,7 +150,8 @@ def build_setup(
     """Admit a User per role, let each set its ADTs, give each supplier a test SMS with
     its meter (TR-4, TR-8, TR-9, TR-10).
 
-    The environment refuses ineligible roles (TR-4): they are in ``refused``.
+    The environment refuses ineligible roles (TR-4): they are in ``refused``; if it
+    admits them (MA-6) each gets its own SMS with an ESME and a GSME (``own_beds``).
     ``thresholds`` is the Users' table (default ``data/thresholds.csv``); ``model``
     the model assumptions of the environment's DCC.
     """
@@ -165,8 +184,17 @@ def build_setup(
                        TestDevice(DEVICE_IDS[device], DeviceClass(device.value), True,
                                   config.version), day)
         beds[device] = env.testbed(admitted[role], system.sms_id)
+    own_beds: dict[UserRole, Testbed] = {}
+    for role in (r for r in admitted if r not in env.eligible):
+        system = env.issue_comms_hub(admitted[role], config.comms_hub.code, day)
+        for device, device_id in own_meter_ids(role).items():
+            env.add_device(admitted[role], system.sms_id,
+                           TestDevice(device_id, DeviceClass(device.value), True, config.version),
+                           day)
+        own_beds[role] = env.testbed(admitted[role], system.sms_id)
     users = {DeviceClass(device.value).supplier_role: bed.user for device, bed in beds.items()}
-    return Setup(config, env, users, refused, beds, day)
+    users.update({role: bed.user for role, bed in own_beds.items()})
+    return Setup(config, env, users, refused, beds, day, own_beds)
 
 
 # --------------------------------------------------------------------------- one case
@@ -229,7 +257,7 @@ CASE_COLUMNS = [
     "case_id", "device", "register", "payment_mode", "meter_version", "comms_hub", "role",
     "positive", "expected_outcome", "expected_code", "actual_outcome", "response_code",
     "outcome_matches", "request_sent", "response_received", "command_succeeded",
-    "response_says_zero", "verdict",
+    "response_says_zero", "verdict", "response_time_s",
 ]
 
 
@@ -309,7 +337,7 @@ def run_matrix(
     check rejecting a bad run. ``model``: the model assumptions of the DCC.
     """
     model = model or Assumptions()
-    matrix = build_test_matrix() if matrix is None else matrix
+    matrix = build_test_matrix(model=model) if matrix is None else matrix
     if matrix.empty:
         raise ValidationError("matrix", "no test cases to run")
     if not matrix["case_id"].is_unique:
@@ -333,7 +361,7 @@ def run_matrix(
         result = None
         if role in setup.users:
             setup.dcc.clock = case_time(setup.day, ordinal)
-            bed = setup.beds[device]
+            bed = setup.bed_for(role, device)
             result = bed.run(device, register, user=setup.users[role], **(tamper or {}))
             results[case.case_id] = result
         record, _ = record_of(case.case_id, result, register, bool(case.positive))
@@ -350,9 +378,28 @@ def run_matrix(
             "command_succeeded": record.command_succeeded,
             "response_says_zero": record.response_says_zero,
             "verdict": verdict_of(record).value,
+            "response_time_s": _seconds(result),
         })
     return MatrixRun(pd.DataFrame(rows, columns=CASE_COLUMNS), tuple(records), results,
                      tuple(setups.values()))
+
+
+def _seconds(result: FlowResult | None) -> float | None:
+    time = None if result is None else result.response_time
+    return None if time is None else round(time.total_seconds(), 1)
+
+
+def variant_effect(run: MatrixRun) -> pd.DataFrame:
+    """Per Test CH variant and device, the Service Responses of the cases that reached
+    the meter and their response times (TR-9a): does the variant change the outcome,
+    the timing, or both?"""
+    delivered = run.cases.dropna(subset=["response_time_s"])
+    grouped = delivered.groupby(["comms_hub", "device"], sort=False)
+    table = grouped.agg(cases=("case_id", "size"),
+                        responses=("response_code", lambda c: ", ".join(sorted(set(c)))),
+                        fastest_s=("response_time_s", "min"),
+                        slowest_s=("response_time_s", "max"))
+    return table.reset_index()
 
 
 def plot_outcomes(run: MatrixRun, ax=None):
