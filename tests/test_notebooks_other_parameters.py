@@ -1,4 +1,4 @@
-"""Notebooks 02 and 06..09 also hold for parameters other than their defaults.
+"""Notebooks 02 and 05..09 also hold for parameters other than their defaults.
 
 Each runs once through papermill with values chosen to change what it shows
 (another seed, register, start date, an approval date on the far side of a
@@ -15,6 +15,8 @@ from specpkg.workbook.runner import error_outputs, execute_notebook
 
 RUNS = {
     "02_gbcs_messages": {"ecs07_counter": 2002, "gcs04_counter": 2003, "tamper_offset": 30},
+    "05_routing_and_han": {"device": "ESME", "register": "PaymentDebtRegister", "mode": "credit",
+                           "assumptions": "pre_release_alerts=false"},
     "06_anomaly_detection": {"seed": 7, "requests_per_day": 5_000, "burst_fraction": 0.2,
                              "assumptions": "count_quarantined=false,compare_with_issued=false"},
     "07_testing_services": {"START_DATE": "2020-12-14",

@@ -148,13 +148,17 @@ def test_status_page_shows_every_requirement_with_a_status(served_site: str, bro
 
 def test_a_code_input_opens_when_the_reader_asks(served_site: str, browser) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(served_site + "01_debt_registers_and_reset.html")
     checked = browser.find_elements(By.CSS_SELECTOR, ".tag_checked summary")
     assert checked and checked[0].text.startswith("checked: ")
-    checked[0].click()
     code = browser.find_elements(By.CSS_SELECTOR, ".tag_checked div.cell_input")[0]
-    assert code.is_displayed() and "assert" in code.text
+    assert not code.is_displayed()
+    checked[0].click()
+    # the page opens it when the click is handled: wait for that (a loaded machine is slow)
+    WebDriverWait(browser, 30).until(lambda _: code.is_displayed())
+    assert "assert" in code.text
 
 
 def test_search_finds_a_requirement_id(served_site: str, browser) -> None:

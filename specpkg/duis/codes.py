@@ -59,6 +59,7 @@ class ResponseCode(StrEnum):
     REJECTED_BY_DEVICE = "E922"
     BAD_DEVICE_RESPONSE = "E923"
     UNDELIVERABLE = "E924"
+    NO_DEVICE_RESPONSE = "E925"
     QUARANTINED = "E930"
     ANOMALY_REFUSED = "E931"
     COUNTER_NOT_INCREASING = "E940"
@@ -74,6 +75,7 @@ class Outcome(StrEnum):
     QUARANTINED = "quarantined by anomaly detection"
     REJECTED_BY_USER = "quarantined, then rejected by the User"
     NOT_SUPPORTED = "meter version does not support the reset"
+    NO_RESPONSE = "no answer from the meter before the DCC's time-out"
     REJECTED_BY_DEVICE = "meter rejected the command"
     UNDELIVERABLE = "command could not be delivered"
 

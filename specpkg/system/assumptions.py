@@ -40,6 +40,9 @@ class Assumptions:
     meter_checks_payload: bool = False
     #: MA-6: the test environment admits every User Role; the DCC refuses the ineligible.
     open_to_all_roles: bool = False
+    #: MA-7: a meter from before the Release answers a use case it does not know with an
+    #: alert (else it stays silent and the DCC answers after its time-out).
+    pre_release_alerts: bool = True
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -242,8 +242,9 @@ class Dcc:
             code = ALERT_CODES.get(reply.alert.kind, ResponseCode.REJECTED_BY_DEVICE)
             return self.refuse(DuisError(
                 code, f"{reply.alert.kind.value} {reply.alert.detail}".strip(), **echo))
-        if reply.response is None:
-            raise ValidationError("reply", "neither a response nor an alert")
+        if reply.response is None:  # MA-7: the meter stayed silent until the time-out
+            return self.refuse(DuisError(ResponseCode.NO_DEVICE_RESPONSE,
+                                         "no answer from the device before the time-out", **echo))
         try:
             apdu = messages.decode(reply.response)
         except DecodeError as exc:

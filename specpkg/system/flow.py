@@ -202,6 +202,9 @@ class Testbed:
         if reply.alert is not None:
             steps.append(Step(f"{stub.device}", "checks the command",
                               f"alert: {reply.alert.kind.value}"))
+        elif reply.silent:
+            steps.append(Step(f"{stub.device}", "checks the command",
+                              "no answer (the DCC waits for its time-out)"))
         else:
             record["device_response"] = reply.response or b""
             steps.append(Step(f"{stub.device}", "executes and responds",
@@ -294,6 +297,7 @@ def make_testbed(
         state = (states or {}).get(device) or example_meter(device.value, PaymentMode(mode).value)
         stubs[device_id] = stub_class(device_id, device, state, keys, version,
                                       checks_payload=assumptions.meter_checks_payload,
+                                      alerts_unknown=assumptions.pre_release_alerts,
                                       supplier=SUPPLIER_ID)
         hub.join(device_id, device)
     for device_id, device_type in TEST_OTHER_DEVICES.items():

@@ -61,10 +61,14 @@ class DeviceAlert:
 
 @dataclass(frozen=True)
 class DeviceReply:
-    """A device's answer: a signed response, or an alert."""
+    """A device's answer: a signed response, an alert, or neither (silence, MA-7)."""
 
     response: bytes | None = None
     alert: DeviceAlert | None = None
+
+    @property
+    def silent(self) -> bool:
+        return self.response is None and self.alert is None
 
 
 @dataclass
@@ -73,7 +77,9 @@ class MeterStub:
     certificates commissioning reads the anchors from); ``supplier``: the Supplier
     commissioned into its trust anchor (None: not yet, it then refuses every
     Supplier command). ``fault`` makes the register write fail; ``checks_payload`` is
-    the model assumption MA-5 (``meter_checks_payload``)."""
+    the model assumption MA-5 (``meter_checks_payload``), ``alerts_unknown`` MA-7
+    (``pre_release_alerts``: an alert for a use case the meter does not know, else
+    silence)."""
 
     device_id: str
     device: Device
@@ -83,6 +89,7 @@ class MeterStub:
     acb_id: str = ACB_ENTITY_ID
     fault: bool = False
     checks_payload: bool = False
+    alerts_unknown: bool = True
     supplier: str | None = None
     log: list[str] = field(default_factory=list)
 
@@ -124,6 +131,9 @@ class MeterStub:
         if apdu.recipient_id != self.device_id:
             return self._alert(AlertKind.NOT_FOR_ME, apdu.recipient_id)
         if apdu.message_code not in self.supported_use_cases:
+            if not self.alerts_unknown:  # MA-7: ignored, no answer at all
+                self.log.append(f"ignored: message code {apdu.message_code:#06x} unknown")
+                return DeviceReply()
             return self._alert(AlertKind.NOT_SUPPORTED, f"message code {apdu.message_code:#06x}")
         refused = self.credentials.check_supplier_command(message)
         if refused is not None:

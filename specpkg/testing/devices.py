@@ -24,6 +24,7 @@ from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import Device, MeterState, PaymentMode
 from specpkg.meter.simulation import example_meter
 from specpkg.paths import PKI_DIR
+from specpkg.system.assumptions import Assumptions
 from specpkg.system.meters import DeviceReply, MeterStub
 from specpkg.system.variants import MeterVersion
 from specpkg.testing.roles import UserRole
@@ -174,15 +175,15 @@ class MeterStubFactory:
     """Makes the DCC's test stub of a meter of the device's SMETS version (TR-9b).
 
     The stub holds the workbook's example meter in ``mode`` (or ``states[device]``)
-    and the test-only PKI's keys; ``checks_payload`` is the model assumption MA-5;
-    ``stub_class`` lets tests plug a faulty meter.
+    and the test-only PKI's keys; it behaves as the model assumptions ``model`` say a
+    meter does (MA-5, MA-7); ``stub_class`` lets tests plug a faulty meter.
     """
 
     mode: PaymentMode = PaymentMode.PREPAYMENT
     keys_dir: Path = PKI_DIR
     states: Mapping[Device, MeterState] = field(default_factory=dict)
     stub_class: type[MeterStub] = MeterStub
-    checks_payload: bool = False
+    model: Assumptions = field(default_factory=Assumptions)
 
     def __post_init__(self) -> None:
         self.mode = PaymentMode(self.mode)
@@ -195,4 +196,5 @@ class MeterStubFactory:
         kind = device.device_class.meter
         state = self.states.get(kind) or example_meter(kind.value, self.mode.value)
         return self.stub_class(device.device_id, kind, state, self._keys, device.meter_version,
-                               checks_payload=self.checks_payload)
+                               checks_payload=self.model.meter_checks_payload,
+                               alerts_unknown=self.model.pre_release_alerts)

@@ -120,8 +120,7 @@ class TestEnvironment:
         self.model = model or Assumptions()
         self.keys_dir = keys_dir
         self.eligible = eligible_roles(roles_path)
-        self.stub_factory = stub_factory or MeterStubFactory(
-            keys_dir=keys_dir, checks_payload=self.model.meter_checks_payload)
+        self.stub_factory = stub_factory or MeterStubFactory(keys_dir=keys_dir, model=self.model)
         self.comms_hubs = tuple(ch_combinations() if comms_hubs is None else comms_hubs)
         self.dcc = Dcc({}, keys_dir=keys_dir, assumptions=self.model)
         self.users: dict[str, TestUser] = {}

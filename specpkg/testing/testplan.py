@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -79,25 +80,8 @@ class Dimensions:
     comms_hubs: tuple[TestCommsHub, ...]
     roles: tuple[UserRole, ...]
 
-    def sizes(self) -> dict[str, int]:
+    def _values(self) -> dict[str, list[str]]:
         return {
-            "device": len(self.devices),
-            "debt register": len(self.registers),
-            "payment mode": len(self.modes),
-            "meter version": len(self.versions),
-            "Test CH variant": len(self.comms_hubs),
-            "User Role": len(self.roles),
-        }
-
-    @property
-    def product(self) -> int:
-        total = 1
-        for size in self.sizes().values():
-            total *= size
-        return total
-
-    def to_frame(self) -> pd.DataFrame:
-        values = {
             "device": [d.value for d in self.devices],
             "debt register": [REGISTER_CODES[r] for r in self.registers],
             "payment mode": [m.value for m in self.modes],
@@ -105,8 +89,17 @@ class Dimensions:
             "Test CH variant": [c.code for c in self.comms_hubs],
             "User Role": [r.value for r in self.roles],
         }
+
+    def sizes(self) -> dict[str, int]:
+        return {name: len(values) for name, values in self._values().items()}
+
+    @property
+    def product(self) -> int:
+        return math.prod(self.sizes().values())
+
+    def to_frame(self) -> pd.DataFrame:
         rows = [{"dimension": k, "size": len(v), "values": ", ".join(v)}
-                for k, v in values.items()]
+                for k, v in self._values().items()]
         return pd.DataFrame(rows, columns=["dimension", "size", "values"])
 
 
@@ -134,8 +127,16 @@ def expected_outcome(device: Device, version: MeterVersion, role: UserRole,
     if DeviceClass(device.value).supplier_role is not role:
         return Expectation(Outcome.REFUSED, ResponseCode.NOT_REGISTERED_SUPPLIER)
     if not version.supports_reset:
-        return Expectation(Outcome.NOT_SUPPORTED, ResponseCode.NOT_SUPPORTED_BY_DEVICE)
+        return pre_release_expectation(model)
     return Expectation(Outcome.SUCCESS, ResponseCode.SUCCESS)
+
+
+def pre_release_expectation(model: Assumptions | None = None) -> Expectation:
+    """SR-4, MA-7: a meter from before the Release alerts at once (E921), or stays
+    silent and the DCC answers after its time-out (E925)."""
+    if (model or Assumptions()).pre_release_alerts:
+        return Expectation(Outcome.NOT_SUPPORTED, ResponseCode.NOT_SUPPORTED_BY_DEVICE)
+    return Expectation(Outcome.NO_RESPONSE, ResponseCode.NO_DEVICE_RESPONSE)
 
 
 MATRIX_COLUMNS = [

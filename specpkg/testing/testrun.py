@@ -156,8 +156,7 @@ def build_setup(
     the model assumptions of the environment's DCC.
     """
     model = model or Assumptions()
-    factory = stub_factory or MeterStubFactory(config.mode, keys_dir,
-                                               checks_payload=model.meter_checks_payload)
+    factory = stub_factory or MeterStubFactory(config.mode, keys_dir, model=model)
     env = TestEnvironment(window, model=model, stub_factory=factory,
                           comms_hubs=(config.comms_hub,), keys_dir=keys_dir)
     table = ThresholdTable.load() if thresholds is None else thresholds
@@ -345,8 +344,7 @@ def run_matrix(
     roles = tuple(dict.fromkeys(UserRole(r) for r in matrix["role"]))
     setups: dict[tuple[str, str, str], Setup] = {}
     for config in configurations(matrix):
-        factory = MeterStubFactory(config.mode, stub_class=stub_class,
-                                   checks_payload=model.meter_checks_payload)
+        factory = MeterStubFactory(config.mode, stub_class=stub_class, model=model)
         setup = build_setup(config, roles, window=window, thresholds=thresholds,
                             stub_factory=factory, model=model)
         if prepare is not None:
