@@ -12,6 +12,7 @@ matters least.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -92,31 +93,35 @@ def lower_bound(matrix: pd.DataFrame) -> int:
     return max(sum(k[0] == f.name for k in found) for f in FACETS)
 
 
-def minimum_test_set(matrix: pd.DataFrame) -> pd.DataFrame:
-    """The fewest cases covering what ``matrix`` covers (TR-1), most important first.
-
-    Rule: take, again and again, the case that shows the most keys not yet shown
-    (ties: the higher :data:`PRIORITIES`, then the earlier case); then drop any case
-    whose keys the others show. Order: :data:`PRIORITIES`, then case id. The set
-    is provably minimal when its size is :func:`lower_bound`.
-    """
-    keys = _keys(matrix)
-    ranks = [_priority(p, c)[0] for p, c in zip(matrix["positive"], matrix["expected_code"],
-                                                strict=True)]
-    left, chosen = set(coverage(matrix)), []
+def smallest_cover(keys: Sequence[frozenset], ranks: Sequence[int]) -> list[int]:
+    """Indices of a small set of ``keys`` covering their union: take, again and again,
+    the one with the most keys not yet covered (ties: lower rank, then earlier); then
+    drop, least important first, any whose keys the others cover."""
+    left, chosen = set().union(*keys), []
     while left:
         best = max(range(len(keys)), key=lambda i: (len(keys[i] & left), -ranks[i], -i))
         chosen.append(best)
         left -= keys[best]
     for i in sorted(chosen, key=lambda i: (-ranks[i], -i)):
-        others = frozenset().union(*(keys[j] for j in chosen if j != i))
-        if keys[i] <= others:
+        if keys[i] <= set().union(*(keys[j] for j in chosen if j != i)):
             chosen.remove(i)
-    picked = matrix.iloc[sorted(chosen)].copy()
-    labels = [_priority(p, c) for p, c in zip(picked["positive"], picked["expected_code"],
+    return sorted(chosen)
+
+
+def minimum_test_set(matrix: pd.DataFrame) -> pd.DataFrame:
+    """The fewest cases covering what ``matrix`` covers (TR-1), most important first.
+
+    Rule (:func:`smallest_cover`): take, again and again, the case that shows the
+    most keys not yet shown (ties: the higher :data:`PRIORITIES`, then the earlier
+    case); then drop any case whose keys the others show. Order: :data:`PRIORITIES`,
+    then case id. The set is provably minimal when its size is :func:`lower_bound`.
+    """
+    labels = [_priority(p, c) for p, c in zip(matrix["positive"], matrix["expected_code"],
                                               strict=True)]
-    picked.insert(0, "priority", [r for r, _ in labels])
-    picked.insert(1, "why", [w for _, w in labels])
+    chosen = smallest_cover(_keys(matrix), [rank for rank, _ in labels])
+    picked = matrix.iloc[chosen].copy()
+    picked.insert(0, "priority", [labels[i][0] for i in chosen])
+    picked.insert(1, "why", [labels[i][1] for i in chosen])
     return picked.sort_values(["priority", "case_id"]).reset_index(drop=True)
 
 
