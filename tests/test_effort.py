@@ -93,6 +93,19 @@ def test_tr4_an_admission_refusal_costs_once_per_role_not_per_case(matrix, plann
     assert fewer.load.runs == planned.load.runs - 1
 
 
+def test_tr3_a_test_sms_is_set_up_only_for_cases_that_send_a_request(matrix, planned):
+    """Set-up effort follows the configurations (mode x version x Test CH) of the runs."""
+    refused_only = effort.estimate(matrix[~matrix["response_expected"]])
+    assert refused_only.load.configurations == 0
+    assert _minutes(refused_only, "Environment set-up", Side.ENVIRONMENT) == _rate(
+        "Release deployment", Side.ENVIRONMENT)
+    sent = minimum_test_set(matrix).query("response_expected")
+    configurations = set(zip(sent["payment_mode"], sent["meter_version"], sent["comms_hub"],
+                             strict=True))
+    assert effort.estimate(sent).load.configurations == len(configurations) < (
+        planned.load.configurations)
+
+
 def test_tr4_cases_by_path_follow_the_response_code_stage(matrix, planned):
     paths = matrix["expected_code"].map(minimumset.case_path)
     assert set(matrix.loc[paths == CasePath.METER, "expected_code"]) == {"I0", "E921"}
@@ -197,15 +210,15 @@ def test_tr4_without_a_rate_the_cost_is_left_to_the_dcc(planned):
     assert planned.dcc_cost(None) is None
 
 
-def test_tr4_cost_is_environment_effort_times_the_day_rate(planned):
-    day = planned.assumptions.day_minutes[Side.ENVIRONMENT]
-    table = planned.table(day)  # a pound a minute: the cost is the environment minutes
+def test_tr4_cost_is_environment_days_as_shown_times_the_day_rate(planned):
+    table = planned.table(10)  # ten pounds a day: the cost is the tenths of a day shown
     costs = list(table["DCC cost (GBP)"])
-    assert costs[:-1] == [p.minutes[Side.ENVIRONMENT] for p in planned.phases]
-    assert costs[-1] == sum(costs[:-1]) == planned.dcc_cost(day)
+    assert costs[:-1] == [p.tenths[Side.ENVIRONMENT] for p in planned.phases]
+    assert costs[-1] == sum(costs[:-1]) == planned.dcc_cost(10)
     assert all(isinstance(c, int) for c in costs)
-    rounded_up = [-(-p.minutes[Side.ENVIRONMENT] // day) for p in planned.phases]
-    assert planned.dcc_cost(1) == sum(rounded_up)
+    shown = [int(d.replace(".", "")) for d in table["environment days"]]
+    assert planned.dcc_cost(650) == sum(-(-tenths * 650 // 10) for tenths in shown[:-1])
+    assert planned.dcc_cost(1) == sum(-(-tenths // 10) for tenths in shown[:-1])
     assert planned.dcc_cost(0) == 0
 
 

@@ -9,12 +9,14 @@
   the DCC with a Service Response, or is refused at admission with nothing sent.
   Admission refusals are counted apart from the runs and cost once per refused
   role, not per case.
-* **Cost** (TR-4): environment days x a day rate in whole pounds that the DCC sets;
-  without one the table says so. Participant days are the Users' own cost.
-* The summary (:func:`summarise`) gives the size of the minimum test set too
-  (:mod:`specpkg.testing.minimumset`, TR-1).
+* **Cost** (TR-4): environment days (as shown: rounded up to a tenth per phase) x a
+  day rate in whole pounds that the DCC sets; without one the table says so.
+  Participant days are the Users' own cost.
 * **Latest start** (IMP-1, TR-3): :func:`specpkg.testing.schedule.deadlines` over the
   phases' Working Days.
+* **Summary** (:func:`summarise`): the headline figures for the executive summary and
+  ``specpkg test-plan``, with the size of the minimum test set
+  (:mod:`specpkg.testing.minimumset`, TR-1).
 """
 
 from __future__ import annotations
@@ -198,9 +200,9 @@ class PhaseEffort:
     minutes: Mapping[Side, int]
     tenths: Mapping[Side, int]
 
-    def dcc_cost(self, rate: int, day_minutes: int) -> int:
-        """Environment effort x a day rate, whole pounds rounded up (TR-4)."""
-        return ceil_div(self.minutes[Side.ENVIRONMENT] * rate, day_minutes)
+    def dcc_cost(self, rate: int) -> int:
+        """Environment days as shown x a day rate, whole pounds rounded up (TR-4)."""
+        return ceil_div(self.tenths[Side.ENVIRONMENT] * rate, 10)
 
 
 def days_text(tenths: int) -> str:
@@ -231,19 +233,17 @@ class Effort:
 
     def dcc_cost(self, rate: int | None) -> int | None:
         rate = check_rate(rate)
-        day = self.assumptions.day_minutes[Side.ENVIRONMENT]
-        return None if rate is None else sum(p.dcc_cost(rate, day) for p in self.phases)
+        return None if rate is None else sum(p.dcc_cost(rate) for p in self.phases)
 
     def table(self, rate: int | None = None) -> pd.DataFrame:
         """Per phase and in total: runs, admission refusals, scenarios, days, DCC cost."""
         rate = check_rate(rate)
-        day = self.assumptions.day_minutes[Side.ENVIRONMENT]
         rows = [{"phase": f"{p.phase.order}. {p.phase.name}", "working days": p.phase.working_days,
                  "runs": p.runs, "admission refusals": p.admission_refusals,
                  "scenarios": p.scenarios,
                  "participant days": days_text(p.tenths[Side.PARTICIPANT]),
                  "environment days": days_text(p.tenths[Side.ENVIRONMENT]),
-                 "DCC cost (GBP)": NO_RATE if rate is None else p.dcc_cost(rate, day)}
+                 "DCC cost (GBP)": NO_RATE if rate is None else p.dcc_cost(rate)}
                 for p in self.phases]
         rows.append({"phase": "total", **{k: sum(r[k] for r in rows) for k in
                                            ("working days", "runs", "admission refusals",
