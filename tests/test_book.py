@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from specpkg.paths import NOTEBOOK_DIR
-from specpkg.workbook import book, cells, figures, runner
+from specpkg.workbook import book, cells, figures, runner, summary
 
 # ----------------------------------------------------------------- cells
 
@@ -162,6 +162,9 @@ def test_book_has_the_summary_first_the_status_page_and_every_notebook(site) -> 
     nav = re.findall(r'class="reference internal" href="([^"#]+)"', index)
     assert nav.index("requirements.html") < nav.index("00_overview.html")
     assert "Other SEC Parties" in index and "searchindex.js" in index
+    effort_link = f'07_testing_services.html#{summary.EFFORT_SECTION}"'
+    assert "participant days (Users)" in index and effort_link in index
+    assert f'id="{summary.EFFORT_SECTION}"' in (site / "07_testing_services.html").read_text()
 
 
 def test_book_pages_are_numbered_anchored_and_offline(site) -> None:

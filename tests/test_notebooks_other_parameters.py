@@ -1,8 +1,9 @@
 """Notebooks 02 and 05..09 also hold for parameters other than their defaults.
 
 Each runs once through papermill with values chosen to change what it shows
-(another seed, register, start date, an approval date on the far side of a
-deadline, model assumptions other than the defaults); their own assert cells
+(another seed, register, start date, a day rate for the DCC's testing costs, an
+approval date on the far side of a deadline, model assumptions other than the
+defaults); their own assert cells
 check their statements, so a run that breaks one fails here.
 """
 
@@ -19,7 +20,7 @@ RUNS = {
                            "assumptions": "pre_release_alerts=false"},
     "06_anomaly_detection": {"seed": 7, "requests_per_day": 5_000, "burst_fraction": 0.2,
                              "assumptions": "count_quarantined=false,compare_with_issued=false"},
-    "07_testing_services": {"START_DATE": "2020-12-14",
+    "07_testing_services": {"START_DATE": "2020-12-14", "DCC_DAY_RATE": 650,
                             "assumptions": "meter_checks_payload=true,inspect_esme=true,"
                                            "open_to_all_roles=true"},
     "08_bulk_reset_impact": {"meters": 3_000, "register": "PaymentDebtRegister",

@@ -91,3 +91,24 @@ def test_implementation_timeline_keeps_every_marker_inside() -> None:
     assert low < 0 - 0.5 and high > 1 + 0.1  # room around the first and last rows
     assert {t.get_text() for t in ax.get_legend().get_texts()} >= {
         "approval", "implementation date", "no date given"}
+
+
+def test_effort_chart_has_a_bar_per_phase_and_side_and_a_legend_clear_of_them() -> None:
+    """TR-3, TR-4: participant against environment days per phase, each bar as long as
+    its phase's days, labelled in words, the legend below the axes."""
+    from specpkg.testing import effort
+
+    planned = effort.estimate()
+    fig = plots.effort_by_phase(planned)
+    (ax,) = fig.axes
+    widths = [round(bar.get_width(), 1) for bar in ax.patches]
+    assert widths == [p.tenths[s] / 10 for s in effort.Side for p in planned.phases]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        f"{p.phase.order}. {p.phase.name}" for p in planned.phases]
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "participant days (Users)", "environment days (DCC test environment)"]
+    fig.draw_without_rendering()
+    box = legend.get_window_extent()
+    assert box.y1 < ax.get_window_extent().y0
+    assert not any(box.overlaps(bar.get_window_extent()) for bar in ax.patches)

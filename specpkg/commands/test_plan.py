@@ -8,7 +8,8 @@ from pathlib import Path
 from specpkg.paths import BUILD_DIR
 
 NAME = "test-plan"
-HELP = "Write the SECMP0002 test matrix, timetable and report as CSV and Markdown (TR-1..TR-3)."
+HELP = ("Write the SECMP0002 test matrix, timetable, effort and minimum test set as CSV and "
+        "Markdown (TR-1..TR-4).")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,8 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from specpkg.testing import schedule
+    from specpkg.testing import effort
     from specpkg.testing.implementation import parse_date
+    from specpkg.testing.minimumset import minimum_test_set
     from specpkg.testing.testplan import build_test_matrix, export_analysis, load_phases, timetable
 
     start = parse_date("start", args.start)
@@ -27,16 +29,23 @@ def run(args: argparse.Namespace) -> int:
     plan = timetable(start)
     days = sum(p.working_days for p in load_phases())
     end = plan["end"].iloc[-1]
+    found = effort.summarise(matrix)
     print(f"test matrix: {len(matrix)} cases, {int(matrix['positive'].sum())} positive, "
           f"{int(matrix['response_expected'].sum())} send a Service Request (TR-1, TR-5)")
     print(f"timetable: {len(plan)} phases, {days} Working Days, {start} to {end} (TR-3)")
     for row in plan.itertuples():
         print(f"  {row.order}. {row.phase}: {row.start} to {row.end} ({row.working_days} days)")
-    for deadline in schedule.deadlines(days):
+    print(found.line())
+    for deadline in found.deadlines:
         verdict = "meets" if end < deadline.implementation else "MISSES"
         print(f"implementation {deadline.implementation} ({deadline.rule}): this plan {verdict} "
               f"it; the latest start is {deadline.latest_start} (IMP-1, finding F-17)")
+    written = export_analysis(args.out, start)
+    for name, frame in (("effort.csv", effort.estimate(matrix).table()),
+                        ("minimum_test_set.csv", minimum_test_set(matrix))):
+        frame.to_csv(args.out / name, index=False, lineterminator="\n")
+        written.append(args.out / name)
     print("written:")
-    for path in export_analysis(args.out, start):
+    for path in written:
         print(f"  {path}")
     return 0

@@ -203,30 +203,19 @@ def counts_by(matrix: pd.DataFrame, rows: str, columns: str = "expected_outcome"
     return pd.crosstab(matrix[rows], matrix[columns])
 
 
-SCENARIO_COLUMNS = ["scenario_id", "scenario", "device", "expected_outcome", "requirement"]
+SCENARIO_COLUMNS = ["scenario_id", "scenario", "device", "expected_outcome", "requirement",
+                    "phase"]
 
 
-def scenario_cases() -> pd.DataFrame:
-    """Cases outside the product: anomaly detection, request form, acceptance (TR-1, TR-10)."""
-    rows = [
-        ("SC-01", "GSME reset Pre-Command whose debt amount is not zero", "GSME",
-         "quarantined by packet inspection; User notified", "TR-10"),
-        ("SC-02", "more reset Pre-Commands than the User's volume ADT in its period", "ESME",
-         "quarantined; User notified in the test environment", "TR-10"),
-        ("SC-03", "more reset Pre-Commands than the User's volume ADT in its period", "GSME",
-         "quarantined; User notified in the test environment", "TR-10"),
-        ("SC-04", "Service Request naming two Debt Registers at once", "ESME",
-         "refused: one Debt Register per Service Request", "TR-1"),
-        ("SC-05", "reset a Debt Register that is already zero", "ESME",
-         "success: Service Response says the Debt Register is zero", "TR-7"),
-        ("SC-06", "reset a Debt Register that is already zero", "GSME",
-         "success: Service Response says the Debt Register is zero", "TR-7"),
-        ("SC-07", "User's Parse and Correlate version differs from the Message Mapping "
-         "Catalogue", "-", "refused test pack: versions must correspond", "TR-6"),
-        ("SC-08", "existing adjust-debt Service Request 2.3 (ECS07, GCS04) after the Release",
-         "ESME, GSME", "unchanged behaviour (regression)", "TR-2"),
-    ]
-    return pd.DataFrame(rows, columns=SCENARIO_COLUMNS)
+def scenario_cases(path: Path | None = None) -> pd.DataFrame:
+    """Cases outside the product: anomaly detection, request form, acceptance (TR-1, TR-10),
+    each with the phase it runs in (TR-3), from ``data/testing/scenarios.csv``."""
+    with (path or TESTING_DATA / "scenarios.csv").open(newline="") as handle:
+        frame = pd.DataFrame(list(csv.DictReader(handle)), columns=SCENARIO_COLUMNS)
+    unknown = set(frame["phase"]) - {p.name for p in load_phases()}
+    if unknown:
+        raise ValidationError("phase", f"scenarios name phases the plan lacks: {sorted(unknown)}")
+    return frame
 
 
 # --------------------------------------------------------------------------- tables (TR-2, TR-3)

@@ -19,6 +19,7 @@ from specpkg.meter.simulation import REGISTER_COLUMNS
 
 if TYPE_CHECKING:
     from specpkg.system.flow import Step
+    from specpkg.testing.effort import Effort
 
 COLOURS = {
     "TimeDebtRegister1": "#1f77b4",
@@ -193,5 +194,33 @@ def implementation_timeline(approvals: Sequence[date]) -> Figure:
                 mdates.date2num(max(days[-1], imp.SECOND_IMPLEMENTATION_DATE)) + 45)
     ax.set_title("SECMP0002: approval date to recommended implementation date")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def effort_by_phase(effort: Effort, title: str = "") -> Figure:
+    """TR-3, TR-4: participant days (Users) and environment days (DCC) per test phase,
+    side by side; the legend below the axes, clear of the bars."""
+    from specpkg.testing.effort import Side, days_text
+
+    names = [f"{p.phase.order}. {p.phase.name}" for p in effort.phases]
+    sides = [(Side.PARTICIPANT, "participant days (Users)", "#1f77b4"),
+             (Side.ENVIRONMENT, "environment days (DCC test environment)", "#ff7f0e")]
+    fig = Figure(figsize=(8, 0.55 * len(names) + 2.2))
+    ax = fig.subplots()
+    height = 0.38
+    for n, (side, label, colour) in enumerate(sides):
+        ys = [i + (n - 0.5) * height for i in range(len(names))]
+        days = [p.tenths[side] / 10 for p in effort.phases]
+        bars = ax.barh(ys, days, height=height, label=label, color=colour)
+        ax.bar_label(bars, labels=[days_text(p.tenths[side]) for p in effort.phases],
+                     padding=2, fontsize=8)
+    ax.margins(x=0.12)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel("days of effort (rounded up to a tenth)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8,
+              frameon=False)
+    ax.set_title(title or "SECMP0002 testing effort per phase")
     fig.tight_layout()
     return fig

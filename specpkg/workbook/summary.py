@@ -4,7 +4,7 @@ Each part is a ``{summary-part}`` directive on the summary page; its content
 comes from the package and ``data/`` when the book is built: the specification's
 impact list (``data/impacts.csv``), the risks (``data/risks.csv``), the open
 findings by severity, the testing timetable against the IMP-1 implementation
-dates, and notebook 08's bulk reset campaign (the same computation, at its
+dates with the testing effort, and notebook 08's bulk reset campaign (the same computation, at its
 default parameters), with two key plots. A figure the package cannot give links
 to the notebook instead.
 """
@@ -23,13 +23,16 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from specpkg.paths import NOTEBOOK_DIR
-from specpkg.testing import implementation, schedule, testplan
+from specpkg.system.assumptions import Assumptions
+from specpkg.testing import effort, implementation, testplan
 from specpkg.workbook import requirements, status
 from specpkg.workbook.bookext import BookDirective, badge, para, table
 
 PARTS = ("status", "impacts", "risks", "questions", "testing", "campaign", "figures")
 TESTING_NOTEBOOK = NOTEBOOK_DIR / "07_testing_services.ipynb"
 CAMPAIGN_NOTEBOOK = NOTEBOOK_DIR / "08_bulk_reset_impact.ipynb"
+#: The anchor of notebook 07's section "Effort, cost and the minimum test set".
+EFFORT_SECTION = "effort-cost-and-the-minimum-test-set"
 
 
 def notebook_defaults(path: Path) -> dict[str, Any]:
@@ -49,6 +52,34 @@ def notebook_campaign() -> Any:
 
 def _day(d: date) -> str:
     return f"{d.day} {d:%B %Y}"
+
+
+def testing_lines(defaults: dict[str, Any]) -> list[str]:
+    """The summary's testing paragraph at notebook 07's parameters ``defaults``: the
+    timetable, the effort and the latest starts of :mod:`specpkg.testing.effort`
+    (TR-3, TR-4, IMP-1)."""
+    phases = testplan.load_phases()
+    days = sum(p.working_days for p in phases)
+    window = sum(p.working_days for p in phases if p.in_environment_window)
+    plan = testplan.timetable(implementation.parse_date("START_DATE", defaults["START_DATE"]),
+                              phases)
+    found = effort.summarise(model=Assumptions.parse(defaults["assumptions"]),
+                             rate=defaults["DCC_DAY_RATE"])
+    cost = (effort.NO_RATE if found.dcc_cost is None
+            else f"the DCC's cost GBP {found.dcc_cost:,} at its day rate")
+    return [
+        f"{len(phases)} phases one after another: {days} Working Days in all (the critical "
+        f"path), of which {window} in the test environment (TR-4: at least 15).",
+        f"Starting on {_day(plan['start'].iloc[0])} (notebook 07), testing ends on "
+        f"{_day(plan['end'].iloc[-1])}.",
+        f"Effort: {effort.days_text(found.participant_tenths)} participant days (Users) and "
+        f"{effort.days_text(found.environment_tenths)} environment days (DCC; {cost}) for "
+        f"{found.runs} runs of the {found.cases}-case matrix, {found.admission_refusals} more "
+        f"refused at admission; a minimum test set of {found.minimum_cases} cases covers what "
+        "the matrix covers.",
+        *(f"For implementation on {_day(d.implementation)} ({d.rule}), testing must start "
+          f"by {_day(d.latest_start)}." for d in found.deadlines),
+    ]
 
 
 class SummaryPart(BookDirective):
@@ -118,29 +149,16 @@ class SummaryPart(BookDirective):
         return out
 
     def _testing(self) -> list[nodes.Node]:
-        self._depends(testplan.TESTING_DATA / "phases.csv", TESTING_NOTEBOOK)
-        phases = testplan.load_phases()
-        days = sum(p.working_days for p in phases)
-        window = sum(p.working_days for p in phases if p.in_environment_window)
-        start = implementation.parse_date(
-            "START_DATE", notebook_defaults(TESTING_NOTEBOOK)["START_DATE"])
-        plan = testplan.timetable(start, phases)
-        end = plan["end"].iloc[-1]
+        self._depends(testplan.TESTING_DATA / "phases.csv", effort.EFFORT_CSV, TESTING_NOTEBOOK)
         items = nodes.bullet_list()
-        lines = [
-            f"{len(phases)} phases one after another: {days} Working Days in all (the critical "
-            f"path), of which {window} in the test environment (TR-4: at least 15).",
-            f"Starting on {_day(plan['start'].iloc[0])} (notebook 07), testing ends on "
-            f"{_day(end)}.",
-            *(f"For implementation on {_day(d.implementation)} ({d.rule}), testing must start "
-              f"by {_day(d.latest_start)}." for d in schedule.deadlines(days)),
-        ]
-        for line in lines:
+        for line in testing_lines(notebook_defaults(TESTING_NOTEBOOK)):
             item = nodes.list_item()
             item += para(line)
             items += item
         return [items, para(self.page_link(f"{TESTING_NOTEBOOK.name}#TR-3",
-                                           "Timetable, participants and assumptions"),
+                                           "Timetable, participants and assumptions"), "; ",
+                            self.page_link(f"{TESTING_NOTEBOOK.name}#{EFFORT_SECTION}",
+                                           "effort, cost and the minimum test set"),
                             classes=["summary-note"])]
 
     def _campaign(self) -> list[nodes.Node]:
