@@ -17,6 +17,8 @@ from specpkg.duis.codes import Outcome
 from specpkg.errors import ValidationError
 from specpkg.system.variants import PRE_RELEASE, RELEASE, ch_combinations
 from specpkg.testing import workdays
+from specpkg.testing.effort import latest_starts
+from specpkg.testing.report import export_analysis, markdown_table, report_markdown
 from specpkg.testing.roles import UserRole
 from specpkg.testing.testplan import (
     MATRIX_COLUMNS,
@@ -26,13 +28,10 @@ from specpkg.testing.testplan import (
     build_test_matrix,
     default_dimensions,
     environment_window,
-    export_analysis,
     load_phases,
-    markdown_table,
     matrix_counts,
     participants,
     plot_gantt,
-    report_markdown,
     scenario_cases,
     system_impacts,
     timetable,
@@ -238,14 +237,20 @@ def test_tr3_export_writes_csv_and_markdown(tmp_path, matrix):
     paths = export_analysis(tmp_path / "testing", START)
     names = {p.name for p in paths}
     assert {"test_matrix.csv", "matrix_counts.csv", "timetable.csv", "participants.csv",
-            "assumptions.csv", "test_report.md"} <= names
+            "assumptions.csv", "effort.csv", "minimum_test_set.csv", "test_report.md"} <= names
     assert all(p.is_file() for p in paths)
     again = pd.read_csv(tmp_path / "testing" / "test_matrix.csv")
     assert len(again) == len(matrix)
     report = (tmp_path / "testing" / "test_report.md").read_text()
     assert report == report_markdown(START)
-    for heading in ("Scope", "DCC Total System", "Assumptions", "timetable", "Participants"):
+    for heading in ("Scope", "DCC Total System", "Assumptions", "timetable", "Participants",
+                    "Effort and cost", "Minimum test set", "Latest start"):
         assert heading in report
+    minimum = pd.read_csv(tmp_path / "testing" / "minimum_test_set.csv")
+    assert f"{len(minimum)} of {len(matrix)} cases cover" in report
+    for deadline in latest_starts():
+        assert f"| {deadline.implementation.isoformat()} |" in report
+        assert f"| {deadline.latest_start.isoformat()} |" in report
     assert f"Full product: {len(matrix)} cases" in report
     # deterministic: writing twice gives the same bytes
     first = {p.name: p.read_bytes() for p in paths}

@@ -21,8 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from specpkg.testing import effort
     from specpkg.testing.implementation import parse_date
-    from specpkg.testing.minimumset import minimum_test_set
-    from specpkg.testing.testplan import build_test_matrix, export_analysis, load_phases, timetable
+    from specpkg.testing.report import export_analysis
+    from specpkg.testing.testplan import build_test_matrix, load_phases, timetable
 
     start = parse_date("start", args.start)
     matrix = build_test_matrix()
@@ -41,10 +41,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"implementation {deadline.implementation} ({deadline.rule}): this plan {verdict} "
               f"it; the latest start is {deadline.latest_start} (IMP-1, finding F-17)")
     written = export_analysis(args.out, start)
-    for name, frame in (("effort.csv", effort.estimate(matrix).table()),
-                        ("minimum_test_set.csv", minimum_test_set(matrix))):
-        frame.to_csv(args.out / name, index=False, lineterminator="\n")
-        written.append(args.out / name)
     print("written:")
     for path in written:
         print(f"  {path}")
