@@ -28,6 +28,7 @@ from specpkg.duis.reset_request import DEFAULT_CLOCK, make_request, request_xml
 from specpkg.duis.xmldsig import load_certificate, load_private_key
 from specpkg.errors import ValidationError
 from specpkg.gbcs import messages, reset_messages
+from specpkg.gbcs.credentials import RemotePartyRole
 from specpkg.gbcs.envelope import COUNTER_MAX
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister, Device
@@ -376,3 +377,69 @@ def test_run_takes_a_hand_edited_request_file(tmp_path, capsys) -> None:
     assert main(["run", "--request", str(path), "--json"]) == 1
     refused = json.loads(capsys.readouterr().out)
     assert (refused["outcome"], refused["response_code"]) == (Outcome.REFUSED.value, "E918")
+
+
+# --- 7. what the meter itself records and says --------------------------------------
+
+
+@pytest.mark.parametrize("device", list(Device))
+def test_br4_the_meter_logs_each_write_and_its_verdict(device: Device) -> None:
+    """BR-4: the stub's log shows the register before and after and the verdict it
+    answered with: success for a register now zero, failure for a write that failed."""
+    stub = make_testbed().stub(device)
+    before = stub.state.time_debt_1
+    assert stub.receive(_protected(SUPPLIER, device, 5_000)).response is not None
+    assert stub.log[-1].endswith(f": {before} -> 0 (success)")
+    stub.fault = True
+    stub.state = dataclasses.replace(stub.state, time_debt_1=before)
+    assert stub.receive(_protected(SUPPLIER, device, 5_001)).response is not None
+    assert stub.log[-1].endswith(f": {before} -> {before} (failure)")
+    assert stub.state.time_debt_1 == before
+
+
+@pytest.mark.parametrize("device", list(Device))
+def test_sr4_an_alert_names_the_meter_and_what_it_refused(device: Device) -> None:
+    """SR-4: a meter from before the Release raises an alert naming itself and the
+    message code it does not support, and logs it; an unprotected message is refused
+    as not a command, with nothing more to say."""
+    from specpkg.system.variants import PRE_RELEASE
+
+    stub = make_testbed(version=PRE_RELEASE).stub(device)
+    reply = stub.receive(_protected(SUPPLIER, device, 5_000))
+    code = reset_messages.message_codes()[device]
+    assert reply.response is None
+    assert reply.alert == type(reply.alert)(stub.device_id, AlertKind.NOT_SUPPORTED,
+                                            f"message code {code:#06x}")
+    assert stub.log[-1] == f"alert: {AlertKind.NOT_SUPPORTED.value} message code {code:#06x}"
+    pre = reset_messages.pre_command(device, DebtRegister.TIME_DEBT_1, SUPPLIER,
+                                     DEVICE_IDS[device], 5_001, DEFAULT_CLOCK)
+    bare = stub.receive(messages.encode_apdu(pre)).alert
+    assert (bare.kind, bare.detail, bare.device_id) == (AlertKind.NOT_A_COMMAND, "",
+                                                        stub.device_id)
+    assert stub.log[-1] == f"alert: {AlertKind.NOT_A_COMMAND.value}"
+
+
+def test_a_change_of_supplier_is_what_the_meter_then_names_as_its_supplier() -> None:
+    bed = make_testbed()
+    stub = bed.stub("GSME")
+    assert stub.supplier == SUPPLIER
+    bed.change_supplier("GSME", OTHER.lower())
+    assert stub.supplier == OTHER
+    assert stub.credentials.party(RemotePartyRole.SUPPLIER) == OTHER
+    assert stub.credentials.party(RemotePartyRole.NETWORK_OPERATOR) is None
+
+
+def test_a_meter_without_its_signing_key_cannot_answer(tmp_path) -> None:
+    """The meter signs every answer with its own ds key; without one it says which key
+    is missing instead of answering unsigned."""
+    import shutil
+
+    stub = make_testbed().stub("ESME")
+    own_ds_key = f"{stub.device_id.lower()}-ds.key"
+    for path in PKI_DIR.glob("*.*"):
+        if path.name != own_ds_key:
+            shutil.copy(path, tmp_path / path.name)
+    stub.keys = Keys(tmp_path)
+    with pytest.raises(ValidationError) as info:
+        stub.receive(_protected(SUPPLIER, Device.ESME, 5_000))
+    assert info.value.field == "keys" and stub.device_id in info.value.reason
