@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import itertools
 
 import pytest
@@ -10,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from specpkg.duis import reset_request, responses
-from specpkg.duis.codes import Outcome, ResponseCode
+from specpkg.duis.codes import DuisError, Outcome, ResponseCode
+from specpkg.errors import ValidationError
 from specpkg.gbcs import debt_messages, dlms, gbz, messages, reset_messages
 from specpkg.gbcs.envelope import MacHeader
 from specpkg.meter.registers import DebtRegister, Device, PaymentMode, RecoveryPeriod, ResetReport
@@ -354,3 +356,150 @@ def test_sr8_a_reset_for_any_other_registered_device_is_refused_naming_its_type(
     refused = next(s.result for s in result.steps if s.result.startswith("refused"))
     assert f"is a {device_type}; the reset's target devices are ESME and GSME only" in refused
     assert result.pre_command == b"" and result.command == b""
+
+
+# --------------------------------------------------- the DCC's refusals, one by one (SR-9)
+
+
+def _refused(call, *args) -> DuisError:
+    with pytest.raises(DuisError) as caught:
+        call(*args)
+    assert isinstance(caught.value.reason, str) and caught.value.reason
+    return caught.value
+
+
+def test_sr8_registration_keeps_ids_in_one_spelling_and_the_device_typed() -> None:
+    registration = Registration("00-db-12-34-56-78-90-a0", "esme", "90-b3-d5-1f-30-01-00-00",
+                                "IS")
+    assert registration.device_id == "00DB1234567890A0"
+    assert registration.supplier_id == "90B3D51F30010000"
+    assert registration.device is Device.ESME
+
+
+def test_sr9_each_access_control_refusal_has_its_code_and_echoes_the_request_id() -> None:
+    """SR-9: a request from a Supplier not registered for the device, in a role not
+    eligible, or with a counter not above the last is refused with its own code, and
+    the error response echoes the request's RequestID."""
+    bed = make_testbed()
+    esme = DEVICE_IDS[Device.ESME]
+    other = User("90B3D51F30020000")
+    request, xml = other.request("ESME", "TimeDebtRegister1", esme)
+    error = _refused(bed.dcc.accept, xml)
+    assert (error.code, error.request_id) == (ResponseCode.NOT_REGISTERED_SUPPLIER,
+                                              request.request_id)
+    request, xml = bed.user.request("ESME", "TimeDebtRegister1", esme)
+    bed.dcc.accept(xml)
+    error = _refused(bed.dcc.accept, xml)
+    assert (error.code, error.request_id) == (ResponseCode.COUNTER_NOT_INCREASING,
+                                              request.request_id)
+    bed.dcc.register(Registration(esme, Device.ESME, bed.user.user_id, "GS"))
+    request, xml = bed.user.request("ESME", "TimeDebtRegister1", esme)
+    error = _refused(bed.dcc.accept, xml)
+    assert (error.code, error.request_id) == (ResponseCode.ROLE_NOT_ELIGIBLE,
+                                              request.request_id)
+
+
+def test_sr9_each_signed_pre_command_refusal_has_its_code_and_echoes_the_request_id() -> None:
+    """SR-9: an unknown Pre-Command, one already taken, bytes that are no message, an
+    unsigned one and one signed by another key are each refused with their code."""
+    bed = make_testbed()
+    dcc, user = bed.dcc, bed.user
+    unknown = _refused(dcc.command, "nothing-issued", b"")
+    assert (unknown.code, unknown.request_id) == (ResponseCode.UNKNOWN_PRECOMMAND,
+                                                  "nothing-issued")
+    request, xml = user.request("GSME", "TimeDebtRegister1", DEVICE_IDS[Device.GSME])
+    pre = dcc.pre_command(dcc.accept(xml))
+    signed_by_other = messages.encode_apdu(messages.sign_apdu(
+        messages.decode(pre), User("90B3D51F30020000").keys.private_key("90B3D51F30020000",
+                                                                        "ds")))
+    for data in (b"\x00\x01", pre, signed_by_other):
+        error = _refused(dcc.command, request.request_id, data)
+        assert (error.code, error.request_id) == (ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
+                                                  request.request_id)
+    signed = user.sign(user.correlate(request, pre))
+    dcc.command(request.request_id, signed)
+    again = _refused(dcc.command, request.request_id, signed)
+    assert (again.code, again.request_id) == (ResponseCode.UNKNOWN_PRECOMMAND,
+                                              request.request_id)
+    screening = dcc.screenings[request.request_id]
+    assert not screening.quarantined and not screening.refused and screening.data_value == 0
+
+
+def test_tr10_a_quarantined_command_is_refused_echoing_its_request_and_screened() -> None:
+    from specpkg.anomaly.thresholds import Threshold, ThresholdTable
+
+    bed = make_testbed(thresholds=ThresholdTable([Threshold(User().user_id, "2.4", "volume",
+                                                            3600, 0)]))
+    dcc, user = bed.dcc, bed.user
+    request, xml = user.request("GSME", "TimeDebtRegister1", DEVICE_IDS[Device.GSME])
+    signed = user.sign(user.correlate(request, dcc.pre_command(dcc.accept(xml))))
+    error = _refused(dcc.command, request.request_id, signed)
+    assert (error.code, error.request_id) == (ResponseCode.QUARANTINED, request.request_id)
+    assert dcc.screenings[request.request_id].quarantined
+
+
+def test_tr10_release_and_rejection_are_notified_at_the_dccs_clock() -> None:
+    """TR-10: the DCC tells the engine when the User released or rejected a command,
+    at its own clock then, not the time the command was quarantined."""
+    from specpkg.anomaly.thresholds import Threshold, ThresholdTable
+
+    bed = make_testbed(thresholds=ThresholdTable([Threshold(User().user_id, "2.4", "volume",
+                                                            3600, 0)]))
+    dcc, user = bed.dcc, bed.user
+    ids = []
+    for register in ("TimeDebtRegister1", "TimeDebtRegister2"):
+        request, xml = user.request("GSME", register, DEVICE_IDS[Device.GSME])
+        signed = user.sign(user.correlate(request, dcc.pre_command(dcc.accept(xml))))
+        with pytest.raises(DuisError):
+            dcc.command(request.request_id, signed)
+        ids.append(request.request_id)
+    start = int(dcc.clock.timestamp())
+    dcc.clock = dcc.clock + dt.timedelta(hours=1)
+    dcc.release(ids[0])
+    dcc.clock = dcc.clock + dt.timedelta(hours=1)
+    dcc.reject(ids[1])
+    events = [(n.event, n.timestamp) for n in dcc.notifications(user.user_id)]
+    assert events == [("quarantined", start), ("quarantined", start),
+                      ("released", start + 3600), ("rejected", start + 7200)]
+    with pytest.raises(ValidationError) as err:
+        dcc.reject(ids[1])
+    assert err.value.field == "request_id" and ids[1] in err.value.reason
+
+
+def test_br4_the_dccs_service_response_for_each_kind_of_device_answer() -> None:
+    """BR-4, TR-5: an alert, bytes that are no message and a response to another request
+    each give an error response echoing the RequestID, at the DCC's clock; a reply with
+    neither response nor alert is refused as such."""
+    from specpkg.system.meters import DeviceAlert, DeviceReply
+
+    bed = make_testbed()
+    bed.dcc.clock = reset_request.DEFAULT_CLOCK + dt.timedelta(days=3)
+    first = bed.run("ESME", "TimeDebtRegister1")
+    request = first.request
+    answers = {
+        "E921": DeviceReply(alert=DeviceAlert(request.device_id, AlertKind.NOT_SUPPORTED, "x")),
+        "E922": DeviceReply(alert=DeviceAlert(request.device_id, AlertKind.BAD_MAC)),
+        "E923": DeviceReply(response=b"\x00\x01"),
+    }
+    second = bed.run("ESME", "TimeDebtRegister2")
+    answers["E923 "] = DeviceReply(response=second.device_response)
+    for code, reply in answers.items():
+        parsed = responses.parse_response(bed.dcc.service_response(request, reply))
+        assert (parsed.code, parsed.request_id) == (code.strip(), request.request_id)
+        assert parsed.date_time == responses.format_date_time(bed.dcc.clock)
+    ok = responses.parse_response(bed.dcc.service_response(request, DeviceReply(
+        response=first.device_response)))
+    assert ok.success and ok.date_time == responses.format_date_time(bed.dcc.clock)
+    with pytest.raises(ValidationError) as err:
+        bed.dcc.service_response(request, DeviceReply())
+    assert err.value.field == "reply" and isinstance(err.value.reason, str)
+
+
+def test_the_dcc_cannot_mac_without_the_acb_key() -> None:
+    bed = make_testbed()
+    bed.dcc.acb_id = "00000000000000AB"  # no key of this id in the PKI
+    request, xml = bed.user.request("ESME", "TimeDebtRegister1", DEVICE_IDS[Device.ESME])
+    signed = bed.user.sign(bed.user.correlate(request, bed.dcc.pre_command(bed.dcc.accept(xml))))
+    with pytest.raises(ValidationError) as err:
+        bed.dcc.command(request.request_id, signed)
+    assert err.value.field == "keys" and isinstance(err.value.reason, str)

@@ -50,6 +50,8 @@ EQUIVALENT_COLUMNS = ("mutant", "module", "why")
 #: Parameters whose argument is message text: what a refusal, a log line or a verdict
 #: says in words, never what a caller branches on.
 MESSAGE_PARAMETERS = frozenset({"reason", "message", "msg", "detail", "description"})
+#: Functions whose every string is message text: they build a description or a reason.
+MESSAGE_FUNCTION = re.compile(r"^(describe\w*|\w+_reason)$")
 #: mutmut statuses that count as killed (mutmut's own score counts both).
 KILLED = frozenset({"killed", "timeout"})
 #: Statuses that count in no total.
@@ -175,8 +177,8 @@ class _BlankMessages(ast.NodeTransformer):
         return node
 
 
-def _blank(expr: ast.expr) -> ast.expr:
-    """``expr`` with every string constant in it replaced by the placeholder."""
+def _blank(expr: Any) -> Any:
+    """``expr`` (any node) with every string constant in it replaced by the placeholder."""
     for node in ast.walk(expr):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             node.value = _PLACEHOLDER
@@ -185,17 +187,26 @@ def _blank(expr: ast.expr) -> ast.expr:
     return expr
 
 
+def _function_name(generated_name: str) -> str:
+    """The mutated function's own name (``x_name__mutmut_3``, ``xǁClassǁname__mutmut_3``)."""
+    stem = _MUTANT_SUFFIX.sub("", generated_name)
+    return stem.split("ǁ")[-1] if "ǁ" in stem else stem.removeprefix("x_")
+
+
 def _class_of(generated_name: str) -> str | None:
     """The class of a method mutant (mutmut names it ``xǁClassǁmethod__mutmut_N``)."""
     parts = generated_name.split("ǁ")
     return parts[1] if len(parts) == 3 else None
 
 
-def _normalised(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: _Resolver) -> str:
+def _normalised(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: _Resolver,
+                builds_messages: bool) -> str:
     """The function's tree with its name, decorators and message text blanked."""
     function = copy.deepcopy(function)
     function.name = "f"
     function.decorator_list = []
+    if builds_messages:
+        function.body = [_blank(node) for node in function.body]  # type: ignore[misc]
     return ast.dump(_BlankMessages(resolver).visit(function))
 
 
@@ -208,7 +219,8 @@ def message_text_only(mutant: str, tree: ast.Module, module: Any) -> bool:
     if original is None or mutated is None:
         return False
     resolver = _Resolver(module, _class_of(generated))
-    return _normalised(mutated, resolver) == _normalised(original, resolver)
+    builds = bool(MESSAGE_FUNCTION.match(_function_name(generated)))
+    return _normalised(mutated, resolver, builds) == _normalised(original, resolver, builds)
 
 
 def score_module(path: str, mutants_dir: Path, equivalent: dict[str, tuple[str, str]],
