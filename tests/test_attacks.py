@@ -443,3 +443,65 @@ def test_a_meter_without_its_signing_key_cannot_answer(tmp_path) -> None:
     with pytest.raises(ValidationError) as info:
         stub.receive(_protected(SUPPLIER, Device.ESME, 5_000))
     assert info.value.field == "keys" and stub.device_id in info.value.reason
+
+
+# --- 8. the meter's trust anchors (SR-3) ----------------------------------------------
+
+
+def _pki_without(folder, *names: str) -> Keys:
+    """A copy of the test PKI in ``folder`` without the files ``names``."""
+    import shutil
+
+    folder.mkdir()
+    for path in PKI_DIR.glob("*.*"):
+        if path.name not in names:
+            shutil.copy(path, folder / path.name)
+    return Keys(folder)
+
+
+def test_sr3_an_anchor_needs_at_least_one_certificate_of_the_party(tmp_path) -> None:
+    """SR-3: commissioning installs a party with its signing or its key agreement
+    certificate (or both); a party with neither is refused, naming it."""
+    from specpkg.system.trust import anchor_from
+
+    party = OTHER.lower()
+    keys = _pki_without(tmp_path / "no-ka", f"{party}-ka.pem", f"{party}-ka.key")
+    cell = anchor_from(keys, RemotePartyRole.SUPPLIER, OTHER)
+    assert (cell.role, cell.entity_id) == (RemotePartyRole.SUPPLIER, OTHER)
+    assert cell.signing_key is not None and cell.key_agreement_key is None
+    only_ka = _pki_without(tmp_path / "no-ds", f"{party}-ds.pem", f"{party}-ds.key")
+    cell = anchor_from(only_ka, RemotePartyRole.NETWORK_OPERATOR, OTHER)
+    assert cell.signing_key is None and cell.key_agreement_key is not None
+    assert cell.role is RemotePartyRole.NETWORK_OPERATOR
+    with pytest.raises(ValidationError) as err:
+        anchor_from(KEYS, RemotePartyRole.SUPPLIER, "00000000000000AB")
+    assert err.value.field == "party" and "00000000000000AB" in err.value.reason
+
+
+def test_sr3_commissioning_installs_each_anchor_in_its_own_cell() -> None:
+    from specpkg.system.trust import DeviceCredentials
+
+    device = DEVICE_IDS[Device.GSME].lower()
+    credentials = DeviceCredentials.commissioned(device, KEYS, supplier=SUPPLIER)
+    assert credentials.device_id == device.upper()
+    assert {role: cell.role for role, cell in credentials.anchors.items()} == {
+        RemotePartyRole.ACCESS_CONTROL_BROKER: RemotePartyRole.ACCESS_CONTROL_BROKER,
+        RemotePartyRole.SUPPLIER: RemotePartyRole.SUPPLIER}
+    credentials.replace(RemotePartyRole.SUPPLIER, OTHER, KEYS)
+    assert credentials.anchors[RemotePartyRole.SUPPLIER].role is RemotePartyRole.SUPPLIER
+
+
+def test_sr3_no_mac_check_without_the_acb_anchor_or_the_meters_own_key(tmp_path) -> None:
+    """SR-3: a meter with no Access Control Broker anchor, or without its own key
+    agreement key, cannot check a MAC and refuses every command as such."""
+    from specpkg.system.trust import DeviceCredentials, Refusal
+
+    command = messages.decode(_protected(SUPPLIER, Device.ESME, 5_000))
+    device = DEVICE_IDS[Device.ESME]
+    bare = DeviceCredentials(device, KEYS)
+    assert bare.check_supplier_command(command) == (Refusal.BAD_MAC,
+                                                    "no Access Control Broker anchor")
+    keys = _pki_without(tmp_path / "pki", f"{device.lower()}-ka.key")
+    no_own = DeviceCredentials.commissioned(device, keys, supplier=SUPPLIER)
+    refused = no_own.check_supplier_command(command)
+    assert refused is not None and refused[0] is Refusal.BAD_MAC

@@ -503,3 +503,15 @@ def test_make_request_parses_names() -> None:
     assert make_request("gsme", "PaymentDebtRegister", 1).device_id == "00DB1234567890A1"
     with pytest.raises(ValidationError):
         make_request("CHF", "PaymentDebtRegister", 1)
+
+
+@pytest.mark.parametrize("mutate", [_no_register, _unknown_register])
+def test_sr9_a_register_refusal_echoes_the_request_id(mutate) -> None:
+    """SR-9: the error response to a request naming no register, or an unknown one,
+    still echoes the RequestID it could read, at the time of the check."""
+    clock = datetime(2019, 7, 1, 9, 30, tzinfo=UTC)
+    check = check_request(_signed(mutate), clock=clock)
+    assert check.error.request_id == base_request().request_id
+    parsed = parse_response(check.response)
+    assert parsed.request_id == base_request().request_id
+    assert parsed.date_time == format_date_time(clock)

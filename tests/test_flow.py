@@ -503,3 +503,71 @@ def test_the_dcc_cannot_mac_without_the_acb_key() -> None:
     with pytest.raises(ValidationError) as err:
         bed.dcc.command(request.request_id, signed)
     assert err.value.field == "keys" and isinstance(err.value.reason, str)
+
+
+# ------------------------------------------------------ the User's correlation (SR-9)
+
+
+def _pre_command_for(request, **changes) -> bytes:
+    fields = {"device": reset_request.device_of(request.device_id), "register": request.register,
+              "user_id": request.user_id, "device_id": request.device_id,
+              "counter": request.counter, **changes}
+    apdu = reset_messages.pre_command(fields["device"], fields["register"], fields["user_id"],
+                                      fields["device_id"], fields["counter"],
+                                      reset_request.DEFAULT_CLOCK)
+    return messages.encode_apdu(apdu)
+
+
+def test_sr9_correlation_names_the_field_that_does_not_match() -> None:
+    """SR-9: the User signs only a Pre-Command for its own request: another originator,
+    another device, a response, undecodable or already signed bytes are each refused
+    naming what did not match."""
+    from specpkg.gbcs.envelope import Cra
+    from specpkg.system.user import CorrelationError
+
+    user = User()
+    request, _ = user.request("ESME", "TimeDebtRegister1")
+    good = _pre_command_for(request)
+    response = messages.encode_apdu(dataclasses.replace(messages.decode(good), cra=Cra.RESPONSE))
+    cases = {
+        "originator": _pre_command_for(request, user_id="90B3D51F30020000"),
+        "recipient": _pre_command_for(request, device_id="00DB1234567890A2"),
+        "cra": response,
+        "pre_command": b"\x00\x01",
+    }
+    cases["pre_command "] = user.sign(messages.decode(good))
+    for field, data in cases.items():
+        with pytest.raises(CorrelationError) as err:
+            user.correlate(request, data)
+        assert err.value.field == field.strip() and isinstance(err.value.reason, str)
+        assert err.value.reason and field.strip() in str(err.value)
+    assert user.correlate(request, good) == messages.decode(good)
+
+
+def test_sr9_a_request_is_for_the_device_named() -> None:
+    user = User()
+    other_esme = "00-DB-12-34-56-78-90-A2"
+    request, xml = user.request("ESME", "TimeDebtRegister2", other_esme)
+    assert request.device_id.replace("-", "").upper() == "00DB1234567890A2"
+    assert b"00-DB-12-34-56-78-90-A2" in xml.upper()
+
+
+def test_tr5_the_user_reads_only_a_response_signed_by_the_dcc_when_valid() -> None:
+    """TR-5: the Service Response is read as signed by the DCC's certificate, valid at
+    the time given; another signer or a time outside the certificate is refused."""
+    bed = make_testbed()
+    result = bed.run("GSME", "TimeDebtRegister1")
+    assert bed.user.receive(result.service_response).success
+    with pytest.raises(ValidationError):
+        bed.user.receive(result.service_response, dcc_signer="90B3D51F30020000")
+    with pytest.raises(ValidationError):
+        bed.user.receive(result.service_response,
+                         at=reset_request.DEFAULT_CLOCK.replace(year=1990))
+
+
+def test_a_user_without_its_signing_key_cannot_sign(tmp_path) -> None:
+    user = User("90B3D51F30010000", keys_dir=tmp_path)
+    request = User().request("ESME", "TimeDebtRegister1")[0]
+    with pytest.raises(ValidationError) as err:
+        user.sign(messages.decode(_pre_command_for(request)))
+    assert err.value.field == "keys" and "90B3D51F30010000" in err.value.reason
