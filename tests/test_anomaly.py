@@ -108,6 +108,9 @@ def test_sr12_invalid_records_are_refused_with_their_field(record, refusal: Refu
     assert (decision.disposition, decision.refusal) == (Disposition.REFUSED, refusal)
     assert decision.reason.startswith(refusal.field)
     assert engine.notifications == [] and engine.delivered == []
+    engine.submit(reset(2, 0))
+    again = engine.submit(record)
+    assert (again.sequence, again.request_id) == (2, getattr(record, "request_id", None))
 
 
 def test_sr12_duplicates_and_late_arrivals_are_refused_and_not_counted() -> None:

@@ -505,3 +505,33 @@ def test_sr3_no_mac_check_without_the_acb_anchor_or_the_meters_own_key(tmp_path)
     no_own = DeviceCredentials.commissioned(device, keys, supplier=SUPPLIER)
     refused = no_own.check_supplier_command(command)
     assert refused is not None and refused[0] is Refusal.BAD_MAC
+
+
+def test_sr4_every_alert_carries_what_the_meter_found() -> None:
+    """Undecodable bytes, a command for another meter and a replay each raise the alert of
+    that kind, naming the decoding fault, the addressee or the counters."""
+    bed = make_testbed()
+    stub = bed.stub("ESME")
+    garbled = stub.receive(b"\xdd\x00").alert
+    assert garbled.kind is AlertKind.MALFORMED and garbled.detail and garbled.detail != "None"
+    for_gas = bed.stub("GSME").receive(_protected(SUPPLIER, Device.ESME, 5_000)).alert
+    assert (for_gas.kind, for_gas.detail) == (AlertKind.NOT_FOR_ME, DEVICE_IDS[Device.ESME])
+    command = _protected(SUPPLIER, Device.ESME, 5_000)
+    stub.receive(command)
+    replay = stub.receive(command).alert
+    assert (replay.kind, replay.detail) == (AlertKind.REPLAY, "5000 <= 5000")
+
+
+def test_a_stub_holds_the_state_of_its_own_device_and_its_acb() -> None:
+    """A stub is commissioned with the ACB it is given, and refuses a state of the other
+    fuel's meter."""
+    from specpkg.meter.simulation import example_meter
+    from specpkg.system.meters import MeterStub
+
+    gas_id = DEVICE_IDS[Device.GSME]
+    stub = MeterStub(gas_id, "GSME", example_meter("GSME"), KEYS, acb_id=OTHER,
+                     supplier=SUPPLIER)
+    assert stub.credentials.party(RemotePartyRole.ACCESS_CONTROL_BROKER) == OTHER
+    with pytest.raises(ValidationError) as err:
+        MeterStub(gas_id, "GSME", example_meter("ESME"), KEYS)
+    assert err.value.field == "state" and "ESME" in err.value.reason

@@ -269,3 +269,45 @@ def test_br3_set_mode_to_prepayment_applies_the_disablement_rule() -> None:
     assert prepayment.mode is PaymentMode.PREPAYMENT
     assert prepayment.supply is SupplyState.DISABLED
     assert set_mode(prepayment, PaymentMode.CREDIT).supply is SupplyState.ENABLED
+
+
+@pytest.mark.parametrize(("hour", "consumption", "field"), [
+    (24, 0, "hour_of_day"), (-1, 0, "hour_of_day"), (3, -1, "consumption"),
+    (3, 2**31, "consumption")])
+def test_advance_hour_refuses_an_hour_or_consumption_out_of_range(hour, consumption,
+                                                                  field) -> None:
+    assert _refusal(advance_hour, example_meter(), hour, consumption).field == field
+
+
+def test_br3_daily_time_debt_is_taken_once_at_the_collection_hour() -> None:
+    """BR-3: a daily recovery takes its amount at the collection hour and not before."""
+    daily = TimeDebtRecovery(40, RecoveryPeriod.DAILY)
+    state = dataclasses.replace(example_meter(), recovery_1=daily, recovery_2=daily,
+                                collection_hour=5)
+    before_hour, taken = advance_hour(state, 4, 0)
+    assert taken == 0 and before_hour.registers() == state.registers()
+    at_hour, taken = advance_hour(state, 5, 0)
+    assert taken == 80 and at_hour.time_debt_2 == state.time_debt_2 - 40
+    assert at_hour.balance == state.balance - 80
+
+
+def test_br3_credit_mode_always_supplies_and_the_threshold_itself_is_enough() -> None:
+    """Credit mode never disables supply; in prepayment a balance plus emergency credit
+    exactly at the disablement threshold still supplies."""
+    off = dataclasses.replace(example_meter(mode="credit"), supply=SupplyState.DISABLED)
+    assert advance_hour(off, 3, 5)[0].supply is SupplyState.ENABLED
+    at_threshold = dataclasses.replace(example_meter(), balance=-500, emergency_credit_limit=500,
+                                       disablement_threshold=0, time_debt_1=0, time_debt_2=0)
+    assert advance_hour(at_threshold, 3, 0)[0].supply is SupplyState.ENABLED
+
+
+def test_br3_a_top_up_recovers_payment_debt_out_of_the_amount() -> None:
+    state = example_meter()  # 10% of each top-up, 5000 payment debt
+    after, recovered = top_up(state, 3_000)
+    assert recovered == 300 and after.payment_debt == state.payment_debt - 300
+    assert _refusal(top_up, state, 2**31).field == "amount"
+
+
+def test_as_dict_values_are_plain_strings_and_ints() -> None:
+    flat = example_meter().as_dict()
+    assert all(type(v) in (str, int) for v in flat.values())

@@ -188,3 +188,30 @@ def test_br1_br2_reset_matrix_one_row_per_register(mode: str) -> None:
             assert row[register.value] == expected
         assert row["balance"] == before.balance
         assert row["fields changed"] == 1 and row["success"] is True
+
+
+def test_simulation_bounds_one_hour_and_events_up_to_the_last_hour() -> None:
+    """One hour is a simulation; an event may fall in the last hour but not after it;
+    runs longer than 73 days are allowed (the limit is five years of 366 days)."""
+    assert len(simulate(example_meter(), 1, consumption=0)) == 1
+    last = simulate(example_meter(), 24, consumption=0, events=[TopUp(23, 100)])
+    assert last["events"].iloc[23] == "top-up 100"
+    with pytest.raises(ValidationError) as caught:
+        simulate(example_meter(), 24, consumption=0, events=[TopUp(24, 100)])
+    assert caught.value.field == "event.hour"
+    assert len(simulate(example_meter(), 1_800, consumption=0)) == 1_800
+
+
+def test_each_row_is_the_state_at_the_end_of_its_hour() -> None:
+    """Row n is hour n after START: its mode and supply, and everything recovered in it,
+    by top-ups and by time alike; events of one hour are listed in order."""
+    meter = dataclasses.replace(example_meter(), collection_hour=1)
+    frame = simulate(meter, 3, consumption=0,
+                     events=[TopUp(1, 1_000), Reset(1, "TimeDebtRegister2")])
+    assert list(frame["time"]) == [pd.Timestamp("2019-06-27T00:00Z") + pd.Timedelta(hours=h)
+                                   for h in range(3)]
+    assert list(frame["mode"]) == ["prepayment"] * 3
+    assert list(frame["supply"]) == ["enabled"] * 3
+    # hour 1: 100 from the top-up, 50 daily TDR1 at the collection hour, TDR2 reset first
+    assert list(frame["recovered"]) == [2, 150, 0]
+    assert frame["events"].iloc[1] == "top-up 1000; reset TimeDebtRegister2 (success)"

@@ -369,3 +369,10 @@ def test_tr5_a_case_that_sent_no_request_can_have_nothing_after_it(what):
     with pytest.raises(ValidationError) as info:
         TestCaseRecord("TC-7", request_sent=False, expected_success=False, **values)
     assert info.value.field == "request_sent" and "TC-7" in info.value.reason
+
+
+def test_tr4_tr5_a_case_refused_at_admission_passes_only_when_no_success_was_expected():
+    refused = TestCaseRecord("TC-8", None, False, request_sent=False, expected_success=False)
+    assert check_acceptance([refused]).verdicts[0].verdict is Verdict.PASS
+    wanted = dataclasses.replace(refused, expected_success=True)
+    assert check_acceptance([wanted]).verdicts[0].verdict is Verdict.UNEXPECTED_FAILURE
