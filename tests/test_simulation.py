@@ -215,3 +215,13 @@ def test_each_row_is_the_state_at_the_end_of_its_hour() -> None:
     # hour 1: 100 from the top-up, 50 daily TDR1 at the collection hour, TDR2 reset first
     assert list(frame["recovered"]) == [2, 150, 0]
     assert frame["events"].iloc[1] == "top-up 1000; reset TimeDebtRegister2 (success)"
+
+
+def test_consumption_is_checked_before_the_run_starts() -> None:
+    """Bad consumption is refused as such even when an event of an earlier hour is bad
+    too: the whole input is checked before the first hour is run."""
+    consumption = [0] * 5 + [-1] + [0] * 4
+    for values in (consumption, -1):
+        with pytest.raises(ValidationError) as caught:
+            simulate(example_meter(), 10, consumption=values, events=[TopUp(3, 0)])
+        assert caught.value.field == "consumption"
