@@ -535,3 +535,32 @@ def test_a_stub_holds_the_state_of_its_own_device_and_its_acb() -> None:
     with pytest.raises(ValidationError) as err:
         MeterStub(gas_id, "GSME", example_meter("ESME"), KEYS)
     assert err.value.field == "state" and "ESME" in err.value.reason
+
+
+@pytest.mark.parametrize("device", list(Device))
+def test_ma5_a_meter_that_checks_the_payload_refuses_a_non_zero_reset_whole(device) -> None:
+    """MA-5 (meter_checks_payload): a reset command that writes 500 is not executed; the
+    meter answers failure for it, signed, and logs why; the register is untouched."""
+    from specpkg.gbcs import dlms, gbz
+    from specpkg.system.assumptions import Assumptions
+
+    stub = make_testbed(assumptions=Assumptions(meter_checks_payload=True)).stub(device)
+    before = stub.state
+    pre = reset_messages.pre_command(device, DebtRegister.TIME_DEBT_1, SUPPLIER,
+                                     DEVICE_IDS[device], 5_000, DEFAULT_CLOCK)
+    if device is Device.ESME:
+        (spec,) = pre.payload.specs
+        payload = dlms.AccessRequest(pre.payload.invoke_id, (spec,), (dlms.double_long(500),))
+    else:
+        (component,) = pre.payload.components
+        change = dataclasses.replace(component.frame.payload, debt_amount=500)
+        payload = gbz.Gbz((gbz.change_debt_component(change, 0, True),))
+    apdu = dataclasses.replace(pre, payload=payload)
+    reply = stub.receive(messages.encode(messages.protect(apdu, KEYS, SUPPLIER)))
+    answer = messages.decode(reply.response)
+    assert messages.check_signature(answer, KEYS.public_key(stub.device_id, "ds")) is (
+        messages.Check.VALID)
+    assert reset_messages.response_success(answer) is False
+    assert len(messages.response_results(answer)) == 1
+    assert stub.state == before
+    assert stub.log[-1].startswith("refused payload: ") and len(stub.log[-1]) > 20

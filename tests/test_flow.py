@@ -571,3 +571,27 @@ def test_a_user_without_its_signing_key_cannot_sign(tmp_path) -> None:
     with pytest.raises(ValidationError) as err:
         user.sign(messages.decode(_pre_command_for(request)))
     assert err.value.field == "keys" and "90B3D51F30010000" in err.value.reason
+
+
+def test_sr8_sr9_the_dcc_checks_a_request_against_its_own_inventory_keys_and_clock(
+        tmp_path) -> None:
+    """The DCC accepts a request for a meter in its own inventory, reads the sender's
+    certificate from its own keys, and checks it is valid at its own clock."""
+    import shutil
+
+    from specpkg.paths import PKI_DIR
+
+    bed = make_testbed()
+    new_esme = "00DB1234567890B7"
+    bed.dcc.register(Registration(new_esme, Device.ESME, bed.user.user_id, "IS"))
+    _, xml = bed.user.request("ESME", "TimeDebtRegister1", new_esme)
+    assert bed.dcc.accept(xml).device is Device.ESME
+    _, xml = bed.user.request("ESME", "TimeDebtRegister1", DEVICE_IDS[Device.ESME])
+    bed.dcc.clock = reset_request.DEFAULT_CLOCK.replace(year=1990)
+    assert _refused(bed.dcc.accept, xml).code is ResponseCode.CERTIFICATE_REFUSED
+    for path in PKI_DIR.glob("*.*"):
+        if not path.name.startswith(bed.user.user_id.lower()):
+            shutil.copy(path, tmp_path / path.name)
+    bed.dcc.keys_dir = tmp_path
+    bed.dcc.clock = reset_request.DEFAULT_CLOCK
+    assert _refused(bed.dcc.accept, xml).code is ResponseCode.UNKNOWN_SENDER
