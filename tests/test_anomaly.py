@@ -391,6 +391,9 @@ def test_tr10_quarantine_list_per_user_and_for_the_dcc() -> None:
     assert [n.user_id for n in engine.notifications_for(DCC)] == [B, A, B]
     assert len(engine.notifications_for(B)) == 2
     with pytest.raises(ValidationError) as err:
+        engine.notifications_for("no such user")
+    assert err.value.field == "recipient"
+    with pytest.raises(ValidationError) as err:
         engine.release(7, A)
     assert err.value.field == "request_id" and "7" in err.value.reason
 

@@ -483,6 +483,7 @@ def test_br4_the_dccs_service_response_for_each_kind_of_device_answer() -> None:
     }
     second = bed.run("ESME", "TimeDebtRegister2")
     answers["E923 "] = DeviceReply(response=second.device_response)
+    answers["E923  "] = DeviceReply(response=second.command)  # a command, not a response
     for code, reply in answers.items():
         parsed = responses.parse_response(bed.dcc.service_response(request, reply))
         assert (parsed.code, parsed.request_id) == (code.strip(), request.request_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import pytest
 
@@ -194,10 +195,13 @@ def test_a_non_issued_command_is_quarantined_but_its_release_is_refused() -> Non
     bed = make_testbed()
     result = bed.run("GSME", "TimeDebtRegister1", signed=_swap_for_non_zero)
     assert result.outcome is Outcome.QUARANTINED
+    quarantined_at = int(bed.dcc.clock.timestamp())
+    bed.dcc.clock += timedelta(hours=1)  # the User decides an hour later
     released = bed.release(result)
     assert released.outcome is Outcome.REFUSED and released.response_code == "E916"
     assert bed.stub("GSME").state.time_debt_1 == 3_000
-    assert [n.event for n in bed.dcc.notifications(SUPPLIER)] == ["quarantined", "rejected"]
+    assert [(n.event, n.timestamp) for n in bed.dcc.notifications(SUPPLIER)] == [
+        ("quarantined", quarantined_at), ("rejected", quarantined_at + 3600)]
 
 
 def test_without_the_issued_check_a_released_tampered_command_is_executed() -> None:
@@ -231,7 +235,7 @@ def test_sr10_sr11_each_verdict_names_the_device_and_says_why() -> None:
 def test_sr10_a_gsme_reset_that_is_not_a_change_debt_is_quarantined() -> None:
     payload = gbz.Gbz((gbz.default_response_component(2, 0, 0, True),))
     found = inspect(_signed(Device.GSME, payload), T1, inspect_esme=False)
-    assert found.quarantined and "not a ZSE Change Debt command" in found.reason
+    assert found.quarantined and found.reason == "not a ZSE Change Debt command"
 
 
 def test_ma2_an_esme_reset_with_another_method_is_named_as_such() -> None:

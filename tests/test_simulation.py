@@ -223,5 +223,5 @@ def test_consumption_is_checked_before_the_run_starts() -> None:
     consumption = [0] * 5 + [-1] + [0] * 4
     for values in (consumption, -1):
         with pytest.raises(ValidationError) as caught:
-            simulate(example_meter(), 10, consumption=values, events=[TopUp(3, 0)])
+            simulate(example_meter(), 10, consumption=values, events=[TopUp(0, 0)])
         assert caught.value.field == "consumption"
