@@ -403,6 +403,7 @@ def test_tr10_a_user_added_later_is_known_to_the_engine() -> None:
     assert engine.submit(reset(1, 0, user=B)).disposition is Disposition.REFUSED
     engine.add_user(B)
     assert engine.submit(reset(2, 1, user=B)).disposition is Disposition.DELIVERED
+    assert engine.submit(reset(5, 1, user=C)).disposition is Disposition.REFUSED
     assert engine.submit(reset(3, 2, user=A)).disposition is Disposition.DELIVERED
 
 

@@ -416,6 +416,7 @@ def test_sr9_each_signed_pre_command_refusal_has_its_code_and_echoes_the_request
         error = _refused(dcc.command, request.request_id, data)
         assert (error.code, error.request_id) == (ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
                                                   request.request_id)
+        assert error.reason != "None"
     signed = user.sign(user.correlate(request, pre))
     dcc.command(request.request_id, signed)
     again = _refused(dcc.command, request.request_id, signed)
@@ -596,3 +597,58 @@ def test_sr8_sr9_the_dcc_checks_a_request_against_its_own_inventory_keys_and_clo
     bed.dcc.keys_dir = tmp_path
     bed.dcc.clock = reset_request.DEFAULT_CLOCK
     assert _refused(bed.dcc.accept, xml).code is ResponseCode.UNKNOWN_SENDER
+
+
+def test_ma1_an_esme_command_that_is_not_the_issued_one_is_refused_echoing_the_request() -> None:
+    """MA-1: a validly signed ESME command (not packet-inspected) that is not the issued
+    Pre-Command is refused with E916 and the request's RequestID."""
+    bed = make_testbed()
+    dcc, user = bed.dcc, bed.user
+    request, xml = user.request("ESME", "TimeDebtRegister1", DEVICE_IDS[Device.ESME])
+    dcc.pre_command(dcc.accept(xml))
+    other = _pre_command_for(request, register=DebtRegister.TIME_DEBT_2)
+    error = _refused(dcc.command, request.request_id, user.sign(messages.decode(other)))
+    assert (error.code, error.request_id) == (ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
+                                              request.request_id)
+
+
+def test_tr5_responses_are_signed_by_the_dccs_signer_from_the_dccs_keys(tmp_path) -> None:
+    """TR-5: the DCC signs its Service Responses as its configured signer; a User reads
+    them with that signer's certificate from its own keys and with no other."""
+    import shutil
+
+    from specpkg.paths import PKI_DIR
+
+    other = "90B3D51F30020000"
+    bed = make_testbed()
+    bed.dcc.signer_id = other
+    response = bed.run("ESME", "TimeDebtRegister1").service_response
+    assert bed.user.receive(response, dcc_signer=other).success
+    with pytest.raises(ValidationError):
+        bed.user.receive(response)
+    for path in PKI_DIR.glob("*.*"):
+        if not path.name.startswith(other.lower()):
+            shutil.copy(path, tmp_path / path.name)
+    with pytest.raises(ValidationError):
+        User(keys_dir=tmp_path).receive(response, dcc_signer=other)
+
+
+def test_sr9_correlation_of_the_register_and_payload_says_what_differs() -> None:
+    from specpkg.gbcs import dlms
+    from specpkg.system.user import CorrelationError
+
+    user = User()
+    request, _ = user.request("ESME", "TimeDebtRegister1")
+    other_register = _pre_command_for(request, register=DebtRegister.PAYMENT_DEBT)
+    pre = messages.decode(_pre_command_for(request))
+    (spec,) = pre.payload.specs
+    non_zero = dataclasses.replace(pre, payload=dlms.AccessRequest(
+        pre.payload.invoke_id, (spec,), (dlms.double_long(500),)))
+    undecodable = b"\x00\x01"
+    for data, field, says in ((other_register, "register", "PaymentDebtRegister"),
+                              (messages.encode_apdu(non_zero), "payload", ""),
+                              (undecodable, "pre_command", "offset")):
+        with pytest.raises(CorrelationError) as err:
+            user.correlate(request, data)
+        assert err.value.field == field and isinstance(err.value.reason, str)
+        assert says in err.value.reason and err.value.reason

@@ -108,7 +108,7 @@ def test_missing_column_is_named(tmp_path) -> None:
     path.write_text("user_id,service_reference,kind,window_seconds\n")
     with pytest.raises(ValidationError) as err:
         ThresholdTable.load(path)
-    assert err.value.field == "limit"
+    assert err.value.field == "limit" and "thresholds.csv" in err.value.reason
 
 
 def test_row_helper_accepts_text() -> None:
@@ -164,6 +164,13 @@ def test_tr10_csv_cells_are_trimmed_and_blank_ones_refused_with_their_line(tmp_p
     with pytest.raises(ValidationError) as err:
         threshold_from_row({"user_id": USER, "service_reference": "2.4", "kind": "volume",
                             "window_seconds": None, "limit": 1})
-    assert err.value.field == "window_seconds" and "row" in err.value.reason
+    assert (err.value.field, err.value.reason) == ("window_seconds", "empty at row")
     assert threshold_from_row({"user_id": USER, "service_reference": "2.4",
                                "kind": "volume", "window_seconds": 60, "limit": 2}).limit == 2
+
+
+def test_sr12_the_dccs_own_thresholds_are_listed_apart_from_the_users() -> None:
+    table = ThresholdTable([Threshold("DCC", "2.4", "volume", 3600, 100),
+                            Threshold(USER, "1.1.1", "volume", 60, 2)])
+    assert table.dcc_services() == ["2.4"]
+    assert table.users() == [USER] and table.pairs() == [(USER, "1.1.1")]
