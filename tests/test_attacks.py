@@ -564,3 +564,34 @@ def test_ma5_a_meter_that_checks_the_payload_refuses_a_non_zero_reset_whole(devi
     assert len(messages.response_results(answer)) == 1
     assert stub.state == before
     assert stub.log[-1].startswith("refused payload: ") and len(stub.log[-1]) > 20
+
+
+def _named(unique: bytes, role: str | None) -> x509.Certificate:
+    """A certificate whose subject holds ``unique`` as x500UniqueIdentifier (and ``role``)."""
+    ca = load_private_key(PKI_DIR, "90B3D51F30000003")
+    attributes = [x509.NameAttribute(NameOID.X500_UNIQUE_IDENTIFIER, unique,
+                                     _type=x509.name._ASN1Type.BitString)]
+    if role is not None:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, role))
+    return (x509.CertificateBuilder().subject_name(x509.Name(attributes))
+            .issuer_name(load_certificate(PKI_DIR, SUPPLIER).issuer)
+            .public_key(ca.public_key()).serial_number(7)
+            .not_valid_before(DEFAULT_CLOCK).not_valid_after(DEFAULT_CLOCK)
+            .sign(ca, hashes.SHA256()))
+
+
+def test_sr3_a_certificate_names_its_holder_by_an_8_byte_id_and_a_known_role() -> None:
+    """SR-3: the subject's x500UniqueIdentifier is the 8-byte entity id (a bit string with
+    its leading unused-bits byte, or the 8 bytes alone); the OU is the Remote Party Role,
+    if any. Another length, or an unknown role, is refused naming the certificate."""
+    from specpkg.gbcs.credentials import Holder, holder
+
+    entity = bytes.fromhex(SUPPLIER)
+    assert holder(_named(b"\x00" + entity, "02")) == Holder(SUPPLIER, RemotePartyRole.SUPPLIER)
+    assert holder(_named(entity, None)) == Holder(SUPPLIER, None)
+    for unique, role in ((entity[:7], "02"), (b"\x00" + entity + b"\x01", "02"),
+                         (b"\x00" + entity, "zz"), (b"\x00" + entity, "7e")):
+        with pytest.raises(ValidationError) as err:
+            holder(_named(unique, role))
+        assert err.value.field == "certificate" and isinstance(err.value.reason, str)
+        assert err.value.reason
