@@ -2,12 +2,17 @@
 #   make workbook   executes every notebook into build/, exports the plots, publishes the book
 #   make test       runs every test (lint, unit, properties, nbval, papermill, browser), then
 #                   publishes the book with the requirement status of this very run
+# and, not part of either (it takes tens of minutes):
+#   make mutate     mutation testing (mutmut) of the rule modules, from a clean mutants/ folder:
+#                   per-module killed/survived, the survivors' names (`.venv/bin/mutmut show
+#                   NAME`), last line `mutation score: NN.N% (killed K of N)`; configured in
+#                   pyproject.toml [tool.mutmut], scored by tools/mutation_score.py
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: workbook test lint bench clean
+.PHONY: workbook test lint bench mutate clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || { echo "creating .venv, 1-2 minutes (the versions pinned in requirements.lock)"; \
@@ -34,5 +39,16 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
+# mutmut runs the tests in mutants/, a copy of the project: the reference folder is
+# named by its absolute path. At most MUTATE_CHILDREN workers (the machine is shared).
+MUTATE_CHILDREN ?= 2
+mutate: $(STAMP)
+	@rm -rf mutants && mkdir -p build
+	@echo "mutmut: mutating the rule modules and running their tests (log: build/mutmut-run.log)"
+	@SPECPKG_REFERENCE="$${SPECPKG_REFERENCE:-$(abspath ..)/shared/reference}" \
+		$(VENV)/bin/mutmut run --max-children $(MUTATE_CHILDREN) > build/mutmut-run.log 2>&1 \
+		|| { tail -n 40 build/mutmut-run.log; exit 1; }
+	@$(PY) tools/mutation_score.py
+
 clean:
-	rm -rf build
+	rm -rf build mutants

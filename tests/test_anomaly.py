@@ -108,6 +108,9 @@ def test_sr12_invalid_records_are_refused_with_their_field(record, refusal: Refu
     assert (decision.disposition, decision.refusal) == (Disposition.REFUSED, refusal)
     assert decision.reason.startswith(refusal.field)
     assert engine.notifications == [] and engine.delivered == []
+    engine.submit(reset(2, 0))
+    again = engine.submit(record)
+    assert (again.sequence, again.request_id) == (2, getattr(record, "request_id", None))
 
 
 def test_sr12_duplicates_and_late_arrivals_are_refused_and_not_counted() -> None:
@@ -352,3 +355,66 @@ def test_empty_batch() -> None:
     result = replay(empty, ThresholdTable([Threshold(A, "2.4", "volume", 60, 1)]),
                     count_quarantined=True)
     assert sum(result.counts().values()) == 0
+
+
+# --- TR-10: what the notifications and the quarantine list say -----------------------
+
+
+def test_tr10_release_and_reject_are_notified_at_their_own_time_with_the_reason() -> None:
+    """TR-10: a release or rejection is notified to the User and the DCC with the
+    quarantine's reason, stamped when it happened (the request's time when not given)."""
+    engine = engine_with(Threshold(A, "2.4", "volume", 60, 0))
+    engine.submit(reset(1, 10))
+    engine.submit(reset(2, 11))
+    engine.submit(reset(3, 12))
+    reason = engine.decisions[0].reason
+    engine.release(1, A, at=100)
+    engine.reject(2, A, at=200)
+    engine.reject(3, A)
+    later = [(n.recipient, n.event, n.request_id, n.timestamp, n.reason)
+             for n in engine.notifications[6:]]
+    assert later == [(A, "released", 1, 100, reason), (DCC, "released", 1, 100, reason),
+                     (A, "rejected", 2, 200, reason), (DCC, "rejected", 2, 200, reason),
+                     (A, "rejected", 3, 12, reason), (DCC, "rejected", 3, 12, reason)]
+
+
+def test_tr10_quarantine_list_per_user_and_for_the_dcc() -> None:
+    """The quarantine lists each User's held commands, oldest first; the DCC's inbox is
+    addressed as "DCC", a User's by its id in any case."""
+    engine = engine_with(Threshold(A, "2.4", "volume", 60, 0), Threshold(B, "2.4", "volume", 60, 0))
+    engine.submit(reset(1, 0, user=B))
+    engine.submit(reset(1, 1, user=A))
+    engine.submit(reset(2, 2, user=B))
+    assert [(r.user_id, r.request_id) for r, _ in engine.quarantined()] == [
+        (B, 1), (A, 1), (B, 2)]
+    assert [r.request_id for r, _ in engine.quarantined(B)] == [1, 2]
+    assert [n.user_id for n in engine.notifications_for(DCC)] == [B, A, B]
+    assert len(engine.notifications_for(B)) == 2
+    with pytest.raises(ValidationError) as err:
+        engine.notifications_for("no such user")
+    assert err.value.field == "recipient"
+    with pytest.raises(ValidationError) as err:
+        engine.release(7, A)
+    assert err.value.field == "request_id" and "7" in err.value.reason
+
+
+def test_tr10_a_user_added_later_is_known_to_the_engine() -> None:
+    engine = engine_with(Threshold(A, "2.4", "volume", 60, 5), users=[A])
+    assert engine.submit(reset(1, 0, user=B)).disposition is Disposition.REFUSED
+    engine.add_user(B)
+    assert engine.submit(reset(2, 1, user=B)).disposition is Disposition.DELIVERED
+    assert engine.submit(reset(5, 1, user=C)).disposition is Disposition.REFUSED
+    assert engine.submit(reset(3, 2, user=A)).disposition is Disposition.DELIVERED
+
+
+def test_sr12_quarantine_reason_lists_inspection_then_user_then_dcc_thresholds() -> None:
+    from specpkg.anomaly.engine import quarantine_reason
+
+    table = ThresholdTable([Threshold(A, "2.4", "volume", 60, 0),
+                            Threshold(DCC, "2.4", "volume", 60, 0)])
+    assert quarantine_reason(table, A, "2.4", 0) == ""
+    assert quarantine_reason(table, A, "2.4", 1) == (
+        "threshold: volume: more than 0 x 2.4 in 60 s")
+    assert quarantine_reason(table, A, "2.4", 1, "bad", dcc_mask=1) == (
+        "packet inspection: bad; threshold: volume: more than 0 x 2.4 in 60 s; "
+        "DCC threshold: volume: more than 0 x 2.4 in 60 s")

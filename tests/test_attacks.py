@@ -28,6 +28,7 @@ from specpkg.duis.reset_request import DEFAULT_CLOCK, make_request, request_xml
 from specpkg.duis.xmldsig import load_certificate, load_private_key
 from specpkg.errors import ValidationError
 from specpkg.gbcs import messages, reset_messages
+from specpkg.gbcs.credentials import RemotePartyRole
 from specpkg.gbcs.envelope import COUNTER_MAX
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister, Device
@@ -376,3 +377,221 @@ def test_run_takes_a_hand_edited_request_file(tmp_path, capsys) -> None:
     assert main(["run", "--request", str(path), "--json"]) == 1
     refused = json.loads(capsys.readouterr().out)
     assert (refused["outcome"], refused["response_code"]) == (Outcome.REFUSED.value, "E918")
+
+
+# --- 7. what the meter itself records and says --------------------------------------
+
+
+@pytest.mark.parametrize("device", list(Device))
+def test_br4_the_meter_logs_each_write_and_its_verdict(device: Device) -> None:
+    """BR-4: the stub's log shows the register before and after and the verdict it
+    answered with: success for a register now zero, failure for a write that failed."""
+    stub = make_testbed().stub(device)
+    before = stub.state.time_debt_1
+    assert stub.receive(_protected(SUPPLIER, device, 5_000)).response is not None
+    assert stub.log[-1].endswith(f": {before} -> 0 (success)")
+    stub.fault = True
+    stub.state = dataclasses.replace(stub.state, time_debt_1=before)
+    assert stub.receive(_protected(SUPPLIER, device, 5_001)).response is not None
+    assert stub.log[-1].endswith(f": {before} -> {before} (failure)")
+    assert stub.state.time_debt_1 == before
+
+
+@pytest.mark.parametrize("device", list(Device))
+def test_sr4_an_alert_names_the_meter_and_what_it_refused(device: Device) -> None:
+    """SR-4: a meter from before the Release raises an alert naming itself and the
+    message code it does not support, and logs it; an unprotected message is refused
+    as not a command, with nothing more to say."""
+    from specpkg.system.variants import PRE_RELEASE
+
+    stub = make_testbed(version=PRE_RELEASE).stub(device)
+    reply = stub.receive(_protected(SUPPLIER, device, 5_000))
+    code = reset_messages.message_codes()[device]
+    assert reply.response is None
+    assert reply.alert == type(reply.alert)(stub.device_id, AlertKind.NOT_SUPPORTED,
+                                            f"message code {code:#06x}")
+    assert stub.log[-1] == f"alert: {AlertKind.NOT_SUPPORTED.value} message code {code:#06x}"
+    pre = reset_messages.pre_command(device, DebtRegister.TIME_DEBT_1, SUPPLIER,
+                                     DEVICE_IDS[device], 5_001, DEFAULT_CLOCK)
+    bare = stub.receive(messages.encode_apdu(pre)).alert
+    assert (bare.kind, bare.detail, bare.device_id) == (AlertKind.NOT_A_COMMAND, "",
+                                                        stub.device_id)
+    assert stub.log[-1] == f"alert: {AlertKind.NOT_A_COMMAND.value}"
+
+
+def test_a_change_of_supplier_is_what_the_meter_then_names_as_its_supplier() -> None:
+    bed = make_testbed()
+    stub = bed.stub("GSME")
+    assert stub.supplier == SUPPLIER
+    bed.change_supplier("GSME", OTHER.lower())
+    assert stub.supplier == OTHER
+    assert stub.credentials.party(RemotePartyRole.SUPPLIER) == OTHER
+    assert stub.credentials.party(RemotePartyRole.NETWORK_OPERATOR) is None
+
+
+def test_a_meter_without_its_signing_key_cannot_answer(tmp_path) -> None:
+    """The meter signs every answer with its own ds key; without one it says which key
+    is missing instead of answering unsigned."""
+    import shutil
+
+    stub = make_testbed().stub("ESME")
+    own_ds_key = f"{stub.device_id.lower()}-ds.key"
+    for path in PKI_DIR.glob("*.*"):
+        if path.name != own_ds_key:
+            shutil.copy(path, tmp_path / path.name)
+    stub.keys = Keys(tmp_path)
+    with pytest.raises(ValidationError) as info:
+        stub.receive(_protected(SUPPLIER, Device.ESME, 5_000))
+    assert info.value.field == "keys" and stub.device_id in info.value.reason
+
+
+# --- 8. the meter's trust anchors (SR-3) ----------------------------------------------
+
+
+def _pki_without(folder, *names: str) -> Keys:
+    """A copy of the test PKI in ``folder`` without the files ``names``."""
+    import shutil
+
+    folder.mkdir()
+    for path in PKI_DIR.glob("*.*"):
+        if path.name not in names:
+            shutil.copy(path, folder / path.name)
+    return Keys(folder)
+
+
+def test_sr3_an_anchor_needs_at_least_one_certificate_of_the_party(tmp_path) -> None:
+    """SR-3: commissioning installs a party with its signing or its key agreement
+    certificate (or both); a party with neither is refused, naming it."""
+    from specpkg.system.trust import anchor_from
+
+    party = OTHER.lower()
+    keys = _pki_without(tmp_path / "no-ka", f"{party}-ka.pem", f"{party}-ka.key")
+    cell = anchor_from(keys, RemotePartyRole.SUPPLIER, OTHER)
+    assert (cell.role, cell.entity_id) == (RemotePartyRole.SUPPLIER, OTHER)
+    assert cell.signing_key is not None and cell.key_agreement_key is None
+    only_ka = _pki_without(tmp_path / "no-ds", f"{party}-ds.pem", f"{party}-ds.key")
+    cell = anchor_from(only_ka, RemotePartyRole.NETWORK_OPERATOR, OTHER)
+    assert cell.signing_key is None and cell.key_agreement_key is not None
+    assert cell.role is RemotePartyRole.NETWORK_OPERATOR
+    with pytest.raises(ValidationError) as err:
+        anchor_from(KEYS, RemotePartyRole.SUPPLIER, "00000000000000AB")
+    assert err.value.field == "party" and "00000000000000AB" in err.value.reason
+
+
+def test_sr3_commissioning_installs_each_anchor_in_its_own_cell() -> None:
+    from specpkg.system.trust import DeviceCredentials
+
+    device = DEVICE_IDS[Device.GSME].lower()
+    credentials = DeviceCredentials.commissioned(device, KEYS, supplier=SUPPLIER)
+    assert credentials.device_id == device.upper()
+    assert {role: cell.role for role, cell in credentials.anchors.items()} == {
+        RemotePartyRole.ACCESS_CONTROL_BROKER: RemotePartyRole.ACCESS_CONTROL_BROKER,
+        RemotePartyRole.SUPPLIER: RemotePartyRole.SUPPLIER}
+    credentials.replace(RemotePartyRole.SUPPLIER, OTHER, KEYS)
+    assert credentials.anchors[RemotePartyRole.SUPPLIER].role is RemotePartyRole.SUPPLIER
+
+
+def test_sr3_no_mac_check_without_the_acb_anchor_or_the_meters_own_key(tmp_path) -> None:
+    """SR-3: a meter with no Access Control Broker anchor, or without its own key
+    agreement key, cannot check a MAC and refuses every command as such."""
+    from specpkg.system.trust import DeviceCredentials, Refusal
+
+    command = messages.decode(_protected(SUPPLIER, Device.ESME, 5_000))
+    device = DEVICE_IDS[Device.ESME]
+    bare = DeviceCredentials(device, KEYS)
+    assert bare.check_supplier_command(command) == (Refusal.BAD_MAC,
+                                                    "no Access Control Broker anchor")
+    keys = _pki_without(tmp_path / "pki", f"{device.lower()}-ka.key")
+    no_own = DeviceCredentials.commissioned(device, keys, supplier=SUPPLIER)
+    refused = no_own.check_supplier_command(command)
+    assert refused is not None and refused[0] is Refusal.BAD_MAC
+
+
+def test_sr4_every_alert_carries_what_the_meter_found() -> None:
+    """Undecodable bytes, a command for another meter and a replay each raise the alert of
+    that kind, naming the decoding fault, the addressee or the counters."""
+    bed = make_testbed()
+    stub = bed.stub("ESME")
+    garbled = stub.receive(b"\xdd\x00").alert
+    assert garbled.kind is AlertKind.MALFORMED and garbled.detail and garbled.detail != "None"
+    for_gas = bed.stub("GSME").receive(_protected(SUPPLIER, Device.ESME, 5_000)).alert
+    assert (for_gas.kind, for_gas.detail) == (AlertKind.NOT_FOR_ME, DEVICE_IDS[Device.ESME])
+    command = _protected(SUPPLIER, Device.ESME, 5_000)
+    stub.receive(command)
+    replay = stub.receive(command).alert
+    assert (replay.kind, replay.detail) == (AlertKind.REPLAY, "5000 <= 5000")
+
+
+def test_a_stub_holds_the_state_of_its_own_device_and_its_acb() -> None:
+    """A stub is commissioned with the ACB it is given, and refuses a state of the other
+    fuel's meter."""
+    from specpkg.meter.simulation import example_meter
+    from specpkg.system.meters import MeterStub
+
+    gas_id = DEVICE_IDS[Device.GSME]
+    stub = MeterStub(gas_id, "GSME", example_meter("GSME"), KEYS, acb_id=OTHER,
+                     supplier=SUPPLIER)
+    assert stub.credentials.party(RemotePartyRole.ACCESS_CONTROL_BROKER) == OTHER
+    with pytest.raises(ValidationError) as err:
+        MeterStub(gas_id, "GSME", example_meter("ESME"), KEYS)
+    assert err.value.field == "state" and "ESME" in err.value.reason
+
+
+@pytest.mark.parametrize("device", list(Device))
+def test_ma5_a_meter_that_checks_the_payload_refuses_a_non_zero_reset_whole(device) -> None:
+    """MA-5 (meter_checks_payload): a reset command that writes 500 is not executed; the
+    meter answers failure for it, signed, and logs why; the register is untouched."""
+    from specpkg.gbcs import dlms, gbz
+    from specpkg.system.assumptions import Assumptions
+
+    stub = make_testbed(assumptions=Assumptions(meter_checks_payload=True)).stub(device)
+    before = stub.state
+    pre = reset_messages.pre_command(device, DebtRegister.TIME_DEBT_1, SUPPLIER,
+                                     DEVICE_IDS[device], 5_000, DEFAULT_CLOCK)
+    if device is Device.ESME:
+        (spec,) = pre.payload.specs
+        payload = dlms.AccessRequest(pre.payload.invoke_id, (spec,), (dlms.double_long(500),))
+    else:
+        (component,) = pre.payload.components
+        change = dataclasses.replace(component.frame.payload, debt_amount=500)
+        payload = gbz.Gbz((gbz.change_debt_component(change, 0, True),))
+    apdu = dataclasses.replace(pre, payload=payload)
+    reply = stub.receive(messages.encode(messages.protect(apdu, KEYS, SUPPLIER)))
+    answer = messages.decode(reply.response)
+    assert messages.check_signature(answer, KEYS.public_key(stub.device_id, "ds")) is (
+        messages.Check.VALID)
+    assert reset_messages.response_success(answer) is False
+    assert len(messages.response_results(answer)) == 1
+    assert stub.state == before
+    assert stub.log[-1].startswith("refused payload: ") and len(stub.log[-1]) > 20
+
+
+def _named(unique: bytes, role: str | None) -> x509.Certificate:
+    """A certificate whose subject holds ``unique`` as x500UniqueIdentifier (and ``role``)."""
+    ca = load_private_key(PKI_DIR, "90B3D51F30000003")
+    attributes = [x509.NameAttribute(NameOID.X500_UNIQUE_IDENTIFIER, unique,
+                                     _type=x509.name._ASN1Type.BitString)]
+    if role is not None:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, role))
+    return (x509.CertificateBuilder().subject_name(x509.Name(attributes))
+            .issuer_name(load_certificate(PKI_DIR, SUPPLIER).issuer)
+            .public_key(ca.public_key()).serial_number(7)
+            .not_valid_before(DEFAULT_CLOCK).not_valid_after(DEFAULT_CLOCK)
+            .sign(ca, hashes.SHA256()))
+
+
+def test_sr3_a_certificate_names_its_holder_by_an_8_byte_id_and_a_known_role() -> None:
+    """SR-3: the subject's x500UniqueIdentifier is the 8-byte entity id (a bit string with
+    its leading unused-bits byte, or the 8 bytes alone); the OU is the Remote Party Role,
+    if any. Another length, or an unknown role, is refused naming the certificate."""
+    from specpkg.gbcs.credentials import Holder, holder
+
+    entity = bytes.fromhex(SUPPLIER)
+    assert holder(_named(b"\x00" + entity, "02")) == Holder(SUPPLIER, RemotePartyRole.SUPPLIER)
+    assert holder(_named(entity, None)) == Holder(SUPPLIER, None)
+    for unique, role in ((entity[:7], "02"), (b"\x00" + entity + b"\x01", "02"),
+                         (b"\x00" + entity, "zz"), (b"\x00" + entity, "7e")):
+        with pytest.raises(ValidationError) as err:
+            holder(_named(unique, role))
+        assert err.value.field == "certificate" and isinstance(err.value.reason, str)
+        assert err.value.reason

@@ -503,3 +503,41 @@ def test_make_request_parses_names() -> None:
     assert make_request("gsme", "PaymentDebtRegister", 1).device_id == "00DB1234567890A1"
     with pytest.raises(ValidationError):
         make_request("CHF", "PaymentDebtRegister", 1)
+
+
+@pytest.mark.parametrize("mutate", [_no_register, _unknown_register])
+def test_sr9_a_register_refusal_echoes_the_request_id(mutate) -> None:
+    """SR-9: the error response to a request naming no register, or an unknown one,
+    still echoes the RequestID it could read, at the time of the check."""
+    clock = datetime(2019, 7, 1, 9, 30, tzinfo=UTC)
+    check = check_request(_signed(mutate), clock=clock)
+    assert check.error.request_id == base_request().request_id
+    parsed = parse_response(check.response)
+    assert parsed.request_id == base_request().request_id
+    assert parsed.date_time == format_date_time(clock)
+
+
+ECHOED = ["no-register", "two-registers", "unknown-register", "register-in-other-namespace",
+          "tampered-after-signing", "no-signature", "signed-by-another-key",
+          "wrong-service-reference", "command-variant-out-of-range", "text-in-register-marker",
+          "unknown-sender", "unknown-device"]
+
+
+@pytest.mark.parametrize("case", ECHOED)
+def test_sr9_every_refusal_after_the_request_id_was_read_echoes_it(case: str) -> None:
+    """SR-9, TR-5: once the RequestID could be read, the error response echoes it,
+    whichever check refused the request."""
+    make, expected = NEGATIVE[case]
+    data = make()
+    sent = etree.fromstring(data).findtext(f"{Q}Header/{Q}RequestID")
+    check = check_request(data)
+    assert check.code is expected and check.error.request_id == sent
+    assert parse_response(check.response).request_id == sent
+
+
+@pytest.mark.parametrize("variant", [1, 8])
+def test_the_accepted_request_carries_the_signed_command_variant(variant: int) -> None:
+    request = make_request(Device.GSME, DebtRegister.PAYMENT_DEBT, 7, command_variant=variant)
+    accepted = validate_request(request_xml(request))
+    assert accepted.request.command_variant == variant
+    assert accepted.request == request

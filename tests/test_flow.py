@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import itertools
 
 import pytest
@@ -10,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from specpkg.duis import reset_request, responses
-from specpkg.duis.codes import Outcome, ResponseCode
+from specpkg.duis.codes import DuisError, Outcome, ResponseCode
+from specpkg.errors import ValidationError
 from specpkg.gbcs import debt_messages, dlms, gbz, messages, reset_messages
 from specpkg.gbcs.envelope import MacHeader
 from specpkg.meter.registers import DebtRegister, Device, PaymentMode, RecoveryPeriod, ResetReport
@@ -354,3 +356,299 @@ def test_sr8_a_reset_for_any_other_registered_device_is_refused_naming_its_type(
     refused = next(s.result for s in result.steps if s.result.startswith("refused"))
     assert f"is a {device_type}; the reset's target devices are ESME and GSME only" in refused
     assert result.pre_command == b"" and result.command == b""
+
+
+# --------------------------------------------------- the DCC's refusals, one by one (SR-9)
+
+
+def _refused(call, *args) -> DuisError:
+    with pytest.raises(DuisError) as caught:
+        call(*args)
+    assert isinstance(caught.value.reason, str) and caught.value.reason
+    return caught.value
+
+
+def test_sr8_registration_keeps_ids_in_one_spelling_and_the_device_typed() -> None:
+    registration = Registration("00-db-12-34-56-78-90-a0", "esme", "90-b3-d5-1f-30-01-00-00",
+                                "IS")
+    assert registration.device_id == "00DB1234567890A0"
+    assert registration.supplier_id == "90B3D51F30010000"
+    assert registration.device is Device.ESME
+
+
+def test_sr9_each_access_control_refusal_has_its_code_and_echoes_the_request_id() -> None:
+    """SR-9: a request from a Supplier not registered for the device, in a role not
+    eligible, or with a counter not above the last is refused with its own code, and
+    the error response echoes the request's RequestID."""
+    bed = make_testbed()
+    esme = DEVICE_IDS[Device.ESME]
+    other = User("90B3D51F30020000")
+    request, xml = other.request("ESME", "TimeDebtRegister1", esme)
+    error = _refused(bed.dcc.accept, xml)
+    assert (error.code, error.request_id) == (ResponseCode.NOT_REGISTERED_SUPPLIER,
+                                              request.request_id)
+    request, xml = bed.user.request("ESME", "TimeDebtRegister1", esme)
+    bed.dcc.accept(xml)
+    error = _refused(bed.dcc.accept, xml)
+    assert (error.code, error.request_id) == (ResponseCode.COUNTER_NOT_INCREASING,
+                                              request.request_id)
+    bed.dcc.register(Registration(esme, Device.ESME, bed.user.user_id, "GS"))
+    request, xml = bed.user.request("ESME", "TimeDebtRegister1", esme)
+    error = _refused(bed.dcc.accept, xml)
+    assert (error.code, error.request_id) == (ResponseCode.ROLE_NOT_ELIGIBLE,
+                                              request.request_id)
+
+
+def test_sr9_each_signed_pre_command_refusal_has_its_code_and_echoes_the_request_id() -> None:
+    """SR-9: an unknown Pre-Command, one already taken, bytes that are no message, an
+    unsigned one and one signed by another key are each refused with their code."""
+    bed = make_testbed()
+    dcc, user = bed.dcc, bed.user
+    unknown = _refused(dcc.command, "nothing-issued", b"")
+    assert (unknown.code, unknown.request_id) == (ResponseCode.UNKNOWN_PRECOMMAND,
+                                                  "nothing-issued")
+    request, xml = user.request("GSME", "TimeDebtRegister1", DEVICE_IDS[Device.GSME])
+    pre = dcc.pre_command(dcc.accept(xml))
+    signed_by_other = messages.encode_apdu(messages.sign_apdu(
+        messages.decode(pre), User("90B3D51F30020000").keys.private_key("90B3D51F30020000",
+                                                                        "ds")))
+    for data in (b"\x00\x01", pre, signed_by_other):
+        error = _refused(dcc.command, request.request_id, data)
+        assert (error.code, error.request_id) == (ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
+                                                  request.request_id)
+        assert error.reason != "None"
+    signed = user.sign(user.correlate(request, pre))
+    dcc.command(request.request_id, signed)
+    again = _refused(dcc.command, request.request_id, signed)
+    assert (again.code, again.request_id) == (ResponseCode.UNKNOWN_PRECOMMAND,
+                                              request.request_id)
+    screening = dcc.screenings[request.request_id]
+    assert not screening.quarantined and not screening.refused and screening.data_value == 0
+
+
+def test_tr10_a_quarantined_command_is_refused_echoing_its_request_and_screened() -> None:
+    from specpkg.anomaly.thresholds import Threshold, ThresholdTable
+
+    bed = make_testbed(thresholds=ThresholdTable([Threshold(User().user_id, "2.4", "volume",
+                                                            3600, 0)]))
+    dcc, user = bed.dcc, bed.user
+    request, xml = user.request("GSME", "TimeDebtRegister1", DEVICE_IDS[Device.GSME])
+    signed = user.sign(user.correlate(request, dcc.pre_command(dcc.accept(xml))))
+    error = _refused(dcc.command, request.request_id, signed)
+    assert (error.code, error.request_id) == (ResponseCode.QUARANTINED, request.request_id)
+    assert dcc.screenings[request.request_id].quarantined
+
+
+def test_tr10_release_and_rejection_are_notified_at_the_dccs_clock() -> None:
+    """TR-10: the DCC tells the engine when the User released or rejected a command,
+    at its own clock then, not the time the command was quarantined."""
+    from specpkg.anomaly.thresholds import Threshold, ThresholdTable
+
+    bed = make_testbed(thresholds=ThresholdTable([Threshold(User().user_id, "2.4", "volume",
+                                                            3600, 0)]))
+    dcc, user = bed.dcc, bed.user
+    ids = []
+    for register in ("TimeDebtRegister1", "TimeDebtRegister2"):
+        request, xml = user.request("GSME", register, DEVICE_IDS[Device.GSME])
+        signed = user.sign(user.correlate(request, dcc.pre_command(dcc.accept(xml))))
+        with pytest.raises(DuisError):
+            dcc.command(request.request_id, signed)
+        ids.append(request.request_id)
+    start = int(dcc.clock.timestamp())
+    dcc.clock = dcc.clock + dt.timedelta(hours=1)
+    dcc.release(ids[0])
+    dcc.clock = dcc.clock + dt.timedelta(hours=1)
+    dcc.reject(ids[1])
+    events = [(n.event, n.timestamp) for n in dcc.notifications(user.user_id)]
+    assert events == [("quarantined", start), ("quarantined", start),
+                      ("released", start + 3600), ("rejected", start + 7200)]
+    with pytest.raises(ValidationError) as err:
+        dcc.reject(ids[1])
+    assert err.value.field == "request_id" and ids[1] in err.value.reason
+
+
+def test_br4_the_dccs_service_response_for_each_kind_of_device_answer() -> None:
+    """BR-4, TR-5: an alert, bytes that are no message and a response to another request
+    each give an error response echoing the RequestID, at the DCC's clock; a reply with
+    neither response nor alert is refused as such."""
+    from specpkg.system.meters import DeviceAlert, DeviceReply
+
+    bed = make_testbed()
+    bed.dcc.clock = reset_request.DEFAULT_CLOCK + dt.timedelta(days=3)
+    first = bed.run("ESME", "TimeDebtRegister1")
+    request = first.request
+    answers = {
+        "E921": DeviceReply(alert=DeviceAlert(request.device_id, AlertKind.NOT_SUPPORTED, "x")),
+        "E922": DeviceReply(alert=DeviceAlert(request.device_id, AlertKind.BAD_MAC)),
+        "E923": DeviceReply(response=b"\x00\x01"),
+    }
+    second = bed.run("ESME", "TimeDebtRegister2")
+    answers["E923 "] = DeviceReply(response=second.device_response)
+    answers["E923  "] = DeviceReply(response=second.command)  # a command, not a response
+    for code, reply in answers.items():
+        parsed = responses.parse_response(bed.dcc.service_response(request, reply))
+        assert (parsed.code, parsed.request_id) == (code.strip(), request.request_id)
+        assert parsed.date_time == responses.format_date_time(bed.dcc.clock)
+    ok = responses.parse_response(bed.dcc.service_response(request, DeviceReply(
+        response=first.device_response)))
+    assert ok.success and ok.date_time == responses.format_date_time(bed.dcc.clock)
+    with pytest.raises(ValidationError) as err:
+        bed.dcc.service_response(request, DeviceReply())
+    assert err.value.field == "reply" and isinstance(err.value.reason, str)
+
+
+def test_the_dcc_cannot_mac_without_the_acb_key() -> None:
+    bed = make_testbed()
+    bed.dcc.acb_id = "00000000000000AB"  # no key of this id in the PKI
+    request, xml = bed.user.request("ESME", "TimeDebtRegister1", DEVICE_IDS[Device.ESME])
+    signed = bed.user.sign(bed.user.correlate(request, bed.dcc.pre_command(bed.dcc.accept(xml))))
+    with pytest.raises(ValidationError) as err:
+        bed.dcc.command(request.request_id, signed)
+    assert err.value.field == "keys" and isinstance(err.value.reason, str)
+
+
+# ------------------------------------------------------ the User's correlation (SR-9)
+
+
+def _pre_command_for(request, **changes) -> bytes:
+    fields = {"device": reset_request.device_of(request.device_id), "register": request.register,
+              "user_id": request.user_id, "device_id": request.device_id,
+              "counter": request.counter, **changes}
+    apdu = reset_messages.pre_command(fields["device"], fields["register"], fields["user_id"],
+                                      fields["device_id"], fields["counter"],
+                                      reset_request.DEFAULT_CLOCK)
+    return messages.encode_apdu(apdu)
+
+
+def test_sr9_correlation_names_the_field_that_does_not_match() -> None:
+    """SR-9: the User signs only a Pre-Command for its own request: another originator,
+    another device, a response, undecodable or already signed bytes are each refused
+    naming what did not match."""
+    from specpkg.gbcs.envelope import Cra
+    from specpkg.system.user import CorrelationError
+
+    user = User()
+    request, _ = user.request("ESME", "TimeDebtRegister1")
+    good = _pre_command_for(request)
+    response = messages.encode_apdu(dataclasses.replace(messages.decode(good), cra=Cra.RESPONSE))
+    cases = {
+        "originator": _pre_command_for(request, user_id="90B3D51F30020000"),
+        "recipient": _pre_command_for(request, device_id="00DB1234567890A2"),
+        "cra": response,
+        "pre_command": b"\x00\x01",
+    }
+    cases["pre_command "] = user.sign(messages.decode(good))
+    for field, data in cases.items():
+        with pytest.raises(CorrelationError) as err:
+            user.correlate(request, data)
+        assert err.value.field == field.strip() and isinstance(err.value.reason, str)
+        assert err.value.reason and field.strip() in str(err.value)
+    assert user.correlate(request, good) == messages.decode(good)
+
+
+def test_sr9_a_request_is_for_the_device_named() -> None:
+    user = User()
+    other_esme = "00-DB-12-34-56-78-90-A2"
+    request, xml = user.request("ESME", "TimeDebtRegister2", other_esme)
+    assert request.device_id.replace("-", "").upper() == "00DB1234567890A2"
+    assert b"00-DB-12-34-56-78-90-A2" in xml.upper()
+
+
+def test_tr5_the_user_reads_only_a_response_signed_by_the_dcc_when_valid() -> None:
+    """TR-5: the Service Response is read as signed by the DCC's certificate, valid at
+    the time given; another signer or a time outside the certificate is refused."""
+    bed = make_testbed()
+    result = bed.run("GSME", "TimeDebtRegister1")
+    assert bed.user.receive(result.service_response).success
+    with pytest.raises(ValidationError):
+        bed.user.receive(result.service_response, dcc_signer="90B3D51F30020000")
+    with pytest.raises(ValidationError):
+        bed.user.receive(result.service_response,
+                         at=reset_request.DEFAULT_CLOCK.replace(year=1990))
+
+
+def test_a_user_without_its_signing_key_cannot_sign(tmp_path) -> None:
+    user = User("90B3D51F30010000", keys_dir=tmp_path)
+    request = User().request("ESME", "TimeDebtRegister1")[0]
+    with pytest.raises(ValidationError) as err:
+        user.sign(messages.decode(_pre_command_for(request)))
+    assert err.value.field == "keys" and "90B3D51F30010000" in err.value.reason
+
+
+def test_sr8_sr9_the_dcc_checks_a_request_against_its_own_inventory_keys_and_clock(
+        tmp_path) -> None:
+    """The DCC accepts a request for a meter in its own inventory, reads the sender's
+    certificate from its own keys, and checks it is valid at its own clock."""
+    import shutil
+
+    from specpkg.paths import PKI_DIR
+
+    bed = make_testbed()
+    new_esme = "00DB1234567890B7"
+    bed.dcc.register(Registration(new_esme, Device.ESME, bed.user.user_id, "IS"))
+    _, xml = bed.user.request("ESME", "TimeDebtRegister1", new_esme)
+    assert bed.dcc.accept(xml).device is Device.ESME
+    _, xml = bed.user.request("ESME", "TimeDebtRegister1", DEVICE_IDS[Device.ESME])
+    bed.dcc.clock = reset_request.DEFAULT_CLOCK.replace(year=1990)
+    assert _refused(bed.dcc.accept, xml).code is ResponseCode.CERTIFICATE_REFUSED
+    for path in PKI_DIR.glob("*.*"):
+        if not path.name.startswith(bed.user.user_id.lower()):
+            shutil.copy(path, tmp_path / path.name)
+    bed.dcc.keys_dir = tmp_path
+    bed.dcc.clock = reset_request.DEFAULT_CLOCK
+    assert _refused(bed.dcc.accept, xml).code is ResponseCode.UNKNOWN_SENDER
+
+
+def test_ma1_an_esme_command_that_is_not_the_issued_one_is_refused_echoing_the_request() -> None:
+    """MA-1: a validly signed ESME command (not packet-inspected) that is not the issued
+    Pre-Command is refused with E916 and the request's RequestID."""
+    bed = make_testbed()
+    dcc, user = bed.dcc, bed.user
+    request, xml = user.request("ESME", "TimeDebtRegister1", DEVICE_IDS[Device.ESME])
+    dcc.pre_command(dcc.accept(xml))
+    other = _pre_command_for(request, register=DebtRegister.TIME_DEBT_2)
+    error = _refused(dcc.command, request.request_id, user.sign(messages.decode(other)))
+    assert (error.code, error.request_id) == (ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
+                                              request.request_id)
+
+
+def test_tr5_responses_are_signed_by_the_dccs_signer_from_the_dccs_keys(tmp_path) -> None:
+    """TR-5: the DCC signs its Service Responses as its configured signer; a User reads
+    them with that signer's certificate from its own keys and with no other."""
+    import shutil
+
+    from specpkg.paths import PKI_DIR
+
+    other = "90B3D51F30020000"
+    bed = make_testbed()
+    bed.dcc.signer_id = other
+    response = bed.run("ESME", "TimeDebtRegister1").service_response
+    assert bed.user.receive(response, dcc_signer=other).success
+    with pytest.raises(ValidationError):
+        bed.user.receive(response)
+    for path in PKI_DIR.glob("*.*"):
+        if not path.name.startswith(other.lower()):
+            shutil.copy(path, tmp_path / path.name)
+    with pytest.raises(ValidationError):
+        User(keys_dir=tmp_path).receive(response, dcc_signer=other)
+
+
+def test_sr9_correlation_of_the_register_and_payload_says_what_differs() -> None:
+    from specpkg.gbcs import dlms
+    from specpkg.system.user import CorrelationError
+
+    user = User()
+    request, _ = user.request("ESME", "TimeDebtRegister1")
+    other_register = _pre_command_for(request, register=DebtRegister.PAYMENT_DEBT)
+    pre = messages.decode(_pre_command_for(request))
+    (spec,) = pre.payload.specs
+    non_zero = dataclasses.replace(pre, payload=dlms.AccessRequest(
+        pre.payload.invoke_id, (spec,), (dlms.double_long(500),)))
+    undecodable = b"\x00\x01"
+    for data, field, says in ((other_register, "register", "PaymentDebtRegister"),
+                              (messages.encode_apdu(non_zero), "payload", ""),
+                              (undecodable, "pre_command", "offset")):
+        with pytest.raises(CorrelationError) as err:
+            user.correlate(request, data)
+        assert err.value.field == field and isinstance(err.value.reason, str)
+        assert says in err.value.reason and err.value.reason

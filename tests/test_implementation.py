@@ -88,3 +88,28 @@ def test_f18_both_decision_dates_are_sundays() -> None:
     for deadline in (implementation.FIRST_DECISION_DEADLINE,
                      implementation.SECOND_DECISION_DEADLINE):
         assert deadline.strftime("%A") == "Sunday" and not workdays.is_working_day(deadline)
+
+
+@pytest.mark.parametrize("approval", ["2018-05-27", "2018-10-07", "2018-10-08"])
+def test_imp1_every_outcome_says_why_in_words(approval):
+    """IMP-1: ``reason`` always explains the outcome; the table shows it beside the rule."""
+    result = implementation_date(approval)
+    assert isinstance(result.reason, str) and "decision to approve" in result.reason
+    row = result.as_dict()
+    assert row["rule"] == result.rule.value and row["reason"] == result.reason
+    table = implementation_table([approval])
+    assert list(table.columns) == ["approval", "implementation_date", "rule", "reason"]
+    assert table.iloc[0]["rule"] == result.rule.value
+    assert table.iloc[0]["reason"] == result.reason
+
+
+def test_imp1_empty_table_still_has_its_columns():
+    table = implementation_table([])
+    assert list(table.columns) == ["approval", "implementation_date", "rule", "reason"]
+
+
+@pytest.mark.parametrize("bad", ["27/05/2018", datetime(2018, 5, 27, 12)])
+def test_imp1_refusal_says_what_was_wrong(bad):
+    with pytest.raises(ValidationError) as info:
+        implementation_date(bad)
+    assert isinstance(info.value.reason, str) and repr(bad) in info.value.reason

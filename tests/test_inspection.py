@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import pytest
 
@@ -194,10 +195,13 @@ def test_a_non_issued_command_is_quarantined_but_its_release_is_refused() -> Non
     bed = make_testbed()
     result = bed.run("GSME", "TimeDebtRegister1", signed=_swap_for_non_zero)
     assert result.outcome is Outcome.QUARANTINED
+    quarantined_at = int(bed.dcc.clock.timestamp())
+    bed.dcc.clock += timedelta(hours=1)  # the User decides an hour later
     released = bed.release(result)
     assert released.outcome is Outcome.REFUSED and released.response_code == "E916"
     assert bed.stub("GSME").state.time_debt_1 == 3_000
-    assert [n.event for n in bed.dcc.notifications(SUPPLIER)] == ["quarantined", "rejected"]
+    assert [(n.event, n.timestamp) for n in bed.dcc.notifications(SUPPLIER)] == [
+        ("quarantined", quarantined_at), ("rejected", quarantined_at + 3600)]
 
 
 def test_without_the_issued_check_a_released_tampered_command_is_executed() -> None:
@@ -206,3 +210,41 @@ def test_without_the_issued_check_a_released_tampered_command_is_executed() -> N
     result = bed.run("GSME", "TimeDebtRegister1", signed=_swap_for_non_zero)
     released = bed.release(result)
     assert released.response_code == "E920" and released.after.time_debt_1 == 500
+
+
+def test_sr10_sr11_each_verdict_names_the_device_and_says_why() -> None:
+    """SR-10, SR-11: every verdict on a decodable reset names its device and gives a
+    reason in words, passed, not inspected or quarantined alike."""
+    gas = _signed(Device.GSME, _gbz(_reset_change_debt(T1)))
+    elec = _signed(Device.ESME, _esme_payload(0))
+    verdicts = [
+        (inspect(gas, T1, inspect_esme=False), InspectionResult.PASSED, Device.GSME),
+        (inspect(elec, T1, inspect_esme=False), InspectionResult.NOT_INSPECTED, Device.ESME),
+        (inspect(elec, T1, inspect_esme=True), InspectionResult.PASSED, Device.ESME),
+        (inspect(_signed(Device.GSME, _with(debt_amount=5)), T1, inspect_esme=False),
+         InspectionResult.QUARANTINED, Device.GSME),
+        (inspect(_signed(Device.GSME, _gbz(_reset_change_debt(T1), _reset_change_debt(T1))), T1,
+                 inspect_esme=False), InspectionResult.QUARANTINED, Device.GSME),
+    ]
+    for found, result, device in verdicts:
+        assert (found.result, found.device) == (result, device)
+        assert isinstance(found.reason, str) and found.reason
+    assert "TimeDebtRegister1" in verdicts[0][0].reason
+
+
+def test_sr10_a_gsme_reset_that_is_not_a_change_debt_is_quarantined() -> None:
+    payload = gbz.Gbz((gbz.default_response_component(2, 0, 0, True),))
+    found = inspect(_signed(Device.GSME, payload), T1, inspect_esme=False)
+    assert found.quarantined and found.reason == "not a ZSE Change Debt command"
+
+
+def test_ma2_an_esme_reset_with_another_method_is_named_as_such() -> None:
+    found = inspect(_signed(Device.ESME, _esme_payload(0, method=4)), T1, inspect_esme=True)
+    assert found.reason.startswith("action 113 0-0:19.20.1.255 id 4 ")
+
+
+def test_sr12_a_command_writing_no_register_has_data_value_zero() -> None:
+    """SR-12: the data value of a command that writes no Debt Register is 0; of one
+    that does, the largest magnitude it writes."""
+    assert written_value(_signed(Device.ESME, _esme_payload(7, method=1))) == 0
+    assert written_value(_signed(Device.ESME, _esme_payload(-7, method=4))) == 7

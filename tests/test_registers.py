@@ -16,12 +16,15 @@ from specpkg.meter.registers import (
     PaymentMode,
     RecoveryPeriod,
     ResetOutcome,
+    ResetReport,
     SupplyState,
     TimeDebtRecovery,
     advance_hour,
     outcome_of,
     reset,
+    set_mode,
     top_up,
+    write_register,
 )
 from specpkg.meter.simulation import example_meter
 
@@ -197,3 +200,114 @@ def test_property_success_iff_zero(state: MeterState, reg: DebtRegister, left: i
     """BR-4 for any executor: a device that leaves ``left`` behind reports success iff 0."""
     after = dataclasses.replace(state, **{reg.field: left})
     assert outcome_of(reg, after, state).success is (left == 0)
+
+
+# ------------------------------------------------------------------ what a debt command writes
+
+
+def _refusal(call, *args, **kwargs) -> ValidationError:
+    """The ValidationError ``call`` raises; it must name a field and say why in words."""
+    with pytest.raises(ValidationError) as caught:
+        call(*args, **kwargs)
+    assert isinstance(caught.value.reason, str) and caught.value.reason
+    return caught.value
+
+
+@pytest.mark.parametrize("register", list(DebtRegister))
+def test_br1_write_register_sets_or_adds_and_touches_nothing_else(register) -> None:
+    """BR-1: an absolute write (the default) sets the register, an incremental one adds."""
+    before = example_meter()
+    set_to = write_register(before, register, 7)
+    assert set_to == dataclasses.replace(before, **{register.field: 7})
+    added = write_register(before, register, -before.register(register) + 3, absolute=False)
+    assert added == dataclasses.replace(before, **{register.field: 3})
+
+
+@pytest.mark.parametrize("value", [-(2**31), 2**31, 1.5, True])
+def test_br1_write_register_refuses_a_value_outside_int32(value) -> None:
+    """A command value that is not a 32-bit signed integer is refused as such."""
+    assert _refusal(write_register, example_meter(), DebtRegister.TIME_DEBT_1,
+                    value).field == "value"
+
+
+@pytest.mark.parametrize(("value", "absolute"), [(-1, True), (-3_001, False),
+                                                 (2**31 - 1, False)])
+def test_br1_write_register_refuses_a_register_left_outside_its_range(value, absolute) -> None:
+    """The meter refuses a write that would leave the register below 0 or above
+    2**31-1; the refusal names the register and the state is left as it was."""
+    before = example_meter()  # time_debt_1 = 3000
+    error = _refusal(write_register, before, "TimeDebtRegister1", value, absolute)
+    assert error.field == "time_debt_1"
+
+
+def test_br4_reset_report_takes_a_register_name_and_refuses_a_non_bool() -> None:
+    """BR-4: what the DCC learns is a register and a bool success, nothing else."""
+    report = ResetReport("PaymentDebtRegister", True)
+    assert report.register is DebtRegister.PAYMENT_DEBT and report.success is True
+    assert _refusal(ResetReport, DebtRegister.TIME_DEBT_1, 1).field == "success"
+
+
+def test_as_dict_flattens_recoveries_and_enums_for_tables() -> None:
+    """The table view: one column per field, a recovery as its rate and period, enums
+    as their values (what notebook 01 shows before and after a reset)."""
+    state = example_meter("GSME", "credit")
+    flat = state.as_dict()
+    assert flat["device"] == "GSME" and flat["mode"] == "credit" and flat["supply"] == "enabled"
+    assert (flat["recovery_1_rate"], flat["recovery_1_period"]) == (50, "daily")
+    assert (flat["recovery_2_rate"], flat["recovery_2_period"]) == (2, "hourly")
+    assert flat["time_debt_1"] == 3_000 and flat["balance"] == 1_000
+    assert "recovery_1" not in flat
+    assert len(flat) == len(dataclasses.fields(MeterState)) + 2
+
+
+def test_br3_set_mode_to_prepayment_applies_the_disablement_rule() -> None:
+    """A meter switched into prepayment with too little credit is disabled at once;
+    back in credit mode it is enabled again."""
+    credit = dataclasses.replace(example_meter("ESME", "credit"), balance=-900,
+                                 emergency_credit_limit=500)
+    prepayment = set_mode(credit, "prepayment")
+    assert prepayment.mode is PaymentMode.PREPAYMENT
+    assert prepayment.supply is SupplyState.DISABLED
+    assert set_mode(prepayment, PaymentMode.CREDIT).supply is SupplyState.ENABLED
+
+
+@pytest.mark.parametrize(("hour", "consumption", "field"), [
+    (24, 0, "hour_of_day"), (-1, 0, "hour_of_day"), (3, -1, "consumption"),
+    (3, 2**31, "consumption")])
+def test_advance_hour_refuses_an_hour_or_consumption_out_of_range(hour, consumption,
+                                                                  field) -> None:
+    assert _refusal(advance_hour, example_meter(), hour, consumption).field == field
+
+
+def test_br3_daily_time_debt_is_taken_once_at_the_collection_hour() -> None:
+    """BR-3: a daily recovery takes its amount at the collection hour and not before."""
+    daily = TimeDebtRecovery(40, RecoveryPeriod.DAILY)
+    state = dataclasses.replace(example_meter(), recovery_1=daily, recovery_2=daily,
+                                collection_hour=5)
+    before_hour, taken = advance_hour(state, 4, 0)
+    assert taken == 0 and before_hour.registers() == state.registers()
+    at_hour, taken = advance_hour(state, 5, 0)
+    assert taken == 80 and at_hour.time_debt_2 == state.time_debt_2 - 40
+    assert at_hour.balance == state.balance - 80
+
+
+def test_br3_credit_mode_always_supplies_and_the_threshold_itself_is_enough() -> None:
+    """Credit mode never disables supply; in prepayment a balance plus emergency credit
+    exactly at the disablement threshold still supplies."""
+    off = dataclasses.replace(example_meter(mode="credit"), supply=SupplyState.DISABLED)
+    assert advance_hour(off, 3, 5)[0].supply is SupplyState.ENABLED
+    at_threshold = dataclasses.replace(example_meter(), balance=-500, emergency_credit_limit=500,
+                                       disablement_threshold=0, time_debt_1=0, time_debt_2=0)
+    assert advance_hour(at_threshold, 3, 0)[0].supply is SupplyState.ENABLED
+
+
+def test_br3_a_top_up_recovers_payment_debt_out_of_the_amount() -> None:
+    state = example_meter()  # 10% of each top-up, 5000 payment debt
+    after, recovered = top_up(state, 3_000)
+    assert recovered == 300 and after.payment_debt == state.payment_debt - 300
+    assert _refusal(top_up, state, 2**31).field == "amount"
+
+
+def test_as_dict_values_are_plain_strings_and_ints() -> None:
+    flat = example_meter().as_dict()
+    assert all(type(v) in (str, int) for v in flat.values())

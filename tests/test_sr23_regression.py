@@ -138,3 +138,46 @@ def test_f3_the_reset_carries_the_dccs_own_clock() -> None:
     later = bed.run("GSME", DebtRegister.TIME_DEBT_1)
     (component,) = messages.decode(later.command).apdu.payload.components
     assert component.frame.payload.issuer_event_id == zcl.zigbee_time(bed.dcc.clock)
+
+
+@pytest.mark.parametrize("device", list(Device))
+def test_sc08_sr_2_3_settings_that_are_not_register_values_are_taken_as_given(device) -> None:
+    """SR 2.3 on a meter at the Release: every operation succeeds, a register write
+    judged by whether it took effect (not by BR-4, so a non-zero write succeeds) and a
+    setting that is not a register value taken as given; the log shows both."""
+    bed = make_testbed()
+    run = update_debt(bed, device, SR23_VALUES[device])
+    assert run.confirmed and run.adjusted
+    log = bed.stub(device).log
+    writes = [line for line in log if " -> " in line]
+    assert len(writes) == len(DebtRegister) and all(w.endswith("(success)") for w in writes)
+    if device is Device.ESME:
+        assert any(line.endswith(": set (not a Debt Register value)") for line in log)
+
+
+def _reset_writing(device: Device, payload) -> bytes:
+    from specpkg.gbcs.security import Keys
+    from specpkg.paths import PKI_DIR
+    from specpkg.system.flow import DEVICE_IDS, SUPPLIER_ID
+
+    pre = reset_messages.pre_command(device, DebtRegister.TIME_DEBT_1, SUPPLIER_ID,
+                                     DEVICE_IDS[device], 5_000, DEFAULT_CLOCK)
+    apdu = messages.command(pre.message_code, pre.originator, pre.recipient, 5_000, payload)
+    return messages.encode(messages.protect(apdu, Keys(PKI_DIR), SUPPLIER_ID))
+
+
+def test_br4_a_reset_that_writes_no_register_or_a_negative_one_answers_failure() -> None:
+    """BR-4: a reset command is one register write; an operation that writes no Debt
+    Register, or a value the register cannot hold, is not executed and answers failure."""
+    from specpkg.gbcs import dlms
+
+    obis = dlms.DEBT_REGISTER_OBIS[DebtRegister.TIME_DEBT_1]
+    for method, value, logged in ((1, 0, "cannot execute: "), (5, -5, "refused ")):
+        stub = make_testbed().stub("ESME")
+        before = stub.state
+        spec = dlms.RequestSpec(dlms.SpecKind.ACTION, 113, obis, method)
+        payload = dlms.AccessRequest(dlms.invoke_id_for(5_000), (spec,),
+                                     (dlms.double_long(value),))
+        reply = stub.receive(_reset_writing(Device.ESME, payload))
+        assert reset_messages.response_success(messages.decode(reply.response)) is False
+        assert stub.state == before and stub.log[-1].startswith(logged)

@@ -341,3 +341,38 @@ def test_tr7_empty_run_is_not_accepted_and_duplicates_refused():
     assert not check_acceptance([]).accepted
     with pytest.raises(ValidationError):
         check_acceptance([GOOD, GOOD])
+
+
+def test_tr7_duplicate_case_ids_are_refused_naming_the_field():
+    with pytest.raises(ValidationError) as info:
+        check_acceptance([GOOD, GOOD_NEGATIVE, GOOD])
+    assert info.value.field == "case_id" and "TC-1" in info.value.reason
+
+
+def test_tr5_tr7_report_table_names_each_case_and_its_verdict():
+    """The acceptance table: one row per case, its id and verdict, judged with the
+    success codes given (TR-7)."""
+    frame = check_acceptance([GOOD, GOOD_NEGATIVE]).to_frame()
+    assert frame.to_dict("records") == [{"case_id": "TC-1", "verdict": "pass"},
+                                        {"case_id": "TC-2", "verdict": "pass"}]
+    assert list(check_acceptance([]).to_frame().columns) == ["case_id", "verdict"]
+    other_code = dataclasses.replace(GOOD, case_id="TC-5", response_code="I99")
+    report = check_acceptance([other_code], success_codes=frozenset({"I99"}))
+    assert report.accepted and report.verdicts[0].case_id == "TC-5"
+
+
+@pytest.mark.parametrize("what", ["response_received", "response_says_zero", "command_succeeded"])
+def test_tr5_a_case_that_sent_no_request_can_have_nothing_after_it(what):
+    """TR-4/TR-5: no Service Request sent, so no Command and no Service Response."""
+    values = {"response_received": False, "response_says_zero": False,
+              "command_succeeded": None, what: True}
+    with pytest.raises(ValidationError) as info:
+        TestCaseRecord("TC-7", request_sent=False, expected_success=False, **values)
+    assert info.value.field == "request_sent" and "TC-7" in info.value.reason
+
+
+def test_tr4_tr5_a_case_refused_at_admission_passes_only_when_no_success_was_expected():
+    refused = TestCaseRecord("TC-8", None, False, request_sent=False, expected_success=False)
+    assert check_acceptance([refused]).verdicts[0].verdict is Verdict.PASS
+    wanted = dataclasses.replace(refused, expected_success=True)
+    assert check_acceptance([wanted]).verdicts[0].verdict is Verdict.UNEXPECTED_FAILURE

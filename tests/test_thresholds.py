@@ -108,10 +108,69 @@ def test_missing_column_is_named(tmp_path) -> None:
     path.write_text("user_id,service_reference,kind,window_seconds\n")
     with pytest.raises(ValidationError) as err:
         ThresholdTable.load(path)
-    assert err.value.field == "limit"
+    assert err.value.field == "limit" and "thresholds.csv" in err.value.reason
 
 
 def test_row_helper_accepts_text() -> None:
     t = threshold_from_row({"user_id": USER, "service_reference": "2.4", "kind": "VOLUME",
                             "window_seconds": "60", "limit": "3"})
     assert (t.kind, t.window_seconds, t.limit) == (ThresholdKind.VOLUME, 60, 3)
+
+
+def test_tr10_table_as_a_frame_and_rows_round_trip(tmp_path) -> None:
+    """TR-10: the table a User sees has the CSV's columns; writing it and loading it
+    again gives the same table."""
+    table = ThresholdTable([Threshold(USER, "2.4", "volume", 3600, 5),
+                            Threshold(USER, "2.4", "data_value", 0, 0),
+                            Threshold(OTHER, "1.1.1", "volume", 60, 2)])
+    frame = table.to_frame()
+    assert list(frame.columns) == ["user_id", "service_reference", "kind", "window_seconds",
+                                   "limit"]
+    assert frame.iloc[0].to_dict() == {"user_id": USER, "service_reference": "2.4",
+                                       "kind": "volume", "window_seconds": 3600, "limit": 5}
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    assert ThresholdTable.load(path) == table
+    assert table != ThresholdTable(list(table)[:2]) and table != list(table)
+    assert list(ThresholdTable().to_frame().columns) == list(frame.columns)
+
+
+def test_tr10_set_and_remove_refuse_what_is_not_there() -> None:
+    table = ThresholdTable([Threshold(USER, "2.4", "volume", 60, 1),
+                            Threshold(USER, "2.4", "data_value", 0, 0)])
+    with pytest.raises(ValidationError) as err:
+        table.set({"user_id": USER})  # type: ignore[arg-type]
+    assert err.value.field == "threshold" and isinstance(err.value.reason, str)
+    assert list(table.remove(USER, "2.4", "data_value")) == [Threshold(USER, "2.4", "volume",
+                                                                       60, 1)]
+    with pytest.raises(ValidationError) as err:
+        table.remove(USER, "2.4", "volume", 61)
+    assert err.value.field == "threshold" and "61" in err.value.reason
+    with pytest.raises(ValidationError) as err:
+        table.replace_user(OTHER, [Threshold(USER, "2.4", "volume", 60, 1)])
+    assert err.value.field == "user_id" and USER in err.value.reason
+
+
+def test_tr10_csv_cells_are_trimmed_and_blank_ones_refused_with_their_line(tmp_path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("user_id,service_reference,kind,window_seconds,limit\n"
+                    f" {USER} , 2.4 , volume , 60 , 3 \n", encoding="utf-8")
+    assert list(ThresholdTable.load(path)) == [Threshold(USER, "2.4", "volume", 60, 3)]
+    path.write_text("user_id,service_reference,kind,window_seconds,limit\n"
+                    f"{USER},2.4,volume,60,3\n{USER},  ,volume,60,3\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        ThresholdTable.load(path)
+    assert err.value.field == "service_reference" and "line 3" in err.value.reason
+    with pytest.raises(ValidationError) as err:
+        threshold_from_row({"user_id": USER, "service_reference": "2.4", "kind": "volume",
+                            "window_seconds": None, "limit": 1})
+    assert (err.value.field, err.value.reason) == ("window_seconds", "empty at row")
+    assert threshold_from_row({"user_id": USER, "service_reference": "2.4",
+                               "kind": "volume", "window_seconds": 60, "limit": 2}).limit == 2
+
+
+def test_sr12_the_dccs_own_thresholds_are_listed_apart_from_the_users() -> None:
+    table = ThresholdTable([Threshold("DCC", "2.4", "volume", 3600, 100),
+                            Threshold(USER, "1.1.1", "volume", 60, 2)])
+    assert table.dcc_services() == ["2.4"]
+    assert table.users() == [USER] and table.pairs() == [(USER, "1.1.1")]

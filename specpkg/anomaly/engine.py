@@ -215,7 +215,7 @@ class ThresholdEngine:
         reason = quarantine_reason(self.table, user, service, mask, quarantine,  # type: ignore[arg-type]
                                    dcc_mask)
         self._held[key] = _Held(sequence, request, reason)  # type: ignore[index]
-        self._notify("quarantined", request, reason, t, to_user=True)
+        self._notify("quarantined", request, reason, t)
         return self._record(Decision(sequence, checked.request_id, Disposition.QUARANTINED,
                                      Refusal.NONE, mask, reason, dcc_mask))
 
@@ -246,26 +246,26 @@ class ThresholdEngine:
         held = self._take(request_id, user_id)
         self._status[held.sequence] = Disposition.DELIVERED
         self.delivered.append(held.request)
-        self._notify("released", held.request, held.reason, at, to_user=True)
+        self._notify("released", held.request, held.reason, at)
         return held.request
 
     def reject(self, request_id: int, user_id: str, at: int | None = None) -> Request:
         """The User rejects a quarantined command: it is never delivered."""
         held = self._take(request_id, user_id)
         self._status[held.sequence] = Disposition.REJECTED
-        self._notify("rejected", held.request, held.reason, at, to_user=True)
+        self._notify("rejected", held.request, held.reason, at)
         return held.request
 
-    def _notify(self, event: str, r: Request, reason: str, at: int | None, *,
-                to_user: bool) -> None:
+    def _notify(self, event: str, r: Request, reason: str, at: int | None) -> None:
+        """Tell the User and the DCC (TR-10); ``at`` defaults to the request's time."""
         when = r.timestamp if at is None else at
-        for recipient in (r.user_id, DCC) if to_user else (DCC,):
+        for recipient in (r.user_id, DCC):
             self.notifications.append(Notification(
                 recipient, event, r.request_id, r.user_id, r.service_reference, when, reason))
 
     def notifications_for(self, recipient: str) -> list[Notification]:
         """A User's (or the DCC's) notifications, oldest first: its inbox (TR-10)."""
-        who = recipient if recipient == DCC else parse_user_id(recipient)
+        who = parse_user_id(recipient, "recipient")  # "DCC" is a well-formed id too
         return [n for n in self.notifications if n.recipient == who]
 
     def disposition(self, sequence: int) -> Disposition:

@@ -112,9 +112,7 @@ def _apply(state: MeterState, event: Event) -> tuple[MeterState, int, str]:
         after, outcome = reset(state, event.register)
         verdict = "success" if outcome.success else "failure"
         return after, 0, f"reset {event.register.value} ({verdict})"
-    if isinstance(event, ModeChange):
-        return set_mode(state, event.mode), 0, f"mode {event.mode.value}"
-    raise ValidationError("event", f"unknown event {event!r}")
+    return set_mode(state, event.mode), 0, f"mode {event.mode.value}"
 
 
 def simulate(
@@ -130,6 +128,8 @@ def simulate(
     per_hour = _consumption(consumption, hours)
     by_hour: dict[int, list[Event]] = {}
     for event in events:
+        if not isinstance(event, Event):
+            raise ValidationError("event", f"unknown event {event!r}")
         check_int("event.hour", event.hour, 0, hours - 1)
         by_hour.setdefault(event.hour, []).append(event)
     state = initial
