@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from specpkg.errors import DecodeError
-from specpkg.gbcs import envelope, messages, wire
+from specpkg.errors import DecodeError, ValidationError
+from specpkg.gbcs import dlms, envelope, messages, wire
 from specpkg.gbcs.envelope import Cra, GeneralSigning, MacHeader
 from specpkg.gbcs.usecases import REGISTRY
 from specpkg.gbcs.vectors import load_vectors
@@ -203,3 +203,22 @@ def test_unmodelled_message_code_keeps_opaque_payload(vectors: dict[str, bytes])
     decoded = messages.decode(data)
     assert decoded.payload == raw and messages.use_case_of(decoded) is None
     assert messages.encode(decoded) == data
+
+
+@pytest.mark.parametrize(("struct", "data", "expected"), [
+    (envelope.MessageStruct, b"", "empty input where a MAC header DD or a general-signing"),
+    (envelope.MessageStruct, b"\xd9\x00", "tag D9 is not a MAC header DD or a general-signing"),
+    (dlms.XdlmsStruct, b"", "empty input where an xDLMS ACCESS-Request D9"),
+    (dlms.XdlmsStruct, b"\xdf\x00", "tag DF is not an xDLMS ACCESS-Request D9"),
+])
+def test_a_tagged_layout_refuses_an_empty_input_or_another_tag(struct, data, expected) -> None:
+    """SR-1/SR-2: the first byte picks the layout; nothing else is guessed at."""
+    with pytest.raises(DecodeError) as err:
+        wire.parse(struct, data)
+    assert expected in str(err.value)
+
+
+def test_a_tagged_layout_builds_only_its_own_value_types() -> None:
+    with pytest.raises(ValidationError) as err:
+        wire.build(envelope.MessageStruct, dlms.AccessResponse.__new__(dlms.AccessResponse))
+    assert "AccessResponse is not a MAC header DD" in str(err.value)

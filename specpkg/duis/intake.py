@@ -42,7 +42,7 @@ from specpkg.duis.reset_request import (
     parse_request_id,
 )
 from specpkg.duis.responses import error_response
-from specpkg.duis.schema import _describe, schema_errors
+from specpkg.duis.schema import describe_tag, schema_errors
 from specpkg.duis.xmldsig import KeyMissing, SignatureInvalid, load_certificate, verify_enveloped
 from specpkg.duis.xmlsafe import Refusal, XmlRefused, parse_xml
 from specpkg.errors import ValidationError
@@ -117,7 +117,7 @@ def validate_request(
     if root.tag != _Q + "Request":
         raise DuisError(
             ResponseCode.WRONG_NAMESPACE,
-            f"root element is {_describe(root.tag)}; expected 'Request' in namespace {SR_NS!r}",
+            f"root element is {describe_tag(root.tag)}; expected 'Request' in namespace {SR_NS!r}",
         )
     raw_id = root.findtext(f"{_Q}Header/{_Q}RequestID")
     user_id, _, _ = parse_request_id(raw_id)  # only to find the sender's certificate
@@ -176,7 +176,7 @@ def _one_register(reset: etree._Element | None, echo: dict) -> DebtRegister | No
         return None
     named = [child for child in reset if isinstance(child.tag, str)]
     known = {_Q + r.value for r in DebtRegister}
-    unknown = [_describe(c.tag) for c in named if c.tag not in known]
+    unknown = [describe_tag(c.tag) for c in named if c.tag not in known]
     if unknown:
         raise DuisError(ResponseCode.UNKNOWN_REGISTER,
                         f"unknown register element {', '.join(unknown)}; expected one of "

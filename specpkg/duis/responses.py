@@ -31,7 +31,7 @@ from specpkg.duis.reset_request import (
     parse_entity_id,
     sign_tree,
 )
-from specpkg.duis.schema import _describe, schema_errors
+from specpkg.duis.schema import describe_tag, schema_errors
 from specpkg.duis.xmldsig import (
     KeyMissing,
     SignatureInvalid,
@@ -170,7 +170,7 @@ def _parsed(data: bytes | str, max_bytes: int) -> etree._Element:
     except XmlRefused as exc:
         raise ValidationError("response", str(exc)) from None
     if root.tag != _Q + "Response":
-        raise ValidationError("response", f"root element is {_describe(root.tag)}")
+        raise ValidationError("response", f"root element is {describe_tag(root.tag)}")
     problems = schema_errors(root)
     if problems:
         raise ValidationError("response", "; ".join(problems[:3]))

@@ -1,25 +1,11 @@
-"""DUIS side of the new Service Request 2.4 "Reset Debt Register" (SR-9, TR-5, TR-7).
+"""The XML Schema of the new Service Request 2.4 (SR-9, TR-5).
 
-A User asks for a reset with one signed DUIS request naming exactly one Debt
-Register (SR-9)::
-
-    <sr:Request schemaVersion="5.4">
-      <sr:Header>RequestID, CommandVariant, ServiceReference 2.4, ServiceReferenceVariant 2.4
-      <sr:Body><sr:ResetDebtRegister><sr:TimeDebtRegister1/></sr:ResetDebtRegister></sr:Body>
-      <ds:Signature>... (enveloped, by the User's ds key)
-
-:func:`request_xml` builds and signs one; :func:`validate_request` takes one
-from outside through the hardened parser, the signature check, the specific
-checks below and the schema ``data/duis/ResetDebtRegister.xsd``, and either
-returns an :class:`AcceptedRequest` or raises :class:`DuisError` with a
-response code from ``data/duis/response_codes.csv``; :func:`error_response`
-turns that into a DUIS error response. :func:`service_response` wraps the
-device's GBCS response in the Service Response (``I0``) and
-:func:`parse_response` reads any of them back.
-
-The E-codes are this workbook's provisional numbering in the DUIS style, not
-the DCC's published codes. All times come from a ``clock`` argument (default
-:data:`DEFAULT_CLOCK`), so outputs are reproducible.
+:func:`schema_errors` checks a parsed request against
+``data/duis/ResetDebtRegister.xsd`` (read once, through the same hardened parser
+as every request, so the schema itself can carry no entities) and returns the
+schema's complaints, each with its line; an empty list means valid. Validation
+of a whole request, and the response codes its refusals carry, live in
+:mod:`specpkg.duis.reset_request`.
 """
 
 from __future__ import annotations
@@ -48,6 +34,7 @@ def schema_errors(root: etree._Element) -> list[str]:
     return [f"line {e.line}: {e.message}" for e in schema.error_log]
 
 
-def _describe(tag: str) -> str:
+def describe_tag(tag: str) -> str:
+    """An element's name and namespace, as refusals name them."""
     qname = etree.QName(tag)
     return f"{qname.localname!r} in namespace {qname.namespace or '(none)'!r}"

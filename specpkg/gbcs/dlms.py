@@ -27,7 +27,6 @@ from construct import (
     Adapter,
     Bytes,
     Construct,
-    ExplicitError,
     GreedyBytes,
     If,
     Int8ub,
@@ -70,6 +69,7 @@ from specpkg.gbcs.cosem import (
 )
 from specpkg.gbcs.typed import OpenEnum, StrictEnum, Typed
 from specpkg.gbcs.wire import (
+    ByTag,
     Counted,
     EncodedLength,
     Fixed,
@@ -266,28 +266,9 @@ AccessResponseStruct = Typed(Struct(
 """xDLMS ACCESS-Response."""
 
 
-class _XdlmsConstruct(Construct):
-    """An ACCESS-Request or -Response, told apart by the tag."""
-
-    def _parse(self, stream: Any, context: Any, path: str) -> Any:
-        here = stream.tell()
-        first = stream.read(1)
-        stream.seek(here)
-        if not first:
-            raise ExplicitError("empty xDLMS APDU", path=path)
-        tag = first[0]
-        con = {ACCESS_REQUEST: AccessRequestStruct, ACCESS_RESPONSE: AccessResponseStruct}.get(tag)
-        if con is None:
-            raise ExplicitError(
-                f"xDLMS tag {tag:02X} is not ACCESS-Request D9 or -Response DA", path=path)
-        return con._parsereport(stream, context, path)
-
-    def _build(self, obj: Any, stream: Any, context: Any, path: str) -> Any:
-        con = AccessRequestStruct if isinstance(obj, AccessRequest) else AccessResponseStruct
-        return con._build(obj, stream, context, path)
-
-
-XdlmsStruct = _XdlmsConstruct()
+XdlmsStruct = ByTag({ACCESS_REQUEST: (AccessRequest, AccessRequestStruct),
+                     ACCESS_RESPONSE: (AccessResponse, AccessResponseStruct)},
+                    "an xDLMS ACCESS-Request D9 or -Response DA")
 """The ESME payload: an ACCESS-Request or -Response."""
 
 # --- fast paths ------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from construct import (
     Bytes,
     Computed,
     Construct,
-    ExplicitError,
     GreedyBytes,
     Int8ub,
     Int16ub,
@@ -40,7 +39,6 @@ from construct import (
     Subconstruct,
     Switch,
     Terminated,
-    stream_read,
     this,
 )
 
@@ -49,6 +47,7 @@ from specpkg.gbcs import wire
 from specpkg.gbcs.typed import Joined, StrictEnum, Typed
 from specpkg.gbcs.wire import (
     AllBut,
+    ByTag,
     EncodedLength,
     Fixed,
     Framed,
@@ -274,25 +273,9 @@ MacHeaderStruct = Typed(Struct(
 """A MAC header around a general-signing APDU."""
 
 
-class _MessageConstruct(Construct):
-    """A whole message: a MAC header (``DD``) or a bare general-signing APDU (``DF``)."""
-
-    def _parse(self, stream: Any, context: Any, path: str) -> Any:
-        here = stream.tell()
-        tag = stream_read(stream, 1, path)[0]
-        stream.seek(here)
-        con = {MAC_TAG: MacHeaderStruct, GENERAL_SIGNING_TAG: GeneralSigningStruct}.get(tag)
-        if con is None:
-            raise ExplicitError(
-                f"tag {tag:02X} is neither MAC header DD nor general-signing DF", path=path)
-        return con._parsereport(stream, context, path)
-
-    def _build(self, obj: Any, stream: Any, context: Any, path: str) -> Any:
-        con = MacHeaderStruct if isinstance(obj, MacHeader) else GeneralSigningStruct
-        return con._build(obj, stream, context, path)
-
-
-MessageStruct = _MessageConstruct()
+MessageStruct = ByTag({MAC_TAG: (MacHeader, MacHeaderStruct),
+                       GENERAL_SIGNING_TAG: (GeneralSigning, GeneralSigningStruct)},
+                      "a MAC header DD or a general-signing APDU DF")
 """Any GBCS message this package reads."""
 
 # --- fast paths: the same layouts by hand, checked equal by the property tests -------

@@ -304,6 +304,35 @@ class Counted(Subconstruct):
         return obj
 
 
+class ByTag(Construct):
+    """One of several layouts, chosen by the first byte when parsing and by the value's
+    type when building. ``choices`` maps each tag to (value type, layout); ``what``
+    names the choices in the refusal of an empty input or any other tag."""
+
+    def __init__(self, choices: dict[int, tuple[type, Construct]], what: str) -> None:
+        super().__init__()
+        self.by_tag = {tag: con for tag, (_, con) in choices.items()}
+        self.by_type = dict(choices.values())
+        self.what = what
+
+    def _parse(self, stream: Any, context: Any, path: str) -> Any:
+        here = stream.tell()
+        first = stream.read(1)
+        stream.seek(here)
+        if not first:
+            raise ExplicitError(f"empty input where {self.what} was expected", path=path)
+        con = self.by_tag.get(first[0])
+        if con is None:
+            raise ExplicitError(f"tag {first[0]:02X} is not {self.what}", path=path)
+        return con._parsereport(stream, context, path)
+
+    def _build(self, obj: Any, stream: Any, context: Any, path: str) -> Any:
+        con = self.by_type.get(type(obj))
+        if con is None:
+            raise ExplicitError(f"{type(obj).__name__} is not {self.what}", path=path)
+        return con._build(obj, stream, context, path)
+
+
 class NestingGuard(Subconstruct):
     """Refuse nesting deeper than ``limit`` (no RecursionError on hostile input)."""
 
