@@ -342,14 +342,10 @@ def decode(data: bytes, base: int = 0, fast: bool = True) -> AccessRequest | Acc
     ``fast`` tries a hand-rolled fast path first; whatever it does not accept
     goes to the construct definition, which alone decides errors.
     """
-    if fast:
-        try:
-            return _fast_decode(data)
-        except Exception:  # any doubt: let construct decide
-            pass
     if not data:
         raise DecodeError(base, "empty xDLMS APDU")
-    return wire.parse(XdlmsStruct, data, base)
+    return wire.fast_first((lambda: _fast_decode(data)) if fast else None,
+                           lambda: wire.parse(XdlmsStruct, data, base))
 
 
 def _fast_encode(apdu: AccessRequest | AccessResponse) -> bytes:
@@ -384,9 +380,5 @@ def encode(apdu: AccessRequest | AccessResponse, fast: bool = True) -> bytes:
     """Encode an ACCESS-Request or -Response (the exact inverse of :func:`decode`)."""
     if not isinstance(apdu, AccessRequest | AccessResponse):
         raise ValidationError("payload", f"not an ACCESS APDU: {type(apdu).__name__}")
-    if fast:
-        try:
-            return _fast_encode(apdu)
-        except Exception:  # any doubt: let construct decide
-            pass
-    return wire.build(XdlmsStruct, apdu)
+    return wire.fast_first((lambda: _fast_encode(apdu)) if fast else None,
+                           lambda: wire.build(XdlmsStruct, apdu))

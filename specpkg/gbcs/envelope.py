@@ -341,14 +341,9 @@ def decode(data: bytes, codecs: PayloadCodecs = OPAQUE, fast: bool = True) -> Me
     ``fast`` tries the hand-rolled fast path first; anything it does not accept
     goes to the construct definition, which alone decides errors.
     """
-    if fast:
-        try:
-            return _fast_decode(data, codecs)
-        except DecodeError:
-            raise
-        except Exception:  # any doubt: let construct decide
-            pass
-    return wire.parse(MessageStruct, data, codecs=codecs)
+    return wire.fast_first((lambda: _fast_decode(data, codecs)) if fast else None,
+                           lambda: wire.parse(MessageStruct, data, codecs=codecs),
+                           final=(DecodeError,))
 
 
 def _check(apdu: GeneralSigning) -> None:

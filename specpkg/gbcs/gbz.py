@@ -131,12 +131,8 @@ def decode(data: bytes, base: int = 0, fast: bool = True) -> Gbz:
     ``fast`` tries a hand-rolled fast path first; whatever it does not accept
     goes to the construct definition, which alone decides errors.
     """
-    if fast:
-        try:
-            return _fast_decode(data)
-        except Exception:  # any doubt: let construct decide
-            pass
-    return wire.parse(GbzStruct, data, base)
+    return wire.fast_first((lambda: _fast_decode(data)) if fast else None,
+                           lambda: wire.parse(GbzStruct, data, base))
 
 
 def _fast_encode(gbz: Gbz) -> bytes:
@@ -158,12 +154,8 @@ def _fast_encode(gbz: Gbz) -> bytes:
 
 def encode(gbz: Gbz, fast: bool = True) -> bytes:
     """Encode a GBZ payload (the exact inverse of :func:`decode`)."""
-    if fast:
-        try:
-            return _fast_encode(gbz)
-        except Exception:  # any doubt: let construct decide
-            pass
-    return wire.build(GbzStruct, gbz)
+    return wire.fast_first((lambda: _fast_encode(gbz)) if fast else None,
+                           lambda: wire.build(GbzStruct, gbz))
 
 
 def change_debt_component(command: ChangeDebt, sequence: int, last: bool) -> GbzComponent:

@@ -16,7 +16,7 @@ import io
 import threading
 from collections.abc import Callable
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from construct import (
     Construct,
@@ -38,6 +38,24 @@ Row = tuple[int, str, str, str, str]
 
 class Fallback(Exception):
     """Raised by a hand-rolled fast path: let the construct definition decide."""
+
+
+T = TypeVar("T")
+
+
+def fast_first(fast: Callable[[], T] | None, definition: Callable[[], T],
+               final: tuple[type[BaseException], ...] = ()) -> T:
+    """The hand-rolled fast path's result when it gives one (``fast`` None: skip it),
+    else the construct definition's, which alone decides errors; an exception of a
+    ``final`` type from the fast path is its own answer."""
+    if fast is not None:
+        try:
+            return fast()
+        except final:
+            raise
+        except Exception:  # any doubt: let the definition decide
+            pass
+    return definition()
 
 
 _state = threading.local()
