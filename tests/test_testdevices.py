@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 from typing import ClassVar
 
 import pytest
+from envkit import DAY, ESME_ID, GSME_ID, U1, U2, esme, gsme, make_env
 
 from specpkg.errors import ValidationError
 from specpkg.gbcs.security import Keys
@@ -24,7 +24,6 @@ from specpkg.system.variants import (
     ch_combinations,
     load_ch_variants,
 )
-from specpkg.testing.capacity import AvailabilityWindow
 from specpkg.testing.devices import (
     DeviceClass,
     DeviceOrigin,
@@ -34,25 +33,6 @@ from specpkg.testing.devices import (
 )
 from specpkg.testing.environment import TestEnvironment, TestUser
 from specpkg.testing.scenarios import SR23_VALUES, update_debt
-
-START = date(2019, 4, 15)
-DAY = date(2019, 4, 16)
-ESME_ID = "00DB1234567890A0"
-GSME_ID = "00DB1234567890A1"
-U1 = "90B3D51F30010000"  # the test Import Supplier of the test-only PKI
-U2 = "90B3D51F30020000"  # the test Gas Supplier
-
-
-def make_env(**kwargs) -> TestEnvironment:
-    return TestEnvironment(AvailabilityWindow(START), **kwargs)
-
-
-def esme(version: MeterVersion = RELEASE, device_id: str = ESME_ID) -> TestDevice:
-    return TestDevice(device_id, DeviceClass.ESME, True, version)
-
-
-def gsme(version: MeterVersion = RELEASE, device_id: str = GSME_ID) -> TestDevice:
-    return TestDevice(device_id, DeviceClass.GSME, True, version)
 
 
 def setup_user(env: TestEnvironment, user_id: str = U1, role: str = "IS") -> str:

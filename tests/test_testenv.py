@@ -8,16 +8,13 @@ import json
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from envkit import DAY, ESME_ID, START, U1, U2, esme, gsme, make_env
 
 from specpkg.anomaly.thresholds import Threshold
 from specpkg.errors import ValidationError
 from specpkg.paths import REPO_DIR
 from specpkg.system.assumptions import Assumptions
 from specpkg.system.tampering import signed_with_value
-from specpkg.system.variants import (
-    RELEASE,
-    MeterVersion,
-)
 from specpkg.testing.acceptance import TestCaseRecord, Verdict, check_acceptance
 from specpkg.testing.capacity import (
     AvailabilityWindow,
@@ -25,33 +22,13 @@ from specpkg.testing.capacity import (
     VoluntaryServices,
     load_capacity_assumptions,
 )
-from specpkg.testing.devices import DeviceClass, TestDevice
 from specpkg.testing.environment import TestEnvironment, TestUser
 from specpkg.testing.roles import RoleNotEligible, UserRole, eligible_roles, load_user_roles
-
-START = date(2019, 4, 15)  # Monday; the window runs over Easter
-DAY = date(2019, 4, 16)
-ESME_ID = "00DB1234567890A0"
-GSME_ID = "00DB1234567890A1"
-U1 = "90B3D51F30010000"  # the test Import Supplier of the test-only PKI
-U2 = "90B3D51F30020000"  # the test Gas Supplier
 
 
 def uid(n: int) -> str:
     """A DCC User ID for the n-th test User (no keys needed to be admitted)."""
     return f"90B3D51F3009{n:04X}"
-
-
-def make_env(**kwargs) -> TestEnvironment:
-    return TestEnvironment(AvailabilityWindow(START), **kwargs)
-
-
-def esme(version: MeterVersion = RELEASE, device_id: str = ESME_ID) -> TestDevice:
-    return TestDevice(device_id, DeviceClass.ESME, True, version)
-
-
-def gsme(version: MeterVersion = RELEASE, device_id: str = GSME_ID) -> TestDevice:
-    return TestDevice(device_id, DeviceClass.GSME, True, version)
 
 
 # ----------------------------------------------------------------- TR-4 roles
