@@ -13,7 +13,7 @@ total; ``survived``, ``no tests``, ``suspicious``, ``segfault`` and a mutant tha
 was ``not checked`` all count as not killed. Two kinds of mutant are left out of
 N, each counted and printed:
 
-* **message text**: the mutant changes nothing but string literals that are (part
+* **message text** (killed or not, so they raise no score): the mutant changes nothing but string literals that are (part
   of) a message. Decided mechanically: both functions are parsed and every string
   constant in a message position is blanked; the mutant is message text iff the
   two blanked trees are equal. A message position is an argument bound to a
@@ -237,10 +237,10 @@ def score_module(path: str, mutants_dir: Path, equivalent: dict[str, tuple[str, 
         status = status_of[code]
         if status in NOT_COUNTED:
             result.uncounted += 1
+        elif message_text_only(name, tree, module):  # left out of N, killed or not
+            result.message_text.append(name)
         elif status in KILLED:
             result.killed.append(name)
-        elif message_text_only(name, tree, module):
-            result.message_text.append(name)
         elif name in equivalent:
             result.equivalent.append(name)
         else:
