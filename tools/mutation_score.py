@@ -14,8 +14,9 @@ was ``not checked`` all count as not killed. Two kinds of mutant are left out of
 N, each counted and printed:
 
 * **message text** (killed or not, so they raise no score): the mutant changes
-  nothing but string literals that are (part of) a message. Decided mechanically: both functions are parsed and every string
-  constant in a message position is blanked; the mutant is message text iff the
+  nothing but string literals that are (part of) a message. Decided mechanically:
+  both functions are parsed and every string constant in a message position is
+  blanked; the mutant is message text iff the
   two blanked trees are equal. A message position is an argument bound to a
   parameter named in :data:`MESSAGE_PARAMETERS` (``reason``, ``detail``, ...) or to
   the ``*args`` of an exception class, the callee resolved in the original module
