@@ -418,3 +418,44 @@ def test_sr12_quarantine_reason_lists_inspection_then_user_then_dcc_thresholds()
     assert quarantine_reason(table, A, "2.4", 1, "bad", dcc_mask=1) == (
         "packet inspection: bad; threshold: volume: more than 0 x 2.4 in 60 s; "
         "DCC threshold: volume: more than 0 x 2.4 in 60 s")
+
+
+# --- what the engine passes on and records -----------------------------------------
+
+
+def test_sr12_the_engine_passes_on_the_command_it_checked() -> None:
+    """SR-12: what is delivered (or held in quarantine) is the request as checked: its
+    device, its register (none for a command without one) and the value it writes."""
+    from specpkg.meter.registers import DebtRegister
+
+    engine = engine_with(Threshold(A, "2.4", "data_value", 0, 0))
+    engine.submit(reset(1, 10, register="PaymentDebtRegister")._replace(
+        device_id=DEVICE.lower()))
+    engine.submit(reset(2, 11, register=None, service="1.1.1"))
+    engine.submit(reset(3, 12, value=7))
+    assert engine.delivered == [
+        Request(1, A, "2.4", DEVICE, DebtRegister.PAYMENT_DEBT, 10, 0),
+        Request(2, A, "1.1.1", DEVICE, None, 11, 0)]
+    assert engine.delivered[1].register is None
+    held, _ = engine.quarantined()[0]
+    assert held == Request(3, A, "2.4", DEVICE, DebtRegister.TIME_DEBT_1, 12, 7)
+
+
+def test_sr12_each_decision_names_its_arrival_and_its_request() -> None:
+    """Every decision, delivered, quarantined or refused, carries its arrival number and
+    the request id it decided."""
+    engine = engine_with(Threshold(A, "2.4", "data_value", 0, 0))
+    for rid, t, value in [(40, 1, 0), (41, 2, 9), (41, 3, 0), (42, 4, 0)]:
+        engine.submit(reset(rid, t, value=value))
+    assert [(d.sequence, d.request_id, d.disposition) for d in engine.decisions] == [
+        (0, 40, Disposition.DELIVERED), (1, 41, Disposition.QUARANTINED),
+        (2, 41, Disposition.REFUSED), (3, 42, Disposition.DELIVERED)]
+
+
+@pytest.mark.parametrize(("table", "count_quarantined", "field"), [
+    ([], True, "table"), (ThresholdTable(), 1, "count_quarantined")])
+def test_sr12_the_engine_refuses_a_bad_table_or_assumption(table, count_quarantined,
+                                                           field) -> None:
+    with pytest.raises(ValidationError) as caught:
+        ThresholdEngine(table, count_quarantined=count_quarantined)
+    assert caught.value.field == field and caught.value.reason

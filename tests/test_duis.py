@@ -541,3 +541,78 @@ def test_the_accepted_request_carries_the_signed_command_variant(variant: int) -
     accepted = validate_request(request_xml(request))
     assert accepted.request.command_variant == variant
     assert accepted.request == request
+
+
+# --- what a refusal after the parse echoes and says ----------------------------------
+
+
+def test_sr9_values_are_read_only_from_the_document_the_signature_covers(monkeypatch) -> None:
+    """SR-9: a verifier that hands back another document than the one read (a
+    signature-wrapping attack: another RequestID, or another root) is refused as a bad
+    signature, echoing the RequestID that was read."""
+    import specpkg.duis.intake as intake
+
+    data = request_xml(base_request())
+    real = intake.verify_enveloped
+    for swap in (_set(f"{Q}Header/{Q}RequestID",
+                      "90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:2"),
+                 lambda signed: setattr(signed, "tag", Q + "Response")):
+        def wrapped(*args, swap=swap, **kwargs):
+            signed = copy.deepcopy(real(*args, **kwargs))
+            swap(signed)
+            return signed
+        monkeypatch.setattr(intake, "verify_enveloped", wrapped)
+        with pytest.raises(DuisError) as info:
+            validate_request(data)
+        assert info.value.code is ResponseCode.BAD_SIGNATURE and info.value.reason
+        assert info.value.request_id == base_request().request_id
+
+
+def test_sr9_a_certificate_not_naming_the_sender_is_refused_echoing_the_request() -> None:
+    """A request whose registered certificate names another party is refused (E919), and
+    the response still names the request."""
+    other = load_certificate(DEFAULT_KEYS_DIR, "00DB1234567890A0")
+    with pytest.raises(DuisError) as info:
+        validate_request(request_xml(base_request()), certificate=other)
+    assert info.value.code is ResponseCode.CERTIFICATE_REFUSED
+    assert info.value.request_id == base_request().request_id
+
+
+@pytest.mark.parametrize(("reference", "variant", "echoed"), [
+    ("2.3", "2.3", ("2.3", "2.3")), ("two", "2.4", ("2.4", "2.4")), ("2.4", "x.y", ("2.4", "2.4"))])
+def test_an_error_response_echoes_a_well_formed_service_reference_and_variant_only(
+        reference: str, variant: str, echoed: tuple[str, str]) -> None:
+    """The response echoes the request's ServiceReference and ServiceReferenceVariant when
+    they are well-formed, else those of Reset Debt Register (2.4), so it stays valid."""
+    def mutate(tree):
+        _set(f"{Q}Header/{Q}ServiceReference", reference)(tree)
+        _set(f"{Q}Header/{Q}ServiceReferenceVariant", variant)(tree)
+    with pytest.raises(DuisError) as info:
+        validate_request(_signed(mutate))
+    assert info.value.code is ResponseCode.WRONG_SERVICE_REFERENCE
+    assert (info.value.service_reference, info.value.service_reference_variant) == echoed
+
+
+def test_a_missing_service_reference_is_refused_as_empty() -> None:
+    """E906: a request without a ServiceReference is refused, and the reason shows the
+    reference it read as empty (it claims no value the request did not hold)."""
+    def drop(tree):
+        header = tree.find(f"{Q}Header")
+        header.remove(header.find(f"{Q}ServiceReference"))
+    with pytest.raises(DuisError) as info:
+        validate_request(_signed(drop))
+    assert info.value.code is ResponseCode.WRONG_SERVICE_REFERENCE
+    assert "ServiceReference ''" in info.value.reason
+
+
+def test_sr9_several_registers_are_refused_naming_each_of_them() -> None:
+    """SR-9 (E910): the refusal of a request naming more than one register lists the
+    registers it named, in order."""
+    def three(tree):
+        etree.SubElement(body(tree), Q + "PaymentDebtRegister")
+        etree.SubElement(body(tree), Q + "TimeDebtRegister2")
+    with pytest.raises(DuisError) as info:
+        validate_request(_signed(three))
+    assert info.value.code is ResponseCode.SEVERAL_REGISTERS
+    named = info.value.reason.split("(", 1)[1].split(")", 1)[0].split(", ")
+    assert named == ["TimeDebtRegister1", "PaymentDebtRegister", "TimeDebtRegister2"]

@@ -652,3 +652,62 @@ def test_sr9_correlation_of_the_register_and_payload_says_what_differs() -> None
             user.correlate(request, data)
         assert err.value.field == field and isinstance(err.value.reason, str)
         assert says in err.value.reason and err.value.reason
+
+
+def test_ma2_under_inspect_esme_the_dcc_packet_inspects_an_esme_reset() -> None:
+    """MA-2: with ``inspect_esme`` the DCC packet-inspects ESME resets as it does GSME
+    ones, so a validly signed command resetting another register is quarantined by
+    packet inspection (by default it is refused later, by MA-1, with E916)."""
+    from specpkg.system.assumptions import Assumptions
+
+    bed = make_testbed(assumptions=Assumptions(inspect_esme=True))
+    dcc, user = bed.dcc, bed.user
+    request, xml = user.request("ESME", "TimeDebtRegister1", DEVICE_IDS[Device.ESME])
+    dcc.pre_command(dcc.accept(xml))
+    other = _pre_command_for(request, register=DebtRegister.TIME_DEBT_2)
+    error = _refused(dcc.command, request.request_id, user.sign(messages.decode(other)))
+    assert (error.code, error.request_id) == (ResponseCode.QUARANTINED, request.request_id)
+    assert "packet inspection" in error.reason
+
+
+def test_sr12_a_command_anomaly_detection_refuses_is_answered_naming_the_request() -> None:
+    """SR-12: a command that arrives with a time before one already screened (the DCC's
+    clock set back) is refused by anomaly detection, and the error names the request."""
+    bed = make_testbed()
+    dcc, user = bed.dcc, bed.user
+    bed.run("ESME", "TimeDebtRegister1")
+    request, xml = user.request("ESME", "TimeDebtRegister2", DEVICE_IDS[Device.ESME])
+    pre = dcc.pre_command(dcc.accept(xml))
+    dcc.clock -= dt.timedelta(hours=1)
+    error = _refused(dcc.command, request.request_id, user.sign(messages.decode(pre)))
+    assert (error.code, error.request_id) == (ResponseCode.ANOMALY_REFUSED, request.request_id)
+
+
+def _keys_without(entity_id: str, into) -> None:
+    import shutil
+
+    from specpkg.paths import PKI_DIR
+
+    for path in PKI_DIR.glob("*.*"):
+        if not path.name.startswith(entity_id.lower()):
+            shutil.copy(path, into / path.name)
+
+
+def test_tr5_the_dcc_signs_only_with_the_key_in_its_own_key_store(tmp_path) -> None:
+    """TR-5: the DCC signs its responses with the signing key from its own keys; a DCC
+    whose keys lack it signs nothing (ValidationError naming the keys)."""
+    bed = make_testbed()
+    _keys_without(bed.dcc.signer_id, tmp_path)
+    bed.dcc.keys_dir = tmp_path
+    with pytest.raises(ValidationError) as caught:
+        bed.dcc.refuse(DuisError(ResponseCode.NO_DEVICE_RESPONSE, "silent"))
+    assert caught.value.field == "keys"
+
+
+def test_a_user_signs_its_requests_only_with_the_key_in_its_own_key_store(tmp_path) -> None:
+    """A User whose keys lack its signing key cannot build a signed request."""
+    _keys_without("90B3D51F30010000", tmp_path)
+    with pytest.raises(ValidationError) as caught:
+        User("90B3D51F30010000", keys_dir=tmp_path).request("ESME", "TimeDebtRegister1")
+    assert caught.value.field == "keys"
+

@@ -311,3 +311,74 @@ def test_br3_a_top_up_recovers_payment_debt_out_of_the_amount() -> None:
 def test_as_dict_values_are_plain_strings_and_ints() -> None:
     flat = example_meter().as_dict()
     assert all(type(v) in (str, int) for v in flat.values())
+
+
+# ------------------------------------------------------------------ the ranges a meter holds
+
+#: (field, lowest, highest) a MeterState holds; None: no upper bound (a running total).
+_RANGES = [
+    ("balance", -(2**31 - 1), 2**31 - 1),
+    ("time_debt_1", 0, 2**31 - 1),
+    ("time_debt_2", 0, 2**31 - 1),
+    ("payment_debt", 0, 2**31 - 1),
+    ("payment_recovery_bp", 0, 10_000),
+    ("emergency_credit_limit", 0, 2**31 - 1),
+    ("disablement_threshold", -(2**31 - 1), 2**31 - 1),
+    ("credit_charges", 0, None),
+    ("collection_hour", 0, 23),
+]
+
+
+@pytest.mark.parametrize(("field", "low", "high"), _RANGES)
+def test_meter_state_holds_each_value_up_to_its_bounds_and_refuses_past_them(
+        field: str, low: int, high: int | None) -> None:
+    """BR-1..BR-3 work on int32 registers and money: each field accepts its lowest and
+    highest value and refuses one past either end (and a float), naming the field."""
+    base = example_meter()
+    assert getattr(dataclasses.replace(base, **{field: low}), field) == low
+    refused = [low - 1, 0.5]
+    if high is None:
+        assert getattr(dataclasses.replace(base, **{field: 2**40}), field) == 2**40
+    else:
+        assert getattr(dataclasses.replace(base, **{field: high}), field) == high
+        refused.append(high + 1)
+    for value in refused:
+        assert _refusal(dataclasses.replace, base, **{field: value}).field == field
+
+
+def test_a_refused_integer_names_the_type_it_got() -> None:
+    """A float where money is expected is refused saying it got a float."""
+    error = _refusal(dataclasses.replace, example_meter(), balance=12.5)
+    assert "float" in error.reason
+
+
+@pytest.mark.parametrize("field", ["recovery_1", "recovery_2"])
+def test_a_recovery_must_be_a_time_debt_recovery(field: str) -> None:
+    """A recovery rate given as a bare number is refused, naming the recovery."""
+    assert _refusal(dataclasses.replace, example_meter(), **{field: 50}).field == field
+
+
+def test_time_debt_recovery_rate_is_an_int32_and_period_is_parsed() -> None:
+    """BR-3: a time debt rate is 0..2**31-1 pence; the period is read from its name."""
+    assert TimeDebtRecovery(2**31 - 1).rate == 2**31 - 1
+    assert _refusal(TimeDebtRecovery, 2**31).field == "rate"
+    assert TimeDebtRecovery(5, "HOURLY").period is RecoveryPeriod.HOURLY
+    assert TimeDebtRecovery(5, "Daily").period is RecoveryPeriod.DAILY
+    assert _refusal(TimeDebtRecovery, 5, "weekly").field == "period"
+
+
+@pytest.mark.parametrize(("field", "kind"), [("device", Device), ("mode", PaymentMode),
+                                             ("supply", SupplyState)])
+def test_meter_state_reads_its_enums_from_text_and_lists_the_choices_when_refusing(
+        field: str, kind: type) -> None:
+    """Device, mode and supply are read from their value or name in any case; an
+    unknown one is refused naming the field and listing exactly the accepted values."""
+    base = example_meter()
+    for member in kind:
+        for text in (member.value, member.name, member.value.upper()):
+            assert getattr(dataclasses.replace(base, **{field: text}), field) is member
+    error = _refusal(dataclasses.replace, base, **{field: "unknown"})
+    assert error.field == field
+    listed = error.reason.rsplit("expected one of ", 1)[1].split(", ")
+    assert [getattr(dataclasses.replace(base, **{field: text}), field) for text in listed] \
+        == list(kind)

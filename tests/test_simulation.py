@@ -225,3 +225,21 @@ def test_consumption_is_checked_before_the_run_starts() -> None:
         with pytest.raises(ValidationError) as caught:
             simulate(example_meter(), 10, consumption=values, events=[TopUp(0, 0)])
         assert caught.value.field == "consumption"
+
+
+def test_br3_the_example_meter_gives_a_tenth_of_each_top_up_to_payment_debt() -> None:
+    """The workbook's example recovers 10% of every top-up (1,000 basis points)."""
+    from specpkg.meter.registers import top_up
+
+    assert top_up(example_meter(), 10_000)[1] == 1_000
+    assert top_up(example_meter(), 9_999)[1] == 999
+
+
+def test_the_example_meter_supplies_on_500p_of_emergency_credit_and_no_more() -> None:
+    """The workbook's example keeps supplying down to a balance of -500p (its emergency
+    credit) and is disabled one penny below."""
+    from specpkg.meter.registers import SupplyState, supply_after
+
+    meter = example_meter()
+    assert supply_after(dataclasses.replace(meter, balance=-500)) is SupplyState.ENABLED
+    assert supply_after(dataclasses.replace(meter, balance=-501)) is SupplyState.DISABLED

@@ -9,6 +9,7 @@ from specpkg.anomaly.thresholds import (
     Threshold,
     ThresholdKind,
     ThresholdTable,
+    parse_kind,
     threshold_from_row,
 )
 from specpkg.errors import ValidationError
@@ -174,3 +175,73 @@ def test_sr12_the_dccs_own_thresholds_are_listed_apart_from_the_users() -> None:
                             Threshold(USER, "1.1.1", "volume", 60, 2)])
     assert table.dcc_services() == ["2.4"]
     assert table.users() == [USER] and table.pairs() == [(USER, "1.1.1")]
+
+
+def _refusal(call, *args, **kwargs) -> ValidationError:
+    """The ValidationError ``call`` raises; it must say why in words."""
+    with pytest.raises(ValidationError) as caught:
+        call(*args, **kwargs)
+    assert isinstance(caught.value.reason, str) and caught.value.reason
+    return caught.value
+
+
+@pytest.mark.parametrize(("kind", "window", "limit"), [
+    ("volume", 1, 0), ("volume", 31 * 24 * 3600, 2**31 - 1), ("data_value", 0, 2**31 - 1)])
+def test_tr10_a_threshold_holds_its_boundary_values(kind: str, window: int, limit: int) -> None:
+    """TR-10: a volume window of 1 s up to 31 days, a data value window of 0, a limit of
+    0..2**31-1 are all accepted as given."""
+    threshold = Threshold(USER, "2.4", kind, window, limit)
+    assert (threshold.window_seconds, threshold.limit) == (window, limit)
+
+
+@pytest.mark.parametrize(("kind", "window", "limit", "field"), [
+    ("volume", 60, 2**31, "limit"), ("data_value", -1, 0, "window_seconds"),
+    ("data_value", 1, 0, "window_seconds"), ("volume", 31 * 24 * 3600 + 1, 1, "window_seconds")])
+def test_tr10_a_threshold_past_its_bounds_is_refused_naming_the_field(
+        kind: str, window: int, limit: int, field: str) -> None:
+    assert _refusal(Threshold, USER, "2.4", kind, window, limit).field == field
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"user_id": "no spaces"}, "user_id"), ({"service_reference": "2"}, "service_reference"),
+    ({"kind": "rate"}, "kind")])
+def test_tr10_a_refused_threshold_says_why(changes: dict, field: str) -> None:
+    values = {"user_id": USER, "service_reference": "2.4", "kind": "volume",
+              "window_seconds": 60, "limit": 1} | changes
+    assert _refusal(Threshold, **values).field == field
+
+
+def test_tr10_an_unknown_kind_is_refused_listing_exactly_the_kinds() -> None:
+    """The refusal of a kind lists the kinds a User may set, each of them accepted."""
+    listed = _refusal(Threshold, USER, "2.4", "rate", 60, 1).reason
+    names = listed.rsplit("expected one of ", 1)[1].split(", ")
+    assert [parse_kind(name) for name in names] == list(ThresholdKind)
+
+
+def test_tr10_a_table_holds_only_thresholds_each_identity_once() -> None:
+    """A table is built of Thresholds only, one per identity; both refusals say why."""
+    assert _refusal(ThresholdTable, [("U1", "2.4")]).field == "threshold"
+    twice = [Threshold(USER, "2.4", "volume", 60, 1), Threshold(USER, "2.4", "volume", 60, 2)]
+    assert _refusal(ThresholdTable, twice).field == "threshold"
+
+
+def _volume_thresholds(user: str, count: int) -> list[Threshold]:
+    return [Threshold(user, "2.4", "volume", window, 1) for window in range(1, count + 1)]
+
+
+def test_tr10_at_most_64_thresholds_per_user_and_service_request() -> None:
+    """A User may set 64 thresholds on one Service Request (one bit each in the
+    evaluation mask), another User 64 more; a 65th for the same pair is refused."""
+    table = ThresholdTable(_volume_thresholds(USER, 64) + _volume_thresholds(OTHER, 64))
+    assert len(table.for_request(USER, "2.4")) == 64 and len(table) == 128
+    error = _refusal(ThresholdTable, _volume_thresholds(USER, 65))
+    assert error.field == "threshold"
+    assert _refusal(table.set, Threshold(USER, "2.4", "volume", 65, 1)).field == "threshold"
+
+
+def test_tr10_a_users_volume_thresholds_come_before_its_data_value_threshold() -> None:
+    table = ThresholdTable([Threshold(USER, "2.4", "data_value", 0, 0),
+                            Threshold(USER, "2.4", "volume", 7200, 1),
+                            Threshold(USER, "2.4", "volume", 60, 1)])
+    assert [(t.kind, t.window_seconds) for t in table] == [
+        (ThresholdKind.VOLUME, 60), (ThresholdKind.VOLUME, 7200), (ThresholdKind.DATA_VALUE, 0)]

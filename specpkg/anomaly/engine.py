@@ -215,7 +215,7 @@ class ThresholdEngine:
         reason = quarantine_reason(self.table, user, service, mask, quarantine,  # type: ignore[arg-type]
                                    dcc_mask)
         self._held[key] = _Held(sequence, request, reason)  # type: ignore[index]
-        self._notify("quarantined", request, reason, t)
+        self._notify("quarantined", request, reason)
         return self._record(Decision(sequence, checked.request_id, Disposition.QUARANTINED,
                                      Refusal.NONE, mask, reason, dcc_mask))
 
@@ -256,7 +256,7 @@ class ThresholdEngine:
         self._notify("rejected", held.request, held.reason, at)
         return held.request
 
-    def _notify(self, event: str, r: Request, reason: str, at: int | None) -> None:
+    def _notify(self, event: str, r: Request, reason: str, at: int | None = None) -> None:
         """Tell the User and the DCC (TR-10); ``at`` defaults to the request's time."""
         when = r.timestamp if at is None else at
         for recipient in (r.user_id, DCC):

@@ -84,9 +84,8 @@ def parse_kind(value: Any) -> ThresholdKind:
     """``volume`` or ``data_value``; also accepts "user volume", "data value" (any case)."""
     if isinstance(value, ThresholdKind):
         return value
-    text = getattr(value, "value", value)
-    if isinstance(text, str):
-        text = text.strip().lower().replace(" ", "_").removeprefix("user_")
+    if isinstance(value, str):
+        text = value.strip().lower().replace(" ", "_").removeprefix("user_")
         for member in ThresholdKind:
             if text == member.value:
                 return member
@@ -105,10 +104,8 @@ class Threshold:
     limit: int
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "user_id", parse_user_id(self.user_id))
-        object.__setattr__(
-            self, "service_reference", parse_service_reference(self.service_reference)
-        )
+        parse_user_id(self.user_id)  # both kept exactly as given
+        parse_service_reference(self.service_reference)
         object.__setattr__(self, "kind", parse_kind(self.kind))
         check_int("limit", self.limit, 0, INT32_MAX)
         if self.kind is ThresholdKind.VOLUME:

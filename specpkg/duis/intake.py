@@ -103,7 +103,6 @@ def validate_request(
     certificate: x509.Certificate | None = None,
     inventory: Mapping[str, str] | None = None,
     at: datetime = DEFAULT_CLOCK,
-    max_bytes: int = MAX_REQUEST_BYTES,
 ) -> AcceptedRequest:
     """Check one incoming request; return it accepted or raise :class:`DuisError`.
 
@@ -111,7 +110,7 @@ def validate_request(
     ``at``: the time of the request, at which the certificate must be valid.
     """
     try:
-        root = parse_xml(data, max_bytes=max_bytes)
+        root = parse_xml(data, max_bytes=MAX_REQUEST_BYTES)
     except XmlRefused as exc:
         raise DuisError(_REFUSAL_CODES[exc.kind], exc.reason) from None
     if root.tag != _Q + "Request":
@@ -120,8 +119,9 @@ def validate_request(
             f"root element is {describe_tag(root.tag)}; expected 'Request' in namespace {SR_NS!r}",
         )
     raw_id = root.findtext(f"{_Q}Header/{_Q}RequestID")
-    user_id, _, _ = parse_request_id(raw_id)  # only to find the sender's certificate
-    echo = _echo(root, raw_id.strip() if raw_id else None)
+    # only to find the sender's certificate; a missing or malformed RequestID is refused here
+    user_id, _, _ = parse_request_id(raw_id)
+    echo = _echo(root, str(raw_id).strip())
     if certificate is None:
         try:
             certificate = load_certificate(keys_dir, user_id)

@@ -16,6 +16,7 @@ import pandas as pd
 from specpkg.errors import ValidationError
 from specpkg.meter.registers import (
     DebtRegister,
+    Device,
     MeterState,
     PaymentMode,
     advance_hour,
@@ -161,8 +162,11 @@ def simulate(
     return frame.astype({c: "int64" for c in int_cols})
 
 
-def example_meter(device: str = "ESME", mode: str = "prepayment") -> MeterState:
-    """A meter carrying debt on all three registers (the workbook's running example)."""
+def example_meter(device: Device | str = Device.ESME,
+                  mode: PaymentMode | str = PaymentMode.PREPAYMENT) -> MeterState:
+    """A meter carrying debt on all three registers (the workbook's running example):
+    50p a day (the default period) and 2p an hour of time debt, 10% of each top-up to
+    payment debt, 500p of emergency credit, disabled below a zero threshold (the default)."""
     from specpkg.meter.registers import RecoveryPeriod, TimeDebtRecovery
 
     return MeterState(
@@ -172,11 +176,10 @@ def example_meter(device: str = "ESME", mode: str = "prepayment") -> MeterState:
         time_debt_1=3_000,
         time_debt_2=1_500,
         payment_debt=5_000,
-        recovery_1=TimeDebtRecovery(50, RecoveryPeriod.DAILY),
+        recovery_1=TimeDebtRecovery(50),
         recovery_2=TimeDebtRecovery(2, RecoveryPeriod.HOURLY),
         payment_recovery_bp=1_000,
         emergency_credit_limit=500,
-        disablement_threshold=0,
     )
 
 
