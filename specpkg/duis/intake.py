@@ -34,7 +34,6 @@ from specpkg.duis.reset_request import (
     _Q,
     DEFAULT_CLOCK,
     DEFAULT_KEYS_DIR,
-    MAX_REQUEST_BYTES,
     SR_NS,
     ResetRequest,
     device_of,
@@ -110,7 +109,7 @@ def validate_request(
     ``at``: the time of the request, at which the certificate must be valid.
     """
     try:
-        root = parse_xml(data, max_bytes=MAX_REQUEST_BYTES)
+        root = parse_xml(data)  # at most xmlsafe.MAX_BYTES, the one cap on a request
     except XmlRefused as exc:
         raise DuisError(_REFUSAL_CODES[exc.kind], exc.reason) from None
     if root.tag != _Q + "Request":

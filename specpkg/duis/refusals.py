@@ -16,7 +16,6 @@ from specpkg.duis.codes import ResponseCode
 from specpkg.duis.reset_request import (
     _Q,
     DEFAULT_KEYS_DIR,
-    MAX_REQUEST_BYTES,
     ResetRequest,
     build_request_tree,
     hyphenated,
@@ -26,6 +25,7 @@ from specpkg.duis.reset_request import (
 from specpkg.duis.xmldsig import (
     DS_NS,
 )
+from specpkg.duis.xmlsafe import MAX_BYTES
 from specpkg.gbcs.security import ACB_ENTITY_ID
 from specpkg.meter.registers import (
     DebtRegister,
@@ -99,7 +99,7 @@ def refusal_examples(
     code = ResponseCode
     return [
         RefusalExample("larger than the size cap", good.replace(
-            b"<sr:Body>", b"<!--" + b"x" * MAX_REQUEST_BYTES + b"--><sr:Body>"), code.TOO_LARGE),
+            b"<sr:Body>", b"<!--" + b"x" * MAX_BYTES + b"--><sr:Body>"), code.TOO_LARGE),
         RefusalExample("DOCTYPE with an external entity", good.replace(
             b"?>", b'?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>', 1),
             code.DTD_FORBIDDEN),

@@ -62,7 +62,6 @@ from specpkg.paths import PKI_DIR
 SR_NS = "http://www.dccinterface.co.uk/ServiceUserGateway"
 SCHEMA_VERSION = "5.4"
 DEFAULT_KEYS_DIR = PKI_DIR
-MAX_REQUEST_BYTES = 32 * 1024
 
 #: The version of this package's Parse and Correlate: parsing Service Responses
 #: (:func:`parse_response`, :meth:`specpkg.dcc.Dcc.service_response`) and correlating

@@ -28,7 +28,8 @@ from lxml import etree
 
 from specpkg.errors import SpecError
 
-#: Default cap on a document's size; a Reset Debt Register request is about 2 KiB.
+#: The cap on a DUIS request's size (and every document's default); a Reset Debt
+#: Register request is about 2 KiB.
 MAX_BYTES = 32 * 1024
 
 _UTF8_BOM = b"\xef\xbb\xbf"
