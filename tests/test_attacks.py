@@ -494,17 +494,17 @@ def test_sr3_commissioning_installs_each_anchor_in_its_own_cell() -> None:
 def test_sr3_no_mac_check_without_the_acb_anchor_or_the_meters_own_key(tmp_path) -> None:
     """SR-3: a meter with no Access Control Broker anchor, or without its own key
     agreement key, cannot check a MAC and refuses every command as such."""
-    from specpkg.system.trust import DeviceCredentials, Refusal
+    from specpkg.system.trust import CredentialRefusal, DeviceCredentials
 
     command = messages.decode(_protected(SUPPLIER, Device.ESME, 5_000))
     device = DEVICE_IDS[Device.ESME]
     bare = DeviceCredentials(device, KEYS)
-    assert bare.check_supplier_command(command) == (Refusal.BAD_MAC,
+    assert bare.check_supplier_command(command) == (CredentialRefusal.BAD_MAC,
                                                     "no Access Control Broker anchor")
     keys = _pki_without(tmp_path / "pki", f"{device.lower()}-ka.key")
     no_own = DeviceCredentials.commissioned(device, keys, supplier=SUPPLIER)
     refused = no_own.check_supplier_command(command)
-    assert refused is not None and refused[0] is Refusal.BAD_MAC
+    assert refused is not None and refused[0] is CredentialRefusal.BAD_MAC
 
 
 def test_sr4_every_alert_carries_what_the_meter_found() -> None:

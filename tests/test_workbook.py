@@ -54,10 +54,10 @@ def test_junit_outcomes_take_the_worst_case_and_keep_each_case(junit) -> None:
 
 
 def test_requirement_status_rules() -> None:
-    passed, failed, skipped = (status.Outcome.PASSED, status.Outcome.FAILED,
-                               status.Outcome.SKIPPED)
+    passed, failed, skipped = (status.TestOutcome.PASSED, status.TestOutcome.FAILED,
+                               status.TestOutcome.SKIPPED)
     assert status.combined_status([]) == "not run"
-    assert status.combined_status([passed, status.Outcome.NOT_RUN]) == "not run"
+    assert status.combined_status([passed, status.TestOutcome.NOT_RUN]) == "not run"
     assert status.combined_status([passed, skipped]) == "not run"
     assert status.combined_status([passed, passed]) == "passed"
     assert status.combined_status([passed, passed], open_findings=1) == (

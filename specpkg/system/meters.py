@@ -32,7 +32,7 @@ from specpkg.gbcs.credentials import RemotePartyRole
 from specpkg.gbcs.envelope import Cra, MacHeader
 from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
 from specpkg.meter.registers import Device, MeterState, outcome_of, parse_device, write_register
-from specpkg.system.trust import DeviceCredentials, Refusal
+from specpkg.system.trust import CredentialRefusal, DeviceCredentials
 from specpkg.system.variants import RELEASE, MeterVersion
 
 #: The use cases every meter of that type already supports (the existing debt ones).
@@ -42,10 +42,10 @@ EXISTING_USE_CASES = {u.device: {u.message_code} for u in (usecases.ECS07, useca
 class AlertKind(StrEnum):
     NOT_SUPPORTED = "use case not supported by this meter version"
     NOT_FOR_ME = "command addressed to another device"
-    BAD_MAC = Refusal.BAD_MAC.value
-    BAD_SIGNATURE = Refusal.BAD_SIGNATURE.value
-    NOT_THE_SUPPLIER = Refusal.NOT_THE_SUPPLIER.value
-    REPLAY = Refusal.REPLAY.value
+    BAD_MAC = CredentialRefusal.BAD_MAC.value
+    BAD_SIGNATURE = CredentialRefusal.BAD_SIGNATURE.value
+    NOT_THE_SUPPLIER = CredentialRefusal.NOT_THE_SUPPLIER.value
+    REPLAY = CredentialRefusal.REPLAY.value
     MALFORMED = "command could not be decoded"
     NOT_A_COMMAND = "not a MAC'd command"
 

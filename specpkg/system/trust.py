@@ -31,7 +31,7 @@ from specpkg.gbcs.envelope import MacHeader
 from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
 
 
-class Refusal(StrEnum):
+class CredentialRefusal(StrEnum):
     """Why a device refuses a command on its credentials (it raises an alert)."""
 
     BAD_MAC = "MAC check failed"
@@ -89,7 +89,7 @@ class DeviceCredentials:
         cell = self.anchors.get(role)
         return cell.entity_id if cell else None
 
-    def check_supplier_command(self, message: MacHeader) -> tuple[Refusal, str] | None:
+    def check_supplier_command(self, message: MacHeader) -> tuple[CredentialRefusal, str] | None:
         """Why a Critical Supplier command must be refused, or None to execute it.
 
         The counter is recorded only for a command that passes every check."""
@@ -97,19 +97,19 @@ class DeviceCredentials:
         acb = self.anchors.get(RemotePartyRole.ACCESS_CONTROL_BROKER)
         own_ka = self.own.private_key(self.device_id, "ka")
         if acb is None or acb.key_agreement_key is None or own_ka is None:
-            return Refusal.BAD_MAC, "no Access Control Broker anchor"
+            return CredentialRefusal.BAD_MAC, "no Access Control Broker anchor"
         key = messages.mac_key(apdu, own_ka, acb.key_agreement_key)
         mac = messages.check_mac(message, key)
         if mac is not messages.Check.VALID:
-            return Refusal.BAD_MAC, mac.value
+            return CredentialRefusal.BAD_MAC, mac.value
         supplier = self.anchors.get(RemotePartyRole.SUPPLIER)
         if supplier is None or apdu.originator_id != supplier.entity_id:
-            return Refusal.NOT_THE_SUPPLIER, apdu.originator_id
+            return CredentialRefusal.NOT_THE_SUPPLIER, apdu.originator_id
         signature = messages.check_signature(apdu, supplier.signing_key)
         if signature is not messages.Check.VALID:
-            return Refusal.BAD_SIGNATURE, signature.value
+            return CredentialRefusal.BAD_SIGNATURE, signature.value
         highest = self.counters.get(RemotePartyRole.SUPPLIER, -1)
         if apdu.originator_counter <= highest:
-            return Refusal.REPLAY, f"{apdu.originator_counter} <= {highest}"
+            return CredentialRefusal.REPLAY, f"{apdu.originator_counter} <= {highest}"
         self.counters[RemotePartyRole.SUPPLIER] = apdu.originator_counter
         return None

@@ -180,7 +180,7 @@ class RequirementStatusDirective(BookDirective):
         title = nodes.rubric(text="Findings for reviewers", ids=["findings-for-reviewers"])
         return [run_sentence(status.latest_run(junit), junit), summary, main, title, found]
 
-    def _tests(self, tests: Sequence[tuple[str, status.Outcome]]) -> nodes.Node:
+    def _tests(self, tests: Sequence[tuple[str, status.TestOutcome]]) -> nodes.Node:
         items = nodes.bullet_list(classes=["test-list"])
         for name, outcome in tests:
             item = nodes.list_item()

@@ -155,7 +155,7 @@ RISKS = DATA_DIR / "risks.csv"
 
 
 @dataclass(frozen=True)
-class Impact:
+class PartyImpact:
     """One party of the specification's impact list and what changes for it."""
 
     party: str
@@ -179,9 +179,9 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def impacts(path: Path = IMPACTS) -> list[Impact]:
+def impacts(path: Path = IMPACTS) -> list[PartyImpact]:
     """``data/impacts.csv``: the parties the specification lists as impacted, in its order."""
-    return [Impact(r["party"], r["what changes"], r["notebook"]) for r in _rows(path)]
+    return [PartyImpact(r["party"], r["what changes"], r["notebook"]) for r in _rows(path)]
 
 
 def risks(path: Path = RISKS) -> list[Risk]:

@@ -24,7 +24,7 @@ from specpkg.workbook import requirements
 JUNIT = BUILD_DIR / "test-results.xml"
 
 
-class Outcome(StrEnum):
+class TestOutcome(StrEnum):
     """The outcome of one named test in a run."""
 
     PASSED = "passed"
@@ -44,7 +44,8 @@ class Status(StrEnum):
 
 #: Of the cases of one parametrised test, the worst decides; a skipped case
 #: does not hide the others.
-_RANK = {Outcome.NOT_RUN: 0, Outcome.SKIPPED: 1, Outcome.PASSED: 2, Outcome.FAILED: 3}
+_RANK = {TestOutcome.NOT_RUN: 0, TestOutcome.SKIPPED: 1, TestOutcome.PASSED: 2,
+         TestOutcome.FAILED: 3}
 
 
 def _node_id(classname: str, name: str) -> str:
@@ -55,38 +56,38 @@ def _node_id(classname: str, name: str) -> str:
     return "/".join(module) + ".py::" + "::".join([*classes, name])
 
 
-def junit_outcomes(junit: Path = JUNIT) -> dict[str, Outcome]:
+def junit_outcomes(junit: Path = JUNIT) -> dict[str, TestOutcome]:
     """pytest node id -> outcome, for every case and for every test (its worst case)."""
     if not junit.is_file():
         return {}
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     root = etree.parse(str(junit), parser).getroot()
-    outcomes: dict[str, Outcome] = {}
+    outcomes: dict[str, TestOutcome] = {}
     for case in root.iter("testcase"):
         node = _node_id(case.get("classname", ""), case.get("name", ""))
         if case.find("failure") is not None or case.find("error") is not None:
-            status = Outcome.FAILED
+            status = TestOutcome.FAILED
         elif case.find("skipped") is not None:
-            status = Outcome.SKIPPED
+            status = TestOutcome.SKIPPED
         else:
-            status = Outcome.PASSED
-        outcomes[node] = max(outcomes.get(node, Outcome.NOT_RUN), status, key=_RANK.get)
+            status = TestOutcome.PASSED
+        outcomes[node] = max(outcomes.get(node, TestOutcome.NOT_RUN), status, key=_RANK.get)
         test = node.split("[", 1)[0]
         if test != node:
-            outcomes[test] = max(outcomes.get(test, Outcome.NOT_RUN), status, key=_RANK.get)
+            outcomes[test] = max(outcomes.get(test, TestOutcome.NOT_RUN), status, key=_RANK.get)
     return outcomes
 
 
-def outcome_of(node: str, outcomes: Mapping[str, Outcome]) -> Outcome:
+def outcome_of(node: str, outcomes: Mapping[str, TestOutcome]) -> TestOutcome:
     """The outcome of a catalogue test name (a test, or one case of it) in a run."""
-    return outcomes.get(node, Outcome.NOT_RUN)
+    return outcomes.get(node, TestOutcome.NOT_RUN)
 
 
-def combined_status(tests: Sequence[Outcome], open_findings: int = 0) -> Status:
+def combined_status(tests: Sequence[TestOutcome], open_findings: int = 0) -> Status:
     """Passed only when every named test ran and passed; failed if any failed (BR..IMP)."""
-    if Outcome.FAILED in tests:
+    if TestOutcome.FAILED in tests:
         return Status.FAILED
-    if tests and all(t is Outcome.PASSED for t in tests):
+    if tests and all(t is TestOutcome.PASSED for t in tests):
         return Status.PASSED_WITH_FINDING if open_findings else Status.PASSED
     return Status.NOT_RUN
 
@@ -95,12 +96,12 @@ def combined_status(tests: Sequence[Outcome], open_findings: int = 0) -> Status:
 class RequirementStatus:
     requirement: requirements.Requirement
     status: Status
-    tests: tuple[tuple[str, Outcome], ...]
+    tests: tuple[tuple[str, TestOutcome], ...]
     findings: tuple[requirements.Finding, ...]
 
 
 def requirement_statuses(
-    outcomes: Mapping[str, Outcome],
+    outcomes: Mapping[str, TestOutcome],
     catalogue: Sequence[requirements.Requirement] | None = None,
     findings: Sequence[requirements.Finding] | None = None,
 ) -> list[RequirementStatus]:
