@@ -38,7 +38,7 @@ from construct import (
     this,
 )
 
-from specpkg.errors import DecodeError, ValidationError
+from specpkg.errors import ValidationError
 from specpkg.gbcs import wire
 from specpkg.gbcs.axdr import (
     NULL,
@@ -342,8 +342,6 @@ def decode(data: bytes, base: int = 0, fast: bool = True) -> AccessRequest | Acc
     ``fast`` tries a hand-rolled fast path first; whatever it does not accept
     goes to the construct definition, which alone decides errors.
     """
-    if not data:
-        raise DecodeError(base, "empty xDLMS APDU")
     return wire.fast_first((lambda: _fast_decode(data)) if fast else None,
                            lambda: wire.parse(XdlmsStruct, data, base))
 
