@@ -19,6 +19,8 @@ from specpkg.meter.registers import (
     Device,
     MeterState,
     PaymentMode,
+    RecoveryPeriod,
+    TimeDebtRecovery,
     advance_hour,
     check_int,
     parse_mode,
@@ -167,8 +169,6 @@ def example_meter(device: Device | str = Device.ESME,
     """A meter carrying debt on all three registers (the workbook's running example):
     50p a day (the default period) and 2p an hour of time debt, 10% of each top-up to
     payment debt, 500p of emergency credit, disabled below a zero threshold (the default)."""
-    from specpkg.meter.registers import RecoveryPeriod, TimeDebtRecovery
-
     return MeterState(
         device=device,
         mode=mode,
