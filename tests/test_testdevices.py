@@ -83,7 +83,8 @@ def test_tr8_type_1_holds_credentials_type_2_none_and_a_meter_is_neither(device_
     assert device.device_type.value == kind
     with pytest.raises(ValidationError) as info:
         TestDevice("0011223344556677", device_class, not holds, version)
-    assert info.value.field == "has_security_credentials" and f"is a {kind} Device" in info.value.reason
+    assert info.value.field == "has_security_credentials"
+    assert f"is a {kind} Device" in info.value.reason
 
 
 def test_tr8_han_devices_table_takes_each_kind_from_the_model():
