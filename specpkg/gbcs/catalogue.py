@@ -77,6 +77,14 @@ USE_CASES = {
 #: allocation in the 0x01.. range cannot meet them by accident.
 MESSAGE_CODES = {Device.ESME: 0x0F01, Device.GSME: 0x0F02}
 
+#: GBCS message categories ("Message Type" in gbcs-use-cases.json): a Critical Command
+#: to smart metering equipment, and a Non-Critical one. The category decides the DCC's
+#: flow (DUIS: a Critical Service Request's Pre-Command goes back to the User to sign;
+#: SEC G6 / the specification's section 2: Critical commands are in scope of threshold
+#: anomaly detection); :attr:`CatalogueEntry.critical` is what the DCC reads.
+CRITICAL_CATEGORY = "SME.C.C"
+NON_CRITICAL_CATEGORY = "SME.C.NC"
+
 #: The User Role that is the supplier of each device; SR 2.3's roles narrowed to it.
 SUPPLIER_ROLE = {Device.ESME: "IS", Device.GSME: "GS"}
 
@@ -143,6 +151,15 @@ class CatalogueEntry:
     @property
     def message_code_hex(self) -> str:
         return f"0x{self.message_code:04X}"
+
+    @property
+    def critical(self) -> bool:
+        """True for a Critical command (category SME.C.C): the User signs its Pre-Command
+        and threshold anomaly detection applies; ValidationError for an unknown category."""
+        if self.message_category not in (CRITICAL_CATEGORY, NON_CRITICAL_CATEGORY):
+            raise ValidationError("message_category",
+                                  f"not a GBCS message category: {self.message_category!r}")
+        return self.message_category == CRITICAL_CATEGORY
 
 
 @dataclass(frozen=True)
@@ -351,7 +368,7 @@ def derive_catalogue(reference: Path) -> Catalogue:
         if str(source.get("Service Reference", "")).strip() != UPDATE_DEBT:
             raise ValidationError("reference", f"{SOURCE_USE_CASES[device]} is not for SR 2.3")
         category = str(source.get("Message Type", "")).strip()
-        if (category == "SME.C.C") != critical:
+        if (category == CRITICAL_CATEGORY) != critical:
             raise ValidationError(
                 "message_category",
                 f"{SOURCE_USE_CASES[device]} is {category} but SR 2.3 Critical={critical}",
