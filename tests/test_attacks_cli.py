@@ -10,13 +10,17 @@ pack (item 4).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from specpkg.__main__ import main
 from specpkg.duis.codes import ResponseCode
 from specpkg.duis.intake import check_request
 from specpkg.duis.reset_request import make_request, request_xml
 from specpkg.duis.xmlsafe import Refusal, XmlRefused, parse_xml
 from specpkg.meter.registers import DebtRegister, Device
+from specpkg.paths import PKI_DIR
 
 SIGNED = request_xml(make_request(Device.ESME, DebtRegister.TIME_DEBT_1, 1000))
 
@@ -66,3 +70,66 @@ class TestEncodings:
     def test_utf8_with_and_without_bom_still_parses(self) -> None:
         assert parse_xml(b"\xef\xbb\xbf<a/>").tag == "a"
         assert check_request(SIGNED).error is None
+
+
+# --- item 10: one overwrite rule for every command that writes --------------------------
+
+WRITERS = {  # command line with {target}, and whether the target is a folder
+    "request --out": (["request", "--device", "ESME", "--register", "TimeDebtRegister1",
+                       "--counter", "7", "--out", "{target}"], False),
+    "simulate --csv": (["simulate", "--days", "2", "--reset-day", "1", "--csv", "{target}"],
+                       False),
+    "test-plan --out": (["test-plan", "--start", "2019-03-01", "--out", "{target}"], True),
+    "export --out": (["export", "--keys", str(PKI_DIR), "--out", "{target}"], True),
+    "testpack --out": (["testpack", "--out", "{target}"], True),
+}
+
+
+def _argv(name: str, target: Path, *extra: str) -> list[str]:
+    argv, _ = WRITERS[name]
+    return [a.replace("{target}", str(target)) for a in argv] + list(extra)
+
+
+def _occupied(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """The target of ``name`` already holding something; (target, the file to keep)."""
+    _, folder = WRITERS[name]
+    if folder:
+        target = tmp_path / "out"
+        target.mkdir()
+        kept = target / "notes.txt"
+    else:
+        target = kept = tmp_path / "out.file"
+    kept.write_text("the operator's own notes\n")
+    return target, kept
+
+
+class TestOverwriteRule:
+    @pytest.mark.parametrize("name", sorted(WRITERS))
+    def test_an_existing_non_empty_target_is_refused_without_force(self, name, tmp_path,
+                                                                   capsys) -> None:
+        target, kept = _occupied(tmp_path, name)
+        assert main(_argv(name, target)) == 2
+        err = capsys.readouterr().err
+        assert "not empty" in err and "--force" in err and str(target) in err
+        assert "Traceback" not in err
+        assert kept.read_text() == "the operator's own notes\n"
+
+    @pytest.mark.parametrize("name", ["request --out", "simulate --csv", "test-plan --out"])
+    def test_force_overwrites(self, name, tmp_path, capsys) -> None:
+        target, kept = _occupied(tmp_path, name)
+        assert main(_argv(name, target, "--force")) == 0
+        capsys.readouterr()
+        if WRITERS[name][1]:
+            assert len(list(target.iterdir())) > 1
+        else:
+            assert kept.read_text() != "the operator's own notes\n"
+
+    @pytest.mark.parametrize("name", ["request --out", "simulate --csv", "test-plan --out"])
+    def test_an_empty_or_new_target_needs_no_force(self, name, tmp_path, capsys) -> None:
+        assert main(_argv(name, tmp_path / "new")) == 0
+        capsys.readouterr()
+        assert (tmp_path / "new").exists()
+
+    def test_a_folder_where_a_file_goes_is_refused(self, tmp_path, capsys) -> None:
+        assert main(_argv("request --out", tmp_path, "--force")) == 2
+        assert "is a folder, not a file" in capsys.readouterr().err

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from specpkg.commands._options import add_force_option, output_target
 from specpkg.meter.registers import DebtRegister, Device, parse_device, parse_register
 
 NAME = "request"
@@ -32,11 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder with <user id>-ds.key/.pem (default: the project's test PKI)",
     )
     parser.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
+    add_force_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from specpkg.duis.reset_request import make_request, request_xml
 
+    if args.out is not None:
+        output_target(args.out, args.force, folder=False)
     request = make_request(
         parse_device(args.device),
         parse_register(args.register),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from specpkg.commands._options import add_force_option, output_target
 from specpkg.paths import BUILD_DIR
 
 NAME = "test-plan"
@@ -16,6 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", required=True, help="start date of test preparation, YYYY-MM-DD")
     parser.add_argument("--out", type=Path, default=BUILD_DIR / "testing",
                         help="output directory (default: build/testing)")
+    add_force_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from specpkg.testing.testplan import build_test_matrix, load_phases, timetable
 
     start = parse_date("start", args.start)
+    output_target(args.out, args.force, folder=True)
     matrix = build_test_matrix()
     plan = timetable(start)
     days = sum(p.working_days for p in load_phases())

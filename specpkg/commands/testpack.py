@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from specpkg.commands._options import add_force_option, output_target
 from specpkg.paths import PKI_DIR
 
 NAME = "testpack"
@@ -33,8 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Message Mapping Catalogue folder (default: the package's own)")
     parser.add_argument("--keys", type=Path, default=PKI_DIR, metavar="DIR",
                         help="TEST-ONLY PKI folder for the samples (default: data/pki)")
-    parser.add_argument("--force", action="store_true",
-                        help="write into a non-empty --out folder")
+    add_force_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
               f"{pack.parse_and_correlate_version}, Message Mapping Catalogue "
               f"{pack.message_mapping_catalogue_version}, {len(loaded.files)} files verified")
         return 0
+    output_target(args.out, args.force, folder=True)
     written = export_test_pack(args.out, release=args.release or DEFAULT_RELEASE,
                                catalogue_dir=args.catalogue,
                                keys_dir=args.keys, force=args.force)
