@@ -10,6 +10,9 @@ pack (item 4).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,8 +22,13 @@ from specpkg.duis.codes import ResponseCode
 from specpkg.duis.intake import check_request
 from specpkg.duis.reset_request import make_request, request_xml
 from specpkg.duis.xmlsafe import Refusal, XmlRefused, parse_xml
+from specpkg.errors import ValidationError
 from specpkg.meter.registers import DebtRegister, Device
 from specpkg.paths import PKI_DIR
+from specpkg.testing import packcheck
+from specpkg.testing.roles import dcc_refusal, role_name
+from specpkg.testing.testpack import export_test_pack
+from specpkg.testing.testrun import own_meter_ids
 
 SIGNED = request_xml(make_request(Device.ESME, DebtRegister.TIME_DEBT_1, 1000))
 
@@ -133,3 +141,185 @@ class TestOverwriteRule:
     def test_a_folder_where_a_file_goes_is_refused(self, tmp_path, capsys) -> None:
         assert main(_argv("request --out", tmp_path, "--force")) == 2
         assert "is a folder, not a file" in capsys.readouterr().err
+
+
+# --- item 4: a tampered test pack is refused, even with the manifest hashes recomputed --
+
+@pytest.fixture(scope="module")
+def good_pack(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("good") / "pack"
+    export_test_pack(out)
+    return out
+
+
+@pytest.fixture
+def pack(good_pack, tmp_path) -> Path:
+    copy = tmp_path / "pack"
+    shutil.copytree(good_pack, copy)
+    return copy
+
+
+def _rehash(pack: Path, *, sign: bool = False) -> None:
+    """What a tamperer does after editing files: recompute every SHA-256 of the manifest
+    (and, with ``sign``, sign it with the DCC's key as though the DCC had)."""
+    path = pack / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["files"] = {name: hashlib.sha256((pack / name).read_bytes()).hexdigest()
+                         for name in manifest["files"] if (pack / name).is_file()}
+    data = json.dumps(manifest, indent=2).encode()
+    path.write_bytes(data)
+    if sign:
+        (pack / packcheck.SIGNATURE).write_bytes(packcheck.sign_manifest(data, PKI_DIR))
+
+
+def _check(pack: Path, capsys) -> str:
+    assert main(["testpack", "--check", str(pack)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    return err
+
+
+def _break_sample_signature(pack: Path) -> None:
+    path = pack / "samples/GSME/TimeDebtRegister1/request.xml"
+    path.write_bytes(path.read_bytes().replace(b"<sr:CommandVariant>4<",
+                                               b"<sr:CommandVariant>5<"))
+
+
+def _break_gbcs_signature(pack: Path) -> None:
+    path = pack / "samples/ESME/PaymentDebtRegister/signed_pre_command.hex"
+    text = path.read_text().strip()
+    path.write_text(text[:-2] + ("00" if text[-2:] != "00" else "01") + "\n")
+
+
+def _remap_catalogue(pack: Path) -> None:
+    path = pack / "catalogue/reset_debt_register.csv"
+    path.write_text(path.read_text().replace(",0x0F02,", ",0x0F12,"))
+
+
+def _empty_catalogue(pack: Path) -> None:
+    path = pack / "catalogue/reset_debt_register.csv"
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+
+
+TAMPERINGS = {
+    "sample XML signature broken": (_break_sample_signature, "request.xml is refused"),
+    "sample GBCS signature broken": (_break_gbcs_signature, "signature invalid"),
+    "catalogue maps the reset to another message code": (_remap_catalogue, "0x0F12"),
+    "empty catalogue": (_empty_catalogue, "no entries"),
+}
+
+
+class TestTamperedPack:
+    def test_the_exported_pack_checks(self, pack, capsys) -> None:
+        assert main(["testpack", "--check", str(pack)]) == 0
+        assert "signed by the DCC" in capsys.readouterr().out
+
+    @pytest.mark.parametrize("name", sorted(TAMPERINGS))
+    def test_a_recomputed_manifest_hash_is_refused_by_the_dcc_signature(self, name, pack,
+                                                                        capsys) -> None:
+        TAMPERINGS[name][0](pack)
+        _rehash(pack)
+        assert "the DCC signed another manifest" in _check(pack, capsys)
+
+    @pytest.mark.parametrize("name", sorted(TAMPERINGS))
+    def test_even_signed_by_the_dcc_what_the_files_say_is_checked(self, name, pack,
+                                                                   capsys) -> None:
+        change, message = TAMPERINGS[name]
+        change(pack)
+        _rehash(pack, sign=True)
+        assert message in _check(pack, capsys)
+
+    def test_a_pack_without_the_dccs_signature_is_refused(self, pack, capsys) -> None:
+        (pack / packcheck.SIGNATURE).unlink()
+        assert "not signed by the DCC" in _check(pack, capsys)
+
+    def test_a_signature_by_another_key_is_refused(self, pack, capsys) -> None:
+        # signed with the Supplier's key: --check trusts only the DCC's certificate
+        data = (pack / "manifest.json").read_bytes()
+        forged = packcheck.sign_manifest(data, PKI_DIR, signer_id="90B3D51F30010000")
+        (pack / packcheck.SIGNATURE).write_bytes(forged)
+        assert "is not the DCC's signature" in _check(pack, capsys)
+
+    def test_a_pack_whose_parse_and_correlate_was_built_for_another_catalogue(
+            self, pack, capsys) -> None:
+        path = pack / "parse_and_correlate/parse_and_correlate.json"
+        data = json.loads(path.read_text())
+        data["catalogue_version"] = "0.2.0-other"
+        path.write_text(json.dumps(data))
+        _rehash(pack, sign=True)
+        err = _check(pack, capsys)
+        assert "built against catalogue 0.2.0-other" in err
+
+    def test_a_parsed_response_that_is_not_what_the_parser_makes(self, pack, capsys) -> None:
+        path = pack / "samples/ESME/TimeDebtRegister2/parsed_response.xml"
+        path.write_bytes(path.read_bytes().replace(b">success<", b">failure<", 1))
+        _rehash(pack, sign=True)
+        assert "parsed_response.xml is not what Parse and Correlate" in _check(pack, capsys)
+
+
+# --- item 8: the ten tracebacks, each now one line naming the fault ---------------------
+
+def _no_traceback(argv: list[str], capsys, *expected: str) -> None:
+    assert main(argv) != 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    for text in expected:
+        assert text in captured.err, captured.err
+
+
+def _request(keys: Path) -> list[str]:
+    return ["request", "--device", "ESME", "--register", "TimeDebtRegister1", "--counter", "1",
+            "--keys", str(keys)]
+
+
+class TestNoTraceback:
+    @pytest.mark.parametrize(("garbage", "what"), [("ds.key", "EC private key"),
+                                                   ("ds.pem", "X.509 certificate")])
+    def test_request_with_a_garbage_key_or_certificate(self, garbage, what, tmp_path,
+                                                       capsys) -> None:
+        for suffix in ("ds.key", "ds.pem"):
+            name = f"90b3d51f30010000-{suffix}"
+            (tmp_path / name).write_bytes((PKI_DIR / name).read_bytes())
+        (tmp_path / f"90b3d51f30010000-{garbage}").write_text("garbage\n")
+        _no_traceback(_request(tmp_path), capsys, f"90b3d51f30010000-{garbage}", what)
+
+    def test_test_plan_starting_at_the_end_of_time(self, tmp_path, capsys) -> None:
+        _no_traceback(["test-plan", "--start", "9999-12-31", "--out", str(tmp_path / "o")],
+                      capsys, "start: 9999-12-31", "runs past")
+
+    def test_book_with_a_binary_junit_file(self, tmp_path, capsys) -> None:
+        junit = tmp_path / "results.xml"
+        junit.write_bytes(bytes(range(256)))
+        _no_traceback(["book", "--junit", str(junit)], capsys, "junit:", "not JUnit XML")
+
+    def test_testpack_check_of_a_deeply_nested_manifest(self, tmp_path, capsys) -> None:
+        (tmp_path / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+        _no_traceback(["testpack", "--check", str(tmp_path)], capsys, "manifest:",
+                      "nested too deep")
+
+    def test_testpack_check_of_a_nul_in_a_file_name(self, pack, capsys) -> None:
+        manifest = json.loads((pack / "manifest.json").read_text())
+        manifest["files"]["samples/a\u0000b.hex"] = "0" * 64
+        (pack / "manifest.json").write_text(json.dumps(manifest))
+        _no_traceback(["testpack", "--check", str(pack)], capsys, "files:",
+                      "control character")
+
+    @pytest.mark.parametrize("name", ["catalogue.json", "reset_debt_register.csv"])
+    def test_testpack_check_of_non_utf8_catalogue_files(self, name, pack, capsys) -> None:
+        (pack / "catalogue" / name).write_bytes(b"\xff\xfe{}")
+        _rehash(pack, sign=True)
+        _no_traceback(["testpack", "--check", str(pack)], capsys, "catalogue:",
+                      f"{name} is not UTF-8")
+
+    def test_testpack_check_of_a_catalogue_json_that_is_a_list(self, pack, capsys) -> None:
+        (pack / "catalogue/catalogue.json").write_text("[]\n")
+        _rehash(pack, sign=True)
+        _no_traceback(["testpack", "--check", str(pack)], capsys, "catalogue:",
+                      "holds a JSON list, not a JSON object")
+
+    @pytest.mark.parametrize("call", [dcc_refusal, role_name, own_meter_ids],
+                             ids=["dcc_refusal", "role_name", "own_meter_ids"])
+    def test_a_model_api_given_an_unknown_role_names_it(self, call) -> None:
+        with pytest.raises(ValidationError) as info:
+            call("XX")
+        assert info.value.field == "role" and "'XX'" in info.value.reason

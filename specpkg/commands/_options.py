@@ -32,14 +32,16 @@ def output_target(target: Path | str, force: bool, *, folder: bool, option: str 
     target (a file with bytes in it, a folder with anything in it) is refused
     without ``--force``; a target of the other kind (a folder where a file is
     written, or a file where a folder is) is refused always. A folder is made if
-    need be (:func:`specpkg.paths.output_folder`, the same rule for the package's
-    own writers); a file's folder must exist."""
+    need be by its writer (:func:`specpkg.paths.output_folder`, the same rule for the package's
+    own writers, applied here to an existing folder); a file's folder must exist."""
     target = Path(target)
     if folder:
-        try:
-            return output_folder(target, force)
-        except ValidationError as exc:
-            raise ValidationError(option, exc.reason) from None
+        if target.exists():  # a new folder is the writer's to make, once its inputs are good
+            try:
+                output_folder(target, force)
+            except ValidationError as exc:
+                raise ValidationError(option, exc.reason) from None
+        return target
     if target.is_dir():
         raise ValidationError(option, f"{target} is a folder, not a file")
     if target.exists() and target.stat().st_size and not force:
