@@ -25,10 +25,11 @@ Parse and Correlate was built against another catalogue than the one it ships
 is refused (:mod:`specpkg.testing.testpack`), and a parser built for another
 catalogue cannot parse or correlate the reset messages it produces.
 
-The output's element names are this workbook's (model assumption MA-11): the
-MMC of the Release would define them for the new use cases; the alert of a meter
-that does not know the reset (SR-4) is a GBCS Generic Non Critical Alert
-(0x1001 in ``gbcs-message-codes.tsv``) whose body the workbook defines (MA-12).
+The output's element names are this workbook's placeholders: the MMC of the
+Release would define them for the new use cases (finding F-45). The alert of a
+meter that does not know the reset (SR-4) is a GBCS Generic Non Critical Alert
+(0x1001 in ``gbcs-message-codes.tsv``) whose body the workbook defines, as GBCS's
+public tables give no alert code for it (F-45).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ RA_NS = "http://www.dccinterface.co.uk/ResponseAndAlert"
 _RA = f"{{{RA_NS}}}"
 #: GBCS "Generic Non Critical Alert" (gbcs-message-codes.tsv).
 GENERIC_NON_CRITICAL_ALERT = 0x1001
-#: MA-12: the alert code a meter from before the Release puts first in the body of that
+#: F-45: the alert code a meter from before the Release puts first in the body of that
 #: alert when it does not know a command's message code (the workbook's placeholder),
 #: followed by the message code it did not execute.
 ALERT_USE_CASE_NOT_SUPPORTED = 0x8F00
@@ -250,7 +251,7 @@ def _alert_body(payload: Any) -> tuple[int, int]:
 
 
 def not_supported_alert(command: GeneralSigning, counter: int) -> bytes:
-    """The alert a meter from before the Release raises for ``command`` (SR-4, MA-12):
+    """The alert a meter from before the Release raises for ``command`` (SR-4, F-45):
     a Generic Non Critical Alert naming the message code it does not know."""
     body = (ALERT_USE_CASE_NOT_SUPPORTED.to_bytes(2, "big")
             + command.message_code.to_bytes(2, "big"))
