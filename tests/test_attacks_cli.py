@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from specpkg.duis.xmlsafe import Refusal, XmlRefused, parse_xml
 from specpkg.errors import ValidationError
 from specpkg.meter.registers import DebtRegister, Device
 from specpkg.paths import PKI_DIR
+from specpkg.system.flow import make_testbed
 from specpkg.testing import packcheck
 from specpkg.testing.roles import dcc_refusal, role_name
 from specpkg.testing.testpack import export_test_pack
@@ -323,3 +325,83 @@ class TestNoTraceback:
         with pytest.raises(ValidationError) as info:
             call("XX")
         assert info.value.field == "role" and "'XX'" in info.value.reason
+
+
+# --- item 9: decode reads the folders it is given, whole, and says what it lacked -------
+
+def _messages(folder: Path) -> list[bytes]:
+    """Three commands as the meters receive them, written as hex files in ``folder``
+    (one in a hidden sub-folder and one hidden file, which are skipped)."""
+    bed = make_testbed()
+    found = [bed.run(device, register).command for device, register in
+             ((Device.ESME, DebtRegister.TIME_DEBT_1), (Device.GSME, DebtRegister.TIME_DEBT_2),
+              (Device.ESME, DebtRegister.PAYMENT_DEBT))]
+    (folder / ".hidden").mkdir(parents=True)
+    for i, data in enumerate(found):
+        (folder / f"m{i}.hex").write_text(data.hex())
+    (folder / ".hidden" / "x.hex").write_text("DF")
+    (folder / ".x.hex").write_text("DF")
+    return found
+
+
+def _summary(capsys) -> dict:
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])["summary"]
+
+
+class TestDecodeFolders:
+    def test_a_folder_named_through_dotdot_is_read(self, tmp_path, monkeypatch, capsys) -> None:
+        _messages(tmp_path / "shared" / "rtds")
+        (tmp_path / "main").mkdir()
+        monkeypatch.chdir(tmp_path / "main")
+        assert main(["decode", "../shared/rtds", "--json"]) == 0
+        assert _summary(capsys)["decoded"] == 3  # the hidden entries below it skipped
+
+    def test_a_batch_of_a_folder_and_a_file_keeps_both(self, tmp_path, monkeypatch,
+                                                       capsys) -> None:
+        _messages(tmp_path / "shared" / "rtds")
+        (tmp_path / "main").mkdir()
+        monkeypatch.chdir(tmp_path / "main")
+        assert main(["decode", "../shared/rtds", "../shared/rtds/m0.hex", "--json"]) == 0
+        assert _summary(capsys)["decoded"] == 4
+
+    def test_an_unreadable_folder_fails(self, tmp_path, monkeypatch, capsys) -> None:
+        _messages(tmp_path / "msgs")
+        real = os.scandir
+
+        def refuse(path="."):
+            if Path(path) == tmp_path / "msgs":
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path)
+
+        monkeypatch.setattr(os, "scandir", refuse)  # as root, chmod 000 would not stop it
+        _no_traceback(["decode", str(tmp_path / "msgs")], capsys, "cannot read folder",
+                      "Permission denied")
+
+    def test_an_empty_folder_in_a_batch_fails(self, tmp_path, capsys) -> None:
+        found = _messages(tmp_path / "msgs")
+        (tmp_path / "empty").mkdir()
+        _no_traceback(["decode", str(tmp_path / "empty"), found[0].hex()], capsys,
+                      f"no files in the folder {tmp_path / 'empty'}")
+
+    def test_json_never_shortens_the_file_field(self, tmp_path, capsys) -> None:
+        found = _messages(tmp_path / "msgs")
+        long = tmp_path / ("x" * 80) / ("y" * 80)
+        long.mkdir(parents=True)
+        (long / "m.hex").write_text(found[0].hex())
+        assert main(["decode", str(long), found[1].hex(), "--json"]) == 0
+        files = [json.loads(line)["file"] for line in capsys.readouterr().out.splitlines()[:2]]
+        assert files == [str(long / "m.hex"), found[1].hex()]
+
+    def test_the_note_names_the_messages_and_the_keys_they_lacked(self, tmp_path,
+                                                                  capsys) -> None:
+        _messages(tmp_path / "msgs")
+        keys = tmp_path / "keys"
+        keys.mkdir()
+        for path in PKI_DIR.iterdir():
+            if not path.name.startswith("90b3d51f30010000-ds"):  # the Supplier's ds pair
+                shutil.copyfile(path, keys / path.name)
+        assert main(["decode", str(tmp_path / "msgs"), "--keys", str(keys)]) == 0
+        err = capsys.readouterr().err
+        assert "add --keys" not in err
+        assert f"keys missing from {keys}" in err
+        assert f"{tmp_path / 'msgs' / 'm1.hex'}: ds certificate of 90B3D51F30010000" in err
