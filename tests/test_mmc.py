@@ -63,7 +63,8 @@ def test_tr6_a_parser_built_against_another_catalogue_is_detected() -> None:
     assert err.value.field == "message_mapping_catalogue_version"
     # same version label, other mapping: still no correspondence
     relabelled = dataclasses.replace(OTHER, version=CATALOGUE.version)
-    with pytest.raises(MmcMismatch, match="maps GSME"):
+    with pytest.raises(MmcMismatch, match="GSME PaymentDebtRegister: the catalogue maps it to "
+                                          "GCS04b 0x0F12"):
         old.check_catalogue(relabelled)
     new = ParseAndCorrelate.built_against(OTHER, "0.2.0-other")
     gas = _run(Device.GSME, DebtRegister.PAYMENT_DEBT)

@@ -85,6 +85,13 @@ class MappedUseCase:
                 "service_reference_variant": self.service_reference_variant}
 
 
+def _said(row: MappedUseCase | None) -> str:
+    if row is None:
+        return "nothing"
+    return (f"{row.use_case} 0x{row.message_code:04X} "
+            f"(Service Request {row.service_reference_variant})")
+
+
 def _mapped(catalogue: Catalogue) -> tuple[MappedUseCase, ...]:
     return tuple(MappedUseCase(e.device, e.register, e.message_code, e.use_case,
                                e.service_reference_variant) for e in catalogue)
@@ -149,12 +156,13 @@ class ParseAndCorrelate:
             raise MmcMismatch("message_mapping_catalogue_version",
                               f"Parse and Correlate {self.version} was built against catalogue "
                               f"{self.catalogue_version}, the catalogue is {catalogue.version}")
-        theirs, ours = set(_mapped(catalogue)), set(self.mapping)
-        for row in sorted(theirs ^ ours, key=lambda m: (m.device, m.register)):
-            where = "catalogue" if row in theirs else "Parse and Correlate"
-            raise MmcMismatch("mapping", f"only the {where} maps {row.device.value} "
-                                         f"{row.register.value} to {row.use_case} "
-                                         f"0x{row.message_code:04X}")
+        theirs = {(m.device, m.register): m for m in _mapped(catalogue)}
+        ours = {(m.device, m.register): m for m in self.mapping}
+        for key in sorted(theirs.keys() | ours.keys()):
+            if theirs.get(key) != ours.get(key):
+                raise MmcMismatch("mapping", f"{key[0].value} {key[1].value}: the catalogue "
+                                             f"maps it to {_said(theirs.get(key))}, Parse and "
+                                             f"Correlate to {_said(ours.get(key))}")
 
     def _entry(self, device: Device, register: DebtRegister) -> MappedUseCase:
         for row in self.mapping:
