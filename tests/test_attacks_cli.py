@@ -17,20 +17,30 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from specpkg.__main__ import main
+from specpkg.anomaly import campaign, traffic
+from specpkg.anomaly.campaign import Campaign
+from specpkg.anomaly.traffic import generate_batch
 from specpkg.duis.codes import ResponseCode
 from specpkg.duis.intake import check_request
 from specpkg.duis.reset_request import make_request, request_xml
 from specpkg.duis.xmlsafe import Refusal, XmlRefused, parse_xml
 from specpkg.errors import ValidationError
+from specpkg.meter import fleet
+from specpkg.meter.fleet import random_fleet
 from specpkg.meter.registers import DebtRegister, Device
 from specpkg.paths import PKI_DIR
 from specpkg.system.flow import make_testbed
+from specpkg.system.tampering import flipped
 from specpkg.testing import packcheck
 from specpkg.testing.roles import dcc_refusal, role_name
 from specpkg.testing.testpack import export_test_pack
 from specpkg.testing.testrun import own_meter_ids
+from specpkg.workbook import runner
+from specpkg.workbook.runner import variant_name
 
 SIGNED = request_xml(make_request(Device.ESME, DebtRegister.TIME_DEBT_1, 1000))
 
@@ -405,3 +415,61 @@ class TestDecodeFolders:
         assert "add --keys" not in err
         assert f"keys missing from {keys}" in err
         assert f"{tmp_path / 'msgs' / 'm1.hex'}: ds certificate of 90B3D51F30010000" in err
+
+
+# --- item 12: parameters bounded by the package; variant folders never collide ----------
+
+class TestBoundedParameters:
+    def test_notebook_06s_requests_per_day_is_bounded(self) -> None:
+        with pytest.raises(ValidationError) as info:
+            generate_batch(traffic.MAX_BATCH + 1)
+        assert info.value.field == "n" and f"{traffic.MAX_BATCH:,}" in info.value.reason
+
+    def test_notebook_08s_meters_is_bounded(self) -> None:
+        with pytest.raises(ValidationError) as info:
+            Campaign(50_000_000)
+        assert info.value.field == "meters" and f"{campaign.MAX_METERS:,}" in info.value.reason
+        with pytest.raises(ValidationError) as info:
+            random_fleet(fleet.MAX_DRAW + 1)
+        assert info.value.field == "n" and "in chunks" in info.value.reason
+        assert Campaign(campaign.MAX_METERS).meters == campaign.MAX_METERS
+
+    @pytest.mark.parametrize("offset", [-1, 100_000, 10**30])
+    def test_notebook_02s_tamper_offset_must_be_inside_the_message(self, offset) -> None:
+        data = SIGNED[:120]
+        with pytest.raises(ValidationError) as info:
+            flipped(data, offset)
+        assert info.value.field == "tamper_offset" and str(len(data) - 1) in info.value.reason
+
+    def test_a_flipped_byte_is_the_one_asked_for(self) -> None:
+        data = bytes(range(10))
+        changed = flipped(data, 9)
+        assert [i for i in range(10) if changed[i] != data[i]] == [9]
+
+
+class TestVariantFolders:
+    def test_two_parameter_sets_that_once_collided_get_two_folders(self) -> None:
+        assert (runner.output_dir({"device": "GSME", "mode": "credit"})
+                != runner.output_dir({"device": "GSME_mode-credit"}))
+
+    def test_a_number_and_the_string_of_it_differ(self) -> None:
+        assert variant_name({"n": 1}) != variant_name({"n": "1"})
+
+    def test_long_names_stay_apart_and_bounded(self) -> None:
+        a, b = variant_name({"x": "a" * 200}), variant_name({"x": "a" * 199 + "b"})
+        assert a != b and len(a) <= runner.MAX_VARIANT_NAME >= len(b)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.tuples(st.dictionaries(st.sampled_from(["a", "a_b", "b", "b_a", "mode"]),
+                                               st.one_of(st.text(max_size=12),
+                                                         st.integers(-3, 3))),
+                              st.dictionaries(st.sampled_from(["a", "a_b", "b", "b_a", "mode"]),
+                                              st.one_of(st.text(max_size=12),
+                                                        st.integers(-3, 3)))),
+                    max_size=1))
+    def test_variant_names_are_injective(self, pairs) -> None:
+        for first, second in pairs:
+            if first != second:
+                assert variant_name(first) != variant_name(second)
+            name = variant_name(first)
+            assert "/" not in name and name not in (".", "..")
