@@ -4,8 +4,12 @@ show their annotated dump and check their signatures and MACs (SR-1, SR-2, BR-5)
 One message (a file or a hex string) prints its header, verdicts and dump; a
 folder or several messages decode in one process, one line each (one JSON object
 each with ``--json``) and a summary line at the end: decoded, refused (reasons
-counted), signatures and MACs valid/invalid/absent/no-key. Exit status 1 when a
-message of a batch was refused, 2 on bad input.
+counted), signatures and MACs valid/invalid/absent/no-key. A folder is read whole,
+hidden entries below it skipped (the folder itself may be reached through ``..``);
+one that cannot be read, or holds no file, is refused. ``--json`` prints every name
+whole. When checks lacked keys, a note says which messages lacked which key (or,
+without ``--keys``, where the keys are). Exit status 1 when a message of a batch
+was refused, 2 on bad input.
 """
 
 from __future__ import annotations
