@@ -502,9 +502,9 @@ def test_the_dcc_cannot_mac_without_the_acb_key() -> None:
     bed.dcc.acb_id = "00000000000000AB"  # no key of this id in the PKI
     request, xml = bed.user.request("ESME", "TimeDebtRegister1", DEVICE_IDS[Device.ESME])
     signed = bed.user.sign(bed.user.correlate(request, bed.dcc.pre_command(bed.dcc.accept(xml))))
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(DuisError) as err:  # a DUIS error, so the request has its one outcome
         bed.dcc.command(request.request_id, signed)
-    assert err.value.field == "keys" and isinstance(err.value.reason, str)
+    assert err.value.code is ResponseCode.UNDELIVERABLE and "ACB ka key" in str(err.value)
 
 
 # ------------------------------------------------------ the User's correlation (SR-9)

@@ -96,6 +96,8 @@ class Dcc:
         self._held: dict[str, tuple[GeneralSigning, bytes]] = {}
         #: The last RequestID counter accepted from each User for each device.
         self._counters: dict[tuple[str, str], int] = {}
+        #: The highest counter MAC'd from each Supplier for each device.
+        self._sent: dict[tuple[str, str], int] = {}
 
     # configuration (TR-8, TR-10)
     def register(self, registration: Registration) -> None:
@@ -128,8 +130,11 @@ class Dcc:
         accepted = validate_request(xml, keys_dir=self.keys_dir, inventory=self.inventory,
                                     at=self.clock)
         request = accepted.request
-        registration = self.registrations[entity_id(request.device_id).upper()]
         echo = {"request_id": request.request_id}
+        registration = self.registrations.get(entity_id(request.device_id).upper())
+        if registration is None:  # in the inventory as a meter, but no Supplier registered
+            raise DuisError(ResponseCode.UNKNOWN_DEVICE,
+                            f"{request.device_id} has no registered Supplier", **echo)
         if entity_id(request.user_id).upper() != registration.supplier_id:
             raise DuisError(ResponseCode.NOT_REGISTERED_SUPPLIER,
                             f"{request.user_id} is not the Supplier registered for "
@@ -191,7 +196,7 @@ class Dcc:
             self._held[request_id] = (apdu, signed)  # until the User releases or rejects it
             raise DuisError(ResponseCode.QUARANTINED, screening.reason, **echo)
         self._check_issued(request_id, signed)
-        return self._mac(apdu)
+        return self._mac(apdu, request_id)
 
     def _check_issued(self, request_id: str, signed: bytes) -> None:
         """Model assumption MA-1: the Signed Pre-Command is the issued one plus a signature."""
@@ -220,19 +225,32 @@ class Dcc:
             self.engine.reject(request.counter, request.user_id, self._now())
             raise
         self.engine.release(request.counter, request.user_id, self._now())
-        return self._mac(apdu)
+        return self._mac(apdu, request_id)
 
     def reject(self, request_id: str) -> None:
         """A quarantined command the User rejected: dropped, never sent (TR-10)."""
         _, _, request = self._take_held(request_id)
         self.engine.reject(request.counter, request.user_id, self._now())
 
-    def _mac(self, apdu: GeneralSigning) -> bytes:
+    def _mac(self, apdu: GeneralSigning, request_id: str) -> bytes:
+        """The ACB's MAC header on a command; the DCC notes the highest counter it sent
+        from each Supplier to each device (:meth:`last_sent`)."""
         acb_key = self.keys.private_key(self.acb_id, "ka")
         device_key = self.keys.public_key(apdu.recipient, "ka")
         if acb_key is None or device_key is None:
-            raise ValidationError("keys", "the ACB ka key or the device ka certificate is missing")
-        return messages.encode(messages.add_mac(apdu, acb_key, device_key))
+            raise DuisError(ResponseCode.UNDELIVERABLE, "the ACB ka key or the device ka "
+                            "certificate is missing: the command cannot be MAC'd",
+                            request_id=request_id)
+        command = messages.encode(messages.add_mac(apdu, acb_key, device_key))
+        pair = (apdu.originator_id.upper(), apdu.recipient_id.upper())
+        self._sent[pair] = max(self._sent.get(pair, -1), apdu.originator_counter)
+        return command
+
+    def last_sent(self, supplier_id: str, device_id: str) -> int | None:
+        """The highest originator counter the DCC MAC'd from ``supplier_id`` for
+        ``device_id`` (None: none). Every command of that Supplier the meter could still
+        receive has a counter at most this; the floor of a change of Supplier (MA-8)."""
+        return self._sent.get((entity_id(supplier_id).upper(), entity_id(device_id).upper()))
 
     # the response
     def service_response(self, request: ResetRequest, reply: DeviceReply) -> bytes:

@@ -107,7 +107,9 @@ class Testbed:
         stub = self.stub(device)
         self.dcc.register(Registration(stub.device_id, stub.device, supplier,
                                        SUPPLIER_ROLE[stub.device]))
-        stub.change_supplier(supplier)
+        # the Update Security Credentials command carries the floor of the new
+        # Supplier's counter: the highest the DCC ever MAC'd from it for this meter (MA-8)
+        stub.change_supplier(supplier, floor=self.dcc.last_sent(supplier, stub.device_id))
 
     def run(
         self,

@@ -8,7 +8,7 @@ named register to zero. Any mismatch is refused before anything is signed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from specpkg.errors import DecodeError, SpecError, ValidationError
 from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.envelope import Cra, GeneralSigning
 from specpkg.gbcs.security import Keys, entity_id
-from specpkg.meter.registers import DebtRegister, Device
+from specpkg.meter.registers import DebtRegister, Device, parse_device
 from specpkg.paths import PKI_DIR
 
 
@@ -38,12 +38,21 @@ class User:
     user_id: str = reset_request.DEFAULT_USER_ID
     keys_dir: Path = PKI_DIR
     next_counter: int = 1_000
+    #: The User's own inventory (device id -> device type): the test meters, every
+    #: device it asked a reset for, and those it added to a test SMS (TR-8).
+    inventory: dict[str, str] = field(default_factory=dict)
     #: The Parse and Correlate version this User's correlation implements (TR-6).
     parse_and_correlate_version = reset_request.PARSE_AND_CORRELATE_VERSION
 
     def __post_init__(self) -> None:
         self.user_id = entity_id(self.user_id).upper()
         self.keys = Keys(self.keys_dir)
+        self.inventory = {**reset_request.TEST_METERS,
+                          **{entity_id(k).upper(): str(v) for k, v in self.inventory.items()}}
+
+    def add_device(self, device_id: str, device: Device | str) -> None:
+        """A meter the User now knows (one it added to a test SMS, TR-8)."""
+        self.inventory[entity_id(device_id).upper()] = parse_device(device).value
 
     def request(
         self, device: Device | str, register: DebtRegister | str, device_id: str | None = None
@@ -51,6 +60,7 @@ class User:
         """A new signed Reset Debt Register request with the next counter."""
         request = reset_request.make_request(device, register, self.next_counter,
                                              user_id=self.user_id, device_id=device_id)
+        self.inventory.setdefault(request.device_id, parse_device(device).value)
         self.next_counter += 1
         return request, reset_request.request_xml(request, keys_dir=self.keys_dir)
 
@@ -62,14 +72,17 @@ class User:
             raise CorrelationError("pre_command", str(exc)) from None
         if not isinstance(apdu, GeneralSigning) or apdu.signature is not None:  # a pre-command
             raise CorrelationError("pre_command", "not an unsigned general-signing APDU")
+        try:  # the User's own inventory: the devices it asked resets for or added (TR-8)
+            device = reset_request.device_of(request.device_id, self.inventory)
+        except ValidationError as exc:
+            raise CorrelationError("device", exc.reason) from None
         expected = {
             "cra": (apdu.cra, Cra.COMMAND),
             "originator": (apdu.originator_id, entity_id(request.user_id).upper()),
             "recipient": (apdu.recipient_id, entity_id(request.device_id).upper()),
             "counter": (apdu.originator_counter, request.counter),
             "message_code": (apdu.message_code,
-                             reset_messages.entry(reset_request.device_of(request.device_id),
-                                                  request.register).message_code),
+                             reset_messages.entry(device, request.register).message_code),
         }
         for name, (found, wanted) in expected.items():
             if found != wanted:
