@@ -85,3 +85,38 @@ def test_a_meter_in_the_inventory_with_no_registration_is_an_unknown_device() ->
     result = bed.run_xml(xml, request)
     assert result.outcome is Outcome.REFUSED
     assert result.response_code == ResponseCode.UNKNOWN_DEVICE.value
+
+
+# --- item 2: one freshness rule, per User and device -----------------------------------
+
+def test_the_same_counter_to_another_device_is_a_new_request_end_to_end() -> None:
+    bed = make_testbed()
+    assert bed.run("ESME", "TimeDebtRegister1").response_code == ResponseCode.SUCCESS.value
+    bed.user.next_counter = 1000  # the same counter, to the GSME
+    gas = bed.run("GSME", "TimeDebtRegister1")
+    assert gas.response_code == ResponseCode.SUCCESS.value
+    # and the same counter to the same device is refused, once, at access control
+    bed.user.next_counter = 1000
+    again = bed.run("GSME", "TimeDebtRegister2")
+    assert again.response_code == ResponseCode.COUNTER_NOT_INCREASING.value
+
+
+def test_engine_and_replay_share_the_per_device_rule() -> None:
+    from specpkg.anomaly.engine import ThresholdEngine
+    from specpkg.anomaly.records import Refusal, Request
+    from specpkg.anomaly.replay import RequestBatch, replay
+    from specpkg.anomaly.thresholds import Threshold, ThresholdTable
+
+    table = ThresholdTable([Threshold(SUPPLIER, "2.4", "volume", 3600, 100)])
+    esme, gsme = "00DB1234567890A0", "00DB1234567890A1"
+    records = [Request(5, SUPPLIER, "2.4", device, "TimeDebtRegister1", t, 0)
+               for t, device in enumerate([esme, gsme, esme, gsme])]
+    records.append(Request(4, SUPPLIER, "2.4", gsme, "TimeDebtRegister1", 9, 0))  # stale
+    records.append(Request(6, SUPPLIER, "2.4", gsme, "TimeDebtRegister1", 9, 0))
+    engine = ThresholdEngine(table, count_quarantined=True)
+    refusals = [engine.submit(r).refusal for r in records]
+    expected = [Refusal.NONE, Refusal.NONE, Refusal.DUPLICATE, Refusal.DUPLICATE,
+                Refusal.DUPLICATE, Refusal.NONE]
+    assert refusals == expected
+    result = replay(RequestBatch.from_records(records), table, count_quarantined=True)
+    assert [Refusal(r) for r in result.refusal.tolist()] == expected

@@ -78,7 +78,7 @@ _REFUSAL_TEXT = {
     Refusal.NONE: "",
     Refusal.RECORD: "not a record of the 7 request fields",
     Refusal.REQUEST_ID: "not an integer 0..2**64-1",
-    Refusal.DUPLICATE: "already received from this User",
+    Refusal.DUPLICATE: "not greater than the last from this User for this device",
     Refusal.USER: "not a known User",
     Refusal.SERVICE: "not a Service Request reference",
     Refusal.DEVICE: "not 16 hexadecimal digits",

@@ -9,7 +9,8 @@ supplies them, each User's thresholds).
 2. Access control: only the Supplier registered for the device, in the role
    the catalogue allows (Import Supplier for an ESME, Gas Supplier for a GSME), with
    a RequestID counter greater than the last the DCC accepted from that User for that
-   device (a repeated or replayed request is refused, E940).
+   device (a repeated or replayed request is refused, E940): the one freshness rule of
+   :mod:`specpkg.anomaly.freshness`, which anomaly detection applies too.
 3. Transform the request into the Pre-Command (:mod:`specpkg.gbcs.reset_messages`).
 4. Take back the Signed Pre-Command: its signature must verify with the User's
    certificate; anomaly detection screens it (:class:`~specpkg.anomaly.screening.Screener`:
@@ -29,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 
 from specpkg.anomaly.engine import Notification, ThresholdEngine
+from specpkg.anomaly.freshness import CounterBook
 from specpkg.anomaly.screening import Screener, Screening
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable
 from specpkg.duis.codes import DuisError, ResponseCode
@@ -95,7 +97,7 @@ class Dcc:
         self._issued: dict[str, _Issued] = {}
         self._held: dict[str, tuple[GeneralSigning, bytes]] = {}
         #: The last RequestID counter accepted from each User for each device.
-        self._counters: dict[tuple[str, str], int] = {}
+        self.counters = CounterBook()
         #: The highest counter MAC'd from each Supplier for each device.
         self._sent: dict[tuple[str, str], int] = {}
 
@@ -144,14 +146,13 @@ class Dcc:
             raise DuisError(ResponseCode.ROLE_NOT_ELIGIBLE,
                             f"role {registration.role} may not reset a {registration.device} "
                             f"debt register (eligible: {', '.join(eligible)})", **echo)
-        pair = (registration.supplier_id, registration.device_id)
-        last = self._counters.get(pair)
-        if last is not None and request.counter <= last:
+        if not self.counters.accept(registration.supplier_id, registration.device_id,
+                                    request.counter):
+            last = self.counters.last(registration.supplier_id, registration.device_id)
             raise DuisError(ResponseCode.COUNTER_NOT_INCREASING,
                             f"counter {request.counter} is not greater than {last}, the last "
                             f"accepted from {request.user_id} for {registration.device_id}",
                             **echo)
-        self._counters[pair] = request.counter
         return accepted
 
     def pre_command(self, accepted: AcceptedRequest) -> bytes:
@@ -222,15 +223,15 @@ class Dcc:
         try:
             self._check_issued(request_id, signed)
         except DuisError:
-            self.engine.reject(request.counter, request.user_id, self._now())
+            self.engine.reject(request.counter, request.user_id, self._now(), request.device_id)
             raise
-        self.engine.release(request.counter, request.user_id, self._now())
+        self.engine.release(request.counter, request.user_id, self._now(), request.device_id)
         return self._mac(apdu, request_id)
 
     def reject(self, request_id: str) -> None:
         """A quarantined command the User rejected: dropped, never sent (TR-10)."""
         _, _, request = self._take_held(request_id)
-        self.engine.reject(request.counter, request.user_id, self._now())
+        self.engine.reject(request.counter, request.user_id, self._now(), request.device_id)
 
     def _mac(self, apdu: GeneralSigning, request_id: str) -> bytes:
         """The ACB's MAC header on a command; the DCC notes the highest counter it sent
