@@ -456,14 +456,14 @@ def test_tr10_release_and_rejection_are_notified_at_the_dccs_clock() -> None:
         ids.append(request.request_id)
     start = int(dcc.clock.timestamp())
     dcc.clock = dcc.clock + dt.timedelta(hours=1)
-    dcc.release(ids[0])
+    dcc.release(ids[0], user.user_id)
     dcc.clock = dcc.clock + dt.timedelta(hours=1)
-    dcc.reject(ids[1])
+    dcc.reject(ids[1], user.user_id)
     events = [(n.event, n.timestamp) for n in dcc.notifications(user.user_id)]
     assert events == [("quarantined", start), ("quarantined", start),
                       ("released", start + 3600), ("rejected", start + 7200)]
     with pytest.raises(ValidationError) as err:
-        dcc.reject(ids[1])
+        dcc.reject(ids[1], user.user_id)
     assert err.value.field == "request_id" and ids[1] in err.value.reason
 
 

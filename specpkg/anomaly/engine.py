@@ -97,6 +97,16 @@ class _Held:
     reason: str
 
 
+def _user(user_id: str) -> str:
+    """A User ID the engine accepts: well formed and not the DCC's own ``"DCC"``, which
+    names the DCC's thresholds and its inbox (a User of that id would be counted twice
+    against them and its notifications mixed with the DCC's)."""
+    user = parse_user_id(user_id)
+    if user == DCC:
+        raise ValidationError("user_id", f"{DCC!r} is the DCC's own id, not a User's")
+    return user
+
+
 def quarantine_reason(table: ThresholdTable, user: str, service: str, mask: int,
                       inspection: str = "", dcc_mask: int = 0) -> str:
     """The reason a quarantine is notified with: packet inspection first, then the User's
@@ -146,7 +156,7 @@ class ThresholdEngine:
         if not isinstance(self.count_quarantined, bool):
             raise ValidationError("count_quarantined", "must be True or False")
         known = self.table.users() if self.users is None else self.users
-        self.users = frozenset(parse_user_id(u) for u in known)
+        self.users = frozenset(_user(u) for u in known)
         self._status: list[Disposition] = []
         self._book = CounterBook()
         self._last_time: int | None = None
@@ -156,15 +166,18 @@ class ThresholdEngine:
     # thresholds (TR-10: Users set their ADTs)
     def set_threshold(self, threshold: Threshold) -> None:
         self.table = self.table.set(threshold)
-        self.add_user(threshold.user_id)
+        if threshold.user_id != DCC:  # the DCC's own threshold makes no User
+            self.add_user(threshold.user_id)
 
     def replace_thresholds(self, user_id: str, thresholds: Iterable[Threshold]) -> None:
         """All of one User's thresholds at once; the User becomes known (TR-10)."""
         self.table = self.table.replace_user(user_id, thresholds)
-        self.add_user(user_id)
+        if user_id != DCC:
+            self.add_user(user_id)
 
     def add_user(self, user_id: str) -> None:
-        self.users = self.users | {parse_user_id(user_id)}  # type: ignore[operator]
+        """A User the engine takes requests from; never the DCC's own id."""
+        self.users = self.users | {_user(user_id)}  # type: ignore[operator]
 
     # requests
     def submit(self, record: Any, quarantine: str = "") -> Decision:

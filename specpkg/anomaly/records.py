@@ -34,6 +34,8 @@ _DEVICE_ID = re.compile(r"^[0-9A-Fa-f]{16}$")
 REGISTERS: tuple[DebtRegister, ...] = tuple(DebtRegister)
 NO_REGISTER = -1
 BAD_REGISTER = -2
+#: The latest timestamp (whole seconds) a record may carry; the engines refuse later.
+TIMESTAMP_MAX = 2**62
 
 
 class Refusal(IntEnum):
@@ -151,7 +153,7 @@ def register_code(value: Any) -> int:
 
 
 def check_timestamp(value: Any) -> int | None:
-    return _as_int(value, 0, 2**62)
+    return _as_int(value, 0, TIMESTAMP_MAX)
 
 
 def check_data_value(value: Any) -> int | None:

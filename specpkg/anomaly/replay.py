@@ -28,6 +28,7 @@ from specpkg.anomaly.records import (
     BAD_REGISTER,
     NO_REGISTER,
     REGISTERS,
+    TIMESTAMP_MAX,
     Refusal,
     as_request,
     check_data_value,
@@ -234,6 +235,7 @@ def replay(batch: RequestBatch, table: ThresholdTable, *, count_quarantined: boo
     if not isinstance(table, ThresholdTable):
         raise ValidationError("table", "must be a ThresholdTable")
     known = set(table.users() if users is None else (parse_user_id(u) for u in users))
+    known.discard(DCC)  # the DCC's own id is never a User's (its thresholds are its own)
     n = len(batch)
     flagged = np.zeros(n, dtype=bool) if inspected is None else np.asarray(inspected, dtype=bool)
     if len(flagged) != n:
@@ -287,7 +289,7 @@ def _refusals(batch: RequestBatch, known: set[str]) -> np.ndarray:
     bad_register = (batch.register == BAD_REGISTER) | (
         (batch.register == NO_REGISTER) & is_reset[batch.service])
     refuse(bad_register, Refusal.REGISTER)
-    refuse(batch.timestamp < 0, Refusal.TIMESTAMP)
+    refuse((batch.timestamp < 0) | (batch.timestamp > TIMESTAMP_MAX), Refusal.TIMESTAMP)
     refuse(batch.data_value < 0, Refusal.DATA_VALUE)
     refuse(_duplicates(batch.user, batch.device, batch.request_id, refusal == 0),
            Refusal.DUPLICATE)

@@ -181,6 +181,16 @@ class Dcc:
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH, str(exc), **echo) from None
         if not apdu.signed:
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH, "no signature", **echo)
+        # access control covers the command itself, whatever MA-1 says: the device it
+        # addresses, its originator and counter are those of the request accepted
+        addressed = {"recipient": (apdu.recipient_id, entity_id(request.device_id).upper()),
+                     "originator": (apdu.originator_id, entity_id(request.user_id).upper()),
+                     "counter": (apdu.originator_counter, request.counter)}
+        for name, (found, wanted) in addressed.items():
+            if str(found).upper() != str(wanted).upper():
+                raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
+                                f"the Signed Pre-Command's {name} is {found}, the request's "
+                                f"{wanted}", **echo)
         user_key = self.keys.public_key(request.user_id, "ds")
         if messages.check_signature(apdu, user_key) is not messages.Check.VALID:
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
@@ -210,16 +220,25 @@ class Dcc:
     def _now(self) -> int:
         return int(self.clock.timestamp())
 
-    def _take_held(self, request_id: str) -> tuple[GeneralSigning, bytes, ResetRequest]:
+    def _take_held(self, request_id: str,
+                   user_id: str) -> tuple[GeneralSigning, bytes, ResetRequest]:
+        """The held command of ``request_id``, taken out of quarantine if ``user_id``, who
+        asks, is the User who sent the request (TR-10); ValidationError otherwise."""
         if request_id not in self._held:
             raise ValidationError("request_id", f"no quarantined command for {request_id}")
+        request = self._issued[request_id].accepted.request
+        asks = entity_id(user_id).upper()
+        if asks != entity_id(request.user_id).upper():
+            raise ValidationError("user_id", f"{asks} did not send {request_id}: only its "
+                                             "User releases or rejects it")
         apdu, signed = self._held.pop(request_id)
-        return apdu, signed, self._issued[request_id].accepted.request
+        return apdu, signed, request
 
-    def release(self, request_id: str) -> bytes:
-        """A quarantined command the User released: MAC'd and on its way (TR-10); one that
-        is not the issued Pre-Command (MA-1) is refused instead and never sent."""
-        apdu, signed, request = self._take_held(request_id)
+    def release(self, request_id: str, user_id: str) -> bytes:
+        """A quarantined command its User (``user_id``) released: MAC'd and on its way
+        (TR-10); one that is not the issued Pre-Command (MA-1) is refused instead and
+        never sent."""
+        apdu, signed, request = self._take_held(request_id, user_id)
         try:
             self._check_issued(request_id, signed)
         except DuisError:
@@ -228,9 +247,10 @@ class Dcc:
         self.engine.release(request.counter, request.user_id, self._now(), request.device_id)
         return self._mac(apdu, request_id)
 
-    def reject(self, request_id: str) -> None:
-        """A quarantined command the User rejected: dropped, never sent (TR-10)."""
-        _, _, request = self._take_held(request_id)
+    def reject(self, request_id: str, user_id: str) -> None:
+        """A quarantined command its User (``user_id``) rejected: dropped, never sent
+        (TR-10)."""
+        _, _, request = self._take_held(request_id, user_id)
         self.engine.reject(request.counter, request.user_id, self._now(), request.device_id)
 
     def _mac(self, apdu: GeneralSigning, request_id: str) -> bytes:

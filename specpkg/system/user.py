@@ -97,11 +97,20 @@ class User:
         return apdu
 
     def receive(self, response: bytes, at: datetime = DEFAULT_CLOCK,
-                dcc_signer: str = responses.DCC_SIGNER_ID) -> responses.DuisResponse:
+                dcc_signer: str = responses.DCC_SIGNER_ID, *,
+                request: ResetRequest | None = None,
+                sent_at: datetime | None = None) -> responses.DuisResponse:
         """Read a Service Response as signed by the DCC, from what the signature
-        covered; ValidationError for one the DCC did not sign (TR-5)."""
-        return responses.read_signed_response(response, keys_dir=self.keys_dir,
+        covered (TR-5). ValidationError for one the DCC did not sign, one whose RequestID
+        is not ``request``'s (or, without ``request``, names another User), and one
+        dated after ``at`` (now) or before ``sent_at`` (when the request was sent)."""
+        read = responses.read_signed_response(response, keys_dir=self.keys_dir,
                                               signer_id=dcc_signer, at=at)
+        if read.request_id is not None:
+            _check_request_id(read.request_id, self.user_id, request)
+        if read.date_time:
+            _check_time(read.date_time, at, sent_at)
+        return read
 
     def sign(self, apdu: GeneralSigning) -> bytes:
         """The Signed Pre-Command (deterministic ECDSA with the User's ds key)."""
@@ -109,3 +118,35 @@ class User:
         if key is None:
             raise ValidationError("keys", f"no ds private key for {self.user_id}")
         return messages.encode_apdu(messages.sign_apdu(apdu, key))
+
+
+def _check_request_id(found: str, user_id: str, request: ResetRequest | None) -> None:
+    """The response answers this User's ``request`` (or at least one of its own)."""
+    if request is not None:
+        if found.upper() != request.request_id.upper():
+            raise ValidationError("response", f"answers RequestID {found}, not the request "
+                                              f"sent, {request.request_id}")
+        return
+    originator = found.split(":", 1)[0]
+    try:
+        same = entity_id(originator).upper() == user_id
+    except ValidationError:
+        same = False
+    if not same:
+        raise ValidationError("response", f"RequestID {found} is not one of {user_id}'s")
+
+
+def _check_time(stamp: str, at: datetime, sent_at: datetime | None) -> None:
+    """The response is dated no later than now and no earlier than the request."""
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        raise ValidationError("response", f"ResponseDateTime {stamp!r} is not a time") from None
+    if when.tzinfo is None:
+        raise ValidationError("response", f"ResponseDateTime {stamp!r} has no time zone")
+    if when > at:
+        raise ValidationError("response", f"dated {stamp}, after it was received "
+                                          f"({at.isoformat()})")
+    if sent_at is not None and when < sent_at:
+        raise ValidationError("response", f"dated {stamp}, before the request was sent "
+                                          f"({sent_at.isoformat()})")
