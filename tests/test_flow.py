@@ -479,14 +479,14 @@ def test_tr10_release_and_rejection_are_notified_at_the_dccs_clock() -> None:
         ids.append(request.request_id)
     start = int(dcc.clock.timestamp())
     dcc.clock = dcc.clock + dt.timedelta(hours=1)
-    dcc.release(ids[0])
+    dcc.release(ids[0], user.user_id)
     dcc.clock = dcc.clock + dt.timedelta(hours=1)
-    dcc.reject(ids[1])
+    dcc.reject(ids[1], user.user_id)
     events = [(n.event, n.timestamp) for n in dcc.notifications(user.user_id)]
     assert events == [("quarantined", start), ("quarantined", start),
                       ("released", start + 3600), ("rejected", start + 7200)]
     with pytest.raises(ValidationError) as err:
-        dcc.reject(ids[1])
+        dcc.reject(ids[1], user.user_id)
     assert err.value.field == "request_id" and ids[1] in err.value.reason
 
 
@@ -525,9 +525,9 @@ def test_the_dcc_cannot_mac_without_the_acb_key() -> None:
     bed.dcc.acb_id = "00000000000000AB"  # no key of this id in the PKI
     request, xml = bed.user.request("ESME", "TimeDebtRegister1", DEVICE_IDS[Device.ESME])
     signed = bed.user.sign(bed.user.correlate(request, bed.dcc.pre_command(bed.dcc.accept(xml))))
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(DuisError) as err:  # a DUIS error, so the request has its one outcome
         bed.dcc.command(request.request_id, signed)
-    assert err.value.field == "keys" and isinstance(err.value.reason, str)
+    assert err.value.code is ResponseCode.UNDELIVERABLE and "ACB ka key" in str(err.value)
 
 
 # ------------------------------------------------------ the User's correlation (SR-9)

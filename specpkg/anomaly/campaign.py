@@ -100,6 +100,9 @@ class Campaign:
         check_int("first_day", self.first_day, 0)
         check_int("days", self.days, 1)
         check_int("simulation_days", self.simulation_days, 1, 366)
+        if self.first_day >= self.simulation_days:
+            raise ValidationError("first_day", f"day {self.first_day} is not within the "
+                                               f"{self.simulation_days} simulated days")
         check_int("hourly_limit", self.hourly_limit, 1)
         check_int("daily_limit", self.daily_limit, 0)
         if len(self.working_hours) != 2:

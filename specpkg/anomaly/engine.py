@@ -17,8 +17,10 @@ before delivering it. Every request gets exactly one :class:`Disposition`:
 same rules (tests compare them). Rules, for each request in arrival order:
 
 1. the record checks of :func:`~specpkg.anomaly.records.check_fields`, then a
-   duplicate (the same User and request id as an earlier record that passed those
-   checks) and an out-of-order timestamp (earlier than an earlier accepted request);
+   stale counter (``Refusal.DUPLICATE``: not greater than the last request id of an
+   earlier record of the same User and device that passed those checks, the one
+   freshness rule of :mod:`specpkg.anomaly.freshness`) and an out-of-order
+   timestamp (earlier than an earlier accepted request);
 2. the thresholds of the request's User and Service Request: a volume threshold
    is exceeded when the number of counted requests of that pair in
    ``(t - window, t]``, this one included, is above the limit; a data value
@@ -36,6 +38,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from specpkg.anomaly.freshness import CounterBook
 from specpkg.anomaly.records import NO_REGISTER, REGISTERS, Refusal, Request, check_fields
 from specpkg.anomaly.thresholds import (
     DCC,
@@ -94,6 +97,16 @@ class _Held:
     reason: str
 
 
+def _user(user_id: str) -> str:
+    """A User ID the engine accepts: well formed and not the DCC's own ``"DCC"``, which
+    names the DCC's thresholds and its inbox (a User of that id would be counted twice
+    against them and its notifications mixed with the DCC's)."""
+    user = parse_user_id(user_id)
+    if user == DCC:
+        raise ValidationError("user_id", f"{DCC!r} is the DCC's own id, not a User's")
+    return user
+
+
 def quarantine_reason(table: ThresholdTable, user: str, service: str, mask: int,
                       inspection: str = "", dcc_mask: int = 0) -> str:
     """The reason a quarantine is notified with: packet inspection first, then the User's
@@ -143,25 +156,28 @@ class ThresholdEngine:
         if not isinstance(self.count_quarantined, bool):
             raise ValidationError("count_quarantined", "must be True or False")
         known = self.table.users() if self.users is None else self.users
-        self.users = frozenset(parse_user_id(u) for u in known)
+        self.users = frozenset(_user(u) for u in known)
         self._status: list[Disposition] = []
-        self._seen: set[tuple[str, int]] = set()
+        self._book = CounterBook()
         self._last_time: int | None = None
         self._windows: dict[tuple[str, str, int], deque[int]] = {}
-        self._held: dict[tuple[str, int], _Held] = {}
+        self._held: dict[tuple[str, int, str], _Held] = {}
 
     # thresholds (TR-10: Users set their ADTs)
     def set_threshold(self, threshold: Threshold) -> None:
         self.table = self.table.set(threshold)
-        self.add_user(threshold.user_id)
+        if threshold.user_id != DCC:  # the DCC's own threshold makes no User
+            self.add_user(threshold.user_id)
 
     def replace_thresholds(self, user_id: str, thresholds: Iterable[Threshold]) -> None:
         """All of one User's thresholds at once; the User becomes known (TR-10)."""
         self.table = self.table.replace_user(user_id, thresholds)
-        self.add_user(user_id)
+        if user_id != DCC:
+            self.add_user(user_id)
 
     def add_user(self, user_id: str) -> None:
-        self.users = self.users | {parse_user_id(user_id)}  # type: ignore[operator]
+        """A User the engine takes requests from; never the DCC's own id."""
+        self.users = self.users | {_user(user_id)}  # type: ignore[operator]
 
     # requests
     def submit(self, record: Any, quarantine: str = "") -> Decision:
@@ -174,11 +190,10 @@ class ThresholdEngine:
         sequence = len(self._status)
         checked = check_fields(record, self.users)  # type: ignore[arg-type]
         refusal = checked.refusal
-        key = (checked.user_id, checked.request_id)
-        if refusal is Refusal.NONE:
-            if key in self._seen:
-                refusal = Refusal.DUPLICATE
-            self._seen.add(key)  # type: ignore[arg-type]
+        key = (checked.user_id, checked.request_id, checked.device_id)
+        if refusal is Refusal.NONE and not self._book.accept(
+                checked.user_id, checked.device_id, checked.request_id):  # type: ignore[arg-type]
+            refusal = Refusal.DUPLICATE
         if refusal is Refusal.NONE and self._last_time is not None:
             if checked.timestamp < self._last_time:
                 refusal = Refusal.OUT_OF_ORDER
@@ -233,25 +248,36 @@ class ThresholdEngine:
         return [(h.request, h.reason) for h in sorted(self._held.values(), key=lambda h: h.sequence)
                 if user_id is None or h.request.user_id == user_id]
 
-    def _take(self, request_id: int, user_id: str) -> _Held:
+    def _take(self, request_id: int, user_id: str, device_id: str | None) -> _Held:
+        """The held command of ``user_id`` with ``request_id`` (for ``device_id``; None:
+        the only one with that request id)."""
         user = parse_user_id(user_id)
-        held = self._held.pop((user, request_id), None)
+        if device_id is None:
+            keys = [k for k in self._held if k[:2] == (user, request_id)]
+            key = keys[0] if len(keys) == 1 else None
+        else:
+            key = (user, request_id, device_id.upper())
+        held = self._held.pop(key, None) if key is not None else None  # type: ignore[arg-type]
         if held is None:
             raise ValidationError("request_id", f"{user} has no request {request_id!r} "
-                                                "in quarantine")
+                                                "in quarantine" + (
+                                                    "" if device_id is None
+                                                    else f" for device {device_id}"))
         return held
 
-    def release(self, request_id: int, user_id: str, at: int | None = None) -> Request:
+    def release(self, request_id: int, user_id: str, at: int | None = None,
+                device_id: str | None = None) -> Request:
         """The User releases a quarantined command: it is delivered now."""
-        held = self._take(request_id, user_id)
+        held = self._take(request_id, user_id, device_id)
         self._status[held.sequence] = Disposition.DELIVERED
         self.delivered.append(held.request)
         self._notify("released", held.request, held.reason, at)
         return held.request
 
-    def reject(self, request_id: int, user_id: str, at: int | None = None) -> Request:
+    def reject(self, request_id: int, user_id: str, at: int | None = None,
+               device_id: str | None = None) -> Request:
         """The User rejects a quarantined command: it is never delivered."""
-        held = self._take(request_id, user_id)
+        held = self._take(request_id, user_id, device_id)
         self._status[held.sequence] = Disposition.REJECTED
         self._notify("rejected", held.request, held.reason, at)
         return held.request

@@ -34,6 +34,8 @@ _DEVICE_ID = re.compile(r"^[0-9A-Fa-f]{16}$")
 REGISTERS: tuple[DebtRegister, ...] = tuple(DebtRegister)
 NO_REGISTER = -1
 BAD_REGISTER = -2
+#: The latest timestamp (whole seconds) a record may carry; the engines refuse later.
+TIMESTAMP_MAX = 2**62
 
 
 class Refusal(IntEnum):
@@ -78,7 +80,7 @@ _REFUSAL_TEXT = {
     Refusal.NONE: "",
     Refusal.RECORD: "not a record of the 7 request fields",
     Refusal.REQUEST_ID: "not an integer 0..2**64-1",
-    Refusal.DUPLICATE: "already received from this User",
+    Refusal.DUPLICATE: "not greater than the last from this User for this device",
     Refusal.USER: "not a known User",
     Refusal.SERVICE: "not a Service Request reference",
     Refusal.DEVICE: "not 16 hexadecimal digits",
@@ -151,7 +153,7 @@ def register_code(value: Any) -> int:
 
 
 def check_timestamp(value: Any) -> int | None:
-    return _as_int(value, 0, 2**62)
+    return _as_int(value, 0, TIMESTAMP_MAX)
 
 
 def check_data_value(value: Any) -> int | None:

@@ -28,6 +28,7 @@ from specpkg.anomaly.records import (
     BAD_REGISTER,
     NO_REGISTER,
     REGISTERS,
+    TIMESTAMP_MAX,
     Refusal,
     as_request,
     check_data_value,
@@ -167,17 +168,28 @@ _QUARANTINED = DISPOSITION_CODES.index(Disposition.QUARANTINED)
 _REFUSED = DISPOSITION_CODES.index(Disposition.REFUSED)
 
 
-def _duplicates(users: np.ndarray, ids: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """True where a candidate row repeats the (User, request id) of an earlier candidate."""
+def _duplicates(users: np.ndarray, devices: np.ndarray, ids: np.ndarray,
+                candidates: np.ndarray) -> np.ndarray:
+    """True where a candidate row's counter is not greater than that of every earlier
+    candidate of the same User and device: the freshness rule of
+    :mod:`specpkg.anomaly.freshness`, vectorised."""
     dup = np.zeros(len(ids), dtype=bool)
     rows = np.flatnonzero(candidates)
     if len(rows) == 0:
         return dup
-    order = np.lexsort((rows, ids[rows], users[rows]))  # by User, id, then arrival
-    u, i = users[rows][order], ids[rows][order]
-    same = np.zeros(len(rows), dtype=bool)
-    same[1:] = (u[1:] == u[:-1]) & (i[1:] == i[:-1])
-    dup[rows[order[same]]] = True
+    order = np.lexsort((rows, devices[rows], users[rows]))  # by User, device, then arrival
+    u, d = users[rows][order], devices[rows][order]
+    _, rank = np.unique(ids[rows][order], return_inverse=True)  # counters as dense ranks
+    rank = rank.astype(np.int64)
+    start = np.ones(len(rows), dtype=bool)
+    start[1:] = (u[1:] != u[:-1]) | (d[1:] != d[:-1])
+    group = np.cumsum(start) - 1
+    span = np.int64(len(rows) + 1)
+    # a running maximum that starts again with each group: later groups' keys are larger
+    highest = np.maximum.accumulate(group * span + rank) - group * span
+    stale = np.zeros(len(rows), dtype=bool)
+    stale[1:] = ~start[1:] & (rank[1:] <= highest[:-1])
+    dup[rows[order[stale]]] = True
     return dup
 
 
@@ -223,6 +235,7 @@ def replay(batch: RequestBatch, table: ThresholdTable, *, count_quarantined: boo
     if not isinstance(table, ThresholdTable):
         raise ValidationError("table", "must be a ThresholdTable")
     known = set(table.users() if users is None else (parse_user_id(u) for u in users))
+    known.discard(DCC)  # the DCC's own id is never a User's (its thresholds are its own)
     n = len(batch)
     flagged = np.zeros(n, dtype=bool) if inspected is None else np.asarray(inspected, dtype=bool)
     if len(flagged) != n:
@@ -276,9 +289,10 @@ def _refusals(batch: RequestBatch, known: set[str]) -> np.ndarray:
     bad_register = (batch.register == BAD_REGISTER) | (
         (batch.register == NO_REGISTER) & is_reset[batch.service])
     refuse(bad_register, Refusal.REGISTER)
-    refuse(batch.timestamp < 0, Refusal.TIMESTAMP)
+    refuse((batch.timestamp < 0) | (batch.timestamp > TIMESTAMP_MAX), Refusal.TIMESTAMP)
     refuse(batch.data_value < 0, Refusal.DATA_VALUE)
-    refuse(_duplicates(batch.user, batch.request_id, refusal == 0), Refusal.DUPLICATE)
+    refuse(_duplicates(batch.user, batch.device, batch.request_id, refusal == 0),
+           Refusal.DUPLICATE)
     # Out of order: earlier than the latest earlier request that passed every other check.
     passed = refusal == 0
     latest = np.where(passed, batch.timestamp, -1)

@@ -89,6 +89,8 @@ def generate_batch(
         value[kind == 4] = -1
         dup = np.flatnonzero(kind == 5)
         request_id[dup] = np.maximum(request_id[dup] - 1 - rng.integers(0, 100, dup.size), 1)
+        source = request_id[dup] - 1  # the earlier row whose counter is repeated: a repeat
+        user[dup], device[dup] = user[source], device[source]  # is per User and device
         late = np.flatnonzero(kind == 6)
         times[late] = np.maximum(times[late] - rng.integers(1, 3600, late.size), 0)
         record_ok[kind == 7] = False

@@ -9,7 +9,8 @@ supplies them, each User's thresholds).
 2. Access control: only the Supplier registered for the device, in the role
    the catalogue allows (Import Supplier for an ESME, Gas Supplier for a GSME), with
    a RequestID counter greater than the last the DCC accepted from that User for that
-   device (a repeated or replayed request is refused, E940).
+   device (a repeated or replayed request is refused, E940): the one freshness rule of
+   :mod:`specpkg.anomaly.freshness`, which anomaly detection applies too.
 3. Transform the request into the Pre-Command (:mod:`specpkg.gbcs.reset_messages`).
 4. Take back the Signed Pre-Command: its signature must verify with the User's
    certificate; anomaly detection screens it (:class:`~specpkg.anomaly.screening.Screener`:
@@ -29,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 
 from specpkg.anomaly.engine import Notification, ThresholdEngine
+from specpkg.anomaly.freshness import CounterBook
 from specpkg.anomaly.screening import Screener, Screening
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable
 from specpkg.duis.codes import DuisError, ResponseCode
@@ -95,7 +97,9 @@ class Dcc:
         self._issued: dict[str, _Issued] = {}
         self._held: dict[str, tuple[GeneralSigning, bytes]] = {}
         #: The last RequestID counter accepted from each User for each device.
-        self._counters: dict[tuple[str, str], int] = {}
+        self.counters = CounterBook()
+        #: The highest counter MAC'd from each Supplier for each device.
+        self._sent: dict[tuple[str, str], int] = {}
 
     # configuration (TR-8, TR-10)
     def register(self, registration: Registration) -> None:
@@ -128,8 +132,11 @@ class Dcc:
         accepted = validate_request(xml, keys_dir=self.keys_dir, inventory=self.inventory,
                                     at=self.clock)
         request = accepted.request
-        registration = self.registrations[entity_id(request.device_id).upper()]
         echo = {"request_id": request.request_id}
+        registration = self.registrations.get(entity_id(request.device_id).upper())
+        if registration is None:  # in the inventory as a meter, but no Supplier registered
+            raise DuisError(ResponseCode.UNKNOWN_DEVICE,
+                            f"{request.device_id} has no registered Supplier", **echo)
         if entity_id(request.user_id).upper() != registration.supplier_id:
             raise DuisError(ResponseCode.NOT_REGISTERED_SUPPLIER,
                             f"{request.user_id} is not the Supplier registered for "
@@ -139,14 +146,13 @@ class Dcc:
             raise DuisError(ResponseCode.ROLE_NOT_ELIGIBLE,
                             f"role {registration.role} may not reset a {registration.device} "
                             f"debt register (eligible: {', '.join(eligible)})", **echo)
-        pair = (registration.supplier_id, registration.device_id)
-        last = self._counters.get(pair)
-        if last is not None and request.counter <= last:
+        if not self.counters.accept(registration.supplier_id, registration.device_id,
+                                    request.counter):
+            last = self.counters.last(registration.supplier_id, registration.device_id)
             raise DuisError(ResponseCode.COUNTER_NOT_INCREASING,
                             f"counter {request.counter} is not greater than {last}, the last "
                             f"accepted from {request.user_id} for {registration.device_id}",
                             **echo)
-        self._counters[pair] = request.counter
         return accepted
 
     def pre_command(self, accepted: AcceptedRequest) -> bytes:
@@ -185,6 +191,16 @@ class Dcc:
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH, str(exc), **echo) from None
         if not apdu.signed:
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH, "no signature", **echo)
+        # access control covers the command itself, whatever MA-1 says: the device it
+        # addresses, its originator and counter are those of the request accepted
+        addressed = {"recipient": (apdu.recipient_id, entity_id(request.device_id).upper()),
+                     "originator": (apdu.originator_id, entity_id(request.user_id).upper()),
+                     "counter": (apdu.originator_counter, request.counter)}
+        for name, (found, wanted) in addressed.items():
+            if str(found).upper() != str(wanted).upper():
+                raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
+                                f"the Signed Pre-Command's {name} is {found}, the request's "
+                                f"{wanted}", **echo)
         user_key = self.keys.public_key(request.user_id, "ds")
         if messages.check_signature(apdu, user_key) is not messages.Check.VALID:
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
@@ -202,7 +218,7 @@ class Dcc:
             self._held[request_id] = (apdu, signed)  # until the User releases or rejects it
             raise DuisError(ResponseCode.QUARANTINED, screening.reason, **echo)
         self._check_issued(request_id, signed)
-        return self._mac(apdu)
+        return self._mac(apdu, request_id)
 
     def _check_issued(self, request_id: str, signed: bytes) -> None:
         """Model assumption MA-1: the Signed Pre-Command is the issued one plus a signature."""
@@ -215,35 +231,58 @@ class Dcc:
     def _now(self) -> int:
         return int(self.clock.timestamp())
 
-    def _take_held(self, request_id: str) -> tuple[GeneralSigning, bytes, ResetRequest]:
+    def _take_held(self, request_id: str,
+                   user_id: str) -> tuple[GeneralSigning, bytes, ResetRequest]:
+        """The held command of ``request_id``, taken out of quarantine if ``user_id``, who
+        asks, is the User who sent the request (TR-10); ValidationError otherwise."""
         if request_id not in self._held:
             raise ValidationError("request_id", f"no quarantined command for {request_id}")
+        request = self._issued[request_id].accepted.request
+        asks = entity_id(user_id).upper()
+        if asks != entity_id(request.user_id).upper():
+            raise ValidationError("user_id", f"{asks} did not send {request_id}: only its "
+                                             "User releases or rejects it")
         apdu, signed = self._held.pop(request_id)
-        return apdu, signed, self._issued[request_id].accepted.request
+        return apdu, signed, request
 
-    def release(self, request_id: str) -> bytes:
-        """A quarantined command the User released: MAC'd and on its way (TR-10); one that
-        is not the issued Pre-Command (MA-1) is refused instead and never sent."""
-        apdu, signed, request = self._take_held(request_id)
+    def release(self, request_id: str, user_id: str) -> bytes:
+        """A quarantined command its User (``user_id``) released: MAC'd and on its way
+        (TR-10); one that is not the issued Pre-Command (MA-1) is refused instead and
+        never sent."""
+        apdu, signed, request = self._take_held(request_id, user_id)
         try:
             self._check_issued(request_id, signed)
         except DuisError:
-            self.engine.reject(request.counter, request.user_id, self._now())
+            self.engine.reject(request.counter, request.user_id, self._now(), request.device_id)
             raise
-        self.engine.release(request.counter, request.user_id, self._now())
-        return self._mac(apdu)
+        self.engine.release(request.counter, request.user_id, self._now(), request.device_id)
+        return self._mac(apdu, request_id)
 
-    def reject(self, request_id: str) -> None:
-        """A quarantined command the User rejected: dropped, never sent (TR-10)."""
-        _, _, request = self._take_held(request_id)
-        self.engine.reject(request.counter, request.user_id, self._now())
+    def reject(self, request_id: str, user_id: str) -> None:
+        """A quarantined command its User (``user_id``) rejected: dropped, never sent
+        (TR-10)."""
+        _, _, request = self._take_held(request_id, user_id)
+        self.engine.reject(request.counter, request.user_id, self._now(), request.device_id)
 
-    def _mac(self, apdu: GeneralSigning) -> bytes:
+    def _mac(self, apdu: GeneralSigning, request_id: str) -> bytes:
+        """The ACB's MAC header on a command; the DCC notes the highest counter it sent
+        from each Supplier to each device (:meth:`last_sent`)."""
         acb_key = self.keys.private_key(self.acb_id, "ka")
         device_key = self.keys.public_key(apdu.recipient, "ka")
         if acb_key is None or device_key is None:
-            raise ValidationError("keys", "the ACB ka key or the device ka certificate is missing")
-        return messages.encode(messages.add_mac(apdu, acb_key, device_key))
+            raise DuisError(ResponseCode.UNDELIVERABLE, "the ACB ka key or the device ka "
+                            "certificate is missing: the command cannot be MAC'd",
+                            request_id=request_id)
+        command = messages.encode(messages.add_mac(apdu, acb_key, device_key))
+        pair = (apdu.originator_id.upper(), apdu.recipient_id.upper())
+        self._sent[pair] = max(self._sent.get(pair, -1), apdu.originator_counter)
+        return command
+
+    def last_sent(self, supplier_id: str, device_id: str) -> int | None:
+        """The highest originator counter the DCC MAC'd from ``supplier_id`` for
+        ``device_id`` (None: none). Every command of that Supplier the meter could still
+        receive has a counter at most this; the floor of a change of Supplier (MA-8)."""
+        return self._sent.get((entity_id(supplier_id).upper(), entity_id(device_id).upper()))
 
     # the response
     def service_response(self, request: ResetRequest, reply: DeviceReply) -> bytes:

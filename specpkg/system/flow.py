@@ -107,7 +107,9 @@ class Testbed:
         stub = self.stub(device)
         self.dcc.register(Registration(stub.device_id, stub.device, supplier,
                                        SUPPLIER_ROLE[stub.device]))
-        stub.change_supplier(supplier)
+        # the Update Security Credentials command carries the floor of the new
+        # Supplier's counter: the highest the DCC ever MAC'd from it for this meter (MA-8)
+        stub.change_supplier(supplier, floor=self.dcc.last_sent(supplier, stub.device_id))
 
     def run(
         self,
@@ -223,7 +225,7 @@ class Testbed:
         record = {name: getattr(quarantined, name)
                   for name in ("request_xml", "pre_command", "signed_pre_command")}
         try:
-            mac_command = self.dcc.release(request.request_id)
+            mac_command = self.dcc.release(request.request_id, request.user_id)
         except DuisError as error:
             steps.append(Step("DCC", "checks the released command", f"refused: {error}"))
             return _finish(self.user, request, steps, record, error.outcome,
@@ -234,7 +236,7 @@ class Testbed:
         """The User rejects a quarantined command: it is never sent (TR-10); the request
         ends rejected, with the E930 response it already had."""
         request = _quarantined_request(quarantined)
-        self.dcc.reject(request.request_id)
+        self.dcc.reject(request.request_id, request.user_id)
         steps = (*quarantined.steps, Step("User", "rejects the quarantined command", "rejected"))
         return replace(quarantined, outcome=Outcome.REJECTED_BY_USER, steps=steps)
 
@@ -252,17 +254,18 @@ def _finish(
     """The one end of every request: the User receives the response, if any."""
     received = None
     if response is not None:
-        step, received = _received(user, response, clock)
+        step, received = _received(user, response, clock, request)
         steps.append(step)
     return FlowResult(request, outcome, code, response, tuple(steps), received=received,
                       **record)
 
 
-def _received(user: User, response: bytes,
-              clock: datetime) -> tuple[Step, DuisResponse | None]:
-    """The User receives the Service Response and checks the DCC's signature (TR-5)."""
+def _received(user: User, response: bytes, clock: datetime,
+              request: ResetRequest | None = None) -> tuple[Step, DuisResponse | None]:
+    """The User receives the Service Response and checks the DCC's signature, the
+    RequestID and the time (TR-5)."""
     try:
-        parsed = user.receive(response, at=clock)
+        parsed = user.receive(response, at=clock, request=request, sent_at=clock)
     except ValidationError as exc:
         return Step("User", "receives the Service Response", f"refused: {exc.reason}"), None
     return Step("User", "receives the Service Response",

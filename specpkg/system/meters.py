@@ -110,10 +110,11 @@ class MeterStub:
                                                           supplier=self.supplier,
                                                           acb=self.acb_id)
 
-    def change_supplier(self, supplier: str) -> None:
-        """A change of Supplier: the new Supplier replaces the old in the trust anchor
-        (the Supplier's counter starts again)."""
-        self.credentials.replace(RemotePartyRole.SUPPLIER, supplier, self.keys)
+    def change_supplier(self, supplier: str, floor: int | None = None) -> None:
+        """A change of Supplier: the new Supplier replaces the old in the trust anchor;
+        its counter starts at ``floor``, the Update Security Credentials command's
+        floor for it (None: afresh), see :mod:`specpkg.system.trust`."""
+        self.credentials.replace(RemotePartyRole.SUPPLIER, supplier, self.keys, floor)
         self.supplier = self.credentials.party(RemotePartyRole.SUPPLIER)
 
     @property

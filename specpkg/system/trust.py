@@ -13,8 +13,24 @@ For a Critical command such as a reset the meter executes it only if
 * the originator is the entity in its Supplier cell and the signature verifies
   with that cell's signing key;
 * the originator counter is greater than the highest it has accepted from that
-  Remote Party (one counter per cell, reset with the cell): a replay, or a
-  counter another party used, is refused.
+  Remote Party (one counter per cell): a replay, or a counter another party used,
+  is refused.
+
+A cell's counter does not simply start again when the cell is replaced. The
+credentials are replaced by an Update Security Credentials command (GBCS CS02b,
+section 13.3), whose AuthorisingRemotePartyControl carries the floor of the
+Protection Against Replay counter of the new Remote Party
+(``newRemotePartyFloorSeqNumber``, present "if one role (e.g. recovery,
+transitionalCoS) is changing credentials for another role or roles (e.g.
+supplier) ... to set Protection Against Replay counters for that other role";
+GBCS v1.0 section 13.3.5, "Requirements for AuthorisingRemotePartyControl
+elements", https://essaydocs.org/version-1-release-note-28-november-2014.html?page=179).
+The device takes that floor as the highest counter seen from the new party:
+only commands with a greater counter are executed. Who sets the floor is the
+party changing the credentials; in this model the DCC does, from the highest
+counter it has MAC'd from the new Supplier for that device (model assumption
+MA-8, see :meth:`specpkg.system.dcc.Dcc.last_sent`), so that after a change of
+Supplier A to B and back to A every command A sent before is still a replay.
 """
 
 from __future__ import annotations
@@ -79,11 +95,20 @@ class DeviceCredentials:
             credentials.replace(RemotePartyRole.SUPPLIER, supplier, keys)
         return credentials
 
-    def replace(self, role: RemotePartyRole, party: str, keys: Keys) -> None:
-        """Install ``party`` in the cell of ``role`` (e.g. a change of Supplier); its
-        counter starts again."""
+    def replace(self, role: RemotePartyRole, party: str, keys: Keys,
+                floor: int | None = None) -> None:
+        """Install ``party`` in the cell of ``role`` (e.g. a change of Supplier), as an
+        Update Security Credentials command does (GBCS CS02b): the cell's counter is
+        the command's floor for the new party (``newRemotePartyFloorSeqNumber``; None:
+        none given, the new party's counters start afresh)."""
+        if floor is not None and (isinstance(floor, bool) or not isinstance(floor, int)
+                                  or floor < 0):
+            raise ValidationError("floor", f"must be a counter >= 0, got {floor!r}")
         self.anchors[role] = anchor_from(keys, role, party)
-        self.counters.pop(role, None)
+        if floor is None:
+            self.counters.pop(role, None)
+        else:
+            self.counters[role] = floor
 
     def party(self, role: RemotePartyRole) -> str | None:
         cell = self.anchors.get(role)

@@ -8,7 +8,7 @@ named register to zero. Any mismatch is refused before anything is signed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from specpkg.errors import DecodeError, SpecError, ValidationError
 from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.envelope import Cra, GeneralSigning
 from specpkg.gbcs.security import Keys, entity_id
-from specpkg.meter.registers import DebtRegister, Device
+from specpkg.meter.registers import DebtRegister, Device, parse_device
 from specpkg.paths import PKI_DIR
 
 
@@ -38,12 +38,21 @@ class User:
     user_id: str = reset_request.DEFAULT_USER_ID
     keys_dir: Path = PKI_DIR
     next_counter: int = 1_000
+    #: The User's own inventory (device id -> device type): the test meters, every
+    #: device it asked a reset for, and those it added to a test SMS (TR-8).
+    inventory: dict[str, str] = field(default_factory=dict)
     #: The Parse and Correlate version this User's correlation implements (TR-6).
     parse_and_correlate_version = reset_request.PARSE_AND_CORRELATE_VERSION
 
     def __post_init__(self) -> None:
         self.user_id = entity_id(self.user_id).upper()
         self.keys = Keys(self.keys_dir)
+        self.inventory = {**reset_request.TEST_METERS,
+                          **{entity_id(k).upper(): str(v) for k, v in self.inventory.items()}}
+
+    def add_device(self, device_id: str, device: Device | str) -> None:
+        """A meter the User now knows (one it added to a test SMS, TR-8)."""
+        self.inventory[entity_id(device_id).upper()] = parse_device(device).value
 
     def request(
         self, device: Device | str, register: DebtRegister | str, device_id: str | None = None
@@ -51,6 +60,7 @@ class User:
         """A new signed Reset Debt Register request with the next counter."""
         request = reset_request.make_request(device, register, self.next_counter,
                                              user_id=self.user_id, device_id=device_id)
+        self.inventory.setdefault(request.device_id, parse_device(device).value)
         self.next_counter += 1
         return request, reset_request.request_xml(request, keys_dir=self.keys_dir)
 
@@ -62,14 +72,17 @@ class User:
             raise CorrelationError("pre_command", str(exc)) from None
         if not isinstance(apdu, GeneralSigning) or apdu.signature is not None:  # a pre-command
             raise CorrelationError("pre_command", "not an unsigned general-signing APDU")
+        try:  # the User's own inventory: the devices it asked resets for or added (TR-8)
+            device = reset_request.device_of(request.device_id, self.inventory)
+        except ValidationError as exc:
+            raise CorrelationError("device", exc.reason) from None
         expected = {
             "cra": (apdu.cra, Cra.COMMAND),
             "originator": (apdu.originator_id, entity_id(request.user_id).upper()),
             "recipient": (apdu.recipient_id, entity_id(request.device_id).upper()),
             "counter": (apdu.originator_counter, request.counter),
             "message_code": (apdu.message_code,
-                             reset_messages.entry(reset_request.device_of(request.device_id),
-                                                  request.register).message_code),
+                             reset_messages.entry(device, request.register).message_code),
         }
         for name, (found, wanted) in expected.items():
             if found != wanted:
@@ -84,11 +97,20 @@ class User:
         return apdu
 
     def receive(self, response: bytes, at: datetime = DEFAULT_CLOCK,
-                dcc_signer: str = responses.DCC_SIGNER_ID) -> responses.DuisResponse:
+                dcc_signer: str = responses.DCC_SIGNER_ID, *,
+                request: ResetRequest | None = None,
+                sent_at: datetime | None = None) -> responses.DuisResponse:
         """Read a Service Response as signed by the DCC, from what the signature
-        covered; ValidationError for one the DCC did not sign (TR-5)."""
-        return responses.read_signed_response(response, keys_dir=self.keys_dir,
+        covered (TR-5). ValidationError for one the DCC did not sign, one whose RequestID
+        is not ``request``'s (or, without ``request``, names another User), and one
+        dated after ``at`` (now) or before ``sent_at`` (when the request was sent)."""
+        read = responses.read_signed_response(response, keys_dir=self.keys_dir,
                                               signer_id=dcc_signer, at=at)
+        if read.request_id is not None:
+            _check_request_id(read.request_id, self.user_id, request)
+        if read.date_time:
+            _check_time(read.date_time, at, sent_at)
+        return read
 
     def sign(self, apdu: GeneralSigning) -> bytes:
         """The Signed Pre-Command (deterministic ECDSA with the User's ds key)."""
@@ -96,3 +118,35 @@ class User:
         if key is None:
             raise ValidationError("keys", f"no ds private key for {self.user_id}")
         return messages.encode_apdu(messages.sign_apdu(apdu, key))
+
+
+def _check_request_id(found: str, user_id: str, request: ResetRequest | None) -> None:
+    """The response answers this User's ``request`` (or at least one of its own)."""
+    if request is not None:
+        if found.upper() != request.request_id.upper():
+            raise ValidationError("response", f"answers RequestID {found}, not the request "
+                                              f"sent, {request.request_id}")
+        return
+    originator = found.split(":", 1)[0]
+    try:
+        same = entity_id(originator).upper() == user_id
+    except ValidationError:
+        same = False
+    if not same:
+        raise ValidationError("response", f"RequestID {found} is not one of {user_id}'s")
+
+
+def _check_time(stamp: str, at: datetime, sent_at: datetime | None) -> None:
+    """The response is dated no later than now and no earlier than the request."""
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        raise ValidationError("response", f"ResponseDateTime {stamp!r} is not a time") from None
+    if when.tzinfo is None:
+        raise ValidationError("response", f"ResponseDateTime {stamp!r} has no time zone")
+    if when > at:
+        raise ValidationError("response", f"dated {stamp}, after it was received "
+                                          f"({at.isoformat()})")
+    if sent_at is not None and when < sent_at:
+        raise ValidationError("response", f"dated {stamp}, before the request was sent "
+                                          f"({sent_at.isoformat()})")
