@@ -205,7 +205,7 @@ def make_request(
 
 
 def build_request_tree(request: ResetRequest) -> etree._Element:
-    """The unsigned request document (indented; signing appends the ds:Signature)."""
+    """The unsigned request document, compact (signing appends the ds:Signature)."""
     root = etree.Element(_Q + "Request", nsmap={"sr": SR_NS, "ds": DS_NS})
     root.set("schemaVersion", SCHEMA_VERSION)
     header = etree.SubElement(root, _Q + "Header")
@@ -216,9 +216,8 @@ def build_request_tree(request: ResetRequest) -> etree._Element:
     variant.text = request.service_reference_variant
     body = etree.SubElement(etree.SubElement(root, _Q + "Body"), _Q + "ResetDebtRegister")
     etree.SubElement(body, _Q + request.register.value)
-    # signxml replaces this placeholder, so the signature sits indented at the end.
+    # signxml replaces this placeholder, so the signature sits at the end.
     etree.SubElement(root, f"{{{DS_NS}}}Signature", Id="placeholder")
-    etree.indent(root, space="  ")
     return root
 
 

@@ -84,7 +84,6 @@ def _response(
     etree.SubElement(message, _Q + "ServiceReferenceVariant").text = service_reference_variant
     if payload is not None:
         etree.SubElement(message, _Q + "GBCSPayload").text = base64.b64encode(payload).decode()
-    etree.indent(root, space="  ")
     problems = schema_errors(root)
     if problems:  # only reachable through a bug in this module
         raise ValidationError("response", "; ".join(problems))

@@ -1,0 +1,96 @@
+"""Every signed DUIS message is compact, as the DCC's signing tool writes them (issue 20)."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureMethod, XMLSigner
+
+from specpkg.duis.codes import DuisError, ResponseCode
+from specpkg.duis.intake import check_request, validate_request
+from specpkg.duis.reset_request import (
+    DEFAULT_KEYS_DIR,
+    DEFAULT_USER_ID,
+    build_request_tree,
+    make_request,
+    request_xml,
+    sign_tree,
+)
+from specpkg.duis.responses import (
+    error_response,
+    read_signed_response,
+    service_response,
+    sign_response,
+)
+from specpkg.duis.xmldsig import (
+    _key_info,
+    compact,
+    load_certificate,
+    load_private_key,
+    pretty_view,
+)
+from specpkg.meter.registers import DebtRegister, Device, ResetOutcome
+
+
+def whitespace_between_elements(data: bytes) -> list[str]:
+    """The elements of ``data`` that hold whitespace-only text or tail (indentation)."""
+    root = etree.fromstring(data)
+    return [etree.QName(e).localname for e in root.iter() if isinstance(e.tag, str)
+            and ((len(e) and e.text is not None and not e.text.strip())
+                 or (e.tail is not None and not e.tail.strip()))]
+
+
+def signed_documents() -> dict[str, bytes]:
+    request = make_request(Device.GSME, DebtRegister.PAYMENT_DEBT, 1001)
+    outcome = ResetOutcome(DebtRegister.PAYMENT_DEBT, 100, 0)
+    response = service_response(request, b"\xdd\x00", outcome)
+    error = error_response(DuisError(ResponseCode.SEVERAL_REGISTERS, "two",
+                                     request_id=request.request_id))
+    return {"request": request_xml(request), "service response": sign_response(response),
+            "error response": sign_response(error)}
+
+
+@pytest.mark.parametrize("kind", ["request", "service response", "error response"])
+def test_every_signed_message_is_compact(kind: str) -> None:
+    data = signed_documents()[kind]
+    assert whitespace_between_elements(data) == []
+    assert b"\n" not in data[data.index(b"<sr:"):]
+
+
+def test_an_indented_tree_is_signed_compact_and_the_tree_is_left_as_it_was() -> None:
+    tree = build_request_tree(make_request(Device.ESME, DebtRegister.TIME_DEBT_1, 7))
+    etree.indent(tree, space="  ")
+    before = etree.tostring(tree)
+    signed = sign_tree(tree)
+    assert whitespace_between_elements(signed) == [] and etree.tostring(tree) == before
+    assert validate_request(signed).request.counter == 7
+
+
+def test_compact_keeps_values_that_are_spaces() -> None:
+    root = etree.fromstring(b"<a>\n  <b> </b>\n  <c>x</c>\n</a>")
+    assert etree.tostring(compact(root)) == b"<a><b> </b><c>x</c></a>"
+
+
+def test_a_request_signed_indented_is_still_accepted() -> None:
+    """A document signed with its indentation verifies too: the DCC checks what came."""
+    tree = build_request_tree(make_request(Device.ESME, DebtRegister.TIME_DEBT_2, 9))
+    etree.indent(tree, space="    ")
+    key = load_private_key(DEFAULT_KEYS_DIR, DEFAULT_USER_ID)
+    cert = load_certificate(DEFAULT_KEYS_DIR, DEFAULT_USER_ID)
+    signer = XMLSigner(signature_algorithm=SignatureMethod.ECDSA_SHA256,
+                       digest_algorithm=DigestAlgorithm.SHA256,
+                       c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
+    indented = etree.tostring(signer.sign(tree, key=key, key_info=_key_info(cert),
+                                          exclude_c14n_transform_element=False))
+    assert whitespace_between_elements(indented) != []
+    assert check_request(indented).accepted is not None
+
+
+def test_pretty_view_is_indented_and_unsigned_or_redacted() -> None:
+    data = signed_documents()["service response"]
+    view = pretty_view(data)
+    assert "\n  <sr:Header>" in view and "SignatureValue" not in view
+    assert "ds:Signature left out" in view
+    shown = pretty_view(data, signature=True)
+    assert "[signature value: 64 bytes, base64]" in shown and "<ds:SignedInfo>" in shown
+    assert read_signed_response(data).code == "I0"  # the view changed nothing sent
