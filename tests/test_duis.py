@@ -274,9 +274,9 @@ NEGATIVE = {
     "wrong-service-reference-variant": (
         lambda: _signed(_set(f"{Q}Header/{Q}ServiceReferenceVariant", "2.3")),
         ResponseCode.WRONG_SERVICE_REFERENCE),
-    "request-id-lower-case": (
+    "request-id-leading-zero": (
         lambda: _signed(_set(f"{Q}Header/{Q}RequestID",
-                             "90-b3-d5-1f-30-01-00-00:00-db-12-34-56-78-90-a0:1")),
+                             "90-b3-d5-1f-30-01-00-00:00-db-12-34-56-78-90-a0:01")),
         ResponseCode.BAD_REQUEST_ID),
     "request-id-no-counter": (
         lambda: _signed(_set(f"{Q}Header/{Q}RequestID",

@@ -94,3 +94,61 @@ def test_pretty_view_is_indented_and_unsigned_or_redacted() -> None:
     shown = pretty_view(data, signature=True)
     assert "[signature value: 64 bytes, base64]" in shown and "<ds:SignedInfo>" in shown
     assert read_signed_response(data).code == "I0"  # the view changed nothing sent
+
+
+# --- lower-case hex, as the DUIS schema allows and the DCC's DUIS library writes ------------
+
+def lower_case_request(counter: int = 1001) -> tuple[bytes, str]:
+    request = make_request(Device.ESME, DebtRegister.TIME_DEBT_1, counter)
+    tree = build_request_tree(request)
+    written = request.request_id.lower()
+    tree.find(f"{Q}Header/{Q}RequestID").text = written
+    return sign_tree(tree), written
+
+
+Q = "{http://www.dccinterface.co.uk/ServiceUserGateway}"
+
+
+def test_a_lower_case_request_id_is_accepted_and_echoed_as_written() -> None:
+    data, written = lower_case_request()
+    accepted = validate_request(data).request
+    assert accepted.request_id == written.upper() and accepted.echo_id == written
+    assert accepted.user_id == DEFAULT_USER_ID  # the identity, whatever the case
+    response = service_response(accepted, b"\xdd\x00",
+                                ResetOutcome(DebtRegister.TIME_DEBT_1, 5, 0))
+    parsed = read_signed_response(sign_response(response))
+    assert parsed.request_id == written
+    assert parsed.response_id == ":".join([written.split(":")[1], written.split(":")[0],
+                                           written.split(":")[2]])
+
+
+def test_a_refused_lower_case_request_echoes_its_request_id_as_written() -> None:
+    data, written = lower_case_request()
+    refused = data.replace(b"<sr:TimeDebtRegister1/>",
+                           b"<sr:TimeDebtRegister1/><sr:TimeDebtRegister2/>")
+    tree = etree.fromstring(refused)
+    tree.remove(tree[-1])
+    check = check_request(sign_tree(tree))
+    assert check.error is not None and check.error.code is ResponseCode.SEVERAL_REGISTERS
+    from specpkg.duis.responses import parse_response
+    assert parse_response(check.response).request_id == written
+
+
+def test_the_dcc_takes_the_signed_pre_command_under_its_request_id_in_either_case() -> None:
+    from specpkg.system.flow import make_testbed
+    bed = make_testbed()
+    data, written = lower_case_request(counter=5000)
+    accepted = bed.dcc.accept(data)
+    pre = bed.dcc.pre_command(accepted)
+    signed = bed.user.sign(bed.user.correlate(accepted.request, pre))
+    assert bed.dcc.command(written, signed)  # the lower-case RequestID finds the request
+
+
+@pytest.mark.parametrize("text", ["90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:01",
+                                  "90B3D51F30010000:00-DB-12-34-56-78-90-A0:1",
+                                  "90-b3-d5-1f-30-01-00-00:00-db-12-34-56-78-90-a0:x"])
+def test_request_ids_outside_the_duis_pattern_are_refused(text: str) -> None:
+    from specpkg.duis.reset_request import parse_request_id
+    with pytest.raises(DuisError) as info:
+        parse_request_id(text)
+    assert info.value.code is ResponseCode.BAD_REQUEST_ID

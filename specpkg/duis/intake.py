@@ -161,7 +161,8 @@ def _accept(root: etree._Element, signed: etree._Element, raw_id: str | None,
         raise DuisError(ResponseCode.SCHEMA_INVALID, "; ".join(problems[:3]), **echo)
     assert register is not None  # the schema requires exactly one register element
     command_variant = int(_text(signed, f"{_Q}Header/{_Q}CommandVariant"))
-    request = ResetRequest(user_id, device_id, counter, register, command_variant)
+    request = ResetRequest(user_id, device_id, counter, register, command_variant,
+                           written_request_id=str(signed_id).strip())
     try:
         device = device_of(device_id, inventory)
     except ValidationError as exc:

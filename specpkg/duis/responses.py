@@ -126,7 +126,7 @@ def service_response(
     code = ResponseCode.SUCCESS if outcome.success else ResponseCode.RESET_NOT_CONFIRMED
     return _response(
         code,
-        request_id=request.request_id,
+        request_id=request.echo_id,
         response_id=request.response_id,
         service_reference=request.service_reference,
         service_reference_variant=request.service_reference_variant,

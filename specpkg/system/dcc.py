@@ -33,7 +33,7 @@ from specpkg.anomaly.screening import Screener, Screening
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable
 from specpkg.duis.codes import DuisError, ResponseCode
 from specpkg.duis.intake import AcceptedRequest, validate_request
-from specpkg.duis.reset_request import DEFAULT_CLOCK, ResetRequest
+from specpkg.duis.reset_request import DEFAULT_CLOCK, ResetRequest, canonical_request_id
 from specpkg.duis.responses import DCC_SIGNER_ID, error_response, service_response, sign_response
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.gbcs import messages, reset_messages
@@ -129,7 +129,7 @@ class Dcc:
                                     at=self.clock)
         request = accepted.request
         registration = self.registrations[entity_id(request.device_id).upper()]
-        echo = {"request_id": request.request_id}
+        echo = {"request_id": request.echo_id}
         if entity_id(request.user_id).upper() != registration.supplier_id:
             raise DuisError(ResponseCode.NOT_REGISTERED_SUPPLIER,
                             f"{request.user_id} is not the Supplier registered for "
@@ -160,11 +160,15 @@ class Dcc:
 
     def command(self, request_id: str, signed: bytes) -> bytes:
         """Step 4: check the Signed Pre-Command, screen it, add the MAC header."""
+        echo = {"request_id": request_id}  # as the User wrote it; looked up in either case
+        try:
+            request_id = canonical_request_id(request_id)
+        except DuisError:
+            pass  # not a RequestID: no Pre-Command was issued for it
         issued = self._issued.get(request_id)
         if issued is None:
             raise DuisError(ResponseCode.UNKNOWN_PRECOMMAND, f"no Pre-Command for {request_id}",
-                            request_id=request_id)
-        echo = {"request_id": request_id}
+                            **echo)
         if issued.taken:
             raise DuisError(ResponseCode.UNKNOWN_PRECOMMAND, f"a Signed Pre-Command for "
                             f"{request_id} was already taken: one command per request", **echo)
@@ -237,7 +241,7 @@ class Dcc:
     # the response
     def service_response(self, request: ResetRequest, reply: DeviceReply) -> bytes:
         """Step 5: the DUIS Service Response for what came back from the device."""
-        echo = {"request_id": request.request_id}
+        echo = {"request_id": request.echo_id}
         if reply.alert is not None:
             code = ALERT_CODES.get(reply.alert.kind, ResponseCode.REJECTED_BY_DEVICE)
             return self.refuse(DuisError(
