@@ -11,14 +11,14 @@ Register (SR-9)::
 :func:`request_xml` builds and signs one; :func:`validate_request` takes one
 from outside through the hardened parser, the signature check, the specific
 checks below and the schema ``data/duis/ResetDebtRegister.xsd``, and either
-returns an :class:`AcceptedRequest` or raises :class:`DuisError` with a
-response code from ``data/duis/response_codes.csv``; :func:`error_response`
-turns that into a DUIS error response. :func:`service_response` wraps the
-device's GBCS response in the Service Response (``I0``) and
-:func:`parse_response` reads any of them back.
+returns an :class:`AcceptedRequest` or raises :class:`DuisError` naming the
+refusal, with its DUIS response code from ``data/duis/response_codes.csv``;
+:func:`error_response` turns that into a DUIS error response. :func:`service_response`
+wraps the device's GBCS response in the Service Response (``I0``) and
+:func:`parse_response` reads any of them back. Every signed document is compact
+(:func:`specpkg.duis.xmldsig.compact`), as the DCC's own signing tool writes them.
 
-The E-codes are this workbook's provisional numbering in the DUIS style, not
-the DCC's published codes. All times come from a ``clock`` argument (default
+All times come from a ``clock`` argument (default
 :data:`DEFAULT_CLOCK`), so outputs are reproducible.
 """
 
