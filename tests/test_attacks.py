@@ -69,7 +69,7 @@ def _split(data: bytes, where: bytes, node: bytes) -> bytes:
                          ids=["empty comment", "comment", "processing instruction"])
 @pytest.mark.parametrize("field", list(FIELDS))
 def test_a_comment_or_pi_in_a_signed_request_value_is_refused(field: str, node: bytes) -> None:
-    """``1<!---->000`` verifies (c14n drops comments) but reads ``1``: refused, E918."""
+    """``1<!---->000`` verifies (c14n drops comments) but reads ``1``: refused, UNSIGNED_CONTENT."""
     tampered = _split(SIGNED, FIELDS[field], node)
     assert tampered != SIGNED
     assert _code(tampered) is ResponseCode.UNSIGNED_CONTENT
@@ -85,7 +85,7 @@ def test_the_comment_trick_cannot_run_one_request_three_times() -> None:
                                     b":" + counter[:i] + b"<!---->" + counter[i:] + b"<")
                         for i in (1, 2)]
     codes = [bed.run_xml(v, request).response_code for v in variants]
-    assert codes == ["I0", "E918", "E918"]
+    assert codes == ["I0", ResponseCode.UNSIGNED_CONTENT, ResponseCode.UNSIGNED_CONTENT]
 
 
 def test_values_are_read_from_what_the_signature_covered() -> None:
@@ -179,7 +179,9 @@ def test_a_change_of_supplier_replaces_the_anchor_and_its_counter() -> None:
     new.next_counter = 1  # the new Supplier's own counters, far below the old one's
     assert bed.run("ESME", "TimeDebtRegister2", user=new).response_code == "I0"
     old = bed.run("ESME", "PaymentDebtRegister")
-    assert old.response_code == "E914"  # the DCC no longer registers the old Supplier
+    assert (
+        old.response_code == ResponseCode.NOT_REGISTERED_SUPPLIER
+    )  # the DCC no longer registers the old Supplier
     stub = bed.stub("ESME")
     reply = stub.receive(_protected(SUPPLIER, Device.ESME, 9_999))
     assert reply.alert.kind is AlertKind.NOT_THE_SUPPLIER and stub.state.payment_debt == 5_000
@@ -202,7 +204,7 @@ def test_a_counter_jam_locks_only_the_jammer() -> None:
     bed.user.next_counter = COUNTER_MAX
     assert bed.run("ESME", "TimeDebtRegister1").response_code == "I0"
     bed.user.next_counter = COUNTER_MAX
-    assert bed.run("ESME", "TimeDebtRegister2").response_code == "E940"
+    assert bed.run("ESME", "TimeDebtRegister2").response_code == ResponseCode.COUNTER_NOT_INCREASING
     bed.change_supplier("ESME", OTHER)
     assert bed.run("ESME", "TimeDebtRegister2", user=User(OTHER)).response_code == "I0"
 
@@ -376,7 +378,10 @@ def test_run_takes_a_hand_edited_request_file(tmp_path, capsys) -> None:
     path.write_bytes(path.read_bytes().replace(b":1000<", b":1<!---->000<"))
     assert main(["run", "--request", str(path), "--json"]) == 1
     refused = json.loads(capsys.readouterr().out)
-    assert (refused["outcome"], refused["response_code"]) == (Outcome.REFUSED.value, "E918")
+    assert (refused["outcome"], refused["response_code"]) == (
+        Outcome.REFUSED.value,
+        ResponseCode.UNSIGNED_CONTENT,
+    )
 
 
 # --- 7. what the meter itself records and says --------------------------------------

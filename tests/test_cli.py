@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from specpkg.__main__ import build_parser, main
+from specpkg.duis.codes import ResponseCode
 
 
 def test_every_subcommand_has_help(capsys) -> None:
@@ -67,8 +68,8 @@ def test_run_prints_every_step_and_succeeds(capsys) -> None:
 
 
 @pytest.mark.parametrize(("argv", "code"), [
-    (["--meter-version", "pre-release"], "E921"),
-    (["--fault"], "E920"),
+    (["--meter-version", "pre-release"], ResponseCode.NOT_SUPPORTED_BY_DEVICE),
+    (["--fault"], ResponseCode.RESET_NOT_CONFIRMED),
 ])
 def test_run_shows_failures_with_a_non_zero_exit(capsys, argv: list[str], code: str) -> None:
     assert main(["run", *argv]) == 1

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from specpkg.duis.codes import Outcome
+from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister, Device
@@ -216,11 +216,14 @@ def test_the_ch_refuses_what_it_cannot_route() -> None:
 
 
 def test_a_ch_whose_wan_is_down_delivers_nothing() -> None:
-    """The outcome a WAN outage gives: E924, and the meter keeps its register."""
+    """The outcome a WAN outage gives: UNDELIVERABLE, and the meter keeps its register."""
     bed = make_testbed()
     bed.hub.wan_connected = False
     result = bed.run("ESME", "TimeDebtRegister1")
-    assert result.outcome is Outcome.UNDELIVERABLE and result.response_code == "E924"
+    assert (
+        result.outcome is Outcome.UNDELIVERABLE
+        and result.response_code == ResponseCode.UNDELIVERABLE
+    )
     assert result.route is None and result.before is None
     assert bed.stub("ESME").state.time_debt_1 > 0
 

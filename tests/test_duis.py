@@ -12,10 +12,14 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from specpkg.duis.codes import (
+    DUIS_CODES,
     DuisError,
+    Outcome,
     ResponseCode,
     Stage,
+    code_table,
     codes_given_at,
+    outcome_of,
     response_code_table,
 )
 from specpkg.duis.intake import check_request, validate_request
@@ -34,6 +38,7 @@ from specpkg.duis.reset_request import (
     signature_valid,
 )
 from specpkg.duis.responses import (
+    answered_code,
     error_response,
     format_date_time,
     parse_response,
@@ -274,9 +279,9 @@ NEGATIVE = {
     "wrong-service-reference-variant": (
         lambda: _signed(_set(f"{Q}Header/{Q}ServiceReferenceVariant", "2.3")),
         ResponseCode.WRONG_SERVICE_REFERENCE),
-    "request-id-lower-case": (
+    "request-id-leading-zero": (
         lambda: _signed(_set(f"{Q}Header/{Q}RequestID",
-                             "90-b3-d5-1f-30-01-00-00:00-db-12-34-56-78-90-a0:1")),
+                             "90-b3-d5-1f-30-01-00-00:00-db-12-34-56-78-90-a0:01")),
         ResponseCode.BAD_REQUEST_ID),
     "request-id-no-counter": (
         lambda: _signed(_set(f"{Q}Header/{Q}RequestID",
@@ -327,10 +332,24 @@ def test_wrong_service_reference_is_echoed() -> None:
 
 def test_response_code_table_matches_the_codes() -> None:
     table = response_code_table()
-    assert [row["code"] for row in table] == [c.value for c in ResponseCode]
-    assert [row["name"] for row in table] == [c.name for c in ResponseCode]
+    assert sorted(row["name"] for row in table) == sorted(c.name for c in ResponseCode)
+    assert all(ResponseCode[row["name"]].value == row["code"] for row in table)
     assert all(row["meaning"] for row in table)
-    assert {row["provisional"] for row in table} == {"yes", "no"}
+    assert {row["source"] for row in table} == {"DUIS", "MA-16"}
+    assert {row["code"] for row in table} <= set(DUIS_CODES)
+    # a DUIS code read back stands for one row of it
+    assert all(code_table()[ResponseCode(row["code"])].code.value == row["code"]
+               for row in table)
+
+
+def test_refusals_sharing_a_duis_code_stay_apart() -> None:
+    several, schema = ResponseCode.SEVERAL_REGISTERS, ResponseCode.SCHEMA_INVALID
+    assert several == "E12" and schema == "E12" and several != schema
+    assert len({several, schema}) == 2 and f"{several}" == "E12"
+    assert outcome_of(ResponseCode.RESET_NOT_CONFIRMED) is Outcome.NOT_CONFIRMED
+    assert outcome_of("I0") is Outcome.SUCCESS
+    with pytest.raises(ValidationError):
+        outcome_of(ResponseCode.ACKNOWLEDGED)
 
 
 # --- signature: tampering with any element fails ------------------------------------------
@@ -413,12 +432,16 @@ def test_success_service_response_round_trip() -> None:
     assert "Debt Register is zero" in response.meaning
 
 
-def test_unconfirmed_reset_is_not_i0() -> None:
+def test_unconfirmed_reset_is_i0_carrying_the_devices_answer() -> None:
+    """MA-16: DUIS has no code for "the register is not zero"; the device's response
+    in GBCSPayload says it, and the DCC's refusal is RESET_NOT_CONFIRMED."""
     request = base_request(DebtRegister.TIME_DEBT_2)
-    xml = service_response(request, GBCS, ResetOutcome(DebtRegister.TIME_DEBT_2, 1500, 1))
-    response = parse_response(xml)
-    assert response.code == ResponseCode.RESET_NOT_CONFIRMED.value and not response.success
+    outcome = ResetOutcome(DebtRegister.TIME_DEBT_2, 1500, 1)
+    response = parse_response(service_response(request, GBCS, outcome))
+    assert response.code == ResponseCode.RESET_NOT_CONFIRMED == "I0"
     assert response.gbcs_payload == GBCS
+    assert answered_code(outcome) is ResponseCode.RESET_NOT_CONFIRMED
+    assert answered_code(ResetOutcome(DebtRegister.TIME_DEBT_2, 1500, 0)) is ResponseCode.SUCCESS
 
 
 @pytest.mark.parametrize(
@@ -493,7 +516,8 @@ def test_signature_valid_and_redaction() -> None:
 @pytest.mark.parametrize("node", [etree.Comment(" the register to reset "),
                                   etree.ProcessingInstruction("note", "reset")])
 def test_comments_and_processing_instructions_are_refused_even_when_signed(node) -> None:
-    """A signature does not cover comments or PIs (E918), even one signed with the request."""
+    """A signature does not cover comments or PIs (UNSIGNED_CONTENT), even one signed with the
+    request."""
     def mutate(tree):
         body(tree).insert(0, node)
     assert code_of(_signed(mutate)) is ResponseCode.UNSIGNED_CONTENT
@@ -569,7 +593,8 @@ def test_sr9_values_are_read_only_from_the_document_the_signature_covers(monkeyp
 
 
 def test_sr9_a_certificate_not_naming_the_sender_is_refused_echoing_the_request() -> None:
-    """A request whose registered certificate names another party is refused (E919), and
+    """A request whose registered certificate names another party is refused (CERTIFICATE_REFUSED),
+    and
     the response still names the request."""
     other = load_certificate(DEFAULT_KEYS_DIR, "00DB1234567890A0")
     with pytest.raises(DuisError) as info:
@@ -594,7 +619,8 @@ def test_an_error_response_echoes_a_well_formed_service_reference_and_variant_on
 
 
 def test_a_missing_service_reference_is_refused_as_empty() -> None:
-    """E906: a request without a ServiceReference is refused, and the reason shows the
+    """WRONG_SERVICE_REFERENCE: a request without a ServiceReference is refused, and the reason
+    shows the
     reference it read as empty (it claims no value the request did not hold)."""
     def drop(tree):
         header = tree.find(f"{Q}Header")
@@ -606,7 +632,7 @@ def test_a_missing_service_reference_is_refused_as_empty() -> None:
 
 
 def test_sr9_several_registers_are_refused_naming_each_of_them() -> None:
-    """SR-9 (E910): the refusal of a request naming more than one register lists the
+    """SR-9 (UNKNOWN_REGISTER): the refusal of a request naming more than one register lists the
     registers it named, in order."""
     def three(tree):
         etree.SubElement(body(tree), Q + "PaymentDebtRegister")

@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import pandas as pd
 import pytest
 
+from specpkg.duis.codes import ResponseCode
 from specpkg.errors import ValidationError
 from specpkg.system.assumptions import Assumptions
 from specpkg.system.variants import ch_combinations
@@ -108,8 +109,13 @@ def test_tr3_a_test_sms_is_set_up_only_for_cases_that_send_a_request(matrix, pla
 
 def test_tr4_cases_by_path_follow_the_response_code_stage(matrix, planned):
     paths = matrix["expected_code"].map(minimumset.case_path)
-    assert set(matrix.loc[paths == CasePath.METER, "expected_code"]) == {"I0", "E921"}
-    assert set(matrix.loc[paths == CasePath.DCC, "expected_code"]) == {"E914"}
+    assert set(matrix.loc[paths == CasePath.METER, "expected_code"]) == {
+        "I0",
+        ResponseCode.NOT_SUPPORTED_BY_DEVICE,
+    }
+    assert set(matrix.loc[paths == CasePath.DCC, "expected_code"]) == {
+        ResponseCode.NOT_REGISTERED_SUPPLIER
+    }
     assert planned.load.cases[CasePath.METER] == planned.load.cases[CasePath.DCC] == 144
 
 
@@ -251,7 +257,12 @@ def test_tr1_minimum_set_runs_positive_resets_first_then_refusals_then_variants(
     minimum = minimum_test_set(matrix)
     assert list(minimum["priority"]) == sorted(minimum["priority"])
     tiers = {p: set(g["expected_code"]) for p, g in minimum.groupby("priority")}
-    assert tiers == {1: {"I0"}, 2: {"E914"}, 3: {"E921"}, 4: {""}}
+    assert tiers == {
+        1: {"I0"},
+        2: {ResponseCode.NOT_REGISTERED_SUPPLIER},
+        3: {ResponseCode.NOT_SUPPORTED_BY_DEVICE},
+        4: {""},
+    }
     assert minimum.loc[minimum["priority"] == 1, "positive"].all()
     assert not minimum.loc[minimum["priority"] > 1, "positive"].any()
 
@@ -269,7 +280,9 @@ def test_tr1_minimum_set_sends_a_command_through_every_test_ch_to_each_meter(mat
 
 
 def test_tr1_a_test_ch_is_shown_only_by_a_case_that_reaches_the_meter(matrix):
-    refused = coverage(matrix[matrix["expected_code"].isin(["", "E914"])])
+    refused = coverage(
+        matrix[matrix["expected_code"].isin(["", ResponseCode.NOT_REGISTERED_SUPPLIER])]
+    )
     ch_facet = next(f.name for f in minimumset.FACETS if f.path is CasePath.METER)
     assert not [k for k in refused if k[0] == ch_facet]
     assert [k for k in coverage(matrix) if k[0] == ch_facet]
@@ -279,7 +292,11 @@ def test_f8_minimum_set_of_an_open_environment_shows_each_dcc_refusal(open_matri
     minimum = minimum_test_set(open_matrix)
     assert coverage(minimum) == coverage(open_matrix)
     assert len(minimum) == lower_bound(open_matrix) == 30
-    assert {"E914", "E915", "E919"} <= set(minimum["expected_code"])
+    assert {
+        ResponseCode.NOT_REGISTERED_SUPPLIER,
+        ResponseCode.ROLE_NOT_ELIGIBLE,
+        ResponseCode.CERTIFICATE_REFUSED,
+    } <= set(minimum["expected_code"])
     assert "" not in set(minimum["expected_code"])
 
 

@@ -66,11 +66,14 @@ def test_every_device_register_and_mode_succeeds_end_to_end(device, register, mo
 
 
 def test_device_that_does_not_zero_the_register_reports_failure() -> None:
-    """BR-4: a meter whose write fails answers failure; the DCC says E920, not I0."""
+    """BR-4: a meter whose write fails answers failure; the DCC says RESET_NOT_CONFIRMED, not I0."""
     bed = make_testbed()
     bed.stub("GSME").fault = True
     result = bed.run("GSME", "TimeDebtRegister2")
-    assert result.outcome is Outcome.NOT_CONFIRMED and result.response_code == "E920"
+    assert (
+        result.outcome is Outcome.NOT_CONFIRMED
+        and result.response_code == ResponseCode.RESET_NOT_CONFIRMED
+    )
     assert result.after.time_debt_2 == result.before.time_debt_2 > 0
     response = messages.decode(result.device_response)
     assert reset_messages.response_success(response) is False
@@ -80,7 +83,8 @@ def test_device_that_does_not_zero_the_register_reports_failure() -> None:
 def test_br4_a_register_that_does_not_reach_zero_gives_the_failure_response(
         device, register, monkeypatch) -> None:
     """BR-4 by fault injection: the meter's register write leaves 1p behind; the meter
-    answers failure (no success for a register that is not zero), the DCC E920, and the
+    answers failure (no success for a register that is not zero), the DCC RESET_NOT_CONFIRMED, and
+    the
     test record shows the Service Response does not say zero."""
     from specpkg.system import meters
     from specpkg.testing.testrun import record_of
@@ -96,9 +100,12 @@ def test_br4_a_register_that_does_not_reach_zero_gives_the_failure_response(
     assert result.after.register(register) == 1 != result.before.register(register)
     assert messages.response_results(messages.decode(result.device_response)) == [
         "failure" if device is Device.GSME else "hardware_fault"]
-    assert result.outcome is Outcome.NOT_CONFIRMED and result.response_code == "E920"
+    assert (
+        result.outcome is Outcome.NOT_CONFIRMED
+        and result.response_code == ResponseCode.RESET_NOT_CONFIRMED
+    )
     record, parsed = record_of("BR-4", result, register, True)
-    assert parsed.code == "E920" and not record.response_says_zero
+    assert parsed.code == ResponseCode.RESET_NOT_CONFIRMED and not record.response_says_zero
     assert record.command_succeeded is False
     monkeypatch.setattr(meters, "apply_debt_change", honest)
     assert make_testbed().run(device, register).response_code == "I0"
@@ -164,7 +171,10 @@ def test_pre_release_meter_answers_not_supported_and_keeps_its_registers() -> No
     bed = make_testbed(version=PRE_RELEASE)
     for device in Device:
         result = bed.run(device, "TimeDebtRegister1")
-        assert result.outcome is Outcome.NOT_SUPPORTED and result.response_code == "E921"
+        assert (
+            result.outcome is Outcome.NOT_SUPPORTED
+            and result.response_code == ResponseCode.NOT_SUPPORTED_BY_DEVICE
+        )
         assert result.after == result.before
         stub = bed.stub(device)
         assert reset_messages.message_codes()[device] not in stub.supported_use_cases
@@ -203,7 +213,7 @@ def test_only_esme_and_gsme_are_targets() -> None:
     request, _ = bed.user.request("ESME", "TimeDebtRegister1")
     ihd = dataclasses.replace(request, device_id="00DB1234567890B0")
     result = bed.run_xml(reset_request.request_xml(ihd), ihd)
-    assert result.outcome is Outcome.REFUSED and result.response_code == "E913"
+    assert result.outcome is Outcome.REFUSED and result.response_code == ResponseCode.UNKNOWN_DEVICE
 
 
 def test_two_registers_in_one_request_are_refused_end_to_end() -> None:
@@ -216,25 +226,35 @@ def test_two_registers_in_one_request_are_refused_end_to_end() -> None:
 
     result = bed.run("ESME", "TimeDebtRegister1", xml=add_register)
     assert result.outcome is Outcome.REFUSED
-    assert result.response_code in {"E909", "E911"} and result.pre_command == b""
+    assert (
+        result.response_code in {ResponseCode.SEVERAL_REGISTERS, ResponseCode.BAD_SIGNATURE}
+        and result.pre_command == b""
+    )
 
 
 def test_only_the_registered_supplier_may_reset() -> None:
-    """Access control: another Supplier, with a valid certificate, is refused (E914)."""
+    """Access control: another Supplier, with a valid certificate, is refused
+    (NOT_REGISTERED_SUPPLIER)."""
     bed = make_testbed()
     stranger = User("90B3D51F30020000", bed.user.keys_dir)
     result = bed.run("GSME", "PaymentDebtRegister", user=stranger)
-    assert result.outcome is Outcome.REFUSED and result.response_code == "E914"
+    assert (
+        result.outcome is Outcome.REFUSED
+        and result.response_code == ResponseCode.NOT_REGISTERED_SUPPLIER
+    )
     assert result.after is None
 
 
 def test_a_role_not_eligible_for_the_device_is_refused() -> None:
-    """Access control (SR-3): a Gas Supplier registration cannot reset an ESME (E915)."""
+    """Access control (SR-3): a Gas Supplier registration cannot reset an ESME
+    (ROLE_NOT_ELIGIBLE)."""
     bed = make_testbed()
     esme = DEVICE_IDS[Device.ESME]
     bed.dcc.registrations[esme] = Registration(esme, Device.ESME, bed.user.user_id, "GS")
     result = bed.run("ESME", "TimeDebtRegister1")
-    assert result.outcome is Outcome.REFUSED and result.response_code == "E915"
+    assert (
+        result.outcome is Outcome.REFUSED and result.response_code == ResponseCode.ROLE_NOT_ELIGIBLE
+    )
 
 
 def _set_counter(data: bytes) -> bytes:
@@ -286,13 +306,19 @@ def test_user_refuses_a_service_response_the_dcc_did_not_sign() -> None:
 def test_dcc_refuses_a_signed_pre_command_that_is_not_what_it_issued() -> None:
     bed = make_testbed()
     result = bed.run("ESME", "TimeDebtRegister1", signed=lambda d: d[:-1] + bytes([d[-1] ^ 1]))
-    assert result.outcome is Outcome.REFUSED and result.response_code == "E916"
+    assert (
+        result.outcome is Outcome.REFUSED
+        and result.response_code == ResponseCode.SIGNED_PRECOMMAND_MISMATCH
+    )
 
 
 def test_meter_rejects_a_command_whose_mac_was_altered() -> None:
     bed = make_testbed()
     result = bed.run("GSME", "TimeDebtRegister1", command=lambda d: d[:-1] + bytes([d[-1] ^ 4]))
-    assert result.outcome is Outcome.REJECTED_BY_DEVICE and result.response_code == "E922"
+    assert (
+        result.outcome is Outcome.REJECTED_BY_DEVICE
+        and result.response_code == ResponseCode.REJECTED_BY_DEVICE
+    )
     assert result.after == result.before
     assert bed.stub("GSME").log[-1].startswith("alert: MAC check failed")
 
@@ -312,7 +338,9 @@ def test_a_quarantined_command_never_reaches_the_meter() -> None:
     table = ThresholdTable([Threshold(User().user_id, "2.4", "volume", 3600, 0)])
     bed = make_testbed(thresholds=table)
     result = bed.run("GSME", "PaymentDebtRegister")
-    assert result.outcome is Outcome.QUARANTINED and result.response_code == "E930"
+    assert (
+        result.outcome is Outcome.QUARANTINED and result.response_code == ResponseCode.QUARANTINED
+    )
     assert result.command == b"" and result.after is None
 
 
@@ -369,13 +397,14 @@ def test_f13_one_register_per_request_three_requests_reset_all_three() -> None:
 def test_sr8_a_reset_for_any_other_registered_device_is_refused_naming_its_type(
         device_id: str, device_type: str) -> None:
     """SR-8: the DCC knows the CHF, GPF, PPMID, HCALCS and IHD of the premises; a reset
-    addressed to one is refused at intake (E913) because of its type, not because the
+    addressed to one is refused at intake (WRONG_DEVICE_TYPE) because of its type, not because the
     device is unknown, and nothing is sent."""
     bed = make_testbed()
     request, _ = bed.user.request(Device.ESME, DebtRegister.TIME_DEBT_1)
     other = dataclasses.replace(request, device_id=device_id)
     result = bed.run_xml(reset_request.request_xml(other), other)
-    assert result.response_code == "E913" and result.outcome is Outcome.REFUSED
+    assert result.response_code is ResponseCode.WRONG_DEVICE_TYPE
+    assert result.outcome is Outcome.REFUSED
     refused = next(s.result for s in result.steps if s.result.startswith("refused"))
     assert f"is a {device_type}; the reset's target devices are ESME and GSME only" in refused
     assert result.pre_command == b"" and result.command == b""
@@ -500,24 +529,31 @@ def test_br4_the_dccs_service_response_for_each_kind_of_device_answer() -> None:
     bed.dcc.clock = reset_request.DEFAULT_CLOCK + dt.timedelta(days=3)
     first = bed.run("ESME", "TimeDebtRegister1")
     request = first.request
-    answers = {
-        "E921": DeviceReply(alert=DeviceAlert(request.device_id, AlertKind.NOT_SUPPORTED, "x")),
-        "E922": DeviceReply(alert=DeviceAlert(request.device_id, AlertKind.BAD_MAC)),
-        "E923": DeviceReply(response=b"\x00\x01"),
-    }
     second = bed.run("ESME", "TimeDebtRegister2")
-    answers["E923 "] = DeviceReply(response=second.device_response)
-    answers["E923  "] = DeviceReply(response=second.command)  # a command, not a response
-    for code, reply in answers.items():
-        parsed = responses.parse_response(bed.dcc.service_response(request, reply))
-        assert (parsed.code, parsed.request_id) == (code.strip(), request.request_id)
+    answers = [
+        (ResponseCode.NOT_SUPPORTED_BY_DEVICE,
+         DeviceReply(alert=DeviceAlert(request.device_id, AlertKind.NOT_SUPPORTED, "x"))),
+        (ResponseCode.REJECTED_BY_DEVICE,
+         DeviceReply(alert=DeviceAlert(request.device_id, AlertKind.BAD_MAC))),
+        (ResponseCode.BAD_DEVICE_RESPONSE, DeviceReply(response=b"\x00\x01")),
+        (ResponseCode.BAD_DEVICE_RESPONSE, DeviceReply(response=second.device_response)),
+        # a command, not a response
+        (ResponseCode.BAD_DEVICE_RESPONSE, DeviceReply(response=second.command)),
+    ]
+    for code, reply in answers:
+        answered, data = bed.dcc.answer(request, reply)
+        parsed = responses.parse_response(data)
+        assert answered is code and data == bed.dcc.service_response(request, reply)
+        assert (parsed.code, parsed.request_id) == (code.value, request.request_id)
         assert parsed.date_time == responses.format_date_time(bed.dcc.clock)
     ok = responses.parse_response(bed.dcc.service_response(request, DeviceReply(
         response=first.device_response)))
     assert ok.success and ok.date_time == responses.format_date_time(bed.dcc.clock)
     silent = responses.parse_response(bed.dcc.service_response(request, DeviceReply()))
-    assert (silent.code, silent.request_id) == (ResponseCode.NO_DEVICE_RESPONSE.value,
-                                                request.request_id)  # MA-7: silence is E925
+    assert (silent.code, silent.request_id) == (
+        ResponseCode.NO_DEVICE_RESPONSE.value,
+        request.request_id,
+    )  # MA-7: silence is NO_DEVICE_RESPONSE
 
 
 def test_the_dcc_cannot_mac_without_the_acb_key() -> None:
@@ -624,7 +660,7 @@ def test_sr8_sr9_the_dcc_checks_a_request_against_its_own_inventory_keys_and_clo
 
 def test_ma1_an_esme_command_that_is_not_the_issued_one_is_refused_echoing_the_request() -> None:
     """MA-1: a validly signed ESME command (not packet-inspected) that is not the issued
-    Pre-Command is refused with E916 and the request's RequestID."""
+    Pre-Command is refused with SIGNED_PRECOMMAND_MISMATCH and the request's RequestID."""
     bed = make_testbed()
     dcc, user = bed.dcc, bed.user
     request, xml = user.request("ESME", "TimeDebtRegister1", DEVICE_IDS[Device.ESME])
@@ -680,7 +716,7 @@ def test_sr9_correlation_of_the_register_and_payload_says_what_differs() -> None
 def test_ma2_under_inspect_esme_the_dcc_packet_inspects_an_esme_reset() -> None:
     """MA-2: with ``inspect_esme`` the DCC packet-inspects ESME resets as it does GSME
     ones, so a validly signed command resetting another register is quarantined by
-    packet inspection (by default it is refused later, by MA-1, with E916)."""
+    packet inspection (by default it is refused later, by MA-1, with SIGNED_PRECOMMAND_MISMATCH)."""
     from specpkg.system.assumptions import Assumptions
 
     bed = make_testbed(assumptions=Assumptions(inspect_esme=True))

@@ -9,7 +9,7 @@ import pytest
 
 from specpkg.anomaly.inspection import SUPPLY_AFFECTING, InspectionResult, inspect, written_value
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable
-from specpkg.duis.codes import Outcome
+from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.duis.reset_request import DEFAULT_CLOCK
 from specpkg.errors import ValidationError
 from specpkg.gbcs import dlms, gbz, messages, reset_messages
@@ -141,12 +141,14 @@ def _swap_for_non_zero(signed: bytes) -> bytes:
 
 
 def test_flow_quarantines_a_signed_non_zero_gsme_reset() -> None:
-    """SR-10 in the flow: the command never reaches the meter; the User gets E930."""
+    """SR-10 in the flow: the command never reaches the meter; the User gets QUARANTINED."""
     bed = make_testbed()
     result = bed.run("GSME", "TimeDebtRegister1", signed=_swap_for_non_zero)
-    assert result.outcome is Outcome.QUARANTINED and result.response_code == "E930"
+    assert (
+        result.outcome is Outcome.QUARANTINED and result.response_code == ResponseCode.QUARANTINED
+    )
     assert "packet inspection: debt_amount is 500, not 0" in result.steps[-2].result
-    assert result.steps[-1].result == "E930, signed by the DCC"
+    assert result.steps[-1].result == f"{ResponseCode.QUARANTINED}, signed by the DCC"
     assert result.command == b"" and bed.stub("GSME").state.time_debt_1 == 3_000
     assert [n.event for n in bed.dcc.notifications(SUPPLIER)] == ["quarantined"]
 
@@ -190,7 +192,8 @@ def test_a_released_command_is_delivered_and_a_rejected_one_never_is() -> None:
 
 
 def test_a_non_issued_command_is_quarantined_but_its_release_is_refused() -> None:
-    """MA-1: a quarantined command that is not the issued Pre-Command is refused (E916)
+    """MA-1: a quarantined command that is not the issued Pre-Command is refused
+    (SIGNED_PRECOMMAND_MISMATCH)
     when the User releases it, and never sent."""
     bed = make_testbed()
     result = bed.run("GSME", "TimeDebtRegister1", signed=_swap_for_non_zero)
@@ -198,7 +201,10 @@ def test_a_non_issued_command_is_quarantined_but_its_release_is_refused() -> Non
     quarantined_at = int(bed.dcc.clock.timestamp())
     bed.dcc.clock += timedelta(hours=1)  # the User decides an hour later
     released = bed.release(result)
-    assert released.outcome is Outcome.REFUSED and released.response_code == "E916"
+    assert (
+        released.outcome is Outcome.REFUSED
+        and released.response_code == ResponseCode.SIGNED_PRECOMMAND_MISMATCH
+    )
     assert bed.stub("GSME").state.time_debt_1 == 3_000
     assert [(n.event, n.timestamp) for n in bed.dcc.notifications(SUPPLIER)] == [
         ("quarantined", quarantined_at), ("rejected", quarantined_at + 3600)]
@@ -209,7 +215,10 @@ def test_without_the_issued_check_a_released_tampered_command_is_executed() -> N
     bed = make_testbed(assumptions=Assumptions(compare_with_issued=False))
     result = bed.run("GSME", "TimeDebtRegister1", signed=_swap_for_non_zero)
     released = bed.release(result)
-    assert released.response_code == "E920" and released.after.time_debt_1 == 500
+    assert (
+        released.response_code == ResponseCode.RESET_NOT_CONFIRMED
+        and released.after.time_debt_1 == 500
+    )
 
 
 def test_sr10_sr11_each_verdict_names_the_device_and_says_why() -> None:

@@ -33,7 +33,7 @@ def test_message_path_of_a_successful_reset() -> None:
 
 def test_message_path_of_a_refused_request_has_user_and_dcc_only() -> None:
     steps = (Step("User", "sends the DUIS request", "signed XML", b"<x/>"),
-             Step("DCC", "validates and checks access", "refused: E913"))
+             Step("DCC", "validates and checks access", "refused: UNKNOWN_DEVICE"))
     labels = _labels(plots.message_path(steps))
     assert labels[:2] == ["User", "DCC"] and "Communications Hub" not in labels
     assert len(_arrows(plots.message_path(steps))) == 1

@@ -7,7 +7,7 @@ import pytest
 from specpkg.anomaly.engine import Disposition, ThresholdEngine
 from specpkg.anomaly.screening import Screener
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable
-from specpkg.duis.codes import Outcome
+from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.gbcs import messages
 from specpkg.meter.registers import DebtRegister, Device
 from specpkg.system.assumptions import Assumptions
@@ -66,26 +66,33 @@ def test_sr10_inspection_quarantine_goes_through_the_engine() -> None:
 
 def test_a_repeated_request_id_is_refused_by_the_dcc_e940() -> None:
     """The DCC refuses a RequestID whose counter is not above the last it accepted from
-    that User for that device (E940): a repeated request never reaches anomaly detection."""
+    that User for that device (COUNTER_NOT_INCREASING): a repeated request never reaches anomaly
+    detection."""
     bed = make_testbed()
     first = bed.run("ESME", "TimeDebtRegister1")
     assert first.outcome is Outcome.SUCCESS
     bed.user.next_counter -= 1  # the User's system sends the same RequestID again
     again = bed.run("ESME", "TimeDebtRegister2")
-    assert again.response_code == "E940" and again.outcome is Outcome.REFUSED
+    assert (
+        again.response_code == ResponseCode.COUNTER_NOT_INCREASING
+        and again.outcome is Outcome.REFUSED
+    )
     assert bed.stub("ESME").state.time_debt_2 == 1_500 and len(bed.dcc.engine) == 1
 
 
 def test_a_record_anomaly_detection_cannot_take_is_refused_e931() -> None:
     """A request timed earlier than one already screened (the DCC's clock went back) is
-    refused by the threshold engine; the DCC answers E931 and sends nothing."""
+    refused by the threshold engine; the DCC answers ANOMALY_REFUSED and sends nothing."""
     from datetime import timedelta
 
     bed = make_testbed()
     assert bed.run("ESME", "TimeDebtRegister1").outcome is Outcome.SUCCESS
     bed.dcc.clock -= timedelta(hours=1)
     late = bed.run("ESME", "TimeDebtRegister2")
-    assert late.response_code == "E931" and "earlier than a request" in late.steps[-2].result
+    assert (
+        late.response_code == ResponseCode.ANOMALY_REFUSED
+        and "earlier than a request" in late.steps[-2].result
+    )
     assert bed.stub("ESME").state.time_debt_2 == 1_500
 
 
@@ -97,6 +104,12 @@ def test_default_model_assumptions_flow_answers() -> None:
                                            user.next_counter - 1)
 
     bed = make_testbed()
-    assert bed.run("ESME", "TimeDebtRegister1", signed=hook(bed.user)).response_code == "E930"
+    assert (
+        bed.run("ESME", "TimeDebtRegister1", signed=hook(bed.user)).response_code
+        == ResponseCode.QUARANTINED
+    )
     bed = make_testbed(assumptions=Assumptions(read_esme_value=False))
-    assert bed.run("ESME", "TimeDebtRegister1", signed=hook(bed.user)).response_code == "E916"
+    assert (
+        bed.run("ESME", "TimeDebtRegister1", signed=hook(bed.user)).response_code
+        == ResponseCode.SIGNED_PRECOMMAND_MISMATCH
+    )

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable
-from specpkg.duis.codes import Outcome
+from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.gbcs import reset_messages
 from specpkg.meter.registers import Device
 from specpkg.system.assumptions import Assumptions
@@ -18,8 +18,15 @@ from specpkg.testing.testplan import build_test_matrix
 from specpkg.testing.testrun import run_matrix
 
 #: MA-7's two settings and what a reset to a pre-release meter ends in under each.
-SETTINGS = [(True, Outcome.NOT_SUPPORTED, "E921", "alert: use case not supported"),
-            (False, Outcome.NO_RESPONSE, "E925", "ignored: message code")]
+SETTINGS = [
+    (
+        True,
+        Outcome.NOT_SUPPORTED,
+        ResponseCode.NOT_SUPPORTED_BY_DEVICE,
+        "alert: use case not supported",
+    ),
+    (False, Outcome.NO_RESPONSE, ResponseCode.NO_DEVICE_RESPONSE, "ignored: message code"),
+]
 
 
 @pytest.mark.parametrize(("alerts", "outcome", "code", "logged"), SETTINGS)
@@ -27,8 +34,9 @@ SETTINGS = [(True, Outcome.NOT_SUPPORTED, "E921", "alert: use case not supported
 def test_sr4_ma7_a_pre_release_meter_alerts_or_stays_silent(device, alerts, outcome, code,
                                                             logged) -> None:
     """The DCC sends the reset without checking the meter's firmware (the meter logs
-    it); the meter changes nothing and either alerts (E921 at once) or stays silent
-    (E925 after the DCC's time-out). Either way one signed DUIS response ends it."""
+    it); the meter changes nothing and either alerts (NOT_SUPPORTED_BY_DEVICE at once) or stays
+    silent
+    (NO_DEVICE_RESPONSE after the DCC's time-out). Either way one signed DUIS response ends it."""
     bed = make_testbed(version=PRE_RELEASE, assumptions=Assumptions(pre_release_alerts=alerts))
     result = bed.run(device, "TimeDebtRegister1")
     assert (result.outcome, result.response_code) == (outcome, code)
@@ -60,7 +68,7 @@ def test_sr4_the_spent_critical_command_counts_against_the_threshold(alerts, out
     for register in ("TimeDebtRegister1", "TimeDebtRegister2", "PaymentDebtRegister"):
         codes.append(bed.run("ESME", register).response_code)
         bed.dcc.clock += timedelta(minutes=5)
-    assert codes == [code, code, "E930"]
+    assert codes == [code, code, ResponseCode.QUARANTINED]
 
 
 def test_sr4_ma7_the_matrix_expects_and_the_run_gives_each_settings_answer() -> None:

@@ -24,24 +24,24 @@ def _run(case, assumptions: Assumptions, register=DebtRegister.TIME_DEBT_1):
 @pytest.mark.parametrize("setting", list(SETTINGS), ids=str)
 def test_sr10_every_tampered_gsme_reset_is_stopped_by_packet_inspection(case, setting) -> None:
     result, check = _run(case, SETTINGS[setting])
-    assert check == "packet inspection (E930)"
+    assert check == "packet inspection (QUARANTINED)"
     assert result.after is None  # never reached the meter
 
 
 def test_f1_what_stops_a_non_zero_esme_reset() -> None:
     """F-1: the ESME value is not inspected (SR-11); other checks must stop it."""
     case = ESME_CASES["non-zero value (500p)"]
-    assert _run(case, Assumptions())[1] == "data value threshold (E930)"
+    assert _run(case, Assumptions())[1] == "data value threshold (QUARANTINED)"
     assert _run(case, Assumptions(read_esme_value=False))[1] == \
-        "issued Pre-Command check (E916)"
+        "issued Pre-Command check (SIGNED_PRECOMMAND_MISMATCH)"
     assert _run(case, Assumptions(inspect_esme=True, compare_with_issued=False))[1] == \
-        "packet inspection (E930)"
+        "packet inspection (QUARANTINED)"
     result, check = _run(case, Assumptions(read_esme_value=False, compare_with_issued=False))
-    assert check == "nothing: Time Debt Register 1 3000p -> 500p (E920)"
+    assert check == "nothing: Time Debt Register 1 3000p -> 500p (RESET_NOT_CONFIRMED)"
     assert result.outcome is Outcome.NOT_CONFIRMED
     result, check = _run(case, Assumptions(read_esme_value=False, compare_with_issued=False,
                                            meter_checks_payload=True))
-    assert check == "meter: refused, registers unchanged (E920)"
+    assert check == "meter: refused, registers unchanged (RESET_NOT_CONFIRMED)"
 
 
 def test_f12_a_reset_of_another_register_is_reported_as_success() -> None:

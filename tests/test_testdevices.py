@@ -8,6 +8,7 @@ from typing import ClassVar
 import pytest
 from envkit import DAY, ESME_ID, GSME_ID, U1, U2, esme, gsme, make_env
 
+from specpkg.duis.codes import ResponseCode
 from specpkg.errors import ValidationError
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import Device
@@ -149,7 +150,8 @@ def test_tr8_user_adds_type_1_and_type_2_devices():
     assert set(system.stubs) == {ESME_ID} and set(system.hub.devices) == {ESME_ID}
 
 
-@pytest.mark.parametrize(("version", "code"), [(PRE_RELEASE, "E921"), (RELEASE, "I0")])
+@pytest.mark.parametrize(("version", "code"), [
+    (PRE_RELEASE, ResponseCode.NOT_SUPPORTED_BY_DEVICE), (RELEASE, ResponseCode.SUCCESS)])
 def test_tr8_a_users_own_meter_answers_as_it_is(version, code):
     """TR-8 vs TR-9b: the meter a User brings is wired to the CH and the DCC as it is:
     the DCC makes no stub for it, and its own firmware decides the answer."""
@@ -201,7 +203,8 @@ def test_tr8_wrong_combinations_refused():
 def test_tr8_a_supplier_adds_the_other_fuels_meter_only_to_its_dual_fuel_sms(user, role, own,
                                                                            other):
     """Decided: a Supplier may add the other fuel's meter only beside its own (a dual-fuel
-    premises); the DCC then refuses it a reset of that meter (E915, SR-3) and resets its
+    premises); the DCC then refuses it a reset of that meter (ROLE_NOT_ELIGIBLE, SR-3) and resets
+    its
     own (I0)."""
     env = make_env()
     sms = setup_user(env, user, role)
@@ -211,18 +214,23 @@ def test_tr8_a_supplier_adds_the_other_fuels_meter_only_to_its_dual_fuel_sms(use
     env.add_device(user, sms, other, DAY)
     assert env.dcc.registrations[other.device_id].role == role
     bed = env.testbed(user, sms)
-    assert bed.run(other.device_class.value, "TimeDebtRegister1").response_code == "E915"
+    assert (
+        bed.run(other.device_class.value, "TimeDebtRegister1").response_code
+        == ResponseCode.ROLE_NOT_ELIGIBLE
+    )
     assert bed.run(own.device_class.value, "TimeDebtRegister1").response_code == "I0"
 
 
 @pytest.mark.parametrize(("role", "user", "code"), [
-    ("ES", "90B3D51F30030000", "E915"), ("ED", "90B3D51F30040000", "E919"),
-    ("GT", "90B3D51F30050000", "E919"), ("RSA", "90B3D51F30060000", "E919"),
-    ("OU", "90B3D51F30070000", "E919")])
+    ("ES", "90B3D51F30030000", ResponseCode.ROLE_NOT_ELIGIBLE),
+    ("ED", "90B3D51F30040000", ResponseCode.CERTIFICATE_REFUSED),
+    ("GT", "90B3D51F30050000", ResponseCode.CERTIFICATE_REFUSED),
+    ("RSA", "90B3D51F30060000", ResponseCode.CERTIFICATE_REFUSED),
+    ("OU", "90B3D51F30070000", ResponseCode.CERTIFICATE_REFUSED)])
 def test_f8_ma6_other_roles_let_in_are_refused_by_the_dcc(role, user, code):
     """With MA-6 (open to all roles) a User of another role adds any meter and sends a
-    reset: the DCC refuses it, by access control (E915, an Export Supplier's Supplier
-    certificate) or at intake (E919, not a Supplier certificate)."""
+    reset: the DCC refuses it, by access control (ROLE_NOT_ELIGIBLE, an Export Supplier's Supplier
+    certificate) or at intake (CERTIFICATE_REFUSED, not a Supplier certificate)."""
     env = make_env(model=Assumptions(open_to_all_roles=True))
     sms = setup_user(env, user, role)
     env.add_device(user, sms, esme(), DAY)
@@ -302,7 +310,8 @@ def test_tr9b_stub_factory_makes_a_stub_of_each_meter_version():
 @pytest.mark.parametrize("device", list(Device))
 def test_tr9b_stubs_emulate_their_version_on_old_and_new_commands(device):
     """A stub of the version before the Release runs Service Request 2.3 (ECS07/GCS04)
-    and answers the reset "not supported" (E921, registers kept); one of the Release
+    and answers the reset "not supported" (NOT_SUPPORTED_BY_DEVICE, registers kept); one of the
+    Release
     version runs both."""
     answers = {}
     for version in (PRE_RELEASE, RELEASE):
@@ -317,7 +326,10 @@ def test_tr9b_stubs_emulate_their_version_on_old_and_new_commands(device):
         kept = reset.after.payment_debt == reset.before.payment_debt > 0
         answers[version.stage.value] = (old.adjusted and old.response_signed,
                                         reset.response_code, kept)
-    assert answers == {"pre-release": (True, "E921", True), "release": (True, "I0", False)}
+    assert answers == {
+        "pre-release": (True, ResponseCode.NOT_SUPPORTED_BY_DEVICE, True),
+        "release": (True, "I0", False),
+    }
 
 
 def test_tr9b_factory_returning_wrong_stub_is_caught():

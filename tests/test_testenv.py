@@ -11,6 +11,7 @@ import pytest
 from envkit import DAY, ESME_ID, START, U1, U2, esme, gsme, make_env
 
 from specpkg.anomaly.thresholds import Threshold
+from specpkg.duis.codes import ResponseCode
 from specpkg.errors import ValidationError
 from specpkg.paths import REPO_DIR
 from specpkg.system.assumptions import Assumptions
@@ -236,7 +237,12 @@ def test_tr10_volume_threshold_quarantines_and_notifies_the_user():
     for minutes in (0, 10, 20, 140):
         env.dcc.clock = AT + timedelta(minutes=minutes)
         codes.append(bed.run("ESME", "TimeDebtRegister1").response_code)
-    assert codes == ["I0", "I0", "E930", "I0"]  # outside the hour the count starts again
+    assert codes == [
+        "I0",
+        "I0",
+        ResponseCode.QUARANTINED,
+        "I0",
+    ]  # outside the hour the count starts again
     inbox = env.inbox(U1)
     assert [n.event for n in inbox] == ["quarantined"] and "volume" in inbox[0].reason
     assert env.stub(ESME_ID).state.time_debt_1 == 0
@@ -250,7 +256,7 @@ def test_tr10_data_value_threshold_and_packet_inspection_notify_the_user():
     env.dcc.clock = AT
     result = bed.run("GSME", "TimeDebtRegister2", signed=lambda _: signed_with_value(
         "GSME", "TimeDebtRegister2", 1, user, user.next_counter - 1))
-    assert result.response_code == "E930"
+    assert result.response_code == ResponseCode.QUARANTINED
     (note,) = env.inbox(U2)
     assert note.reason.startswith("packet inspection") and "threshold: data value" in note.reason
 

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from specpkg.duis.codes import Outcome
+from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.errors import ValidationError
 from specpkg.system.assumptions import Assumptions
 from specpkg.system.variants import PRE_RELEASE, RELEASE, ch_combinations
@@ -72,8 +72,14 @@ def test_tr1_expected_outcomes_and_counts(matrix):
     assert set(positive["expected_code"]) == {"I0"}
     by = matrix.groupby(["expected_outcome", "expected_code"]).size()
     assert by[(NOT_ADMITTED, "")] == 2 * 3 * 2 * 2 * n_ch * 5
-    assert by[(Outcome.REFUSED.value, "E914")] == 2 * 3 * 2 * 2 * n_ch * 1
-    assert by[(Outcome.NOT_SUPPORTED.value, "E921")] == 2 * 3 * 2 * 1 * n_ch * 1
+    assert (
+        by[(Outcome.REFUSED.value, ResponseCode.NOT_REGISTERED_SUPPLIER)]
+        == 2 * 3 * 2 * 2 * n_ch * 1
+    )
+    assert (
+        by[(Outcome.NOT_SUPPORTED.value, ResponseCode.NOT_SUPPORTED_BY_DEVICE)]
+        == 2 * 3 * 2 * 1 * n_ch * 1
+    )
     assert by.sum() == len(matrix)
     counts = matrix_counts(matrix)
     assert counts.iloc[-1]["expected_outcome"] == "total"

@@ -55,7 +55,12 @@ def test_matrix_run_every_case_has_its_expected_outcome(run, matrix) -> None:
     assert run.mismatches.empty
     assert set(cases["actual_outcome"]) == {
         NOT_ADMITTED, Outcome.SUCCESS.value, Outcome.REFUSED.value, Outcome.NOT_SUPPORTED.value}
-    assert set(cases["response_code"]) == {"", "I0", "E914", "E921"}
+    assert set(cases["response_code"]) == {
+        "",
+        "I0",
+        ResponseCode.NOT_REGISTERED_SUPPLIER,
+        ResponseCode.NOT_SUPPORTED_BY_DEVICE,
+    }
 
 
 def test_tr5_tr7_matrix_run_is_accepted(run, matrix) -> None:
@@ -94,8 +99,8 @@ def test_f8_ineligible_roles_are_refused_by_the_environment(run) -> None:
 
 def test_f8_ma6_an_open_environment_lets_the_dcc_refuse_them(small) -> None:
     """F-8 with MA-6 (open to all roles): every other role is admitted with meters of its
-    own, sends its resets, and the DCC refuses each: E915 for the Export Supplier (a
-    Supplier certificate), E919 for the roles without one. The run is accepted."""
+    own, sends its resets, and the DCC refuses each: ROLE_NOT_ELIGIBLE for the Export Supplier (a
+    Supplier certificate), CERTIFICATE_REFUSED for the roles without one. The run is accepted."""
     model = Assumptions(open_to_all_roles=True)
     matrix = build_test_matrix(model=model)
     matrix = matrix[matrix["comms_hub"] == small["comms_hub"].iloc[0]].reset_index(drop=True)
@@ -104,8 +109,13 @@ def test_f8_ma6_an_open_environment_lets_the_dcc_refuse_them(small) -> None:
     others = run.cases[~run.cases["role"].isin(["IS", "GS"])]
     assert others["request_sent"].all() and others["response_received"].all()
     codes = others.groupby("role")["response_code"].agg(set).to_dict()
-    assert codes == {"ES": {"E915"}, "ED": {"E919"}, "GT": {"E919"}, "RSA": {"E919"},
-                     "OU": {"E919"}}
+    assert codes == {
+        "ES": {ResponseCode.ROLE_NOT_ELIGIBLE},
+        "ED": {ResponseCode.CERTIFICATE_REFUSED},
+        "GT": {ResponseCode.CERTIFICATE_REFUSED},
+        "RSA": {ResponseCode.CERTIFICATE_REFUSED},
+        "OU": {ResponseCode.CERTIFICATE_REFUSED},
+    }
     for setup in run.setups:
         assert set(setup.users) == set(UserRole) and setup.refused == {}
         own = {r: set(bed.stubs) for r, bed in setup.own_beds.items()}
@@ -153,7 +163,7 @@ def test_tr10_every_signed_pre_command_is_screened_by_the_dccs_anomaly_detection
 
 
 def test_tr10_volume_adt_quarantines_and_the_run_is_rejected(small) -> None:
-    """Users set the ADTs: a volume ADT of 1 an hour quarantines the second reset (E930)."""
+    """Users set the ADTs: a volume ADT of 1 an hour quarantines the second reset (QUARANTINED)."""
     table = ThresholdTable(Threshold(ROLE_USER_IDS[role], "2.4", kind, window, 1 if window else 0)
                            for role in (UserRole.IS, UserRole.GS)
                            for kind, window in (("volume", 3600), ("data_value", 0)))
@@ -202,30 +212,30 @@ class EagerMeter(MeterStub):
 
 
 def always_i0(setup) -> None:
-    """A DCC whose parse says I0 whatever the meter answered."""
+    """A DCC whose parse says I0, success, whatever the meter answered."""
     from specpkg.duis import responses
 
-    original = setup.dcc.service_response
+    original = setup.dcc.answer
 
-    def service_response(request, reply):
+    def answer(request, reply):
         if reply.response is None:
             return original(request, reply)
-        return setup.dcc._signed(responses.service_response(
+        return ResponseCode.SUCCESS, setup.dcc._signed(responses.service_response(
             request, reply.response, ResetReport(request.register, True), clock=setup.dcc.clock))
 
-    setup.dcc.service_response = service_response
+    setup.dcc.answer = answer
 
 
 def wrong_request_id(setup) -> None:
     """A DCC that answers with another request's RequestID."""
-    original = setup.dcc.service_response
+    original = setup.dcc.answer
 
-    def service_response(request, reply):
-        return original(request, reply).replace(
-            f":{request.counter}</sr:RequestID>".encode(),
-            f":{request.counter + 1}</sr:RequestID>".encode())
+    def answer(request, reply):
+        code, data = original(request, reply)
+        return code, data.replace(f":{request.counter}</sr:RequestID>".encode(),
+                                  f":{request.counter + 1}</sr:RequestID>".encode())
 
-    setup.dcc.service_response = service_response
+    setup.dcc.answer = answer
 
 
 def truncate(data: bytes) -> bytes:
@@ -235,7 +245,8 @@ def truncate(data: bytes) -> bytes:
 FAULTS = {
     "faulty meter": (dict(stub_class=FaultyMeter), Verdict.UNEXPECTED_FAILURE),
     "lying meter": (dict(stub_class=LyingMeter), Verdict.FALSE_ZERO),
-    "silent meter": (dict(stub_class=SilentMeter), Verdict.NOT_SUCCESS_CODE),
+    # I0 either way (MA-16): the device's failure response says the register is not zero
+    "silent meter": (dict(stub_class=SilentMeter), Verdict.NOT_ZERO),
     "silent meter, DCC always I0": (dict(stub_class=SilentMeter, prepare=always_i0),
                                     Verdict.NOT_ZERO),
     "pre-release meter executes": (dict(stub_class=EagerMeter), Verdict.UNEXPECTED_SUCCESS),
@@ -307,7 +318,7 @@ def test_scenarios_sc01_to_sc08(matrix) -> None:
     assert list(table.index) == [f"SC-{n:02d}" for n in range(1, 9)]
     ran = table.drop(index="SC-08")
     assert (ran["as_expected"] == True).all(), ran  # noqa: E712
-    assert "E930" in table.loc["SC-02", "actual_outcome"]
+    assert ResponseCode.QUARANTINED in table.loc["SC-02", "actual_outcome"]
     assert "refuses 3 of 6 Pre-Commands" in table.loc["SC-07", "actual_outcome"]
     assert table.loc["SC-08", "as_expected"] is not None
     assert table.loc["SC-08", "actual_outcome"].count("registers adjusted") == 4
@@ -316,9 +327,9 @@ def test_scenarios_sc01_to_sc08(matrix) -> None:
 def test_f16_tr7_as_written_accepts_a_wrong_error_code(small) -> None:
     """F-16: TR-7 judges only successful resets, so a negative case answered with another
     error code than expected still passes it; the matrix run reports the mismatch."""
-    negative = small.index[(small["expected_code"] == "E914")][0]
+    negative = small.index[(small["expected_code"] == ResponseCode.NOT_REGISTERED_SUPPLIER)][0]
     expecting_other = small.copy()
-    expecting_other.loc[negative, "expected_code"] = "E921"
+    expecting_other.loc[negative, "expected_code"] = ResponseCode.NOT_SUPPORTED_BY_DEVICE
     run = run_matrix(expecting_other)
     assert run.acceptance.accepted  # TR-7 as written
     assert not run.accepted and list(run.mismatches["case_id"]) == [small.loc[negative,

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from specpkg.commands._options import add_meter_options
+from specpkg.duis.codes import ResponseCode
 from specpkg.errors import ValidationError
 from specpkg.meter.registers import parse_device, parse_mode, parse_register
 
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             "steps": [{"actor": s.actor, "action": s.action, "result": s.result,
                        "bytes": len(s.data)} for s in result.steps],
         }, indent=2))
-        return 0 if result.response_code == "I0" else 1
+        return 0 if result.response_code is ResponseCode.SUCCESS else 1
     print(f"{title} ({mode} mode, {version.stage.value} meter; "
           f"model assumptions: {assumptions.describe()})")
     for number, step in enumerate(result.steps, 1):
@@ -87,4 +88,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"    meter register: {registers['before']}p -> {registers['after']}p")
     print(f"outcome: {result.outcome.value} (DUIS response code {result.response_code}"
           f"{': ' + meaning if meaning else ''})")
-    return 0 if result.response_code == "I0" else 1
+    return 0 if result.response_code is ResponseCode.SUCCESS else 1

@@ -1,21 +1,23 @@
 """The DCC's intake of a Reset Debt Register request: every check before it acts (SR-9).
 
 :func:`validate_request` takes one request from outside and either returns an
-:class:`AcceptedRequest` or raises :class:`~specpkg.duis.codes.DuisError` with the
-response code of the first fault, in this order:
+:class:`AcceptedRequest` or raises :class:`~specpkg.duis.codes.DuisError` naming the
+refusal of the first fault (its DUIS code in ``data/duis/response_codes.csv``), in
+this order:
 
-1. the hardened parser (:mod:`specpkg.duis.xmlsafe`): size (E901), DTD or entity
-   (E902), well-formed UTF-8 (E903), no comment or processing instruction (E918:
-   the signature does not cover them);
-2. the root element and namespace (E904), a RequestID naming the sender (E907);
-3. the sender's registered certificate (E912): it must name that User, in the
-   Supplier role, and be valid at the time of the request (E919);
-4. the signature (E911), with a ``KeyInfo`` naming only that certificate;
+1. the hardened parser (:mod:`specpkg.duis.xmlsafe`): size (TOO_LARGE), DTD or
+   entity (DTD_FORBIDDEN), well-formed UTF-8 (MALFORMED_XML), no comment or
+   processing instruction (UNSIGNED_CONTENT: the signature does not cover them);
+2. the root element and namespace (WRONG_NAMESPACE), a RequestID naming the sender
+   (BAD_REQUEST_ID; its hex in either case, as the DUIS schema allows);
+3. the sender's registered certificate (UNKNOWN_SENDER): it must name that User, in
+   the Supplier role, and be valid at the time of the request (CERTIFICATE_REFUSED);
+4. the signature (BAD_SIGNATURE), with a ``KeyInfo`` naming only that certificate;
 5. then, read **only from the signed document the verifier returns** (never from
-   a second parse of the raw text): the service reference (E906), exactly one
-   Debt Register (SR-9: E908-E910), the schema (E905) and the device (E913).
-
-The E-codes are this workbook's provisional numbering in the DUIS style.
+   a second parse of the raw text): the service reference (WRONG_SERVICE_REFERENCE),
+   exactly one Debt Register (SR-9: NO_REGISTER, SEVERAL_REGISTERS,
+   UNKNOWN_REGISTER), the schema (SCHEMA_INVALID) and the device (UNKNOWN_DEVICE,
+   WRONG_DEVICE_TYPE).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from specpkg.duis.reset_request import (
     DEFAULT_CLOCK,
     DEFAULT_KEYS_DIR,
     SR_NS,
+    TEST_INVENTORY,
     ResetRequest,
     device_of,
     hyphenated,
@@ -161,11 +164,14 @@ def _accept(root: etree._Element, signed: etree._Element, raw_id: str | None,
         raise DuisError(ResponseCode.SCHEMA_INVALID, "; ".join(problems[:3]), **echo)
     assert register is not None  # the schema requires exactly one register element
     command_variant = int(_text(signed, f"{_Q}Header/{_Q}CommandVariant"))
-    request = ResetRequest(user_id, device_id, counter, register, command_variant)
+    request = ResetRequest(user_id, device_id, counter, register, command_variant,
+                           written_request_id=str(signed_id).strip())
     try:
         device = device_of(device_id, inventory)
     except ValidationError as exc:
-        raise DuisError(ResponseCode.UNKNOWN_DEVICE, exc.reason, **echo) from None
+        known = TEST_INVENTORY if inventory is None else inventory
+        code = ResponseCode.WRONG_DEVICE_TYPE if device_id in known else ResponseCode.UNKNOWN_DEVICE
+        raise DuisError(code, exc.reason, **echo) from None
     return AcceptedRequest(request, device, _catalogue().entry(device, register))
 
 

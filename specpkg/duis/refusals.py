@@ -1,4 +1,4 @@
-"""A catalogue of faulty requests, one per intake response code (SR-9, E901..E919).
+"""A catalogue of faulty requests, one per intake refusal (SR-9).
 
 Every variant that gets past the signature check is properly signed, so the code
 shows the fault itself and not a broken signature; notebooks and reviewers use it
@@ -16,6 +16,7 @@ from specpkg.duis.codes import ResponseCode
 from specpkg.duis.reset_request import (
     _Q,
     DEFAULT_KEYS_DIR,
+    TEST_OTHER_DEVICES,
     ResetRequest,
     build_request_tree,
     hyphenated,
@@ -54,7 +55,7 @@ def _unsigned(request: ResetRequest, request_id: str) -> etree._Element:
 def refusal_examples(
     request: ResetRequest, *, keys_dir: Path = DEFAULT_KEYS_DIR
 ) -> list[RefusalExample]:
-    """One faulty variant of ``request`` per intake response code (SR-9 and intake).
+    """One faulty variant of ``request`` per intake refusal (SR-9 and intake).
 
     Every variant that gets past the signature check is properly signed, so the
     code shows the fault itself and not a broken signature.
@@ -93,6 +94,7 @@ def refusal_examples(
 
     good = request_xml(request, keys_dir=keys_dir)
     other_device = "00-DB-12-34-56-78-90-FF"
+    hub_device = hyphenated(next(i for i, kind in TEST_OTHER_DEVICES.items() if kind == "CHF"))
     acb = hyphenated(ACB_ENTITY_ID)
     unknown_user = "11-22-33-44-55-66-77-88"
     ids = request.request_id.split(":")
@@ -129,8 +131,10 @@ def refusal_examples(
         RefusalExample("signed by the ACB, whose certificate is not a Supplier's",
                        sign_tree(_unsigned(request, f"{acb}:{ids[1]}:{ids[2]}"),
                                  keys_dir=keys_dir, signer_id=acb), code.CERTIFICATE_REFUSED),
-        RefusalExample("device not an ESME or GSME", signed(header_text(
+        RefusalExample("device the DCC does not know", signed(header_text(
             "RequestID", f"{ids[0]}:{other_device}:{ids[2]}")), code.UNKNOWN_DEVICE),
+        RefusalExample("device not an ESME or GSME (its Communications Hub)", signed(header_text(
+            "RequestID", f"{ids[0]}:{hub_device}:{ids[2]}")), code.WRONG_DEVICE_TYPE),
     ]
 
 
@@ -148,7 +152,7 @@ def integrity_examples(request: ResetRequest, *,
     """The signed request with a comment or a processing instruction put inside each
     value the DCC acts on (issue 11). The signature still verifies (canonical XML drops
     comments), but a reader of the raw text would see another value: every one is
-    refused with E918 before anything is read."""
+    refused (UNSIGNED_CONTENT) before anything is read."""
     good = request_xml(request, keys_dir=keys_dir)
     text = good.decode()
     out = []

@@ -11,14 +11,14 @@ Register (SR-9)::
 :func:`request_xml` builds and signs one; :func:`validate_request` takes one
 from outside through the hardened parser, the signature check, the specific
 checks below and the schema ``data/duis/ResetDebtRegister.xsd``, and either
-returns an :class:`AcceptedRequest` or raises :class:`DuisError` with a
-response code from ``data/duis/response_codes.csv``; :func:`error_response`
-turns that into a DUIS error response. :func:`service_response` wraps the
-device's GBCS response in the Service Response (``I0``) and
-:func:`parse_response` reads any of them back.
+returns an :class:`AcceptedRequest` or raises :class:`DuisError` naming the
+refusal, with its DUIS response code from ``data/duis/response_codes.csv``;
+:func:`error_response` turns that into a DUIS error response. :func:`service_response`
+wraps the device's GBCS response in the Service Response (``I0``) and
+:func:`parse_response` reads any of them back. Every signed document is compact
+(:func:`specpkg.duis.xmldsig.compact`), as the DCC's own signing tool writes them.
 
-The E-codes are this workbook's provisional numbering in the DUIS style, not
-the DCC's published codes. All times come from a ``clock`` argument (default
+All times come from a ``clock`` argument (default
 :data:`DEFAULT_CLOCK`), so outputs are reproducible.
 """
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,8 +96,14 @@ _Q = f"{{{SR_NS}}}"
 
 _ENTITY_PLAIN = re.compile(r"[0-9A-Fa-f]{16}")
 _ENTITY_HYPHENATED = re.compile(r"[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){7}")
-_ID = r"[0-9A-F]{2}(?:-[0-9A-F]{2}){7}"
-_REQUEST_ID = re.compile(rf"({_ID}):({_ID}):([0-9]{{1,20}})")
+#: An EUI-64 as DUIS writes it: the DUIS schema's ``EUI`` and ``RequestIDType`` patterns
+#: allow upper- and lower-case hex (``[A-Fa-f0-9]``; DUIS Schema V5.1, as bundled with
+#: the DCC's signing tool SmartDCCInnovation/dccboxed-signing-tool); the DCC's own
+#: DUIS library (npm ``@smartdcc/duis-parser``) writes lower case.
+_ID = r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}"
+#: The counter as RequestIDType writes it: decimal, no leading zero (up to 2^64-1,
+#: checked after the match).
+_REQUEST_ID = re.compile(rf"({_ID}):({_ID}):(0|[1-9][0-9]{{0,19}})")
 
 
 def parse_entity_id(field: str, value: object) -> str:
@@ -118,7 +124,9 @@ def hyphenated(entity_id: str) -> str:
 
 
 def parse_request_id(text: object) -> tuple[str, str, int]:
-    """``User ID : Device ID : counter`` -> (user id, device id, counter); DuisError E907."""
+    """``User ID : Device ID : counter`` -> (user id, device id, counter), the ids as 16
+    upper-case hex digits (identities compare case-insensitively); DuisError
+    BAD_REQUEST_ID otherwise."""
     if not isinstance(text, str):
         raise DuisError(ResponseCode.BAD_REQUEST_ID, "RequestID is missing")
     match = _REQUEST_ID.fullmatch(text.strip())
@@ -127,12 +135,20 @@ def parse_request_id(text: object) -> tuple[str, str, int]:
         raise DuisError(
             ResponseCode.BAD_REQUEST_ID,
             f"RequestID {shown!r} is not UserID:DeviceID:counter "
-            "with hyphenated upper-case hex IDs",
+            "(hyphenated hex IDs, a decimal counter without leading zeros)",
         )
     counter = int(match.group(3))
     if counter > COUNTER_MAX:
         raise DuisError(ResponseCode.BAD_REQUEST_ID, f"RequestID counter {counter} exceeds 2^64-1")
-    return match.group(1).replace("-", ""), match.group(2).replace("-", ""), counter
+    return (match.group(1).replace("-", "").upper(), match.group(2).replace("-", "").upper(),
+            counter)
+
+
+def canonical_request_id(text: object) -> str:
+    """The RequestID in upper-case hex, the one key of a request whatever the case the
+    User wrote it in; DuisError BAD_REQUEST_ID if it is not one."""
+    user_id, device_id, counter = parse_request_id(text)
+    return f"{hyphenated(user_id)}:{hyphenated(device_id)}:{counter}"
 
 
 @dataclass(frozen=True)
@@ -144,6 +160,9 @@ class ResetRequest:
     counter: int
     register: DebtRegister
     command_variant: int = DEFAULT_COMMAND_VARIANT
+    #: The RequestID as the User wrote it (its hex in either case), echoed in every
+    #: response to the request; ``None``: the canonical upper-case form.
+    written_request_id: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "user_id", parse_entity_id("user_id", self.user_id))
@@ -151,15 +170,27 @@ class ResetRequest:
         check_int("counter", self.counter, 0, COUNTER_MAX)
         object.__setattr__(self, "register", parse_register(self.register))
         check_int("command_variant", self.command_variant, 1, 8)
+        if self.written_request_id is not None and (
+                canonical_request_id(self.written_request_id) != self.request_id):
+            raise ValidationError("written_request_id",
+                                  f"{self.written_request_id!r} is not this request's RequestID")
 
     @property
     def request_id(self) -> str:
+        """The canonical RequestID (upper-case hex): the key of the request."""
         return f"{hyphenated(self.user_id)}:{hyphenated(self.device_id)}:{self.counter}"
 
     @property
+    def echo_id(self) -> str:
+        """The RequestID as the User wrote it: what every response to it echoes."""
+        return self.written_request_id or self.request_id
+
+    @property
     def response_id(self) -> str:
-        """The ResponseID of the device's answer: Device ID : User ID : counter."""
-        return f"{hyphenated(self.device_id)}:{hyphenated(self.user_id)}:{self.counter}"
+        """The ResponseID of the device's answer: Device ID : User ID : counter, the IDs
+        written as in the RequestID."""
+        user, device, counter = self.echo_id.split(":")
+        return f"{device}:{user}:{counter}"
 
     service_reference = RESET_DEBT_REGISTER
     service_reference_variant = SERVICE_REFERENCE_VARIANT
@@ -201,7 +232,7 @@ def make_request(
 
 
 def build_request_tree(request: ResetRequest) -> etree._Element:
-    """The unsigned request document (indented; signing appends the ds:Signature)."""
+    """The unsigned request document, compact (signing appends the ds:Signature)."""
     root = etree.Element(_Q + "Request", nsmap={"sr": SR_NS, "ds": DS_NS})
     root.set("schemaVersion", SCHEMA_VERSION)
     header = etree.SubElement(root, _Q + "Header")
@@ -212,9 +243,8 @@ def build_request_tree(request: ResetRequest) -> etree._Element:
     variant.text = request.service_reference_variant
     body = etree.SubElement(etree.SubElement(root, _Q + "Body"), _Q + "ResetDebtRegister")
     etree.SubElement(body, _Q + request.register.value)
-    # signxml replaces this placeholder, so the signature sits indented at the end.
+    # signxml replaces this placeholder, so the signature sits at the end.
     etree.SubElement(root, f"{{{DS_NS}}}Signature", Id="placeholder")
-    etree.indent(root, space="  ")
     return root
 
 

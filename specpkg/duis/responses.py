@@ -1,7 +1,8 @@
 """DUIS responses of the Reset Debt Register request: built, signed and read (TR-5, TR-7).
 
 :func:`service_response` wraps the device's GBCS response in the Service Response
-(``I0``, or ``E920`` if the device did not confirm the register is zero);
+(``I0`` either way: DUIS has no code for a device that did not confirm the register
+is zero, MA-16; the User reads that from the GBCS response in ``GBCSPayload``);
 :func:`error_response` answers a refused request; :func:`sign_response` signs
 either as the DCC. A User reads a response with :func:`read_signed_response`:
 signed by the DCC's registered certificate, every value read from what the
@@ -84,7 +85,6 @@ def _response(
     etree.SubElement(message, _Q + "ServiceReferenceVariant").text = service_reference_variant
     if payload is not None:
         etree.SubElement(message, _Q + "GBCSPayload").text = base64.b64encode(payload).decode()
-    etree.indent(root, space="  ")
     problems = schema_errors(root)
     if problems:  # only reachable through a bug in this module
         raise ValidationError("response", "; ".join(problems))
@@ -113,8 +113,9 @@ def service_response(
 ) -> bytes:
     """The Service Response carrying the device's GBCS response in base64 (TR-5, TR-7).
 
-    ``I0`` when the outcome confirms the register is zero (BR-4), else ``E920``;
-    either way the GBCS response travels in ``GBCSPayload``.
+    Refusal SUCCESS when the outcome confirms the register is zero (BR-4), else
+    RESET_NOT_CONFIRMED: both ``I0`` on the wire (MA-16), the GBCS response in
+    ``GBCSPayload`` saying which. :func:`answered_code` gives the refusal too.
     """
     if not isinstance(gbcs_response, bytes | bytearray) or not gbcs_response:
         raise ValidationError("gbcs_response", "must be non-empty bytes")
@@ -124,16 +125,20 @@ def service_response(
         raise ValidationError(
             "outcome", f"is for {outcome.register.value}, the request for {request.register.value}"
         )
-    code = ResponseCode.SUCCESS if outcome.success else ResponseCode.RESET_NOT_CONFIRMED
     return _response(
-        code,
-        request_id=request.request_id,
+        answered_code(outcome),
+        request_id=request.echo_id,
         response_id=request.response_id,
         service_reference=request.service_reference,
         service_reference_variant=request.service_reference_variant,
         payload=bytes(gbcs_response),
         clock=clock,
     )
+
+
+def answered_code(outcome: ResetOutcome | ResetReport) -> ResponseCode:
+    """The refusal a device's answer means: SUCCESS iff the register is zero (BR-4)."""
+    return ResponseCode.SUCCESS if outcome.success else ResponseCode.RESET_NOT_CONFIRMED
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,17 @@ Signing is deterministic (RFC 6979 ECDSA nonces) where OpenSSL supports it
 bytes; :func:`redact_signature_value` shows a document without the signature
 bytes, for outputs that must not depend on that.
 
+Every signed document is written **compact**: no whitespace-only text between
+elements (:func:`compact`), as the DCC's own signing tool (npm
+``@smartdcc/duis-sign-wrap``, which wraps the DCC Boxed signing tool) writes and
+validates them; that tool's validator fails a document whose signature covers
+indentation. :func:`pretty_view` is the readable, *unsigned* view of a signed
+document for notebooks and reviewers; it is never sent.
+
 Verification uses the sender's certificate given by the caller, never one
-carried in the message, and accepts nothing but the algorithms above.
+carried in the message, and accepts nothing but the algorithms above. It
+verifies the document as it came, compact or not (the DCC's tool signs compact
+documents; a document signed indented verifies too).
 """
 
 from __future__ import annotations
@@ -108,17 +117,52 @@ def _key_info(cert: x509.Certificate) -> etree._Element:
     return key_info
 
 
+def compact(root: etree._Element) -> etree._Element:
+    """``root`` (changed in place) without whitespace-only text between elements.
+
+    Text that is only whitespace, in an element that has child elements, is
+    indentation: it goes. Every other text (a value, even one of spaces, in an
+    element without children) is kept.
+    """
+    for element in root.iter():
+        if len(element) and element.text is not None and not element.text.strip():
+            element.text = None
+        if element.tail is not None and not element.tail.strip():
+            element.tail = None
+    return root
+
+
+def pretty_view(data: bytes, *, signature: bool = False) -> str:
+    """A signed document as readable, indented text, for notebooks: *not* the bytes
+    that were signed or sent. Without ``signature`` the ds:Signature is left out (a
+    comment says so); with it, only its value is redacted."""
+    from specpkg.duis.xmlsafe import parse_xml
+
+    root = parse_xml(data, max_bytes=max(len(data), 1))
+    for sig in root.findall(f"{{{DS_NS}}}Signature"):
+        if signature:
+            value = sig.find(f"{{{DS_NS}}}SignatureValue")
+            if value is not None:
+                value.text = "[signature value: 64 bytes, base64]"
+        else:
+            sig.addprevious(etree.Comment(" ds:Signature left out of this view "))
+            root.remove(sig)
+    etree.indent(root, space="  ")
+    return etree.tostring(root, encoding="unicode")
+
+
 def sign_enveloped(
     root: etree._Element, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate
 ) -> bytes:
-    """The document ``root`` with an enveloped ds:Signature appended, as UTF-8 bytes."""
+    """The document ``root`` with an enveloped ds:Signature appended, as compact UTF-8
+    bytes (:func:`compact`; ``root`` itself is not changed)."""
     signer = XMLSigner(
         signature_algorithm=SignatureMethod.ECDSA_SHA256,
         digest_algorithm=DigestAlgorithm.SHA256,
         c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
     )
     signed = signer.sign(
-        copy.deepcopy(root),
+        compact(copy.deepcopy(root)),
         key=_DeterministicKey(key),  # type: ignore[arg-type]
         key_info=_key_info(cert),
         # Name exclusive c14n as a Transform too: without it, XML-DSig's default for

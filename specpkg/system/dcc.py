@@ -9,7 +9,7 @@ supplies them, each User's thresholds).
 2. Access control: only the Supplier registered for the device, in the role
    the catalogue allows (Import Supplier for an ESME, Gas Supplier for a GSME), with
    a RequestID counter greater than the last the DCC accepted from that User for that
-   device (a repeated or replayed request is refused, E940): the one freshness rule of
+   device (a repeated or replayed request is refused, COUNTER_NOT_INCREASING): the one freshness rule of
    :mod:`specpkg.anomaly.freshness`, which anomaly detection applies too.
 3. Transform the request into the Pre-Command (:mod:`specpkg.gbcs.reset_messages`).
 4. Take back the Signed Pre-Command: its signature must verify with the User's
@@ -35,8 +35,14 @@ from specpkg.anomaly.screening import Screener, Screening
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable
 from specpkg.duis.codes import DuisError, ResponseCode
 from specpkg.duis.intake import AcceptedRequest, validate_request
-from specpkg.duis.reset_request import DEFAULT_CLOCK, ResetRequest
-from specpkg.duis.responses import DCC_SIGNER_ID, error_response, service_response, sign_response
+from specpkg.duis.reset_request import DEFAULT_CLOCK, ResetRequest, canonical_request_id
+from specpkg.duis.responses import (
+    DCC_SIGNER_ID,
+    answered_code,
+    error_response,
+    service_response,
+    sign_response,
+)
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.envelope import Cra, GeneralSigning
@@ -132,7 +138,7 @@ class Dcc:
         accepted = validate_request(xml, keys_dir=self.keys_dir, inventory=self.inventory,
                                     at=self.clock)
         request = accepted.request
-        echo = {"request_id": request.request_id}
+        echo = {"request_id": request.echo_id}
         registration = self.registrations.get(entity_id(request.device_id).upper())
         if registration is None:  # in the inventory as a meter, but no Supplier registered
             raise DuisError(ResponseCode.UNKNOWN_DEVICE,
@@ -176,11 +182,15 @@ class Dcc:
 
     def command(self, request_id: str, signed: bytes) -> bytes:
         """Step 4: check the Signed Pre-Command, screen it, add the MAC header."""
+        echo = {"request_id": request_id}  # as the User wrote it; looked up in either case
+        try:
+            request_id = canonical_request_id(request_id)
+        except DuisError:
+            pass  # not a RequestID: no Pre-Command was issued for it
         issued = self._issued.get(request_id)
         if issued is None:
             raise DuisError(ResponseCode.UNKNOWN_PRECOMMAND, f"no Pre-Command for {request_id}",
-                            request_id=request_id)
-        echo = {"request_id": request_id}
+                            **echo)
         if issued.taken:
             raise DuisError(ResponseCode.UNKNOWN_PRECOMMAND, f"a Signed Pre-Command for "
                             f"{request_id} was already taken: one command per request", **echo)
@@ -287,27 +297,34 @@ class Dcc:
     # the response
     def service_response(self, request: ResetRequest, reply: DeviceReply) -> bytes:
         """Step 5: the DUIS Service Response for what came back from the device."""
-        echo = {"request_id": request.request_id}
+        return self.answer(request, reply)[1]
+
+    def answer(self, request: ResetRequest, reply: DeviceReply) -> tuple[ResponseCode, bytes]:
+        """Step 5 with the refusal it means (several share a DUIS code, I0 among them)."""
+        echo = {"request_id": request.echo_id}
         if reply.alert is not None:
             code = ALERT_CODES.get(reply.alert.kind, ResponseCode.REJECTED_BY_DEVICE)
-            return self.refuse(DuisError(
+            return code, self.refuse(DuisError(
                 code, f"{reply.alert.kind.value} {reply.alert.detail}".strip(), **echo))
         if reply.response is None:  # MA-7: the meter stayed silent until the time-out
-            return self.refuse(DuisError(ResponseCode.NO_DEVICE_RESPONSE,
-                                         "no answer from the device before the time-out", **echo))
+            return ResponseCode.NO_DEVICE_RESPONSE, self.refuse(DuisError(
+                ResponseCode.NO_DEVICE_RESPONSE, "no answer from the device before the time-out",
+                **echo))
         try:
             apdu = messages.decode(reply.response)
         except DecodeError as exc:
-            return self.refuse(DuisError(ResponseCode.BAD_DEVICE_RESPONSE, str(exc), **echo))
+            return ResponseCode.BAD_DEVICE_RESPONSE, self.refuse(DuisError(
+                ResponseCode.BAD_DEVICE_RESPONSE, str(exc), **echo))
         device_key = self.keys.public_key(request.device_id, "ds")
         if (not isinstance(apdu, GeneralSigning) or apdu.cra is not Cra.RESPONSE
                 or apdu.originator_counter != request.counter
                 or messages.check_signature(apdu, device_key) is not messages.Check.VALID):
-            return self.refuse(DuisError(ResponseCode.BAD_DEVICE_RESPONSE,
-                                         "not a response to this request signed by the device",
-                                         **echo))
+            return ResponseCode.BAD_DEVICE_RESPONSE, self.refuse(DuisError(
+                ResponseCode.BAD_DEVICE_RESPONSE,
+                "not a response to this request signed by the device", **echo))
         report = ResetReport(request.register, reset_messages.response_success(apdu))
-        return self._signed(service_response(request, reply.response, report, clock=self.clock))
+        return answered_code(report), self._signed(
+            service_response(request, reply.response, report, clock=self.clock))
 
     def refuse(self, error: DuisError) -> bytes:
         """The DUIS error response for ``error``, signed by the DCC."""

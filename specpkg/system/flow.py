@@ -153,7 +153,7 @@ class Testbed:
             accepted = self.dcc.accept(request_xml)
         except DuisError as error:
             steps.append(Step("DCC", "validates and checks access", f"refused: {error}"))
-            return end(error.outcome, self.dcc.refuse(error), error.code.value)
+            return end(error.outcome, self.dcc.refuse(error), error.code)
         sent = request or accepted.request  # the User correlates against what it sent
         request = accepted.request
         steps.append(Step("DCC", "validates and checks access", "accepted"))
@@ -172,7 +172,7 @@ class Testbed:
             mac_command = self.dcc.command(request.request_id, signed_bytes)
         except DuisError as error:
             steps.append(Step("DCC", "checks, screens and MACs", f"refused: {error}"))
-            return end(error.outcome, self.dcc.refuse(error), error.code.value)
+            return end(error.outcome, self.dcc.refuse(error), error.code)
         return self._deliver(request, mac_command, steps, record, command, user)
 
     def _deliver(self, request: ResetRequest, mac_command: bytes, steps: list[Step],
@@ -191,7 +191,7 @@ class Testbed:
             steps.append(Step("Communications Hub", "routes", f"cannot route: {exc.reason}"))
             error = DuisError(ResponseCode.UNDELIVERABLE, exc.reason,
                               request_id=request.request_id)
-            return end(error.outcome, self.dcc.refuse(error), error.code.value)
+            return end(error.outcome, self.dcc.refuse(error), error.code)
         record["route"] = route
         held = (f", held {route.held_for.total_seconds():.0f} s by the CHF until the GSME woke"
                 if route.device is Device.GSME else "")
@@ -211,15 +211,15 @@ class Testbed:
             record["device_response"] = reply.response or b""
             steps.append(Step(f"{stub.device}", "executes and responds",
                               "signed response", reply.response or b""))
-        xml_response = self.dcc.service_response(request, reply)
+        answered, xml_response = self.dcc.answer(request, reply)
         parsed = parse_response(xml_response)
         steps.append(Step("DCC", "parses into the Service Response", parsed.code, xml_response))
-        return end(outcome_of(parsed.code), xml_response, parsed.code)
+        return end(outcome_of(answered), xml_response, answered)
 
     def release(self, quarantined: FlowResult) -> FlowResult:
         """The User releases a quarantined command (TR-10): the DCC sends it on and the
-        request gets the Service Response of its meter (or E916 if it is not the
-        issued Pre-Command, model assumption MA-1)."""
+        request gets the Service Response of its meter (or SIGNED_PRECOMMAND_MISMATCH if it
+        is not the issued Pre-Command, model assumption MA-1)."""
         request = _quarantined_request(quarantined)
         steps = [*quarantined.steps, Step("User", "releases the quarantined command", "released")]
         record = {name: getattr(quarantined, name)
@@ -229,12 +229,12 @@ class Testbed:
         except DuisError as error:
             steps.append(Step("DCC", "checks the released command", f"refused: {error}"))
             return _finish(self.user, request, steps, record, error.outcome,
-                           self.dcc.refuse(error), error.code.value, self.dcc.clock)
+                           self.dcc.refuse(error), error.code, self.dcc.clock)
         return self._deliver(request, mac_command, steps, record)
 
     def reject(self, quarantined: FlowResult) -> FlowResult:
         """The User rejects a quarantined command: it is never sent (TR-10); the request
-        ends rejected, with the E930 response it already had."""
+        ends rejected, with the I99 and DCC Alert it already had (QUARANTINED)."""
         request = _quarantined_request(quarantined)
         self.dcc.reject(request.request_id, request.user_id)
         steps = (*quarantined.steps, Step("User", "rejects the quarantined command", "rejected"))

@@ -182,21 +182,22 @@ def run_case(case: TamperCase, register: DebtRegister | str, bed: Testbed,
 def stopped_by(result: FlowResult, bed: Testbed) -> str:
     """Which check stopped a request, or what the meter did when none did."""
     code = result.response_code
-    if code == ResponseCode.QUARANTINED.value:
+    named = code.name if isinstance(code, ResponseCode) else code
+    if code is ResponseCode.QUARANTINED:
         screening = bed.dcc.screenings[result.request.request_id]  # type: ignore[union-attr]
         if screening.inspection.quarantined:
-            return "packet inspection (E930)"
+            return f"packet inspection ({named})"
         kind = "data value" if "data value" in screening.reason else "volume"
-        return f"{kind} threshold (E930)"
-    if code == ResponseCode.SIGNED_PRECOMMAND_MISMATCH.value:
-        return "issued Pre-Command check (E916)"
+        return f"{kind} threshold ({named})"
+    if code is ResponseCode.SIGNED_PRECOMMAND_MISMATCH:
+        return f"issued Pre-Command check ({named})"
     if result.before is None or result.after is None:
-        return f"{result.outcome.value} ({code})"
+        return f"{result.outcome.value} ({named})"
     changed = [f"{r.label} {result.before.register(r)}p -> {result.after.register(r)}p"
                for r in DebtRegister if result.before.register(r) != result.after.register(r)]
     if not changed:
-        return f"meter: refused, registers unchanged ({code})"
-    return f"nothing: {'; '.join(changed)} ({code})"
+        return f"meter: refused, registers unchanged ({named})"
+    return f"nothing: {'; '.join(changed)} ({named})"
 
 
 #: The settings of the model assumptions the matrix compares (name -> assumptions).

@@ -198,7 +198,7 @@ class TestEnvironment:
         Device id already in use; a second meter of a kind on one SMS; and a Supplier's
         meter of the other fuel except on a dual-fuel SMS that already holds the
         Supplier's own meter (a Gas Supplier's GSME with the premises' ESME): there it
-        tests that the DCC refuses the Supplier a reset of the other meter (E915).
+        tests that the DCC refuses the Supplier a reset of the other meter (ROLE_NOT_ELIGIBLE).
         """
         user = self.user(user_id)
         self._require_open(on)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from specpkg.duis.codes import Stage, codes_given_at
+from specpkg.duis.codes import ResponseCode, Stage, codes_given_at
 from specpkg.meter.registers import DebtRegister, Device
 from specpkg.system.assumptions import Assumptions
 from specpkg.system.variants import METER_VERSIONS, PRE_RELEASE, ch_combinations
@@ -43,7 +43,10 @@ def _every_device_and_register(m: pd.DataFrame, s: pd.DataFrame, _: Assumptions)
 
 def _every_other_role_refused(m: pd.DataFrame, _: pd.DataFrame, __: Assumptions) -> bool:
     others = {r.value for r in UserRole} - SUPPLIER_ROLES
-    wrong_supplier = m[m["role"].isin(SUPPLIER_ROLES) & (m["expected_code"] == "E914")]
+    wrong_supplier = m[
+        m["role"].isin(SUPPLIER_ROLES)
+        & (m["expected_code"] == ResponseCode.NOT_REGISTERED_SUPPLIER)
+    ]
     return (others <= set(m.loc[~m["positive"], "role"])
             and set(wrong_supplier["device"]) == {d.value for d in Device})
 

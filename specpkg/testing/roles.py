@@ -6,8 +6,8 @@ request matrix by ``tools/make_testing_data.py``): Import and Gas Suppliers.
 TR-4 says the environment is open to them; whether it is closed to the others
 is model assumption MA-6. A User of another role is refused at admission with
 :class:`RoleNotEligible`, or, with MA-6, by the DCC: under a certificate that is
-not a Supplier's (:data:`CERTIFICATE_ROLE`, E919) or, as an Export Supplier, by
-access control (E915).
+not a Supplier's (:data:`CERTIFICATE_ROLE`, CERTIFICATE_REFUSED) or, as an Export Supplier, by
+access control (ROLE_NOT_ELIGIBLE).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ METER_SUPPLIER_ROLES = frozenset(UserRole(role) for role in SUPPLIER_ROLE.values
 #: User Role: Suppliers (Import, Export, Gas) hold Supplier certificates, network
 #: operators (Electricity Distributor, Gas Transporter) Network Operator ones, the
 #: others certificates of role "other". The DCC accepts a reset request only under a
-#: Supplier certificate (E919 otherwise).
+#: Supplier certificate (CERTIFICATE_REFUSED otherwise).
 CERTIFICATE_ROLE: dict[UserRole, RemotePartyRole] = {
     UserRole.IS: RemotePartyRole.SUPPLIER,
     UserRole.ES: RemotePartyRole.SUPPLIER,
@@ -70,8 +70,8 @@ CERTIFICATE_ROLE: dict[UserRole, RemotePartyRole] = {
 
 def dcc_refusal(role: UserRole) -> ResponseCode:
     """How the DCC refuses a reset from a User of a role not eligible for it, once let
-    into the environment (MA-6): at intake without a Supplier certificate (E919),
-    else by access control (E915)."""
+    into the environment (MA-6): at intake without a Supplier certificate (CERTIFICATE_REFUSED),
+    else by access control (ROLE_NOT_ELIGIBLE)."""
     if CERTIFICATE_ROLE[parse_role(role)] is RemotePartyRole.SUPPLIER:
         return ResponseCode.ROLE_NOT_ELIGIBLE
     return ResponseCode.CERTIFICATE_REFUSED

@@ -77,7 +77,7 @@ def _volume(device: Device) -> tuple[str, bool, str]:
           and results[2].before is None)
     return (f"responses {', '.join(str(c) for c in codes)} with a volume ADT of {limit} an "
             f"hour; {len(inbox)} quarantine notification in the User's inbox", ok,
-            "the third reset's Service Response is E930; its meter register is untouched")
+            "the third reset's Service Response is QUARANTINED; its meter register is untouched")
 
 
 def _non_zero_gsme() -> tuple[str, bool, str]:

@@ -134,8 +134,9 @@ def expected_outcome(device: Device, version: MeterVersion, role: UserRole,
 
 
 def pre_release_expectation(model: Assumptions | None = None) -> Expectation:
-    """SR-4, MA-7: a meter from before the Release alerts at once (E921), or stays
-    silent and the DCC answers after its time-out (E925)."""
+    """SR-4, MA-7: a meter from before the Release alerts at once (NOT_SUPPORTED_BY_DEVICE), or
+    stays
+    silent and the DCC answers after its time-out (NO_DEVICE_RESPONSE)."""
     if (model or Assumptions()).pre_release_alerts:
         return Expectation(Outcome.NOT_SUPPORTED, ResponseCode.NOT_SUPPORTED_BY_DEVICE)
     return Expectation(Outcome.NO_RESPONSE, ResponseCode.NO_DEVICE_RESPONSE)
