@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from functools import cache
 from pathlib import Path
 
 import pytest
 
 from specpkg.paths import REPO_DIR
+from specpkg.system import assumptions as model_assumptions
 from specpkg.workbook import requirements
 
 #: Every requirement has landed: each must name a notebook section and tests.
@@ -139,3 +141,13 @@ def test_each_risk_names_a_requirement_and_an_existing_test(risk: requirements.R
     assert risk.requirement in requirements.IDS
     tests = risk.evidence.split()
     assert tests and all(_node_exists(t) for t in tests), risk.evidence
+
+
+@pytest.mark.parametrize("risk", requirements.risks(), ids=lambda r: r.id)
+def test_each_risk_is_stated_under_the_assumptions_it_names(risk: requirements.Risk) -> None:
+    """A risk that depends on a model assumption names it in its column and in its text,
+    and the text names no assumption the column does not (issue 19, R-3)."""
+    known = set(model_assumptions.table()["id"])
+    assert set(risk.assumptions) <= known, risk.assumptions
+    named = set(re.findall(r"\bMA-\d+\b", risk.risk))
+    assert named == set(risk.assumptions), (risk.id, named)

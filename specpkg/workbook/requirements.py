@@ -165,13 +165,15 @@ class PartyImpact:
 
 @dataclass(frozen=True)
 class Risk:
-    """A risk of the change for the executive summary, with the test that shows it."""
+    """A risk of the change for the executive summary, with the test that shows it and
+    the model assumptions (MA-n) it is stated under: a risk holds only as far as they do."""
 
     id: str
     risk: str
     requirement: str
     evidence: str
     notebook: str
+    assumptions: tuple[str, ...] = ()
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -186,5 +188,5 @@ def impacts(path: Path = IMPACTS) -> list[PartyImpact]:
 
 def risks(path: Path = RISKS) -> list[Risk]:
     """``data/risks.csv``: the risks the executive summary names."""
-    return [Risk(r["id"], r["risk"], r["requirement"], r["evidence"], r["notebook"])
-            for r in _rows(path)]
+    return [Risk(r["id"], r["risk"], r["requirement"], r["evidence"], r["notebook"],
+                 tuple(r["assumptions"].split())) for r in _rows(path)]
