@@ -83,17 +83,32 @@ FINDINGS = requirements.findings()
 
 
 def test_findings_are_triaged_for_the_working_group() -> None:
-    """Each finding: its kind, a severity, the requirements it touches, the question for
-    the group and the options with what the workbook shows of each."""
+    """Each finding: its kind (question or note), its category, a severity and the
+    requirements it touches; a question also the question for the group and the options
+    with what the workbook shows of each; a note neither, and is never open."""
     assert tuple(FINDINGS.columns) == requirements.FINDING_COLUMNS
     assert FINDINGS["id"].tolist() == [f"F-{n}" for n in range(1, len(FINDINGS) + 1)]
     for finding in requirements.load_findings():
         assert finding.kind in requirements.FINDING_KINDS, finding.id
+        assert finding.category in requirements.FINDING_CATEGORIES, finding.id
         assert finding.severity in requirements.SEVERITIES, finding.id
         assert finding.requirements and set(finding.requirements) <= set(requirements.IDS)
-        assert finding.question.endswith("?"), finding.id
-        assert finding.options.startswith("(a) ") and "(b) " in finding.options, finding.id
         assert finding.status in {"open", "closed"}, finding.id
+        if finding.is_question:
+            assert finding.question.endswith("?"), finding.id
+            assert finding.options.startswith("(a) ") and "(b) " in finding.options, finding.id
+        else:
+            assert not finding.question and not finding.options, finding.id
+            assert not finding.open, finding.id
+
+
+def test_a_merged_finding_names_a_question_that_survives() -> None:
+    """A note "Merged into F-n" points at a question that names it back ("merged from")."""
+    found = {f.id: f for f in requirements.load_findings()}
+    for finding in found.values():
+        for target in re.findall(r"Merged into (F-\d+)", finding.finding):
+            assert found[target].is_question, (finding.id, target)
+            assert f"merged from {finding.id}" in found[target].finding, (finding.id, target)
 
 
 def test_f19_the_glossary_errors_are_in_the_specification(reference) -> None:
@@ -113,6 +128,9 @@ def test_each_finding_points_at_a_test_and_a_section_that_exist(row: dict) -> No
     assert tests and all(_node_exists(t) for t in tests), row["evidence"]
     path, _, section = row["notebook"].partition("#")
     assert requirements.has_section(path, section), row["notebook"]
+    # the section shown is that of a requirement the finding names (F-9 named SR-2 and
+    # pointed at SR-1's)
+    assert section in row["requirements"].split(), (row["id"], section, row["requirements"])
 
 
 def _impact_list(spec: str) -> list[str]:
