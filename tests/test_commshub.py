@@ -1,9 +1,10 @@
 """What the Communications Hub does with a reset, and what it must not do (SR-6, SR-7, TR-9a).
 
 The CH routes: the meter receives exactly the bytes the DCC sent; a GSME's command
-waits in the Gas Proxy Function until the sleepy meter wakes; nothing is tapped
-off or kept. The checks below are shown to catch a CH that alters, taps off or
-keeps a reset, so they can fail.
+waits in the Communications Hub Function until the sleepy meter wakes; the Gas Proxy
+Function gets a copy only of a Tapping Off Mechanism command, never of a reset, and
+nothing is kept (GBCS v1.0, GSME Command retrieval and TOM Requirements). The checks
+below are shown to catch a CH that alters, taps off or keeps a reset, so they can fail.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister, Device
 from specpkg.paths import PKI_DIR
 from specpkg.system import commshub
-from specpkg.system.commshub import CommunicationsHub, GasProxy, Route
+from specpkg.system.commshub import CommunicationsHub, GsmeStore, Route
 from specpkg.system.flow import DEVICE_IDS, SUPPLIER_ID, FlowResult, Testbed, make_testbed
 from specpkg.system.meters import AlertKind, DeviceReply, MeterStub
 from specpkg.system.variants import ch_combinations
@@ -49,8 +50,8 @@ def ch_faults(bed: Testbed, result: FlowResult) -> list[str]:
         faults.append("the meter did not receive the bytes the DCC sent")
     if result.route is None or result.route.tapped_off or bed.hub.gpf.tapped:
         faults.append("tapped off")
-    if bed.hub.gpf.held:
-        faults.append("kept by the GPF")
+    if bed.hub.gsme_store.held:
+        faults.append("kept by the CHF")
     return faults
 
 
@@ -63,7 +64,7 @@ def recording_bed(**kwargs) -> Testbed:
 
 @pytest.mark.parametrize(("device", "register"), CASES, ids=[f"{d}-{r}" for d, r in CASES])
 def test_sr6_sr7_the_ch_only_routes_each_reset(device: Device, register: DebtRegister) -> None:
-    """The meter gets the DCC's very bytes; the GPF neither taps off nor keeps a reset."""
+    """The meter gets the DCC's very bytes; the GPF gets no copy and the CHF keeps none."""
     bed = recording_bed()
     result = bed.run(device, register)
     assert ch_faults(bed, result) == []
@@ -87,15 +88,15 @@ class AlteringHub(CommunicationsHub):
         return self.routes[-1]
 
 
-class KeepingGpf(GasProxy):
-    """A GPF that hands a command over but keeps it (a copy of the reset stays in the CH)."""
+class KeepingStore(GsmeStore):
+    """A CHF that hands a command over but keeps it (a copy of the reset stays in the CH)."""
 
     def wake(self, at: datetime) -> list[bytes]:
         return [command for received, command in self.held if received <= at]
 
 
 def tapping_off_the_reset(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The TOM list with the GSME reset on it: the real GPF then taps it off."""
+    """The TOM list with the GSME reset on it: the real CHF then gives the GPF a copy."""
     codes = commshub.tapped_off_codes() | {reset_messages.message_codes()[Device.GSME]}
     monkeypatch.setattr(commshub, "tapped_off_codes", lambda: codes)
 
@@ -110,9 +111,9 @@ def test_the_checks_catch_a_ch_that_alters_taps_off_or_keeps_a_reset(monkeypatch
     assert altering.stub("GSME").log[-1].startswith(f"alert: {AlertKind.BAD_MAC.value}")
 
     keeping = recording_bed()
-    keeping.hub.gpf = KeepingGpf()
+    keeping.hub.gsme_store = KeepingStore()
     kept = keeping.run("GSME", "TimeDebtRegister1")
-    assert ch_faults(keeping, kept) == ["kept by the GPF"]
+    assert ch_faults(keeping, kept) == ["kept by the CHF"]
 
     tapping_off_the_reset(monkeypatch)
     tapping = recording_bed()
@@ -121,8 +122,9 @@ def test_the_checks_catch_a_ch_that_alters_taps_off_or_keeps_a_reset(monkeypatch
     assert tapping.hub.gpf.tapped == [tapped.command]
 
 
-def test_sr7_the_gpf_holds_a_gsme_command_until_the_meter_wakes() -> None:
-    """The GPF holds the reset until the GSME's next wake; an ESME gets its reset at once."""
+def test_sr7_the_chf_holds_a_gsme_command_until_the_meter_wakes() -> None:
+    """The CHF holds the reset until the GSME's next wake (GBCS: GSME Command retrieval);
+    an ESME gets its reset at once."""
     bed = recording_bed()
     bed.dcc.clock = NOON
     gas, electric = bed.run("GSME", "PaymentDebtRegister"), bed.run("ESME", "PaymentDebtRegister")
@@ -135,7 +137,7 @@ def test_sr7_the_gpf_holds_a_gsme_command_until_the_meter_wakes() -> None:
     assert electric.route.delivered_at == NOON + wan + han
     assert electric.response_time == 2 * (wan + han)
     assert gas.response_time == electric.response_time + gas.route.held_for
-    assert bed.hub.gpf.held == [] and bed.hub.gpf.tapped == []
+    assert bed.hub.gsme_store.held == [] and bed.hub.gpf.tapped == []
 
 
 def test_sr7_a_gsme_awake_when_the_command_arrives_gets_it_at_once() -> None:
@@ -147,31 +149,56 @@ def test_sr7_a_gsme_awake_when_the_command_arrives_gets_it_at_once() -> None:
     assert bed.run("GSME", "TimeDebtRegister1").route.held_for == (
         hub.gsme_wake_interval - timedelta(seconds=1))
     with pytest.raises(Exception, match="positive interval"):
-        GasProxy.next_wake(NOON, timedelta(0))
+        GsmeStore.next_wake(NOON, timedelta(0))
 
 
-def _gcs25(counter: int) -> bytes:
-    """A Tapping Off command to the GSME (GCS25's message code; its payload is opaque here)."""
-    apdu = messages.command(0x007E, bytes.fromhex(SUPPLIER_ID),
+def _gsme_command(message_code: int, counter: int) -> bytes:
+    """A command to the GSME with ``message_code`` (its payload is opaque here)."""
+    apdu = messages.command(message_code, bytes.fromhex(SUPPLIER_ID),
                             bytes.fromhex(DEVICE_IDS[Device.GSME]), counter, b"\x01\x09\x01\x00")
     return messages.encode(messages.protect(apdu, Keys(PKI_DIR), SUPPLIER_ID))
 
 
-def test_sr7_the_gpf_taps_off_the_tom_commands_it_knows_and_not_the_reset(reference) -> None:
-    """F-6: the reference data names one TOM use case (GCS25); the GPF taps that off, the
-    reset it does not. The full GBCS list is not in the reference data."""
-    import json
+#: GBCS v1.0 (Release Note 28 November 2014), "GSME Command retrieval and TOM
+#: Requirements": the TOM Commands, by message code.
+GBCS_TOM_COMMANDS = {0x006B: "GCS01a", 0x006F: "GCS05", 0x0071: "GCS07", 0x0015: "CS11",
+                     0x007C: "GCS23", 0x007E: "GCS25", 0x0088: "GCS44", 0x00A3: "GCS01b"}
 
-    cases = json.loads((reference / "gbcs-use-cases.json").read_text())
-    named = {c["Code"] for c in cases if "Tapping Off" in c["Use Case Description"]}
-    assert named == {"GCS25"}
-    assert commshub.tapped_off_codes() == {0x007E}
+
+def test_sr7_the_chf_copies_every_tom_command_to_the_gpf_and_not_the_reset() -> None:
+    """Every GBCS TOM Command routed to the GSME is held for it and copied to the GPF;
+    the reset, like GCS04 (the existing debt use case it mirrors), is held and not
+    copied. A TOM list without one of GBCS's codes, or with the reset, fails here."""
     hub = CommunicationsHub()
     hub.join(DEVICE_IDS[Device.GSME], Device.GSME)
-    tom = hub.route(_gcs25(7), NOON)
+    toms = [hub.route(_gsme_command(code, n), NOON) for n, code in enumerate(GBCS_TOM_COMMANDS, 1)]
+    gcs04 = hub.route(_gsme_command(0x006E, 20), NOON)
     reset = hub.route(make_testbed().run("GSME", "TimeDebtRegister1").command, NOON)
-    assert (tom.tapped_off, reset.tapped_off) == (True, False)
-    assert hub.gpf.tapped == [tom.data]
+    assert [r.tapped_off for r in toms] == [True] * len(GBCS_TOM_COMMANDS)
+    assert hub.gpf.tapped == [r.data for r in toms]
+    assert (gcs04.tapped_off, reset.tapped_off) == (False, False)
+    assert all(r.held_for > timedelta(0) for r in [*toms, gcs04, reset])
+    assert hub.gsme_store.held == []
+
+
+def test_sr7_the_tom_list_is_gbcs_s_with_its_use_case_names(reference) -> None:
+    """data/han/tapping_off.csv is GBCS's TOM list, each code named as the GBCS message
+    code table names it; GCS25's use case says it is kept for the TOM."""
+    import csv
+    import json
+
+    table: dict[int, str] = {}
+    for line in (reference / "gbcs-message-codes.tsv").read_text().splitlines()[1:]:
+        code, _, name = line.partition("\t")
+        table[int(code, 16)] = name.strip()
+    with commshub.TAPPING_OFF.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {int(r["message_code"], 16): r["use_case"] for r in rows} == {
+        code: table[code] for code in GBCS_TOM_COMMANDS}
+    assert all("TOM Requirements" in r["source"] for r in rows)
+    cases = json.loads((reference / "gbcs-use-cases.json").read_text())
+    named = {c["Code"] for c in cases if "Tapping Off" in c["Use Case Description"]}
+    assert named == {"GCS25"} and "GCS25" in GBCS_TOM_COMMANDS.values()
     assert not commshub.is_tom_command(reset_messages.message_codes()[Device.GSME])
 
 

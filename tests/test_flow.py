@@ -15,7 +15,17 @@ from specpkg.duis.codes import DuisError, Outcome, ResponseCode
 from specpkg.errors import ValidationError
 from specpkg.gbcs import debt_messages, dlms, gbz, messages, reset_messages
 from specpkg.gbcs.envelope import MacHeader
-from specpkg.meter.registers import DebtRegister, Device, PaymentMode, RecoveryPeriod, ResetReport
+from specpkg.meter.registers import (
+    DebtRecovery,
+    DebtRegister,
+    Device,
+    MeterState,
+    PaymentMode,
+    RecoveryPeriod,
+    ResetReport,
+    recovery_of,
+    set_recovery,
+)
 from specpkg.system.dcc import Registration
 from specpkg.system.flow import DEVICE_IDS, make_testbed
 from specpkg.system.meters import AlertKind
@@ -23,6 +33,18 @@ from specpkg.system.user import User
 from specpkg.system.variants import PRE_RELEASE
 
 CASES = list(itertools.product(Device, DebtRegister, PaymentMode))
+
+
+def after_a_reset(device: Device, register: DebtRegister, before: MeterState) -> MeterState:
+    """What a reset leaves (BR-1): the register zero and nothing else changed, except on
+    a GSME that register's recovery settings: a ZSE Change Debt sets them all, and the
+    reset carries none of its own (F-2 (a)): the register's method kept, every other
+    recovery field 0 (finding F-50). The electricity reset (DLMS method 5) carries only
+    the value."""
+    after = dataclasses.replace(before, **{register.field: 0})
+    if device is Device.GSME:
+        after = set_recovery(after, register, DebtRecovery(recovery_of(before, register).method))
+    return after
 
 
 @pytest.mark.parametrize(("device", "register", "mode"), CASES,
@@ -34,7 +56,7 @@ def test_every_device_register_and_mode_succeeds_end_to_end(device, register, mo
     assert result.outcome is Outcome.SUCCESS and result.response_code == "I0"
     before, after = result.before, result.after
     assert before.register(register) > 0 and after.register(register) == 0
-    assert after == dataclasses.replace(before, **{register.field: 0})
+    assert after == after_a_reset(device, register, before)
     parsed = responses.parse_response(result.service_response)
     assert parsed.success and parsed.gbcs_payload == result.device_response
     assert [s.actor for s in result.steps] == [
@@ -63,12 +85,13 @@ def test_br4_a_register_that_does_not_reach_zero_gives_the_failure_response(
     from specpkg.system import meters
     from specpkg.testing.testrun import record_of
 
-    honest = meters.write_register
+    honest = meters.apply_debt_change
 
-    def leaves_a_penny(state, reg, value, absolute=True):
-        return dataclasses.replace(honest(state, reg, value, absolute), **{reg.field: 1})
+    def leaves_a_penny(state, reg, value, absolute=True, recovery=None):
+        return dataclasses.replace(honest(state, reg, value, absolute, recovery),
+                                   **{reg.field: 1})
 
-    monkeypatch.setattr(meters, "write_register", leaves_a_penny)
+    monkeypatch.setattr(meters, "apply_debt_change", leaves_a_penny)
     result = make_testbed().run(device, register)
     assert result.after.register(register) == 1 != result.before.register(register)
     assert messages.response_results(messages.decode(result.device_response)) == [
@@ -77,7 +100,7 @@ def test_br4_a_register_that_does_not_reach_zero_gives_the_failure_response(
     record, parsed = record_of("BR-4", result, register, True)
     assert parsed.code == "E920" and not record.response_says_zero
     assert record.command_succeeded is False
-    monkeypatch.setattr(meters, "write_register", honest)
+    monkeypatch.setattr(meters, "apply_debt_change", honest)
     assert make_testbed().run(device, register).response_code == "I0"
 
 

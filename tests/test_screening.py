@@ -33,7 +33,7 @@ def _apdu(device: Device, value: int, counter: int = 7):
 def _screen(screener: Screener, device: Device, value: int, counter: int = 7, at: int = 0):
     return screener.screen(_apdu(device, value, counter), user_id=USER,
                            device_id=DEVICE_IDS[device], register=DebtRegister.TIME_DEBT_1,
-                           request_id=counter, at=at)
+                           request_id=counter, at=at, critical=True)
 
 
 @pytest.mark.parametrize("device", list(Device))

@@ -30,6 +30,7 @@ from specpkg.testing.devices import (
     DeviceType,
     MeterStubFactory,
     TestDevice,
+    han_devices,
 )
 from specpkg.testing.environment import TestEnvironment, TestUser
 from specpkg.testing.scenarios import SR23_VALUES, update_debt
@@ -67,11 +68,33 @@ def acme(version: MeterVersion, device_id: str = ESME_ID) -> AcmeEsme:
 # ----------------------------------------------------------------- TR-8 what a Device is
 
 
-def test_tr8_type_1_and_type_2_classes():
-    assert {c for c in DeviceClass if c.device_type is DeviceType.TYPE_1} == {
-        DeviceClass.ESME, DeviceClass.GSME, DeviceClass.PPMID, DeviceClass.HCALCS}
-    assert DeviceClass.IHD.device_type is DeviceType.TYPE_2
-    assert DeviceClass.CAD.device_type is DeviceType.TYPE_2
+@pytest.mark.parametrize(("device_class", "kind"), [
+    ("PPMID", "Type 1"), ("HCALCS", "Type 1"), ("IHD", "Type 2"), ("CAD", "Type 2"),
+    ("ESME", "Smart Meter"), ("GSME", "Smart Meter"),
+])
+def test_tr8_type_1_holds_credentials_type_2_none_and_a_meter_is_neither(device_class, kind):
+    """SEC Section A: Type 1 and Type 2 Devices are the HAN Devices other than the smart
+    meters (and the CHF and GPF); Type 1 hold Device Security Credentials, Type 2 none.
+    The environment enforces it: a Device of the wrong credentials is refused, naming
+    its kind."""
+    version = RELEASE if kind == "Smart Meter" else None
+    holds = kind != "Type 2"
+    device = TestDevice("0011223344556677", device_class, holds, version)
+    assert device.device_type.value == kind
+    with pytest.raises(ValidationError) as info:
+        TestDevice("0011223344556677", device_class, not holds, version)
+    assert info.value.field == "has_security_credentials"
+    assert f"is a {kind} Device" in info.value.reason
+
+
+def test_tr8_han_devices_table_takes_each_kind_from_the_model():
+    """data/han/han_devices.csv types no Device kind: the model adds it, the CHF and GPF
+    as neither Type 1 nor Type 2, like the meters (disagreement 5 of issue 19)."""
+    kinds = {row["device"]: row["device_type"] for row in han_devices()}
+    assert kinds["CHF"] == kinds["GPF"] == DeviceType.COMMS_HUB.value
+    assert {d for d, k in kinds.items() if k == DeviceType.TYPE_1.value} == {"PPMID", "HCALCS"}
+    assert {d for d, k in kinds.items() if k == DeviceType.TYPE_2.value} == {"IHD", "CAD"}
+    assert {c.value: c.device_type.value for c in DeviceClass}.items() <= kinds.items()
 
 
 @pytest.mark.parametrize(
@@ -122,7 +145,7 @@ def test_tr8_user_adds_type_1_and_type_2_devices():
     env.add_device(U1, sms, TestDevice("0011223344556678", "IHD", False), DAY)
     system = env.systems[sms]
     assert [d.device_type for d in system.devices] == [
-        DeviceType.TYPE_1, DeviceType.TYPE_1, DeviceType.TYPE_2]
+        DeviceType.SMART_METER, DeviceType.TYPE_1, DeviceType.TYPE_2]
     assert set(system.stubs) == {ESME_ID} and set(system.hub.devices) == {ESME_ID}
 
 

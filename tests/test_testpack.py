@@ -15,7 +15,9 @@ from specpkg.errors import ValidationError
 from specpkg.gbcs import catalogue, messages
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister, Device
+from specpkg.paths import PKI_DIR
 from specpkg.system.user import User
+from specpkg.testing import packcheck
 from specpkg.testing.testpack import (
     SAMPLE_FILES,
     TestPack,
@@ -145,6 +147,11 @@ def test_tr6_altered_pack_is_refused(pack, tmp_path) -> None:
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest["message_mapping_catalogue_version"] = "0.0.1"
     (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValidationError) as err:
+        read_test_pack(copy)
+    assert err.value.field == "signature"  # edited after the DCC signed it
+    data = json.dumps(manifest).encode()  # signed by the DCC as it is: still refused
+    (copy / packcheck.SIGNATURE).write_bytes(packcheck.sign_manifest(data, PKI_DIR))
     with pytest.raises(ValidationError) as err:
         read_test_pack(copy)
     assert err.value.field == "message_mapping_catalogue_version"

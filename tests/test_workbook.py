@@ -141,7 +141,7 @@ def test_output_dir_never_replaces_the_default_results() -> None:
     assert runner.output_dir({}) == BUILD_DIR
     assert runner.output_dir({"device": "GSME", "mode": "credit"}) == (
         BUILD_DIR / "variants" / "device-GSME_mode-credit")
-    assert runner.variant_name({"path": "../x y"}) == "path-..xy"
+    assert runner.variant_name({"path": "../x y"}) == "path-..~2Fx~20y"
 
 
 def test_run_executes_a_notebook_and_logs_its_time(tmp_path) -> None:

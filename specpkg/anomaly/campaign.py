@@ -63,6 +63,12 @@ class Sending(StrEnum):
     PACED = "paced"
 
 
+#: The largest fleet a campaign covers: the GB prepayment fleet, about 4.5 million
+#: meters (benchmarks/bench_campaign.py), with headroom. The fleet is drawn and
+#: simulated in chunks of :data:`CHUNK`, but the plan holds every target at once.
+MAX_METERS = 5_000_000
+
+
 @dataclass(frozen=True)
 class Campaign:
     """A campaign's parameters (the notebook's and the benchmark's).
@@ -86,6 +92,10 @@ class Campaign:
 
     def __post_init__(self) -> None:
         check_int("meters", self.meters, 0)
+        if self.meters > MAX_METERS:
+            raise ValidationError("meters", f"{self.meters:,} meters is above the maximum of "
+                                            f"{MAX_METERS:,} (the GB prepayment fleet is about "
+                                            "4.5 million)")
         object.__setattr__(self, "register", parse_register(self.register))
         check_int("first_day", self.first_day, 0)
         check_int("days", self.days, 1)

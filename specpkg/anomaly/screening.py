@@ -3,9 +3,14 @@
 1. Packet inspection (:func:`specpkg.anomaly.inspection.inspect`): GSME resets
    always, ESME resets only under the model assumption ``inspect_esme``.
 2. Threshold anomaly detection (:class:`specpkg.anomaly.engine.ThresholdEngine`):
-   the User's volume and data value thresholds. A command packet inspection
-   quarantined is submitted too, with that reason, so that the engine holds
-   every quarantined command, sends every notification and keeps the count.
+   the User's volume and data value thresholds, for a **Critical** command only,
+   as the catalogue's message category says (``critical``: "Given that the new Use
+   Cases would be Critical, they would be in scope of threshold anomaly
+   detection", specification section 2; SEC G6 sets the thresholds on Signed
+   Pre-Commands). A command packet inspection quarantined is submitted too, with
+   that reason, so that the engine holds every quarantined command, sends every
+   notification and keeps the count. A Non-Critical command is not submitted: no
+   threshold counts or stops it.
 
 The data value a threshold compares is the value the command writes
 (:func:`~specpkg.anomaly.inspection.written_value`); for an ESME command, which
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 
 from specpkg.anomaly.engine import Decision, Disposition, ThresholdEngine
 from specpkg.anomaly.inspection import Inspection, InspectionResult, inspect, written_value
-from specpkg.anomaly.records import Request
+from specpkg.anomaly.records import Refusal, Request
 from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
 from specpkg.gbcs.envelope import GeneralSigning
 from specpkg.meter.registers import DebtRegister
@@ -61,11 +66,15 @@ class Screener:
     read_esme_value: bool
 
     def screen(self, apdu: GeneralSigning, *, user_id: str, device_id: str,
-               register: DebtRegister, request_id: int, at: int) -> Screening:
-        """Screen a Signed Pre-Command whose signature the DCC has verified."""
+               register: DebtRegister, request_id: int, at: int, critical: bool) -> Screening:
+        """Screen a Signed Pre-Command whose signature the DCC has verified; ``critical``:
+        the catalogue's category of its use case (thresholds apply only if True)."""
         found = inspect(apdu, register, inspect_esme=self.inspect_esme)
         reads = found.result is not InspectionResult.NOT_INSPECTED or self.read_esme_value
         value = written_value(apdu) if reads else 0
+        if not critical:  # out of scope of threshold anomaly detection
+            disposition = Disposition.QUARANTINED if found.quarantined else Disposition.DELIVERED
+            return Screening(found, Decision(-1, request_id, disposition, Refusal.NONE), value)
         self.engine.add_user(user_id)
         decision = self.engine.submit(
             Request(request_id, user_id, RESET_DEBT_REGISTER, device_id, register.value, at,

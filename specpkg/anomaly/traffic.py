@@ -29,6 +29,9 @@ EXAMPLE_USERS: tuple[str, ...] = (
 #: A well-formed User ID that is never registered.
 UNKNOWN_USER = "90B3D51F3001FFFF"
 DAY = 24 * 3600
+#: The most requests one batch holds (a week of the benchmark's traffic, about 1 GiB of
+#: columns): more is drawn in several batches (``start``), never at once.
+MAX_BATCH = 10_000_000
 
 
 def generate_batch(
@@ -52,6 +55,9 @@ def generate_batch(
     squeezed into the first minute of each hour (to trip volume thresholds).
     """
     check_int("n", n, 0)
+    if n > MAX_BATCH:
+        raise ValidationError("n", f"{n:,} requests in one batch is above the maximum of "
+                                   f"{MAX_BATCH:,}: draw them in several batches")
     check_int("seconds", seconds, 1)
     if not users:
         raise ValidationError("users", "needs at least one User")

@@ -4,14 +4,19 @@ show their annotated dump and check their signatures and MACs (SR-1, SR-2, BR-5)
 One message (a file or a hex string) prints its header, verdicts and dump; a
 folder or several messages decode in one process, one line each (one JSON object
 each with ``--json``) and a summary line at the end: decoded, refused (reasons
-counted), signatures and MACs valid/invalid/absent/no-key. Exit status 1 when a
-message of a batch was refused, 2 on bad input.
+counted), signatures and MACs valid/invalid/absent/no-key. A folder is read whole,
+hidden entries below it skipped (the folder itself may be reached through ``..``);
+one that cannot be read, or holds no file, is refused. ``--json`` prints every name
+whole. When checks lacked keys, a note says which messages lacked which key (or,
+without ``--keys``, where the keys are). Exit status 1 when a message of a batch
+was refused, 2 on bad input.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import string
 import sys
 import textwrap
@@ -76,15 +81,41 @@ def _is_dir(argument: str) -> bool:
         return False
 
 
+def folder_files(folder: Path) -> list[Path]:
+    """The files below ``folder``, hidden ones (a name starting with ".") skipped only
+    below it: ``../shared/reference/rtds`` is read whole. A folder (or a sub-folder)
+    that cannot be read, or that holds no file, is a ValidationError naming it."""
+    found: list[Path] = []
+
+    def refuse(error: OSError) -> None:
+        raise ValidationError("messages", f"cannot read folder {error.filename}: "
+                                          f"{error.strerror}")
+
+    for top, dirs, names in os.walk(folder, onerror=refuse):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [Path(top) / n for n in sorted(names) if not n.startswith(".")]
+    files = [p for p in found if p.is_file()]
+    if not files:
+        raise ValidationError("messages", f"no files in the folder {folder}")
+    return files
+
+
 def _sources(arguments: list[str]) -> Iterator[tuple[str, str | Path]]:
     """(name, file or hex string) of every message: a folder gives its files."""
     for argument in arguments:
         if _is_dir(argument):
-            for path in sorted(Path(argument).rglob("*")):
-                if path.is_file() and not any(p.startswith(".") for p in path.parts):
-                    yield str(path), path
+            for path in folder_files(Path(argument)):
+                yield str(path), path
         else:
-            yield argument if len(argument) <= 60 else f"{argument[:57]}...", argument
+            yield argument, argument
+
+
+def _shown(name: str) -> str:
+    """A name as the text view shows it: a long hex string cut, a file's path whole;
+    never cut in --json."""
+    if len(name) <= 60 or not set(name) <= _HEX:
+        return name
+    return f"{name[:57]}..."
 
 
 def summary(data: bytes, keys: Any) -> dict[str, Any]:
@@ -170,8 +201,32 @@ def _no_keys_hint() -> str:
             "to get valid/invalid verdicts")
 
 
-def _one(source: str | Path, keys: Any, as_json: bool) -> bool:
-    """Print one message; True if a check lacked its key."""
+def lacking_keys(info: dict[str, Any]) -> list[str]:
+    """The keys a message's checks lacked (verdict no-key): the originator's ds
+    certificate for its signature; for its MAC, the ka key pair of its two parties
+    (the ACB and the device for a command)."""
+    from specpkg.gbcs.security import ACB_ENTITY_ID
+
+    lacking = []
+    if info["signature"] == "no-key":
+        lacking.append(f"ds certificate of {info['originator']}")
+    if info["mac"] == "no-key":
+        first = ACB_ENTITY_ID.upper() if info["cra"] == "command" else info["originator"]
+        lacking.append(f"ka key of {first} or of {info['recipient']} (a private key of one, "
+                       "the certificate of the other)")
+    return lacking
+
+
+def _lacking_note(directory: str, lacking: list[tuple[str, list[str]]]) -> str:
+    shown = [f"  {name}: {', '.join(keys)}" for name, keys in lacking[:10]]
+    more = [f"  ... and {len(lacking) - 10} more"] if len(lacking) > 10 else []
+    return "\n".join([f"signatures or MACs of {len(lacking)} message"
+                      f"{'s' * (len(lacking) != 1)} not checked: keys missing from {directory}:",
+                      *shown, *more])
+
+
+def _one(source: str | Path, keys: Any, as_json: bool) -> list[str]:
+    """Print one message; the keys its checks lacked."""
     from specpkg.gbcs import dump
 
     data = read_message(source)
@@ -182,26 +237,31 @@ def _one(source: str | Path, keys: Any, as_json: bool) -> bool:
         print(header(info))
         print(f"signature: {info['signature']}   mac: {info['mac']}")
         print("\n".join(table(dump.rows(data))))
-    return "no-key" in (info["signature"], info["mac"])
+    return lacking_keys(info)
 
 
-def _batch(sources: list[tuple[str, str | Path]], keys: Any, as_json: bool) -> tuple[int, bool]:
-    """Print every message and the summary: (exit status, whether a check lacked its key)."""
+def _batch(sources: list[tuple[str, str | Path]], keys: Any,
+           as_json: bool) -> tuple[int, list[tuple[str, list[str]]]]:
+    """Print every message and the summary: (exit status, the keys each message lacked)."""
     refusals: Counter[str] = Counter()
     signatures: Counter[str] = Counter()
     macs: Counter[str] = Counter()
+    lacking: list[tuple[str, list[str]]] = []
     for name, source in sources:
         try:
             info = summary(read_message(source), keys)
         except (DecodeError, ValidationError, OSError) as exc:
             refusals[getattr(exc, "reason", None) or str(exc)] += 1
             print(json.dumps({"file": name, "refused": str(exc)}) if as_json
-                  else f"{name}: refused: {exc}")
+                  else f"{_shown(name)}: refused: {exc}")
             continue
         signatures[info["signature"]] += 1
         macs[info["mac"]] += 1
+        if lacking_keys(info):
+            lacking.append((_shown(name), lacking_keys(info)))
         print(json.dumps({"file": name, **info}) if as_json
-              else f"{name}: {header(info)}; signature {info['signature']}, mac {info['mac']}")
+              else f"{_shown(name)}: {header(info)}; signature {info['signature']}, "
+                   f"mac {info['mac']}")
     decoded = sum(signatures.values())
     totals = {
         "decoded": decoded, "refused": sum(refusals.values()), "refusals": dict(refusals),
@@ -216,18 +276,19 @@ def _batch(sources: list[tuple[str, str | Path]], keys: Any, as_json: bool) -> t
         print(f"decoded {decoded}, refused {totals['refused']}"
               + (f" ({reasons})" if reasons else "")
               + f"; signatures: {counts[0]}; MACs: {counts[1]}")
-    return (1 if refusals else 0), bool(signatures["no-key"] or macs["no-key"])
+    return (1 if refusals else 0), lacking
 
 
 def run(args: argparse.Namespace) -> int:
     keys = _keys(args.keys)
     sources = list(_sources(args.messages))
     if len(sources) == 1 and not any(_is_dir(a) for a in args.messages):
-        status, lacking = 0, _one(sources[0][1], keys, args.json)
-    elif not sources:
-        raise ValidationError("messages", "no files in the folders given")
+        name, source = sources[0]
+        lacks = _one(source, keys, args.json)
+        status, lacking = 0, ([(_shown(name), lacks)] if lacks else [])
     else:
         status, lacking = _batch(sources, keys, args.json)
     if lacking:
-        print(_no_keys_hint(), file=sys.stderr)
+        print(_no_keys_hint() if args.keys is None else _lacking_note(args.keys, lacking),
+              file=sys.stderr)
     return status

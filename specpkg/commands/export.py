@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from specpkg.commands._options import add_force_option, output_target
 from specpkg.errors import ValidationError
 from specpkg.meter.registers import Device
 
@@ -22,8 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--acb", default=DEFAULT_IDS["acb"], help="ACB entity id")
     parser.add_argument("--esme", default=DEFAULT_IDS[Device.ESME], help="ESME entity id")
     parser.add_argument("--gsme", default=DEFAULT_IDS[Device.GSME], help="GSME entity id")
-    parser.add_argument("--force", action="store_true",
-                        help="write into a non-empty --out folder")
+    add_force_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.keys.is_dir():
         raise ValidationError("keys", f"no such folder: {args.keys}")
+    output_target(args.out, args.force, folder=True)
     rows = export(args.keys, args.out, Identities(args.supplier, args.acb, args.esme, args.gsme),
                   force=args.force)
     written = [r for r in rows if not r["note"]]

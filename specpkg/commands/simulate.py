@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from specpkg.commands._options import add_meter_options
+from specpkg.commands._options import add_force_option, add_meter_options, output_target
 from specpkg.meter.registers import (
     PaymentMode,
     check_int,
@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-up", type=int, default=2_000,
                         help="weekly top-up in pence (prepayment only)")
     parser.add_argument("--csv", metavar="FILE", help="write the hourly table as CSV")
+    add_force_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     days = check_int("days", args.days, 1, 366)
     reset_day = check_int("reset-day", args.reset_day, 0, days - 1)
     hours = days * 24
+    if args.csv:
+        output_target(args.csv, args.force, folder=False, option="csv")
     events = weekly_top_ups(hours, args.top_up) if mode is PaymentMode.PREPAYMENT else []
     plain = simulate(example_meter(device, mode), hours, events=events)
     frame = simulate(example_meter(device, mode), hours,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from pathlib import Path
 
+from specpkg.commands._options import add_force_option, output_target
+from specpkg.errors import ValidationError
 from specpkg.paths import BUILD_DIR
 
 NAME = "test-plan"
@@ -16,6 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", required=True, help="start date of test preparation, YYYY-MM-DD")
     parser.add_argument("--out", type=Path, default=BUILD_DIR / "testing",
                         help="output directory (default: build/testing)")
+    add_force_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,8 +29,13 @@ def run(args: argparse.Namespace) -> int:
     from specpkg.testing.testplan import build_test_matrix, load_phases, timetable
 
     start = parse_date("start", args.start)
+    try:
+        plan = timetable(start)
+    except OverflowError:
+        raise ValidationError("start", f"{start}: the timetable from this date runs past "
+                                       f"{date.max}, the last date there is") from None
+    output_target(args.out, args.force, folder=True)
     matrix = build_test_matrix()
-    plan = timetable(start)
     days = sum(p.working_days for p in load_phases())
     end = plan["end"].iloc[-1]
     found = effort.summarise(matrix)

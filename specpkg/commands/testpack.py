@@ -5,7 +5,9 @@ Message Mapping Catalogue version, which must correspond), the catalogue files,
 the DUIS XSD and response codes, and sample messages for each device and Debt
 Register made with the project's TEST-ONLY PKI. A catalogue of another version
 than this Parse and Correlate is refused (exit 2). ``--check DIR`` reads a pack
-back and verifies it instead.
+back and verifies it instead: the DCC's signature on the manifest (with the
+certificate in ``--keys``, not the pack's), every file's hash, every sample's
+signatures and MACs, and that catalogue, Parse and Correlate and samples agree.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from specpkg.commands._options import add_force_option, output_target
 from specpkg.paths import PKI_DIR
 
 NAME = "testpack"
@@ -32,9 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--catalogue", type=Path, default=CATALOGUE_DIR, metavar="DIR",
                         help="Message Mapping Catalogue folder (default: the package's own)")
     parser.add_argument("--keys", type=Path, default=PKI_DIR, metavar="DIR",
-                        help="TEST-ONLY PKI folder for the samples (default: data/pki)")
-    parser.add_argument("--force", action="store_true",
-                        help="write into a non-empty --out folder")
+                        help="TEST-ONLY PKI folder: signs the samples and the manifest with "
+                             "--out, holds the certificates --check trusts (default: data/pki)")
+    add_force_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,12 +48,14 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     if args.check is not None:
-        loaded = read_test_pack(args.check)
+        loaded = read_test_pack(args.check, keys_dir=args.keys)
         pack = loaded.pack
-        print(f"{args.check}: {pack.release}, Parse and Correlate "
+        print(f"{args.check}: {pack.release}, signed by the DCC; Parse and Correlate "
               f"{pack.parse_and_correlate_version}, Message Mapping Catalogue "
-              f"{pack.message_mapping_catalogue_version}, {len(loaded.files)} files verified")
+              f"{pack.message_mapping_catalogue_version}; {len(loaded.files)} files verified, "
+              f"{loaded.samples} samples' signatures, MACs and mappings checked")
         return 0
+    output_target(args.out, args.force, folder=True)
     written = export_test_pack(args.out, release=args.release or DEFAULT_RELEASE,
                                catalogue_dir=args.catalogue,
                                keys_dir=args.keys, force=args.force)

@@ -44,11 +44,7 @@ from specpkg.duis.xmldsig import (
 )
 from specpkg.duis.xmlsafe import XmlRefused, parse_xml
 from specpkg.errors import ValidationError
-from specpkg.gbcs.catalogue import (
-    CATALOGUE_VERSION,
-    RESET_DEBT_REGISTER,
-    SERVICE_REFERENCE_VARIANT,
-)
+from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER, SERVICE_REFERENCE_VARIANT
 from specpkg.gbcs.envelope import COUNTER_MAX
 from specpkg.meter.registers import (
     DebtRegister,
@@ -63,11 +59,11 @@ SR_NS = "http://www.dccinterface.co.uk/ServiceUserGateway"
 SCHEMA_VERSION = "5.4"
 DEFAULT_KEYS_DIR = PKI_DIR
 
-#: The version of this package's Parse and Correlate: parsing Service Responses
-#: (:func:`parse_response`, :meth:`specpkg.dcc.Dcc.service_response`) and correlating
-#: Pre-Commands (:meth:`specpkg.user.User.correlate`). It is the Message Mapping
-#: Catalogue's version by construction: one source, so they always correspond (TR-6).
-PARSE_AND_CORRELATE_VERSION: str = CATALOGUE_VERSION
+#: The version of this package's Parse and Correlate (:mod:`specpkg.duis.mmc`), named
+#: after the Message Mapping Catalogue version it was built against. A release of its
+#: own, not the catalogue's constant: a catalogue revised without a new Parse and
+#: Correlate no longer corresponds, and the test pack is refused (TR-6).
+PARSE_AND_CORRELATE_VERSION: str = "0.1.0-provisional"
 
 #: The fixed clock of the workbook: the recommended implementation date (IMP-1).
 DEFAULT_CLOCK = datetime(2019, 6, 27, 12, 0, 0, tzinfo=UTC)

@@ -5,7 +5,11 @@ this order and before libxml2 sees a byte:
 
 1. anything larger than ``max_bytes`` (``TOO_LARGE``);
 2. anything that is not UTF-8, or declares another encoding (``MALFORMED``):
-   DUIS is UTF-8, and a byte scan for markup is only sound on one encoding;
+   DUIS is UTF-8, and a byte scan for markup is only sound on one encoding.
+   UTF-16 and UTF-32, with or without a byte-order mark, are refused by name:
+   without a mark their NUL bytes are valid UTF-8, yet libxml2 would sniff the
+   encoding from the first bytes and read another document than the one
+   scanned; no NUL byte is allowed at all (XML 1.0 has no U+0000);
 3. any document type declaration or markup declaration (``<!DOCTYPE``,
    ``<!ENTITY``, ``<!ELEMENT``, ``<!ATTLIST``, ``<!NOTATION``), wherever it
    appears (``DTD``): so no internal subset, no external entity, no
@@ -33,6 +37,18 @@ from specpkg.errors import SpecError
 MAX_BYTES = 32 * 1024
 
 _UTF8_BOM = b"\xef\xbb\xbf"
+#: Byte-order marks and the first bytes of "<" in the encodings XML 1.0 Appendix F
+#: lets a parser sniff: each is refused by name, longest first.
+_OTHER_ENCODINGS = (
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian, with byte-order mark)"),
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian, with byte-order mark)"),
+    (b"\x00\x00\x00<", "UTF-32 (big-endian, no byte-order mark)"),
+    (b"<\x00\x00\x00", "UTF-32 (little-endian, no byte-order mark)"),
+    (b"\xfe\xff", "UTF-16 (big-endian, with byte-order mark)"),
+    (b"\xff\xfe", "UTF-16 (little-endian, with byte-order mark)"),
+    (b"\x00<", "UTF-16 (big-endian, no byte-order mark)"),
+    (b"<\x00", "UTF-16 (little-endian, no byte-order mark)"),
+)
 _FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
 _DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
 
@@ -64,6 +80,7 @@ def hardened_parser() -> etree.XMLParser:
         dtd_validation=False,
         huge_tree=False,
         remove_blank_text=False,
+        encoding="utf-8",  # never sniffed: the bytes screened are the bytes parsed
     )
 
 
@@ -81,6 +98,13 @@ def screen(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> bytes:
     if len(data) > max_bytes:
         raise XmlRefused(Refusal.TOO_LARGE, f"{len(data)} bytes exceeds the cap of {max_bytes}")
     body = data[len(_UTF8_BOM):] if data.startswith(_UTF8_BOM) else data
+    start = body.lstrip(b" \t\r\n")
+    for prefix, name in _OTHER_ENCODINGS:
+        if data.startswith(prefix) or start.startswith(prefix):
+            raise XmlRefused(Refusal.MALFORMED, f"encoded in {name}: DUIS is UTF-8")
+    if b"\x00" in body:
+        raise XmlRefused(Refusal.MALFORMED, f"a NUL byte at byte {body.index(0)}: not UTF-8 "
+                                            "XML (UTF-16 or UTF-32?)")
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as exc:

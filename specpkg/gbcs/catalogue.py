@@ -34,7 +34,13 @@ from typing import Any
 
 from specpkg.errors import ValidationError
 from specpkg.gbcs.cosem import CHARGE_CLASS_ID, DEBT_REGISTER_OBIS, ChargeMethod
-from specpkg.gbcs.zcl import CHANGE_DEBT, PREPAYMENT_CLUSTER, DebtAmountType
+from specpkg.gbcs.zcl import (
+    CHANGE_DEBT,
+    PREPAYMENT_CLUSTER,
+    DebtAmountType,
+    RecoveryFrequency,
+    RecoveryMethod,
+)
 from specpkg.meter.registers import DebtRegister, Device, parse_device, parse_register
 from specpkg.paths import DATA_DIR
 
@@ -71,6 +77,14 @@ USE_CASES = {
 #: allocation in the 0x01.. range cannot meet them by accident.
 MESSAGE_CODES = {Device.ESME: 0x0F01, Device.GSME: 0x0F02}
 
+#: GBCS message categories ("Message Type" in gbcs-use-cases.json): a Critical Command
+#: to smart metering equipment, and a Non-Critical one. The category decides the DCC's
+#: flow (DUIS: a Critical Service Request's Pre-Command goes back to the User to sign;
+#: SEC G6 / the specification's section 2: Critical commands are in scope of threshold
+#: anomaly detection); :attr:`CatalogueEntry.critical` is what the DCC reads.
+CRITICAL_CATEGORY = "SME.C.C"
+NON_CRITICAL_CATEGORY = "SME.C.NC"
+
 #: The User Role that is the supplier of each device; SR 2.3's roles narrowed to it.
 SUPPLIER_ROLE = {Device.ESME: "IS", Device.GSME: "GS"}
 
@@ -78,6 +92,22 @@ PROVISIONAL_FIELDS = ("service_reference", "service_reference_variant", "use_cas
 
 # GSME (SR-1): ZigBee Smart Energy Change Debt, debt amount 0, absolute amount type.
 DEBT_AMOUNT_TYPE = {r: int(DebtAmountType.of(r, incremental=False)) for r in DebtRegister}
+#: A Change Debt carries every recovery field, and a GSME applies them all (ZSE 1.2
+#: Prepayment cluster, Change Debt). The reset keeps each register's recovery method
+#: as GCS04 sets it (GBCS GCS04; the RTDS 2.3 GCS04 vectors: the Time Debt Registers
+#: time-based, the Payment Debt Register payment-based) and sets the other fields to 0
+#: (finding F-2; frequency 0 is hourly in ZigBee). They overwrite the register's
+#: settings on the meter, which the electricity reset does not (finding F-50).
+RECOVERY_METHOD = {
+    DebtRegister.TIME_DEBT_1: RecoveryMethod.TIME_BASED,
+    DebtRegister.TIME_DEBT_2: RecoveryMethod.TIME_BASED,
+    DebtRegister.PAYMENT_DEBT: RecoveryMethod.PAYMENT_BASED,
+}
+RESET_FREQUENCY = RecoveryFrequency.HOURLY
+RESET_RECOVERY_AMOUNT = 0
+RESET_BALANCE_PERCENTAGE = 0
+RESET_RECOVERY_START_TIME = 0
+RESET_COLLECTION_TIME = 0
 # ESME (SR-2): DLMS ACTION set_total_amount_remaining on the Charge object of the register.
 CHARGE_OBIS = {r: str(obis) for r, obis in DEBT_REGISTER_OBIS.items()}
 RESET_VALUE = 0
@@ -105,6 +135,12 @@ class CatalogueEntry:
     zcl_cluster: int | None
     zcl_command: int | None
     debt_amount_type: int | None
+    zcl_recovery_method: int | None
+    zcl_frequency: int | None
+    zcl_recovery_amount: int | None
+    zcl_balance_percentage: int | None
+    zcl_recovery_start_time: int | None
+    zcl_collection_time: int | None
     dlms_class_id: int | None
     dlms_obis: str | None
     dlms_method: int | None
@@ -115,6 +151,15 @@ class CatalogueEntry:
     @property
     def message_code_hex(self) -> str:
         return f"0x{self.message_code:04X}"
+
+    @property
+    def critical(self) -> bool:
+        """True for a Critical command (category SME.C.C): the User signs its Pre-Command
+        and threshold anomaly detection applies; ValidationError for an unknown category."""
+        if self.message_category not in (CRITICAL_CATEGORY, NON_CRITICAL_CATEGORY):
+            raise ValidationError("message_category",
+                                  f"not a GBCS message category: {self.message_category!r}")
+        return self.message_category == CRITICAL_CATEGORY
 
 
 @dataclass(frozen=True)
@@ -149,7 +194,8 @@ class Catalogue:
 # --- serialisation ---------------------------------------------------------------
 
 COLUMNS = tuple(f.name for f in fields(CatalogueEntry))
-_INT_HEX = {"message_code": 4, "zcl_cluster": 4, "zcl_command": 2, "debt_amount_type": 2}
+_INT_HEX = {"message_code": 4, "zcl_cluster": 4, "zcl_command": 2, "debt_amount_type": 2,
+            "zcl_recovery_method": 2, "zcl_frequency": 2}
 
 
 def _to_row(e: CatalogueEntry) -> dict[str, str]:
@@ -204,6 +250,12 @@ def _from_row(row: dict[str, str]) -> CatalogueEntry:
         zcl_cluster=opt_int("zcl_cluster"),
         zcl_command=opt_int("zcl_command"),
         debt_amount_type=opt_int("debt_amount_type"),
+        zcl_recovery_method=opt_int("zcl_recovery_method"),
+        zcl_frequency=opt_int("zcl_frequency"),
+        zcl_recovery_amount=opt_int("zcl_recovery_amount"),
+        zcl_balance_percentage=opt_int("zcl_balance_percentage"),
+        zcl_recovery_start_time=opt_int("zcl_recovery_start_time"),
+        zcl_collection_time=opt_int("zcl_collection_time"),
         dlms_class_id=opt_int("dlms_class_id"),
         dlms_obis=row["dlms_obis"] or None,
         dlms_method=opt_int("dlms_method"),
@@ -316,7 +368,7 @@ def derive_catalogue(reference: Path) -> Catalogue:
         if str(source.get("Service Reference", "")).strip() != UPDATE_DEBT:
             raise ValidationError("reference", f"{SOURCE_USE_CASES[device]} is not for SR 2.3")
         category = str(source.get("Message Type", "")).strip()
-        if (category == "SME.C.C") != critical:
+        if (category == CRITICAL_CATEGORY) != critical:
             raise ValidationError(
                 "message_category",
                 f"{SOURCE_USE_CASES[device]} is {category} but SR 2.3 Critical={critical}",
@@ -352,6 +404,12 @@ def derive_catalogue(reference: Path) -> Catalogue:
                     zcl_cluster=PREPAYMENT_CLUSTER if gsme else None,
                     zcl_command=CHANGE_DEBT if gsme else None,
                     debt_amount_type=DEBT_AMOUNT_TYPE[register] if gsme else None,
+                    zcl_recovery_method=int(RECOVERY_METHOD[register]) if gsme else None,
+                    zcl_frequency=int(RESET_FREQUENCY) if gsme else None,
+                    zcl_recovery_amount=RESET_RECOVERY_AMOUNT if gsme else None,
+                    zcl_balance_percentage=RESET_BALANCE_PERCENTAGE if gsme else None,
+                    zcl_recovery_start_time=RESET_RECOVERY_START_TIME if gsme else None,
+                    zcl_collection_time=RESET_COLLECTION_TIME if gsme else None,
                     dlms_class_id=None if gsme else CHARGE_CLASS_ID,
                     dlms_obis=None if gsme else CHARGE_OBIS[register],
                     dlms_method=None if gsme else int(ChargeMethod.SET_TOTAL_AMOUNT_REMAINING),

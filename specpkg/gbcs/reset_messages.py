@@ -13,12 +13,14 @@ that says what each reset carries:
 
 Neither response carries a register value (BR-5).
 
-The specification leaves the other Change Debt fields open; this model sets
-them all to 0: recovery start time 0 (the ZigBee epoch, 2000-01-01, so already
-started), collection time 0, frequency 0x00 (which is *hourly*, not "none"),
-recovery amount 0 and balance percentage 0. With the register at zero nothing is
-recovered either way, but reviewers should confirm what a meter must do with
-these fields (finding F-2, notebook 04). The issuer event id follows GCS04: a
+The specification leaves the other Change Debt fields open; the catalogue sets
+them (``zcl_*`` columns): the register's recovery method as GCS04 sets it, and
+recovery start time 0 (the ZigBee epoch, 2000-01-01, so already started),
+collection time 0, frequency 0x00 (which is *hourly*, not "none"), recovery
+amount 0 and balance percentage 0 (finding F-2, notebook 04). A GSME applies every
+field of a Change Debt (ZSE 1.2 Prepayment cluster, Change Debt), so the gas reset
+overwrites the register's recovery settings with these; the electricity reset
+(DLMS method 5) leaves them alone (finding F-50). The issuer event id follows GCS04: a
 ZigBee UTC time stamp (seconds from 2000-01-01), the time the DCC issues the
 Pre-Command, so a reset sent after a GCS04 never looks older than it (F-3).
 """
@@ -35,7 +37,15 @@ from specpkg.gbcs import dlms, gbz, messages, zcl
 from specpkg.gbcs.catalogue import Catalogue, CatalogueEntry, load_catalogue
 from specpkg.gbcs.envelope import Cra, GeneralSigning
 from specpkg.gbcs.security import entity_id
-from specpkg.meter.registers import DebtRegister, Device, parse_device, parse_register
+from specpkg.meter.registers import (
+    DebtRecovery,
+    DebtRegister,
+    Device,
+    RecoveryMethod,
+    RecoveryPeriod,
+    parse_device,
+    parse_register,
+)
 
 
 @cache
@@ -59,10 +69,11 @@ def issuer_event_id(issued_at: datetime) -> int:
 
 
 def recovery_method(register: DebtRegister) -> gbz.RecoveryMethod:
-    """Payment-based for the Payment Debt Register, time-based for the Time Debt Registers."""
-    if register is DebtRegister.PAYMENT_DEBT:
-        return gbz.RecoveryMethod.PAYMENT_BASED
-    return gbz.RecoveryMethod.TIME_BASED
+    """The recovery method the gas reset of ``register`` carries (the catalogue's)."""
+    method = entry(Device.GSME, register).zcl_recovery_method
+    if method is None:
+        raise ValidationError("catalogue", f"no recovery method for {register.value}")
+    return gbz.RecoveryMethod(method)
 
 
 def reset_payload(item: CatalogueEntry, counter: int,
@@ -70,13 +81,22 @@ def reset_payload(item: CatalogueEntry, counter: int,
     """The payload that resets ``item.register`` on ``item.device`` (SR-1, SR-2):
     ``counter`` gives the ESME's invoke id, ``issued_at`` the GSME's issuer event id."""
     if item.device is Device.GSME:
-        if item.debt_amount_type is None or item.zcl_command != gbz.CHANGE_DEBT:
+        fields = (item.debt_amount_type, item.zcl_recovery_method, item.zcl_frequency,
+                  item.zcl_recovery_amount, item.zcl_balance_percentage,
+                  item.zcl_recovery_start_time, item.zcl_collection_time)
+        if any(f is None for f in fields) or item.zcl_command != gbz.CHANGE_DEBT:
             raise ValidationError("catalogue", f"{item.use_case} has no Change Debt mapping")
-        amount_type = gbz.DebtAmountType(item.debt_amount_type)
+        amount_type, method, frequency, amount, percentage, start, collection = fields
         command = gbz.ChangeDebt(
             issuer_event_id=issuer_event_id(issued_at),
             debt_amount=item.value,
-            recovery_method=recovery_method(item.register), amount_type=amount_type,
+            recovery_method=gbz.RecoveryMethod(method),
+            amount_type=gbz.DebtAmountType(amount_type),  # type: ignore[arg-type]
+            recovery_start_time=start,  # type: ignore[arg-type]
+            collection_time=collection,  # type: ignore[arg-type]
+            frequency=gbz.RecoveryFrequency(frequency),
+            recovery_amount=amount,  # type: ignore[arg-type]
+            balance_percentage=percentage,  # type: ignore[arg-type]
         )
         return gbz.Gbz((gbz.change_debt_component(command, sequence=0, last=True),))
     if item.dlms_obis is None or item.dlms_method is None or item.dlms_class_id is None:
@@ -107,6 +127,9 @@ class Operation:
     register: DebtRegister | None = None
     value: int | None = None
     absolute: bool = False
+    #: The register's recovery settings the operation sets, all of them (a ZSE Change
+    #: Debt carries every field); None: it sets none (a DLMS debt method).
+    recovery: DebtRecovery | None = None
 
     @property
     def is_reset(self) -> bool:
@@ -130,10 +153,26 @@ def _zcl_operation(component: gbz.GbzComponent) -> Operation:
         return Operation(f"ZCL cluster {component.cluster_id:#06x} command {command}")
     change = frame.payload
     kind = "incremental" if change.amount_type.incremental else "absolute"
-    return Operation(
-        f"Change Debt {change.register.value} {kind} {change.debt_amount}",
-        change.register, change.debt_amount, not change.amount_type.incremental,
-    )
+    text = f"Change Debt {change.register.value} {kind} {change.debt_amount}"
+    period, method = _PERIODS.get(change.frequency), _METHODS.get(change.recovery_method)
+    if period is None or method is None:  # weekly and longer, or an unknown method
+        return Operation(f"{text}, frequency {change.frequency!r} or method "
+                         f"{change.recovery_method!r} not modelled")
+    try:
+        recovery = DebtRecovery(method, change.recovery_amount, period,
+                                change.balance_percentage, change.recovery_start_time,
+                                change.collection_time)
+    except ValidationError as exc:  # a field out of the meter's range: it cannot apply it
+        return Operation(f"{text}, {exc}")
+    return Operation(text, change.register, change.debt_amount,
+                     not change.amount_type.incremental, recovery)
+
+
+#: ZSE Change Debt recovery fields in the meter model's terms.
+_METHODS = {gbz.RecoveryMethod.TIME_BASED: RecoveryMethod.TIME_BASED,
+            gbz.RecoveryMethod.PAYMENT_BASED: RecoveryMethod.PAYMENT_BASED}
+_PERIODS = {gbz.RecoveryFrequency.HOURLY: RecoveryPeriod.HOURLY,
+            gbz.RecoveryFrequency.DAILY: RecoveryPeriod.DAILY}
 
 
 def _dlms_operation(spec: dlms.RequestSpec, data: dlms.Data) -> Operation:

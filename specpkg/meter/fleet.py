@@ -168,11 +168,19 @@ def concat(fleets: list[Fleet]) -> Fleet:
                     for f in fields(Fleet)})
 
 
+#: The most meters one draw holds (about 0.5 GiB of columns): larger fleets are drawn
+#: in chunks (``start``), as :mod:`specpkg.anomaly.campaign` does.
+MAX_DRAW = 5_000_000
+
+
 def random_fleet(n: int, seed: int = 0, *, start: int = 0) -> Fleet:
     """Meters ``start .. start+n-1`` of a plausible prepayment fleet: some meters in debt
     on each register, weekly top-ups. A meter depends only on ``seed`` and its index, so
     a fleet drawn in chunks is the fleet drawn at once."""
     check_int("n", n, 0)
+    if n > MAX_DRAW:
+        raise ValidationError("n", f"{n:,} meters in one draw is above the maximum of "
+                                   f"{MAX_DRAW:,}: draw the fleet in chunks (start=)")
     check_int("start", start, 0)
     check_int("seed", seed, 0)
     first, stop = start // BLOCK, max(-(-(start + n) // BLOCK), start // BLOCK + 1)

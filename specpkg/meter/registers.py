@@ -10,7 +10,14 @@ The model follows the SMETS behaviour the specification relies on:
 * recovery only ever happens in prepayment mode (BR-3);
 * a reset sets exactly one register to zero and touches nothing else, in either
   mode (BR-1, BR-2), and reports success iff the register is zero afterwards
-  (BR-4).
+  (BR-4);
+* each register has its debt recovery settings (:class:`DebtRecovery`): the
+  fields a ZigBee Smart Energy Change Debt carries for it (ZSE 1.2 Prepayment
+  cluster, Change Debt: debt recovery method, start time, collection time,
+  frequency, recovery amount, balance percentage; GBCS GCS04 sets them). A
+  command that carries them sets them all (:func:`apply_debt_change`): the gas
+  reset does; the electricity reset, DLMS method 5 ``set_total_amount_remaining``,
+  carries only the register's value and leaves them alone (finding F-50).
 """
 
 from __future__ import annotations
@@ -69,6 +76,13 @@ class PaymentMode(StrEnum):
 class RecoveryPeriod(StrEnum):
     HOURLY = "hourly"
     DAILY = "daily"
+
+
+class RecoveryMethod(StrEnum):
+    """How a register is recovered (ZSE Change Debt "Debt Recovery Method")."""
+
+    TIME_BASED = "time-based"
+    PAYMENT_BASED = "payment-based"
 
 
 class SupplyState(StrEnum):
@@ -130,6 +144,38 @@ class TimeDebtRecovery:
 
 
 @dataclass(frozen=True)
+class DebtRecovery:
+    """One register's debt recovery settings, the fields of a ZSE Change Debt other than
+    the debt amount (ZSE 1.2 Prepayment cluster, Change Debt command): ``method``;
+    time-based: ``amount`` pence per ``period``, from ``start_time`` (ZigBee UTC
+    seconds), a daily amount taken at ``collection_time`` (minutes after midnight);
+    payment-based: ``balance_bp`` basis points of each payment."""
+
+    method: RecoveryMethod
+    amount: int = 0
+    period: RecoveryPeriod = RecoveryPeriod.HOURLY
+    balance_bp: int = 0
+    start_time: int = 0
+    collection_time: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", _parse_enum(RecoveryMethod, "method", self.method))
+        object.__setattr__(self, "period", parse_period(self.period))
+        check_int("amount", self.amount, 0, INT32_MAX)
+        check_int("balance_bp", self.balance_bp, 0, BASIS_POINTS)
+        check_int("start_time", self.start_time, 0, 2**32 - 1)
+        check_int("collection_time", self.collection_time, 0, 2**16 - 1)
+
+
+#: What a meter holds for the settings a MeterState does not model by itself: the
+#: Time Debt Registers time-based, the Payment Debt Register payment-based (as GCS04
+#: sets them), nothing else set.
+DEFAULT_RECOVERY = (DebtRecovery(RecoveryMethod.TIME_BASED),
+                    DebtRecovery(RecoveryMethod.TIME_BASED),
+                    DebtRecovery(RecoveryMethod.PAYMENT_BASED))
+
+
+@dataclass(frozen=True)
 class MeterState:
     """One meter's prepayment state. Registers and balance are pence."""
 
@@ -147,6 +193,11 @@ class MeterState:
     supply: SupplyState = SupplyState.ENABLED
     credit_charges: int = 0
     collection_hour: int = 0
+    #: Per register (in DebtRegister order) the recovery settings beyond those above:
+    #: a Time Debt Register's rate and period live in ``recovery_1``/``recovery_2``, the
+    #: Payment Debt Register's percentage in ``payment_recovery_bp`` (one truth each);
+    #: :func:`recovery_of` gives a register's whole :class:`DebtRecovery`.
+    recovery_detail: tuple[DebtRecovery, DebtRecovery, DebtRecovery] = DEFAULT_RECOVERY
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "device", parse_device(self.device))
@@ -163,6 +214,10 @@ class MeterState:
         check_int("disablement_threshold", self.disablement_threshold, -INT32_MAX, INT32_MAX)
         check_int("credit_charges", self.credit_charges, 0)
         check_int("collection_hour", self.collection_hour, 0, 23)
+        detail = self.recovery_detail
+        if (not isinstance(detail, tuple) or len(detail) != len(DebtRegister)
+                or not all(isinstance(d, DebtRecovery) for d in detail)):
+            raise ValidationError("recovery_detail", "one DebtRecovery per Debt Register")
 
     def register(self, register: DebtRegister | str) -> int:
         return int(getattr(self, parse_register(register).field))
@@ -175,6 +230,8 @@ class MeterState:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name == "recovery_detail":
+                continue  # recovery_of gives each register's settings whole
             if isinstance(value, TimeDebtRecovery):
                 out[f"{f.name}_rate"] = value.rate
                 out[f"{f.name}_period"] = value.period.value
@@ -242,6 +299,44 @@ def write_register(state: MeterState, register: DebtRegister | str, value: int,
     return replace(state, **{reg.field: new})
 
 
+_REGISTERS = tuple(DebtRegister)
+_TIME_RECOVERY = {DebtRegister.TIME_DEBT_1: "recovery_1", DebtRegister.TIME_DEBT_2: "recovery_2"}
+
+
+def recovery_of(state: MeterState, register: DebtRegister | str) -> DebtRecovery:
+    """The whole recovery settings of one register."""
+    reg = parse_register(register)
+    detail = state.recovery_detail[_REGISTERS.index(reg)]
+    if reg in _TIME_RECOVERY:
+        time = getattr(state, _TIME_RECOVERY[reg])
+        return replace(detail, amount=time.rate, period=time.period)
+    return replace(detail, balance_bp=state.payment_recovery_bp)
+
+
+def set_recovery(state: MeterState, register: DebtRegister | str,
+                 recovery: DebtRecovery) -> MeterState:
+    """The state with one register's recovery settings replaced, all of them."""
+    reg = parse_register(register)
+    detail = list(state.recovery_detail)
+    detail[_REGISTERS.index(reg)] = recovery
+    if reg in _TIME_RECOVERY:
+        own = {_TIME_RECOVERY[reg]: TimeDebtRecovery(recovery.amount, recovery.period)}
+    else:
+        own = {"payment_recovery_bp": recovery.balance_bp}
+    return replace(state, recovery_detail=tuple(detail), **own)  # type: ignore[arg-type]
+
+
+def apply_debt_change(state: MeterState, register: DebtRegister | str, value: int,
+                      absolute: bool = True, recovery: DebtRecovery | None = None) -> MeterState:
+    """What one debt operation does to a meter: the register written as
+    :func:`write_register`, and, where the command carries them (a ZSE Change Debt
+    carries every field, so the gas reset does), all of the register's recovery
+    settings replaced by those it carries; ``None`` (DLMS method 4 or 5, the
+    electricity reset) leaves them as they were (finding F-50)."""
+    after = write_register(state, register, value, absolute)
+    return after if recovery is None else set_recovery(after, register, recovery)
+
+
 def supply_after(state: MeterState) -> SupplyState:
     """Prepayment supply is disabled once balance plus emergency credit falls
     below the disablement threshold; credit mode never disables."""
@@ -256,7 +351,9 @@ def top_up(state: MeterState, amount: int) -> tuple[MeterState, int]:
     share first (BR-3). Returns the new state and the amount recovered."""
     check_int("amount", amount, 1, INT32_MAX)
     recovered = 0
-    if state.mode is PaymentMode.PREPAYMENT:
+    method = recovery_of(state, DebtRegister.PAYMENT_DEBT).method
+    payment_based = method is RecoveryMethod.PAYMENT_BASED
+    if state.mode is PaymentMode.PREPAYMENT and payment_based:
         recovered = min(state.payment_debt, amount * state.payment_recovery_bp // BASIS_POINTS)
     after = replace(
         state,
@@ -283,12 +380,11 @@ def advance_hour(state: MeterState, hour_of_day: int, consumption: int) -> tuple
         after = replace(state, credit_charges=state.credit_charges + consumption)
         return replace(after, supply=SupplyState.ENABLED), 0
     used = consumption if state.supply is SupplyState.ENABLED else 0
-    take_1 = min(
-        state.time_debt_1, time_recovery_due(state.recovery_1, hour_of_day, state.collection_hour)
-    )
-    take_2 = min(
-        state.time_debt_2, time_recovery_due(state.recovery_2, hour_of_day, state.collection_hour)
-    )
+    take_1, take_2 = (
+        min(state.register(reg), time_recovery_due(getattr(state, name), hour_of_day,
+                                                   state.collection_hour))
+        if recovery_of(state, reg).method is RecoveryMethod.TIME_BASED else 0
+        for reg, name in _TIME_RECOVERY.items())
     after = replace(
         state,
         balance=state.balance - used - take_1 - take_2,

@@ -1,16 +1,23 @@
 """The Communications Hub only routes the reset commands (SR-6, SR-7), in its own time (TR-9a).
 
-What the CH does with a command from the DCC:
+What the CH does with a command from the DCC, as GBCS describes it (GBCS v1.0,
+Release Note 28 November 2014, section "GSME Command retrieval and TOM
+Requirements"):
 
 * the Communications Hub Function (CHF) reads the recipient from the GBCS header
   (the only part it reads) and passes the command's bytes on as they are (SR-6);
 * to an ESME, straight over the HAN;
-* to a GSME, through the Gas Proxy Function (GPF): a gas meter is battery powered
-  and asleep most of the time, so the GPF *holds* every command for it until the
-  meter next wakes and collects it. Holding is not tapping off: the GPF taps off
-  (reads and keeps its own copy of what they set) only the commands of the
-  Tapping Off Mechanism, ``data/han/tapping_off.csv`` (TOM); the reset use cases
-  are not among them (SR-7), so the GPF neither reads nor keeps them.
+* to a GSME, in its own time: a gas meter is battery powered and asleep most of
+  the time, so the **CHF holds** every Message for it until the meter next wakes
+  and retrieves it (GBCS: the GSME sends the CHF a TransferData command asking
+  for its Messages, the CHF answers with the next one) (:class:`GsmeStore`);
+* the **Tapping Off Mechanism** (TOM): for the commands GBCS lists as TOM Commands
+  (``data/han/tapping_off.csv``: eight message codes, GCS01a, GCS01b, GCS05, GCS07,
+  CS11 to the GSME, GCS23, GCS25, GCS44) the CHF also gives the Gas Proxy Function
+  (GPF) a copy, which the GPF processes so that its mirror of the GSME stays right
+  (:class:`GasProxy`). The reset use cases are not TOM Commands (SR-7; nor is
+  GCS04, the existing debt use case they mirror), so the GPF gets no copy: its
+  mirror of the GSME's debt follows the GSME's own next update to it (finding F-51).
 
 Every hop takes the time its Test CH variant says (:class:`TestCommsHub`): the WAN
 one way, the HAN one way, and for a GSME the wait for its next wake. A
@@ -37,13 +44,13 @@ TAPPING_OFF = DATA_DIR / "han" / "tapping_off.csv"
 
 @cache
 def tapped_off_codes() -> frozenset[int]:
-    """Message codes of the Tapping Off Mechanism commands the GPF processes."""
+    """Message codes of the TOM Commands: the CHF gives the GPF a copy of each."""
     with TAPPING_OFF.open(newline="", encoding="utf-8") as handle:
         return frozenset(int(row["message_code"], 16) for row in csv.DictReader(handle))
 
 
 def is_tom_command(message_code: int) -> bool:
-    """SR-7: True for a command the GPF taps off."""
+    """SR-7: True for a GSME command the CHF gives the GPF a copy of (a TOM Command)."""
     return message_code in tapped_off_codes()
 
 
@@ -52,7 +59,8 @@ class Route:
     """One command as the CH passed it on: to whom, the bytes, and when (SR-6, TR-9a).
 
     ``sent_at``: the DCC sent it; ``received_at``: it reached the CH over the WAN;
-    ``held_for``: how long the GPF held it for a sleeping GSME (zero for an ESME);
+    ``held_for``: how long the CHF held it for a sleeping GSME (zero for an ESME);
+    ``tapped_off``: the CHF gave the GPF a copy (a TOM Command);
     ``delivered_at``: the device received it; ``answered_at``: the device's answer
     is back at the DCC.
     """
@@ -80,13 +88,11 @@ class Route:
 
 
 @dataclass
-class GasProxy:
-    """The GPF (SR-7): holds each command for the GSME until the meter next wakes, then
-    hands it over unchanged; taps off (keeps a copy of) only the Tapping Off
-    Mechanism commands, and processes nothing else."""
+class GsmeStore:
+    """The CHF's store of Messages for the GSME (SR-7): each waits until the meter next
+    wakes and retrieves it, then goes over unchanged; nothing is read or kept."""
 
     held: list[tuple[datetime, bytes]] = field(default_factory=list)
-    tapped: list[bytes] = field(default_factory=list)
 
     @staticmethod
     def next_wake(at: datetime, interval: timedelta) -> datetime:
@@ -96,20 +102,27 @@ class GasProxy:
             raise ValidationError("gsme_wake_interval", "a GSME wakes at a positive interval")
         return at - ((at - ZIGBEE_EPOCH) % -interval)
 
-    def hold(self, command: bytes, message_code: int, at: datetime) -> bool:
-        """Keep ``command`` (received at ``at``) for the GSME; tap it off if it is a TOM
-        command. Returns whether it was tapped off."""
+    def hold(self, command: bytes, at: datetime) -> None:
+        """Keep ``command`` (received at ``at``) until the GSME retrieves it."""
         self.held.append((at, command))
-        if is_tom_command(message_code):
-            self.tapped.append(command)
-            return True
-        return False
 
     def wake(self, at: datetime) -> list[bytes]:
-        """The GSME wakes at ``at`` and collects, in order, every command held until then."""
+        """The GSME wakes at ``at`` and retrieves, in order, every Message held until then."""
         due = [command for received, command in self.held if received <= at]
         self.held = [(received, command) for received, command in self.held if received > at]
         return due
+
+
+@dataclass
+class GasProxy:
+    """The GPF (SR-7): it receives from the CHF a copy of each TOM Command to the GSME
+    (and processes it, to keep its mirror right) and nothing else."""
+
+    tapped: list[bytes] = field(default_factory=list)
+
+    def tap(self, command: bytes) -> None:
+        """The CHF's copy of a TOM Command."""
+        self.tapped.append(bytes(command))
 
 
 def _default_hub() -> TestCommsHub:
@@ -122,6 +135,7 @@ class CommunicationsHub:
 
     variant: TestCommsHub = field(default_factory=_default_hub)
     devices: dict[str, Device] = field(default_factory=dict)
+    gsme_store: GsmeStore = field(default_factory=GsmeStore)
     gpf: GasProxy = field(default_factory=GasProxy)
     routes: list[Route] = field(default_factory=list)
     wan_connected: bool = True
@@ -131,7 +145,8 @@ class CommunicationsHub:
 
     def route(self, command: bytes, at: datetime) -> Route:
         """Pass a command the DCC sent at ``at`` on to its recipient: the very bytes
-        received (SR-6), a GSME's through the GPF (SR-7). ValidationError if the WAN is
+        received (SR-6), a GSME's held by the CHF until the meter wakes, with a copy to
+        the GPF only for a TOM Command (SR-7). ValidationError if the WAN is
         down, the GBCS header is unreadable or the recipient is not on this HAN."""
         if not self.wan_connected:
             raise ValidationError("wan", f"the WAN of Test CH {self.variant.code} is down: "
@@ -148,9 +163,12 @@ class CommunicationsHub:
         received = handed_over = at + wan
         data, tapped = bytes(command), False
         if device is Device.GSME:
-            tapped = self.gpf.hold(data, head.message_code, received)
-            handed_over = self.gpf.next_wake(received, self.variant.gsme_wake_interval)
-            data = self.gpf.wake(handed_over)[-1]
+            self.gsme_store.hold(data, received)
+            tapped = is_tom_command(head.message_code)
+            if tapped:
+                self.gpf.tap(data)
+            handed_over = self.gsme_store.next_wake(received, self.variant.gsme_wake_interval)
+            data = self.gsme_store.wake(handed_over)[-1]
         delivered = handed_over + han
         route = Route(head.message_code, recipient, device, data, tapped, self.variant.code,
                       at, received, handed_over - received, delivered, delivered + han + wan)

@@ -150,7 +150,17 @@ class Dcc:
         return accepted
 
     def pre_command(self, accepted: AcceptedRequest) -> bytes:
-        """Step 3: the Pre-Command for the User to correlate and sign (SR-1, SR-2)."""
+        """Step 3: the Pre-Command for the User to correlate and sign (SR-1, SR-2).
+
+        Only a Critical command has one (DUIS: the DCC returns a Critical Service
+        Request's Pre-Command to the User to sign; a Non-Critical command is sent
+        without the User's signature). The catalogue's category decides (SR-3): a
+        use case it marks Non-Critical gets no Pre-Command here (ValidationError),
+        as the workbook models the reset's Critical flow only."""
+        if not accepted.entry.critical:
+            raise ValidationError("message_category", f"{accepted.entry.use_case} is "
+                                  f"{accepted.entry.message_category} (Non-Critical): no "
+                                  "Pre-Command for the User to sign")
         request = accepted.request
         apdu = reset_messages.pre_command(accepted.device, request.register, request.user_id,
                                           request.device_id, request.counter, self.clock)
@@ -183,7 +193,8 @@ class Dcc:
         issued.taken = True
         screening = self.screener.screen(
             apdu, user_id=request.user_id, device_id=request.device_id,
-            register=request.register, request_id=request.counter, at=self._now())
+            register=request.register, request_id=request.counter, at=self._now(),
+            critical=issued.accepted.entry.critical)
         self.screenings[request_id] = screening
         if screening.refused:
             raise DuisError(ResponseCode.ANOMALY_REFUSED, screening.reason, **echo)

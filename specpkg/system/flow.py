@@ -191,7 +191,7 @@ class Testbed:
                               request_id=request.request_id)
             return end(error.outcome, self.dcc.refuse(error), error.code.value)
         record["route"] = route
-        held = (f", held {route.held_for.total_seconds():.0f} s by the GPF until the GSME woke"
+        held = (f", held {route.held_for.total_seconds():.0f} s by the CHF until the GSME woke"
                 if route.device is Device.GSME else "")
         steps.append(Step("Communications Hub", "routes unchanged",
                           f"to {route.recipient}, {route.length} bytes{held}", route.data))

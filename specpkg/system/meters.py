@@ -10,8 +10,10 @@ the version of SMETS/GBCS it emulates (TR-9b). On a command it:
    (:mod:`specpkg.system.trust`): the MAC with its Access Control Broker anchor, the
    signature with its Supplier anchor (the originator must be that Supplier) and
    the Supplier's counter (replays are refused);
-3. carries out the command's debt operations on its model as written (a reset
-   sets the register to zero) and answers each with a signed response that says
+3. carries out the command's debt operations on its model as written, every
+   field of each (a reset sets the register to zero; a ZSE Change Debt also sets
+   the register's recovery settings, ZSE 1.2 Prepayment cluster) and answers
+   each with a signed response that says
    success iff the register is zero afterwards, carries no register value and is
    not encrypted (BR-4, BR-5). Whether a meter first checks that the command is
    a reset to zero is the model assumption MA-5 (default: it does not).
@@ -31,7 +33,13 @@ from specpkg.gbcs import messages, reset_messages, usecases
 from specpkg.gbcs.credentials import RemotePartyRole
 from specpkg.gbcs.envelope import Cra, MacHeader
 from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
-from specpkg.meter.registers import Device, MeterState, outcome_of, parse_device, write_register
+from specpkg.meter.registers import (
+    Device,
+    MeterState,
+    apply_debt_change,
+    outcome_of,
+    parse_device,
+)
 from specpkg.system.trust import CredentialRefusal, DeviceCredentials
 from specpkg.system.variants import RELEASE, MeterVersion
 
@@ -169,7 +177,8 @@ class MeterStub:
             return True
         before = self.state
         try:
-            intended = write_register(before, op.register, op.value, op.absolute)
+            # every field the command carries: a Change Debt's recovery settings too
+            intended = apply_debt_change(before, op.register, op.value, op.absolute, op.recovery)
         except ValidationError as exc:
             self.log.append(f"refused {op.description}: {exc.reason}")
             return False

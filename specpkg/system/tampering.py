@@ -23,10 +23,17 @@ import pandas as pd
 
 from specpkg.duis.codes import ResponseCode
 from specpkg.duis.reset_request import DEFAULT_CLOCK
+from specpkg.errors import ValidationError
 from specpkg.gbcs import dlms, gbz, messages, reset_messages
 from specpkg.gbcs.envelope import GeneralSigning
 from specpkg.gbcs.security import Keys
-from specpkg.meter.registers import DebtRegister, Device, parse_device, parse_register
+from specpkg.meter.registers import (
+    DebtRegister,
+    Device,
+    check_int,
+    parse_device,
+    parse_register,
+)
 from specpkg.system.assumptions import Assumptions
 from specpkg.system.flow import DEVICE_IDS, FlowResult, Testbed, make_testbed
 from specpkg.system.user import User
@@ -125,6 +132,21 @@ def signed_with_value(device: Device | str, register: DebtRegister | str, value:
                             bytes.fromhex(DEVICE_IDS[parse_device(device)]), counter,
                             reset_messages.reset_payload(item, counter, issued_at))
     return user.sign(apdu)
+
+
+def flipped(data: bytes, tamper_offset: int) -> bytes:
+    """``data`` with the lowest bit of byte ``tamper_offset`` flipped: one byte changed on
+    the way (notebook 02). ValidationError unless the offset is inside the message."""
+    if not data:
+        raise ValidationError("tamper_offset", "an empty message has no byte to flip")
+    check_int("tamper_offset", tamper_offset)
+    if not 0 <= tamper_offset < len(data):
+        raise ValidationError("tamper_offset", f"must be a byte of the {len(data)}-byte "
+                                               f"message, 0 to {len(data) - 1}; got "
+                                               f"{tamper_offset}")
+    changed = bytearray(data)
+    changed[tamper_offset] ^= 0x01
+    return bytes(changed)
 
 
 def tampered_command(case: TamperCase, register: DebtRegister | str, user: User | None = None,

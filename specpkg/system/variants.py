@@ -7,7 +7,8 @@
   from ``data/han/ch_variants.csv`` (public knowledge, rows marked uncertain for
   the DCC to confirm), each with what matters to a reset command: the one-way
   transit time of its network, the WAN's round-trip target, and on the HAN how
-  often the sleepy GSME wakes to collect what the Gas Proxy Function holds for it.
+  often the sleepy GSME wakes to collect what the Communications Hub Function holds
+  for it (GBCS: GSME Command retrieval).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class ChVariant:
     ``one_way_ms``: how long a message takes over this network one way (WAN:
     DCC to CH; HAN: CH to device). A WAN has a ``round_trip_target_s``; a HAN
     says every how many seconds a GSME wakes (``gsme_wake_interval_s``), the
-    longest the Gas Proxy Function holds a command for it (SR-7).
+    longest the Communications Hub Function holds a command for it (SR-7).
     """
 
     kind: str
@@ -153,7 +154,7 @@ class TestCommsHub:
 
     @property
     def gsme_wake_interval(self) -> timedelta:
-        """How often a GSME on this HAN wakes to collect what the GPF holds (SR-7)."""
+        """How often a GSME on this HAN wakes to collect what the CHF holds (SR-7)."""
         return timedelta(seconds=self.han.gsme_wake_interval_s or 0)
 
     @property

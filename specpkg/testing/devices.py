@@ -1,8 +1,14 @@
 """The Devices Users add to their test Smart Metering Systems, and the meter stubs (TR-8, TR-9b).
 
-A User supplies its own Type 1 Devices (holding Device Security Credentials:
-ESME, GSME, PPMID, HCALCS) and Type 2 Devices (the others) and adds them to its
-test Smart Metering System (TR-8). A meter the User brings is *its own*: any
+A User supplies its own Type 1 Devices and Type 2 Devices and adds them to its
+test Smart Metering System (TR-8). The SEC's definitions (Section A, "Type 1
+Device", "Type 2 Device") make both HAN Devices *other than* the smart meters,
+the Communications Hub Function and the Gas Proxy Function: a Type 1 Device holds
+Device Security Credentials (a PPMID, an HCALCS), a Type 2 Device holds none (an
+IHD, a CAD; the SEC's Deployed Products List, F2.10, lists them as "Associated
+Type 2 Devices" beside a Smart Metering System). A User may add, beside them, its
+own smart meters (ESME, GSME: neither Type 1 nor Type 2; they hold Device
+Security Credentials too). A meter the User brings is *its own*: any
 object that answers commands like a meter (:class:`HanMeter`), with its own
 firmware and behaviour, which the environment wires to the Test CH and the DCC
 as it is. Where the User brings none, the DCC emulates the meter with its test
@@ -12,6 +18,7 @@ stub of the SMETS version before or at the Release (TR-9b):
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -23,27 +30,58 @@ from specpkg.gbcs.catalogue import SUPPLIER_ROLE
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import Device, MeterState, PaymentMode
 from specpkg.meter.simulation import example_meter
-from specpkg.paths import PKI_DIR
+from specpkg.paths import DATA_DIR, PKI_DIR
 from specpkg.system.assumptions import Assumptions
 from specpkg.system.meters import DeviceReply, MeterStub
 from specpkg.system.variants import MeterVersion
 from specpkg.testing.roles import UserRole
 
+HAN_DEVICES = DATA_DIR / "han" / "han_devices.csv"
+
+
+#: Where the kinds of Device below are defined.
+SEC_DEVICE_TYPE_SOURCE = ("SEC Section A (Definitions): 'Type 1 Device', 'Type 2 Device' (Devices "
+                          "other than a Smart Meter, Communications Hub Function or Gas Proxy "
+                          "Function; Type 1 with, Type 2 without Device Security Credentials); "
+                          "SEC F2.10 (Associated Type 2 Devices)")
+
 
 class DeviceType(StrEnum):
-    """SEC Device types: Type 1 Devices hold Device Security Credentials; Type 2 do not."""
+    """The SEC's kinds of Device on a Smart Metering System (:data:`SEC_DEVICE_TYPE_SOURCE`).
 
+    Type 1 and Type 2 Devices are the HAN Devices other than the smart meters, the
+    Communications Hub Function and the Gas Proxy Function: Type 1 hold Device
+    Security Credentials (PPMID, HCALCS), Type 2 do not (IHD, CAD). A smart meter and
+    the Communications Hub's two functions are neither.
+    """
+
+    SMART_METER = "Smart Meter"
+    COMMS_HUB = "Communications Hub Function or Gas Proxy Function"
     TYPE_1 = "Type 1"
     TYPE_2 = "Type 2"
+
+    @property
+    def holds_credentials(self) -> bool:
+        """Every kind but a Type 2 Device holds Device Security Credentials."""
+        return self is not DeviceType.TYPE_2
+
+
+#: The kind of every Device of the SM HAN, by its GBCS device name.
+SEC_DEVICE_TYPES = {
+    "ESME": DeviceType.SMART_METER, "GSME": DeviceType.SMART_METER,
+    "CHF": DeviceType.COMMS_HUB, "GPF": DeviceType.COMMS_HUB,
+    "PPMID": DeviceType.TYPE_1, "HCALCS": DeviceType.TYPE_1,
+    "IHD": DeviceType.TYPE_2, "CAD": DeviceType.TYPE_2,
+}
 
 
 class DeviceClass(StrEnum):
     """Devices a User may supply and add to a test Smart Metering System (TR-8).
 
-    Type 1 (as in the GBCS DeviceType list): ESME, GSME, PPMID, HCALCS.
-    Type 2: any other HAN device, e.g. an In-Home Display or Consumer Access
-    Device. The Communications Hub Function and Gas Proxy Function are not here:
-    they come with the DCC's Test Communications Hub (TR-9a).
+    The Type 1 Devices PPMID and HCALCS, the Type 2 Devices IHD and CAD and, beside
+    them, the User's own meters ESME and GSME (or the DCC's stubs of them, TR-9b).
+    The Communications Hub Function and Gas Proxy Function are not here: they come
+    with the DCC's Test Communications Hub (TR-9a).
     """
 
     ESME = "ESME"
@@ -55,12 +93,11 @@ class DeviceClass(StrEnum):
 
     @property
     def device_type(self) -> DeviceType:
-        return DeviceType.TYPE_1 if self in _TYPE_1 else DeviceType.TYPE_2
+        return SEC_DEVICE_TYPES[self.value]
 
     @property
     def is_meter(self) -> bool:
-        return self in (DeviceClass.ESME, DeviceClass.GSME)
-
+        return self.device_type is DeviceType.SMART_METER
 
     @property
     def meter(self) -> Device:
@@ -75,7 +112,19 @@ class DeviceClass(StrEnum):
         return UserRole(SUPPLIER_ROLE[self.meter])
 
 
-_TYPE_1 = frozenset({DeviceClass.ESME, DeviceClass.GSME, DeviceClass.PPMID, DeviceClass.HCALCS})
+def han_devices() -> list[dict[str, str]]:
+    """``data/han/han_devices.csv`` with each Device's SEC kind (:data:`SEC_DEVICE_TYPES`)
+    added, not typed in the file (one truth); ValidationError for a device it does not know."""
+    with HAN_DEVICES.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        kind = SEC_DEVICE_TYPES.get(row["device"])
+        if kind is None:
+            raise ValidationError("device", f"{row['device']!r} in {HAN_DEVICES.name} is not a "
+                                            "SM HAN Device the SEC defines")
+        row["device_type"] = kind.value
+        row["device_type_source"] = SEC_DEVICE_TYPE_SOURCE
+    return rows
 
 
 @runtime_checkable
@@ -127,17 +176,17 @@ class TestDevice:
             raise ValidationError("device_id", f"not a 16-hex-digit Device id: {self.device_id!r}")
         object.__setattr__(self, "device_id", text)
         kind = self.device_class.device_type
-        if kind is DeviceType.TYPE_1 and not self.has_security_credentials:
+        if kind.holds_credentials and not self.has_security_credentials:
             raise ValidationError(
                 "has_security_credentials",
-                f"{self.device_class.value} is a Type 1 Device and must hold Device Security "
-                "Credentials",
+                f"{self.device_class.value} is a {kind.value} Device and must hold Device "
+                "Security Credentials",
             )
-        if kind is DeviceType.TYPE_2 and self.has_security_credentials:
+        if not kind.holds_credentials and self.has_security_credentials:
             raise ValidationError(
                 "has_security_credentials",
-                f"{self.device_class.value} is a Type 2 Device, which holds no Device Security "
-                "Credentials",
+                f"{self.device_class.value} is a {kind.value} Device, which holds no Device "
+                "Security Credentials",
             )
         if not self.device_class.is_meter:
             if self.meter_version is not None or self.meter is not None:

@@ -72,7 +72,7 @@ def dcc_refusal(role: UserRole) -> ResponseCode:
     """How the DCC refuses a reset from a User of a role not eligible for it, once let
     into the environment (MA-6): at intake without a Supplier certificate (E919),
     else by access control (E915)."""
-    if CERTIFICATE_ROLE[role] is RemotePartyRole.SUPPLIER:
+    if CERTIFICATE_ROLE[parse_role(role)] is RemotePartyRole.SUPPLIER:
         return ResponseCode.ROLE_NOT_ELIGIBLE
     return ResponseCode.CERTIFICATE_REFUSED
 
@@ -100,7 +100,7 @@ def eligible_roles(path: Path | None = None) -> tuple[UserRole, ...]:
 
 
 def role_name(role: UserRole) -> str:
-    return {info.role: info.name for info in load_user_roles()}[role]
+    return {info.role: info.name for info in load_user_roles()}[parse_role(role)]
 
 
 def parse_role(value: Any) -> UserRole:

@@ -25,6 +25,8 @@ import pandas as pd
 
 from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.errors import ValidationError
+from specpkg.gbcs.catalogue import load_catalogue
+from specpkg.gbcs.cosem import ChargeMethod
 from specpkg.meter.registers import DebtRegister, Device, PaymentMode
 from specpkg.system.assumptions import Assumptions
 from specpkg.system.variants import METER_VERSIONS, MeterVersion, TestCommsHub, ch_combinations
@@ -221,9 +223,26 @@ def scenario_cases(path: Path | None = None) -> pd.DataFrame:
 # --------------------------------------------------------------------------- tables (TR-2, TR-3)
 
 
+def model_facts() -> dict[str, str]:
+    """Facts the data tables name by placeholder, taken from the catalogue (one truth):
+    ``{reset_service_request}`` and ``{esme_reset_method}``."""
+    catalogue = load_catalogue()
+    esme = catalogue.entry(Device.ESME, DebtRegister.TIME_DEBT_1)
+    method = ChargeMethod(esme.dlms_method)
+    return {"{reset_service_request}": f"{esme.service_reference} {esme.service_request_name}",
+            "{esme_reset_method}": f"DLMS Charge (class {esme.dlms_class_id}) method "
+                                   f"{int(method)} {method.name.lower()}"}
+
+
 def _table(name: str) -> pd.DataFrame:
     with (TESTING_DATA / name).open(newline="") as handle:
         rows = list(csv.DictReader(handle))
+    facts = model_facts()
+    for row in rows:
+        for key, text in row.items():
+            for placeholder, fact in facts.items():
+                text = text.replace(placeholder, fact)
+            row[key] = text
     return pd.DataFrame(rows)
 
 

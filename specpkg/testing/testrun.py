@@ -60,7 +60,7 @@ from specpkg.testing.acceptance import (
 from specpkg.testing.capacity import AvailabilityWindow
 from specpkg.testing.devices import DeviceClass, MeterStubFactory, TestDevice
 from specpkg.testing.environment import TestEnvironment, TestUser
-from specpkg.testing.roles import RoleNotEligible, UserRole
+from specpkg.testing.roles import RoleNotEligible, UserRole, parse_role
 from specpkg.testing.testplan import NOT_ADMITTED, REGISTER_CODES, build_test_matrix
 
 KEYS_DIR = PKI_DIR
@@ -107,7 +107,7 @@ def own_meter_ids(role: UserRole) -> dict[Device, str]:
     """The ESME and GSME a User of a role not eligible for the reset adds to its own
     test SMS when the environment admits it (MA-6): ``00DB12345678<nn>A0``/``A1``,
     ``nn`` from its User ID."""
-    nn = ROLE_USER_IDS[role][10:12]
+    nn = ROLE_USER_IDS[parse_role(role)][10:12]
     return {device: f"00DB12345678{nn}{device_id[-2:]}" for device, device_id in DEVICE_IDS.items()}
 
 

@@ -9,6 +9,8 @@ notebooks run at once on this two-core machine.
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import re
 import sys
 import tempfile
@@ -97,10 +99,44 @@ def _execute(path: Path, out_dir: Path, parameters: Mapping[str, Any], progress:
     return NotebookRun(path.name, output, time.perf_counter() - started)
 
 
+#: The longest variant folder name; a longer one keeps its start and a digest of the whole.
+MAX_VARIANT_NAME = 80
+
+
+def _escaped(text: str) -> str:
+    """``text`` with every character but letters, digits and "." as ``~XX`` (UTF-8 bytes
+    in hex), so that "-" and "_" can join names and values unambiguously."""
+    return re.sub(r"[^A-Za-z0-9.]", lambda m: "".join(f"~{b:02X}" for b in
+                                                      m.group().encode("utf-8")), text)
+
+
+def _value_text(value: Any) -> str:
+    """The ``-p NAME=VALUE`` text that gives ``value``: a string as itself unless it would
+    read as JSON (then quoted, as ``"1"`` is not ``1``), anything else as JSON."""
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
 def variant_name(parameters: Mapping[str, Any]) -> str:
-    """A folder name for a run with these parameters: ``device-GSME_mode-credit``."""
-    parts = [f"{k}-{v}" for k, v in sorted(parameters.items())]
-    return re.sub(r"[^A-Za-z0-9_.-]+", "", "_".join(parts))[:80] or "default"
+    """A folder name for a run with these parameters: ``device-GSME_mode-credit``.
+
+    One folder per set of parameters (injective): names and values are escaped
+    (:func:`_escaped`), so ``device=GSME_mode-credit`` gives ``device-GSME~5Fmode~2Dcredit``
+    and cannot meet ``device=GSME, mode=credit``; a name longer than
+    :data:`MAX_VARIANT_NAME` keeps its start and ``~~`` and a SHA-256 digest of the whole
+    (``~~`` appears in no escaped name)."""
+    name = "_".join(f"{_escaped(str(k))}-{_escaped(_value_text(v))}"
+                    for k, v in sorted(parameters.items()))
+    if not name:
+        return "default"
+    if len(name) <= MAX_VARIANT_NAME:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+    return f"{name[:MAX_VARIANT_NAME - 18]}~~{digest}"
 
 
 def output_dir(parameters: Mapping[str, Any] | None = None, build: Path = BUILD_DIR) -> Path:
