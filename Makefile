@@ -5,8 +5,10 @@
 # and, not part of either (it takes tens of minutes):
 #   make mutate     mutation testing (mutmut) of the rule modules, from a clean mutants/ folder:
 #                   per-module killed/survived, the survivors' names (`.venv/bin/mutmut show
-#                   NAME`), last line `mutation score: NN.N% (killed K of N)`; configured in
-#                   pyproject.toml [tool.mutmut], scored by tools/mutation_score.py
+#                   NAME`); then the data mutants of data/mutation/data_mutants.csv, each run
+#                   against its requirement row's tests (tools/data_mutation.py); code and data
+#                   reported apart, last line `mutation score: NN.N% (killed K of N)` over both;
+#                   configured in pyproject.toml [tool.mutmut], scored by tools/mutation_score.py
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -48,7 +50,11 @@ mutate: $(STAMP)
 	@SPECPKG_REFERENCE="$${SPECPKG_REFERENCE:-$(abspath ..)/shared/reference}" \
 		$(VENV)/bin/mutmut run --max-children $(MUTATE_CHILDREN) > build/mutmut-run.log 2>&1 \
 		|| { tail -n 40 build/mutmut-run.log; exit 1; }
-	@$(PY) tools/mutation_score.py
+	@echo "data mutants: each against its requirement row's tests (log: build/data-mutants.log)"
+	@SPECPKG_REFERENCE="$${SPECPKG_REFERENCE:-$(abspath ..)/shared/reference}" \
+		$(PY) tools/data_mutation.py --out build/data-mutants.json > build/data-mutants.log 2>&1 \
+		|| { tail -n 40 build/data-mutants.log; exit 1; }
+	@$(PY) tools/mutation_score.py --data build/data-mutants.json
 
 clean:
 	rm -rf build mutants

@@ -459,3 +459,34 @@ def test_sr12_the_engine_refuses_a_bad_table_or_assumption(table, count_quaranti
     with pytest.raises(ValidationError) as caught:
         ThresholdEngine(table, count_quarantined=count_quarantined)
     assert caught.value.field == field and caught.value.reason
+
+
+def test_sr12_the_committed_thresholds_stop_a_non_zero_reset_and_an_hours_burst() -> None:
+    """SR-12 with the thresholds the workbook's DCC loads (data/thresholds.csv). A reset
+    always writes 0, so a data value threshold stops a non-zero reset only at 0: each
+    User's quarantines a reset writing 1p and lets one writing 0 through. A User with an
+    hourly and a daily volume threshold of the reset has a burst inside one hour stopped
+    by the hourly one alone (an hourly limit at the daily one never fires first)."""
+    table = ThresholdTable.load()
+    reset = "2.4"
+    device = "00DB1234567890A0"
+    users = sorted({t.user_id for t in table if t.service_reference == reset} - {DCC})
+    assert users
+    for user in users:
+        limits = table.for_request(user, reset)
+        if any(t.kind == "data_value" for t in limits):
+            engine = ThresholdEngine(table, count_quarantined=True)
+            one_penny = engine.submit(Request(1, user, reset, device, "TimeDebtRegister1", 0, 1))
+            zero = engine.submit(Request(2, user, reset, device, "TimeDebtRegister1", 1, 0))
+            assert one_penny.disposition is Disposition.QUARANTINED, user
+            assert zero.disposition is Disposition.DELIVERED, user
+        hourly = [t.limit for t in limits if t.kind == "volume" and t.window_seconds == 3600]
+        daily = [t for t in limits if t.kind == "volume" and t.window_seconds == 86400]
+        if hourly and daily:
+            engine = ThresholdEngine(table, count_quarantined=True)
+            burst = [engine.submit(Request(n, user, reset, device, "TimeDebtRegister1", n, 0))
+                     for n in range(1, hourly[0] + 2)]
+            assert {d.disposition for d in burst[:-1]} == {Disposition.DELIVERED}, user
+            last = burst[-1]
+            assert last.disposition is Disposition.QUARANTINED, user
+            assert "in 3600 s" in last.reason and "in 86400 s" not in last.reason, last.reason

@@ -356,3 +356,16 @@ def test_tr1_a_case_the_others_make_redundant_is_dropped():
     assert minimumset.smallest_cover([a, b, c], [1, 1, 1]) == [1, 2]
     assert minimumset.smallest_cover([b, a, c, b], [2, 1, 1, 1]) == [2, 3]  # ties: rank first
     assert minimumset.smallest_cover([], []) == []
+
+
+def test_tr3_each_phase_has_the_working_days_its_users_effort_needs() -> None:
+    """TR-3: the timetable gives each phase enough Working Days for the Users' effort the
+    assumptions compute, with every costed User working in parallel: a phase whose
+    participant days exceed its Working Days times the Users cannot be done in it."""
+    users = load_capacity_assumptions().costed_users
+    estimated = effort.estimate()
+    assert any(p.tenths[Side.PARTICIPANT] for p in estimated.phases)
+    for phase in estimated.phases:
+        needed = phase.tenths[Side.PARTICIPANT]
+        available = 10 * phase.phase.working_days * users
+        assert needed <= available, (phase.phase.name, needed / 10, available / 10)

@@ -12,8 +12,12 @@ from hypothesis import strategies as st
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.gbcs import dlms, envelope, messages, wire
 from specpkg.gbcs.envelope import Cra, GeneralSigning, MacHeader
+from specpkg.gbcs.messages import Check, Verification
+from specpkg.gbcs.security import Keys
 from specpkg.gbcs.usecases import REGISTRY
 from specpkg.gbcs.vectors import load_vectors
+from specpkg.meter.registers import DebtRegister, Device
+from specpkg.system.flow import make_testbed
 
 SUPPLIER = bytes.fromhex("90B3D51F30010000")
 ESME = bytes.fromhex("00DB1234567890A0")
@@ -77,8 +81,34 @@ def test_precommand_is_prefix_of_signed_command(vectors: dict[str, bytes]) -> No
             assert messages.signed_data(command.apdu) == pre[1:]
 
 
+@pytest.mark.parametrize("fault", [False, True], ids=["success", "failure"])
+@pytest.mark.parametrize("register", list(DebtRegister))
+@pytest.mark.parametrize("device", list(Device))
+def test_reset_responses_are_signed_by_the_meter_not_encrypted(
+        device: Device, register: DebtRegister, fault: bool) -> None:
+    """BR-5: the meter's answer to each reset, success or failure, is a bare
+    general-signing APDU (no general-ciphering around it), signed by the meter with its
+    own key and by no one else, and carries no amount of the register."""
+    bed = make_testbed()
+    bed.stub(device).fault = fault
+    result = bed.run(device, register)
+    raw = result.device_response
+    assert raw[0] == 0xDF
+    answer = messages.decode(raw)
+    assert isinstance(answer, GeneralSigning) and len(answer.signature) == 64
+    assert answer.originator == bytes.fromhex(bed.stub(device).device_id)
+    keys = Keys(bed.user.keys_dir)
+    assert messages.verify(answer, keys) == Verification(Check.VALID, Check.ABSENT)
+    supplier = keys.public_key(SUPPLIER.hex().upper(), "ds")
+    assert messages.check_signature(answer, supplier) is Check.INVALID
+    assert (messages.response_results(answer) == ["success"]) is not fault
+    held = result.before.register(register)
+    assert held.to_bytes(4, "big") not in raw and held.to_bytes(4, "little") not in raw
+
+
 def test_responses_are_signed_not_encrypted(vectors: dict[str, bytes]) -> None:
-    """BR-5: a response is a bare general-signing APDU: signed, no ciphering."""
+    """The SR 2.3 reference responses are bare general-signing APDUs: signed, no ciphering
+    (the reset's own responses: the test above)."""
     for name, data in vectors.items():
         if name.endswith("RESPONSE"):
             assert data[0] == 0xDF

@@ -217,19 +217,23 @@ def test_only_esme_and_gsme_are_targets() -> None:
 
 
 def test_two_registers_in_one_request_are_refused_end_to_end() -> None:
-    """SR-9 through the flow: the DCC never builds a Pre-Command for it."""
+    """SR-9 through the flow: a request naming two registers, correctly signed by its
+    User, is refused for naming several registers (not for its signature); the DCC
+    builds no Pre-Command and the meter is untouched."""
     bed = make_testbed()
-
-    def add_register(xml: bytes) -> bytes:
-        return xml.replace(b"<sr:TimeDebtRegister1/>",
-                           b"<sr:TimeDebtRegister1/><sr:TimeDebtRegister2/>")
-
-    result = bed.run("ESME", "TimeDebtRegister1", xml=add_register)
+    request, _ = bed.user.request("ESME", "TimeDebtRegister1", DEVICE_IDS[Device.ESME])
+    tree = reset_request.build_request_tree(request)
+    q = f"{{{reset_request.SR_NS}}}"
+    body = tree.find(f"{q}Body/{q}ResetDebtRegister")
+    body.append(body.makeelement(f"{q}TimeDebtRegister2"))
+    xml = reset_request.sign_tree(tree, keys_dir=bed.user.keys_dir, signer_id=request.user_id)
+    assert reset_request.signature_valid(xml, keys_dir=bed.user.keys_dir)
+    before = bed.stub("ESME").state
+    result = bed.run_xml(xml, request)
     assert result.outcome is Outcome.REFUSED
-    assert (
-        result.response_code in {ResponseCode.SEVERAL_REGISTERS, ResponseCode.BAD_SIGNATURE}
-        and result.pre_command == b""
-    )
+    assert result.response_code == ResponseCode.SEVERAL_REGISTERS.value
+    assert result.pre_command == b"" and bed.stub("ESME").state == before
+    assert result.received is not None and not result.received.success
 
 
 def test_only_the_registered_supplier_may_reset() -> None:

@@ -114,6 +114,22 @@ def _esme_payload(value: int, method: int = 5, register: DebtRegister = T1) -> d
     return dlms.AccessRequest(dlms.invoke_id_for(4242), (spec,), (dlms.double_long(value),))
 
 
+@pytest.mark.parametrize("register", list(DebtRegister))
+def test_sr11_the_dcc_inspects_gsme_resets_and_not_esme_ones_by_default(
+        register: DebtRegister) -> None:
+    """SR-11 as the DCC runs it, under the model's default assumptions: every ESME reset's
+    Signed Pre-Command goes on uninspected, every GSME reset's is inspected and passes (a
+    DCC that inspected ESME resets by default, MA-2, would not do as the specification
+    says)."""
+    bed = make_testbed()
+    for device, expected in ((Device.ESME, InspectionResult.NOT_INSPECTED),
+                             (Device.GSME, InspectionResult.PASSED)):
+        result = bed.run(device, register)
+        assert result.outcome is Outcome.SUCCESS, (device, result.response_code)
+        screening = bed.dcc.screenings[result.request.request_id]
+        assert screening.inspection.result is expected, device
+
+
 def test_esme_is_not_inspected_so_a_non_zero_value_passes() -> None:
     """SR-11, and what it leaves open: an ESME "reset" writing 500 is not looked at;
     with inspection switched on (model assumption MA-2) it is caught."""

@@ -94,3 +94,99 @@ def test_score_counts_mutmut_statuses_and_ends_with_the_score_line(tool, tmp_pat
     lines = tool.report([score], equivalent, set(score.killed), set())
     assert lines[-1] == "mutation score: 66.7% (killed 2 of 3)"
     assert "excluded: 1 message-text mutants, 1 equivalent mutants" in lines[-2]
+
+
+# ------------------------------------------------------------------ data mutants
+
+
+@pytest.fixture(scope="module")
+def data_tool() -> Iterator[types.ModuleType]:
+    spec = importlib.util.spec_from_file_location(
+        "data_mutation", REPO_DIR / "tools" / "data_mutation.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["data_mutation"] = module
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules["data_mutation"]
+
+
+def _project(root, limit: str = "0") -> None:
+    """A project of one data file, one test reading it and a catalogue naming the test."""
+    (root / "data").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "data" / "limits.csv").write_text(f"kind,limit\ndata_value,{limit}\n")
+    (root / "data" / "requirements.csv").write_text(
+        "id,area,requirement,notebook,tests\n"
+        "SR-12,System,limits,n,tests/test_limits.py::test_the_data_value_limit_is_zero\n")
+    (root / "tests" / "test_limits.py").write_text(
+        "from pathlib import Path\n\n\n"
+        "def test_the_data_value_limit_is_zero():\n"
+        "    text = (Path(__file__).parent.parent / 'data' / 'limits.csv').read_text()\n"
+        "    assert text.splitlines()[1] == 'data_value,0'\n")
+
+
+def _mutant(data_tool, find: str, replace: str, mid: str = "m"):
+    return data_tool.DataMutant(mid, "data/limits.csv", find, replace, "SR-12", "why")
+
+
+def test_a_data_mutant_runs_its_rows_tests_in_a_copy_and_is_scored(data_tool, tmp_path,
+                                                                     monkeypatch) -> None:
+    """A real run on a one-test project: the mutant the row's test catches is killed
+    (naming the test), one it cannot see survives, one whose text is gone is stale; the
+    project itself is never changed."""
+    _project(tmp_path)
+    mutants = [_mutant(data_tool, "data_value,0", "data_value,100000", "raised"),
+               _mutant(data_tool, "kind,limit", "kind,limit ", "unseen"),
+               _mutant(data_tool, "volume,500", "volume,5000", "gone")]
+    def quick(command, cwd):  # the real runner, without the project's pytest plugins
+        monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+        return data_tool.run_pytest(command, cwd)
+
+    results = data_tool.run_all(mutants, tmp_path, quick)
+    assert [(r.id, r.status) for r in results] == [
+        ("raised", "killed"), ("unseen", "survived"), ("gone", "stale")]
+    assert results[0].detail == "tests/test_limits.py::test_the_data_value_limit_is_zero"
+    assert (tmp_path / "data" / "limits.csv").read_text() == "kind,limit\ndata_value,0\n"
+    assert data_tool.report(results)[-1] == "data mutation score: 33.3% (killed 1 of 3)"
+
+
+def test_other_pytest_outcomes_are_errors_and_the_file_is_restored(data_tool, tmp_path) -> None:
+    _project(tmp_path)
+    commands = []
+
+    def collects_nothing(command, cwd):
+        commands.append(command)
+        assert (cwd / "data" / "limits.csv").read_text().endswith("data_value,7\n")
+        return 5, ""
+
+    result = data_tool.run_mutant(_mutant(data_tool, "data_value,0", "data_value,7"),
+                                  tmp_path, collects_nothing)
+    assert result.status == "error" and not result.killed
+    assert commands[0][-1] == "tests/test_limits.py::test_the_data_value_limit_is_zero"
+    assert (tmp_path / "data" / "limits.csv").read_text().endswith("data_value,0\n")
+
+
+def test_the_declared_data_mutants_apply_to_the_files_and_rows_of_today(data_tool) -> None:
+    """Every mutant of data/mutation/data_mutants.csv still finds its text (a stale one
+    would count as not killed in make mutate) and names a requirement with tests."""
+    mutants = data_tool.load_mutants()
+    assert len({m.file for m in mutants}) >= 6
+    for mutant in mutants:
+        text = (REPO_DIR / mutant.file).read_text(encoding="utf-8")
+        assert mutant.apply(text) not in (None, text), mutant.id
+        assert data_tool.row_tests(mutant.requirement), mutant.id
+
+
+def test_data_mutants_are_reported_apart_and_counted_in_the_score(tool, data_tool,
+                                                                  tmp_path) -> None:
+    results = [data_tool.DataResult("a", "SR-3", "killed", "t"),
+               data_tool.DataResult("b", "TR-3", "survived", "2 tests of TR-3 pass")]
+    path = tmp_path / "data.json"
+    data_tool.write_results(results, path)
+    data = tool.load_data_results(path)
+    score = tool.ModuleScore("specpkg/x.py", killed=["k1", "k2"], survived=[("s", "survived")])
+    lines = tool.report([score], {}, {"k1", "k2"}, {"k1", "k2", "s"}, data)
+    assert lines[-3:] == ["code mutants: 66.7% (killed 2 of 3)",
+                          "data mutants: 50.0% (killed 1 of 2)",
+                          "mutation score: 60.0% (killed 3 of 5)"]
+    assert any(line.strip().startswith("b  [survived] TR-3") for line in lines)

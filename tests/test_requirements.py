@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from functools import cache
 from pathlib import Path
 
 import pytest
 
 from specpkg.paths import REPO_DIR
+from specpkg.system import assumptions as model_assumptions
 from specpkg.workbook import requirements
 
 #: Every requirement has landed: each must name a notebook section and tests.
@@ -81,8 +83,9 @@ FINDINGS = requirements.findings()
 
 
 def test_findings_are_triaged_for_the_working_group() -> None:
-    """Each finding: its kind, a severity, the requirements it touches, the question for
-    the group and the options with what the workbook shows of each."""
+    """Each finding: its kind (question or note), its category, a severity and the
+    requirements it touches; a question also the question for the group and the options
+    with what the workbook shows of each; a note neither, and is never open."""
     assert tuple(FINDINGS.columns) == requirements.FINDING_COLUMNS
     ids = FINDINGS["id"].tolist()
     # Stable IDs: each F-n once, in ascending order; a merged finding leaves its number
@@ -92,11 +95,25 @@ def test_findings_are_triaged_for_the_working_group() -> None:
     assert numbers == sorted(set(numbers)), ids
     for finding in requirements.load_findings():
         assert finding.kind in requirements.FINDING_KINDS, finding.id
+        assert finding.category in requirements.FINDING_CATEGORIES, finding.id
         assert finding.severity in requirements.SEVERITIES, finding.id
         assert finding.requirements and set(finding.requirements) <= set(requirements.IDS)
-        assert finding.question.endswith("?"), finding.id
-        assert finding.options.startswith("(a) ") and "(b) " in finding.options, finding.id
         assert finding.status in {"open", "closed"}, finding.id
+        if finding.is_question:
+            assert finding.question.endswith("?"), finding.id
+            assert finding.options.startswith("(a) ") and "(b) " in finding.options, finding.id
+        else:
+            assert not finding.question and not finding.options, finding.id
+            assert not finding.open, finding.id
+
+
+def test_a_merged_finding_names_a_question_that_survives() -> None:
+    """A note "Merged into F-n" points at a question that names it back ("merged from")."""
+    found = {f.id: f for f in requirements.load_findings()}
+    for finding in found.values():
+        for target in re.findall(r"Merged into (F-\d+)", finding.finding):
+            assert found[target].is_question, (finding.id, target)
+            assert f"merged from {finding.id}" in found[target].finding, (finding.id, target)
 
 
 def test_f19_the_glossary_errors_are_in_the_specification(reference) -> None:
@@ -116,6 +133,9 @@ def test_each_finding_points_at_a_test_and_a_section_that_exist(row: dict) -> No
     assert tests and all(_node_exists(t) for t in tests), row["evidence"]
     path, _, section = row["notebook"].partition("#")
     assert requirements.has_section(path, section), row["notebook"]
+    # the section shown is that of a requirement the finding names (F-9 named SR-2 and
+    # pointed at SR-1's)
+    assert section in row["requirements"].split(), (row["id"], section, row["requirements"])
 
 
 def _impact_list(spec: str) -> list[str]:
@@ -144,3 +164,13 @@ def test_each_risk_names_a_requirement_and_an_existing_test(risk: requirements.R
     assert risk.requirement in requirements.IDS
     tests = risk.evidence.split()
     assert tests and all(_node_exists(t) for t in tests), risk.evidence
+
+
+@pytest.mark.parametrize("risk", requirements.risks(), ids=lambda r: r.id)
+def test_each_risk_is_stated_under_the_assumptions_it_names(risk: requirements.Risk) -> None:
+    """A risk that depends on a model assumption names it in its column and in its text,
+    and the text names no assumption the column does not (issue 19, R-3)."""
+    known = set(model_assumptions.table()["id"])
+    assert set(risk.assumptions) <= known, risk.assumptions
+    named = set(re.findall(r"\bMA-\d+\b", risk.risk))
+    assert named == set(risk.assumptions), (risk.id, named)

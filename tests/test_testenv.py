@@ -196,8 +196,23 @@ def test_tr4_fewer_large_suppliers_than_assumed_are_shown():
     assert (summary["large_suppliers"], summary["min_large_suppliers"]) == (1, 2)
 
 
-def test_tr4_voluntary_services_default_off():
-    assert VoluntaryServices() == VoluntaryServices(False, False)
+def test_tr4_voluntary_services_are_neither_needed_nor_taken_up_unasked():
+    """TR-4 a, b: Service Request mapping updates and testing issues management are
+    voluntary. A User who asks for neither is admitted and runs its reset as one who takes
+    up both; the cost basis counts only the Users who asked."""
+    env = make_env()
+    plain = env.register_user(TestUser(U1, "Import", "IS"))
+    both = env.register_user(TestUser(U2, "Gas", "GS", services=VoluntaryServices(True, True)))
+    env.dcc.clock = AT
+    for user, meter, device in ((plain, esme(), "ESME"), (both, gsme(), "GSME")):
+        sms = env.issue_comms_hub(user.user_id, env.comms_hubs[0].code, DAY).sms_id
+        env.add_device(user.user_id, sms, meter, DAY)
+        result = env.testbed(user.user_id, sms).run(device, "PaymentDebtRegister")
+        assert result.response_code == ResponseCode.SUCCESS.value, (user.user_id, result)
+    summary = env.capacity_summary()
+    assert summary["users"] == 2
+    assert summary["sr_mapping_updates_taken_up"] == 1
+    assert summary["testing_issues_management_taken_up"] == 1
 
 
 def setup_user(env: TestEnvironment, user_id: str = U1, role: str = "IS") -> str:

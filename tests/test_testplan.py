@@ -109,10 +109,23 @@ def test_tr1_ineligible_roles_are_all_negative(matrix):
     assert {UserRole.IS.value, UserRole.GS.value} == set(matrix[matrix["positive"]]["role"])
 
 
-def test_tr1_scenarios_cover_anomaly_detection():
-    scenarios = scenario_cases()
-    assert scenarios["scenario_id"].is_unique
-    assert (scenarios["requirement"] == "TR-10").sum() >= 3
+def test_tr1_the_anomaly_detection_scenarios_are_quarantined_when_run():
+    """TR-1 with TR-10: the plan's anomaly-detection scenarios cover both devices, and each,
+    run through the test environment's DCC, is quarantined with a notification to the
+    User (packet inspection for the GSME's, volume thresholds for both)."""
+    from specpkg.duis.codes import ResponseCode
+    from specpkg.meter.registers import Device
+    from specpkg.testing.scenarios import run_scenarios
+
+    plan = scenario_cases()
+    assert plan["scenario_id"].is_unique
+    anomaly = plan[plan["requirement"] == "TR-10"]
+    assert set(anomaly["device"]) == {d.value for d in Device}
+    ran = run_scenarios().set_index("scenario_id").loc[anomaly["scenario_id"]]
+    assert ran["as_expected"].eq(True).all(), ran
+    assert ran["actual_outcome"].str.contains(ResponseCode.QUARANTINED.value).all(), ran
+    assert ran["actual_outcome"].str.contains("packet inspection").sum() == 1
+    assert ran["actual_outcome"].str.contains("volume ADT").sum() == 2
 
 
 def test_tr2_the_analysis_claims_only_testing_the_plan_holds(matrix, reference):
@@ -190,6 +203,34 @@ def test_tr3_timetable_over_christmas_skips_bank_holidays():
     days = [d for row in table.itertuples() for d in pd.date_range(row.start, row.end).date]
     assert date(2019, 12, 25) in days  # calendar span includes it ...
     assert sum(workdays.is_working_day(d) for d in days) == table["working_days"].sum()
+
+
+#: Bank holidays in England and Wales, 2019-2020, as GOV.UK publishes them
+#: (https://www.gov.uk/bank-holidays): the Working Days of the SEC are counted on these.
+#: Scotland has 2 January, the first Monday of August and St Andrew's Day besides.
+ENGLAND_AND_WALES = {
+    date(2019, 1, 1), date(2019, 4, 19), date(2019, 4, 22), date(2019, 5, 6),
+    date(2019, 5, 27), date(2019, 8, 26), date(2019, 12, 25), date(2019, 12, 26),
+    date(2020, 1, 1), date(2020, 4, 10), date(2020, 4, 13), date(2020, 5, 8),
+    date(2020, 5, 25), date(2020, 8, 31), date(2020, 12, 25), date(2020, 12, 28),
+}
+
+
+@pytest.mark.parametrize("start", [date(2019, 12, 20), date(2019, 4, 12), date(2019, 7, 29),
+                                   date(2019, 11, 25)], ids=str)
+def test_tr3_the_timetable_counts_the_working_days_of_england_and_wales(start: date) -> None:
+    """TR-3: the timetable's phases take the Working Days of England and Wales, counted
+    here from the published list, not from the model's own calendar: over New Year,
+    Easter, August and St Andrew's Day, where Scotland's bank holidays differ."""
+    table = timetable(start)
+    first, last = table["start"].iloc[0], table["end"].iloc[-1]
+    assert last.year <= 2020
+    working = [d for d in pd.date_range(first, last).date
+               if d.weekday() < 5 and d not in ENGLAND_AND_WALES]
+    assert len(working) == table["working_days"].sum()
+    for row in table.itertuples():
+        days = [d for d in working if row.start <= d <= row.end]
+        assert days[0] == row.start and days[-1] == row.end and len(days) == row.working_days
 
 
 def test_tr3_too_short_window_refused():

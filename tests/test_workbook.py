@@ -70,7 +70,8 @@ def test_requirement_statuses_name_each_test_and_only_open_findings_count(junit)
         "BR-9", "x", "requirement", "", ("tests/test_registers.py::test_reset_touches_one_register",
                                          "tests/test_registers.py::test_reset_works_in_both_modes"))
     def finding_of(fid: str, status_: str) -> requirements.Finding:
-        return requirements.Finding(fid, "specification gap", "low", ("BR-9",), "text", "q?",
+        return requirements.Finding(fid, "question", "specification gap", "low", ("BR-9",),
+                                    "text", "q?",
                                     "(a) x (b) y", "e", "n", status_)
 
     finding = finding_of("F-1", "open")
@@ -86,13 +87,15 @@ def test_findings_status_severity_and_requirements_are_read(tmp_path) -> None:
     path = tmp_path / "findings.csv"
     head = ",".join(requirements.FINDING_COLUMNS)
     path.write_text(f"{head}\n"
-                    "F-1,specification gap,low,SR-1,a,q?,o,e,n,closed\n"
-                    "F-2,specification gap,high,SR-2 TR-4,b,q?,o,e,n,open\n")
-    first, second = requirements.load_findings(path)
-    assert not first.open and second.open
+                    "F-1,question,specification gap,low,SR-1,a,q?,o,e,n,closed\n"
+                    "F-2,question,specification gap,high,SR-2 TR-4,b,q?,o,e,n,open\n"
+                    "F-3,note,reference data gap,high,SR-2,c,,,e,n,closed\n")
+    first, second, note = requirements.load_findings(path)
+    assert not first.open and second.open and not note.open and not note.is_question
     assert second.severity_rank < first.severity_rank
     assert second.touches("TR-4") and not first.touches("TR-4")
-    assert list(requirements.findings_by_severity(path)["id"]) == ["F-2", "F-1"]
+    assert list(requirements.findings_by_severity(path)["id"]) == ["F-2", "F-3", "F-1"]
+    assert list(requirements.findings_by_severity(path, "question")["id"]) == ["F-2", "F-1"]
 
 
 def test_run_record_belongs_to_its_junit_file(junit) -> None:

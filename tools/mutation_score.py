@@ -25,6 +25,12 @@ N, each counted and printed:
 * **equivalent**: listed in ``data/mutation/equivalent.csv`` (mutant, module, why),
   a mutant no test can tell apart from the original. A listed mutant that mutmut
   found killed, or no longer produces, is reported as stale.
+
+With ``--data JSON`` (the results ``tools/data_mutation.py --out`` wrote: the data
+mutants of ``data/mutation/data_mutants.csv``, each run against the tests of the
+requirement row that depends on it), the last lines report the code mutants and the
+data mutants apart, the data mutants not killed by name, and the score line counts
+both: ``mutation score: NN.N% (killed K of N)``.
 """
 
 from __future__ import annotations
@@ -254,9 +260,28 @@ def _order(name: str) -> tuple[str, int]:
     return stem, int(number) if number.isdigit() else 0
 
 
+def load_data_results(path: Path) -> list[dict[str, str]]:
+    """The data mutants' results (id, requirement, status, detail) written by
+    ``tools/data_mutation.py --out``."""
+    if not path.exists():
+        raise SystemExit(f"no data mutation results at {path}: run tools/data_mutation.py --out")
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(rows, list) or any(
+            not isinstance(r, dict) or not {"id", "requirement", "status"} <= set(r) for r in rows):
+        raise SystemExit(f"{path}: not a list of data mutant results")
+    return rows
+
+
+def _score(killed: int, total: int) -> str:
+    pct = 100 * killed / total if total else 0.0
+    return f"{pct:.1f}% (killed {killed} of {total})"
+
+
 def report(scores: list[ModuleScore], equivalent: dict[str, tuple[str, str]],
-           killed_names: set[str], all_names: set[str]) -> list[str]:
-    """The printed report; its last line is the score."""
+           killed_names: set[str], all_names: set[str],
+           data: list[dict[str, str]] | None = None) -> list[str]:
+    """The printed report; its last line is the score (of code and data mutants when
+    ``data`` is given, each also reported on its own)."""
     lines = [f"{'module':40} {'killed':>7} {'of':>5} {'score':>7} {'message':>8} {'equiv':>6}"]
     for s in scores:
         pct = f"{100 * len(s.killed) / s.total:.1f}%" if s.total else "-"
@@ -281,8 +306,18 @@ def report(scores: list[ModuleScore], equivalent: dict[str, tuple[str, str]],
                  f"{equivalent_total} equivalent mutants (data/mutation/equivalent.csv)")
     killed = sum(len(s.killed) for s in scores)
     total = sum(s.total for s in scores)
-    pct = 100 * killed / total if total else 0.0
-    lines.append(f"mutation score: {pct:.1f}% (killed {killed} of {total})")
+    if data is not None:
+        data_killed = sum(r["status"] == "killed" for r in data)
+        missed = [r for r in data if r["status"] != "killed"]
+        if missed:
+            lines.append(f"data mutants not killed ({len(missed)}; "
+                         "data/mutation/data_mutants.csv):")
+            lines.extend(f"  {r['id']}  [{r['status']}] {r['requirement']}: {r.get('detail', '')}"
+                         for r in missed)
+        lines.append(f"code mutants: {_score(killed, total)}")
+        lines.append(f"data mutants: {_score(data_killed, len(data))}")
+        killed, total = killed + data_killed, total + len(data)
+    lines.append(f"mutation score: {_score(killed, total)}")
     return lines
 
 
@@ -290,6 +325,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mutants", type=Path, default=REPO / "mutants")
     parser.add_argument("--equivalent", type=Path, default=EQUIVALENT_CSV)
+    parser.add_argument("--data", type=Path, default=None,
+                        help="data mutant results of tools/data_mutation.py --out (JSON)")
     parser.add_argument("--module", action="append", default=None,
                         help="only this module (a path from only_mutate); repeatable")
     args = parser.parse_args(argv)
@@ -308,7 +345,8 @@ def main(argv: list[str]) -> int:
         n for s in scores for n, _ in s.survived}
     if args.module:
         equivalent = {k: v for k, v in equivalent.items() if v[0] in modules}
-    print("\n".join(report(scores, equivalent, killed_names, all_names)))
+    data = load_data_results(args.data) if args.data else None
+    print("\n".join(report(scores, equivalent, killed_names, all_names, data)))
     return 0
 
 

@@ -98,12 +98,16 @@ def findings(path: Path = FINDINGS) -> pd.DataFrame:
 
 
 #: The columns of data/findings.csv: what the workbook found and what to ask the group.
-FINDING_COLUMNS = ("id", "kind", "severity", "requirements", "finding", "question", "options",
-                   "evidence", "notebook", "status")
-#: What a finding is: a gap in the specification, an assumption the model makes where
-#: it is open, an error in its text, or something the reference data does not carry.
-FINDING_KINDS = ("specification gap", "modelling assumption", "specification error",
-                 "reference data gap")
+FINDING_COLUMNS = ("id", "kind", "category", "severity", "requirements", "finding", "question",
+                   "options", "evidence", "notebook", "status")
+#: A finding is a question for the working group (an open point of SECMP0002, with its
+#: options) or a note (DUIS or GBCS mechanics, a point the specification or GBCS decides,
+#: or a finding merged into another): notes carry no question and are never open.
+FINDING_KINDS = ("question", "note")
+#: Where a finding comes from: a gap in the specification, an assumption the model makes
+#: where it is open, an error in its text, or something the reference data does not carry.
+FINDING_CATEGORIES = ("specification gap", "modelling assumption", "specification error",
+                      "reference data gap")
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,7 @@ class Finding:
 
     id: str
     kind: str
+    category: str
     severity: str
     requirements: tuple[str, ...]
     finding: str
@@ -122,8 +127,13 @@ class Finding:
     status: str
 
     @property
+    def is_question(self) -> bool:
+        return self.kind.strip().lower() == "question"
+
+    @property
     def open(self) -> bool:
-        return self.status.strip().lower() != "closed"
+        """An open question for the working group (a note is never open)."""
+        return self.is_question and self.status.strip().lower() != "closed"
 
     @property
     def severity_rank(self) -> int:
@@ -135,9 +145,11 @@ class Finding:
         return requirement in self.requirements
 
 
-def findings_by_severity(path: Path = FINDINGS) -> pd.DataFrame:
-    """The findings table, high severity first, then by id (for the group's agenda)."""
-    found = sorted(load_findings(path), key=lambda f: (f.severity_rank, int(f.id[2:])))
+def findings_by_severity(path: Path = FINDINGS, kind: str | None = None) -> pd.DataFrame:
+    """The findings table (of one ``kind``, if given), high severity first, then by id
+    (for the group's agenda)."""
+    found = sorted((f for f in load_findings(path) if kind is None or f.kind == kind),
+                   key=lambda f: (f.severity_rank, int(f.id[2:])))
     table = findings(path)
     return table.set_index("id").loc[[f.id for f in found]].reset_index()
 
@@ -165,13 +177,15 @@ class PartyImpact:
 
 @dataclass(frozen=True)
 class Risk:
-    """A risk of the change for the executive summary, with the test that shows it."""
+    """A risk of the change for the executive summary, with the test that shows it and
+    the model assumptions (MA-n) it is stated under: a risk holds only as far as they do."""
 
     id: str
     risk: str
     requirement: str
     evidence: str
     notebook: str
+    assumptions: tuple[str, ...] = ()
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -186,5 +200,5 @@ def impacts(path: Path = IMPACTS) -> list[PartyImpact]:
 
 def risks(path: Path = RISKS) -> list[Risk]:
     """``data/risks.csv``: the risks the executive summary names."""
-    return [Risk(r["id"], r["risk"], r["requirement"], r["evidence"], r["notebook"])
-            for r in _rows(path)]
+    return [Risk(r["id"], r["risk"], r["requirement"], r["evidence"], r["notebook"],
+                 tuple(r["assumptions"].split())) for r in _rows(path)]
