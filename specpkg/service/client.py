@@ -128,8 +128,14 @@ class UserSystem:
         return messages.read_signed(data, keys_dir=self.keys_dir, signer_id=self.dcc_signer,
                                     at=self.at)
 
+    def _call(self, method: str, path: str, **kwargs) -> httpx.Response:
+        try:
+            return self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise SpecError(f"{self.dcc_url}{path}: {exc}") from None
+
     def _post(self, path: str, body: bytes) -> bytes:
-        reply = self.http.post(path, content=body, headers=XML_HEADERS)
+        reply = self._call("POST", path, content=body, headers=XML_HEADERS)
         if reply.status_code != 200:
             raise SpecError(f"{path}: HTTP {reply.status_code}: {reply.text[:200]}")
         return reply.content
@@ -194,14 +200,14 @@ class UserSystem:
     # --- the service's admin endpoints (not DCC Boxed's)
     def decide(self, exchange: Exchange, action: str) -> dict:
         """Release or reject a quarantined command through the service (TR-10)."""
-        reply = self.http.post(f"/admin/quarantine/{exchange.request_id}/{action}")
+        reply = self._call("POST", f"/admin/quarantine/{exchange.request_id}/{action}")
         if reply.status_code != 200:
             raise SpecError(f"{action}: HTTP {reply.status_code}: {reply.text[:200]}")
         exchange.decision = action
         return reply.json()
 
     def set_thresholds(self, rows: list[dict]) -> dict:
-        reply = self.http.put(f"/admin/thresholds/{self.user.user_id}", json=rows)
+        reply = self._call("PUT", f"/admin/thresholds/{self.user.user_id}", json=rows)
         if reply.status_code != 200:
             raise SpecError(f"thresholds: HTTP {reply.status_code}: {reply.text[:200]}")
         return reply.json()
