@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"configuration gives none (default {DEFAULT_RECEIVER})")
     parser.add_argument("--database", type=Path, default=None,
                         help="the SQLite store (default: the configuration's)")
+    parser.add_argument("--access-log", action="store_true", help="log every HTTP request")
     parser.add_argument("--print-config", action="store_true",
                         help="print the built-in configuration and exit")
 
@@ -33,13 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import dataclasses
     import logging
-    import socket
 
     import uvicorn
 
     from specpkg.service.app import build_app
     from specpkg.service.config import DEFAULT_TOML, load_config
     from specpkg.service.core import Service
+    from specpkg.service.runner import listening_socket
 
     if args.print_config:
         sys.stdout.write(DEFAULT_TOML)
@@ -49,9 +50,7 @@ def run(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, database=args.database)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     service = Service(config)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.host, args.port))
+    sock = listening_socket(args.host, args.port)
     host, port = sock.getsockname()[:2]
 
     def say(text: str) -> None:
@@ -68,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
         where = f" on Test CH {device.comms_hub}, {device.version}, {device.mode}" \
             if device.is_meter else ""
         say(f"device {device.device_id} {device.device_type}{where}")
-    server = uvicorn.Server(uvicorn.Config(build_app(service), log_level="info"))
+    server = uvicorn.Server(uvicorn.Config(build_app(service), log_level="info",
+                                           access_log=args.access_log))
     try:
         server.run(sockets=[sock])
     finally:

@@ -18,7 +18,7 @@ from specpkg.errors import DecodeError, SpecError, ValidationError
 from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.envelope import Cra, GeneralSigning
 from specpkg.gbcs.security import Keys, entity_id
-from specpkg.meter.registers import DebtRegister, Device
+from specpkg.meter.registers import DebtRegister, Device, parse_device
 from specpkg.paths import PKI_DIR
 
 
@@ -44,6 +44,9 @@ class User:
     def __post_init__(self) -> None:
         self.user_id = entity_id(self.user_id).upper()
         self.keys = Keys(self.keys_dir)
+        #: The kind of each device this User asked for (its own inventory), so that it
+        #: correlates a Pre-Command for a meter outside the DCC's test premises too.
+        self.devices: dict[str, Device] = {}
 
     def request(
         self, device: Device | str, register: DebtRegister | str, device_id: str | None = None
@@ -51,6 +54,7 @@ class User:
         """A new signed Reset Debt Register request with the next counter."""
         request = reset_request.make_request(device, register, self.next_counter,
                                              user_id=self.user_id, device_id=device_id)
+        self.devices[request.device_id] = parse_device(device)
         self.next_counter += 1
         return request, reset_request.request_xml(request, keys_dir=self.keys_dir)
 
@@ -68,7 +72,7 @@ class User:
             "recipient": (apdu.recipient_id, entity_id(request.device_id).upper()),
             "counter": (apdu.originator_counter, request.counter),
             "message_code": (apdu.message_code,
-                             reset_messages.entry(reset_request.device_of(request.device_id),
+                             reset_messages.entry(self._device_of(request.device_id),
                                                   request.register).message_code),
         }
         for name, (found, wanted) in expected.items():
@@ -82,6 +86,10 @@ class User:
             raise CorrelationError("register", f"Pre-Command resets {register.value}, "
                                                f"request names {request.register.value}")
         return apdu
+
+    def _device_of(self, device_id: str) -> Device:
+        known = self.devices.get(entity_id(device_id).upper())
+        return known if known is not None else reset_request.device_of(device_id)
 
     def receive(self, response: bytes, at: datetime = DEFAULT_CLOCK,
                 dcc_signer: str = responses.DCC_SIGNER_ID) -> responses.DuisResponse:
