@@ -16,6 +16,7 @@ Example::
     keys = ["data/pki"]                       # key store folders, later ones add to
     clock = "2019-06-27T12:00:00Z"            # the DCC model's clock at start
     clock_step_seconds = 10                   # advanced per Signed Pre-Command
+    signer = "90B3D51F30000003"               # the DCC's XML signing identity
 
     [delivery]
     first_retry_seconds = 0.2
