@@ -102,6 +102,10 @@ class Exchange:
     def add(self, label: str, data: bytes) -> None:
         self.messages.append((label, data))
 
+    def rows(self) -> list[dict[str, str]]:
+        """One row per message, in order: who sent it to whom, and what it is."""
+        return [{"step": label, **messages.summary(data)} for label, data in self.messages]
+
 
 @dataclass
 class UserSystem:

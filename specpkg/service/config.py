@@ -118,6 +118,9 @@ class ServiceConfig:
         users = tuple(u if u.receiver else replace(u, receiver=url) for u in self.users)
         return replace(self, users=users)
 
+    def with_database(self, path: Path) -> ServiceConfig:
+        return replace(self, database=Path(path))
+
     def with_keys(self, folders: list[Path]) -> ServiceConfig:
         """The key store folders given on the command line, added after the file's."""
         return replace(self, keys=tuple(dict.fromkeys((*self.keys, *map(Path, folders)))))

@@ -37,7 +37,13 @@ from lxml import etree
 from specpkg.duis.codes import ResponseCode
 from specpkg.duis.reset_request import _Q, DEFAULT_CLOCK, SCHEMA_VERSION, SR_NS, sign_tree
 from specpkg.duis.responses import format_date_time
-from specpkg.duis.xmldsig import KeyMissing, SignatureInvalid, load_certificate, verify_enveloped
+from specpkg.duis.xmldsig import (
+    KeyMissing,
+    SignatureInvalid,
+    load_certificate,
+    redact_signature_value,
+    verify_enveloped,
+)
 from specpkg.duis.xmlsafe import XmlRefused, parse_xml
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER, SERVICE_REFERENCE_VARIANT
@@ -199,3 +205,25 @@ def _document(root: etree._Element) -> Document:
                     int(variant) if variant else None, reference.strip(),
                     header.findtext(_Q + "ResponseCode"), payload,
                     etree.QName(body[0]).localname, root)
+
+
+def pretty(data: bytes) -> str:
+    """A readable, indented view of a DUIS document, the signature value left out (for
+    showing only: the indentation is not what was signed)."""
+    root = parse_xml(data, max_bytes=max(len(data), 1))
+    etree.indent(root, space="  ")
+    return redact_signature_value(etree.tostring(root, encoding="UTF-8"))
+
+
+def summary(data: bytes) -> dict[str, str]:
+    """What a document is, read unsigned for a table: its root element, RequestID, the
+    command variant or response code, and its body's first element."""
+    root = parse_xml(data, max_bytes=max(len(data), 1))
+    header, body = root.find(_Q + "Header"), root.find(_Q + "Body")
+    code = "" if header is None else (header.findtext(_Q + "CommandVariant")
+                                      or header.findtext(_Q + "ResponseCode") or "")
+    return {"document": etree.QName(root).localname,
+            "RequestID": "" if header is None else header.findtext(_Q + "RequestID") or "",
+            "variant or code": code,
+            "body": "" if body is None or not len(body) else etree.QName(body[0]).localname,
+            "bytes": str(len(data))}
