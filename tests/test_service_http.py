@@ -5,6 +5,7 @@ is a DUIS error (or a 4xx), never a 500; quarantine, release and reject (TR-10).
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import httpx
 import pytest
@@ -165,3 +166,51 @@ def test_quarantine_is_notified_then_released_or_rejected(running, receiver):
     decisions = {r["request_id"]: r["decision"] for r in service.store.rows("quarantine")}
     assert decisions == {held.request_id: "released", third.request_id: "rejected"}
     user.close()
+
+
+def test_mangled_requests_get_a_signed_duis_error_never_a_500(running):
+    """Byte flips, truncations and junk at every part of a valid request, to both
+    services: each reply is a DUIS response the DCC signed (or 415), never a 500."""
+    service, server = running
+    request, xml = _request(counter=8000)
+    reply = post(server.url + "/api/v1/serviceT", xml)
+    doc = messages.read_signed(reply.content, keys_dir=service.keys_dir,
+                               signer_id=service.signer_id)
+    user = User(IS)
+    cv5 = messages.signed_pre_command_request(
+        request.request_id, user.sign(user.correlate(request, doc.payload)),
+        keys_dir=service.keys_dir, user_id=IS)
+    for path, body in (("/api/v1/serviceT", xml), ("/api/v1/serviceS", cv5)):
+        for n in range(0, len(body), max(1, len(body) // 24)):
+            for mangled in (body[:n] + bytes([body[n] ^ 0x5A]) + body[n + 1:], body[:n],
+                            body[:n] + b"<!ENTITY x 'y'>" + body[n:]):
+                reply = post(server.url + path, mangled,
+                             {"Content-Type": "application/xml; charset=utf-8"})
+                assert reply.status_code == 200, (path, n, reply.text[:200])
+                code = code_of(reply, service)
+                assert code != ResponseCode.SUCCESS.value or mangled == body
+    # the unmangled command variant 5 was never among them: the request is still in flight
+    assert service.store.request(request.request_id)["state"] == "pre-command issued"
+
+
+def test_a_receiver_that_refuses_a_message_with_400_leaves_it_undeliverable(tmp_path):
+    """The receiver checks the DCC's signature with another certificate: it answers 400,
+    and the Service Response is listed undeliverable at once, not sent again."""
+    refusing = Receiver(dcc_signer=IS).start()
+    service, server = start(config_for(tmp_path, refusing.url))
+    try:
+        user = UserSystem(IS, server.url, None, counter=100)
+        exchange = user.reset(Device.ESME, DebtRegister.TIME_DEBT_1, DEVICE_IDS[Device.ESME],
+                              wait=False)
+        deadline = time.monotonic() + 10
+        while service.store.counts("deliveries", "state") != {"undeliverable": 1}:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        (row,) = service.store.rows("deliveries")
+        assert (row["request_id"], row["attempts"]) == (exchange.request_id, 1)
+        assert "400" in row["last_error"] and len(refusing.refused) == 1
+        user.close()
+    finally:
+        server.stop()
+        service.close()
+        refusing.stop()
