@@ -9,8 +9,8 @@ supplies them, each User's thresholds).
 2. Access control: only the Supplier registered for the device, in the role
    the catalogue allows (Import Supplier for an ESME, Gas Supplier for a GSME), with
    a RequestID counter greater than the last the DCC accepted from that User for that
-   device (a repeated or replayed request is refused, COUNTER_NOT_INCREASING): the one freshness rule of
-   :mod:`specpkg.anomaly.freshness`, which anomaly detection applies too.
+   device (a repeated or replayed request is refused, COUNTER_NOT_INCREASING): the one
+   freshness rule of :mod:`specpkg.anomaly.freshness`, which anomaly detection applies too.
 3. Transform the request into the Pre-Command (:mod:`specpkg.gbcs.reset_messages`).
 4. Take back the Signed Pre-Command: its signature must verify with the User's
    certificate; anomaly detection screens it (:class:`~specpkg.anomaly.screening.Screener`:

@@ -175,6 +175,12 @@ class Testbed:
             return end(error.outcome, self.dcc.refuse(error), error.code)
         return self._deliver(request, mac_command, steps, record, command, user)
 
+    def deliver(self, request: ResetRequest, mac_command: bytes) -> FlowResult:
+        """The MAC'd command the DCC gave for ``request``, on to the Service Response (CH,
+        meter, DCC parse): for a caller that took the earlier steps over another
+        interface (the HTTP test service, :mod:`specpkg.service.core`)."""
+        return self._deliver(request, mac_command, [], {})
+
     def _deliver(self, request: ResetRequest, mac_command: bytes, steps: list[Step],
                  record: dict, command: Tamper = _same, user: User | None = None) -> FlowResult:
         """From the MAC'd command to the Service Response: CH, meter, DCC parse, User."""
