@@ -102,7 +102,7 @@ REFUSALS = {
     "not the registered Supplier": (lambda: _request(user_id=GS)[1],
                                     ResponseCode.NOT_REGISTERED_SUPPLIER),
     "not a meter": (lambda: _request(device_id="00DB1234567890D0")[1],
-                    ResponseCode.UNKNOWN_DEVICE),
+                    ResponseCode.WRONG_DEVICE_TYPE),
     "unknown device": (lambda: _request(device_id="00DB1234567890FF")[1],
                        ResponseCode.UNKNOWN_DEVICE),
 }

@@ -251,7 +251,7 @@ class Service:
     def _release(self, key: str) -> dict:
         request = self._requests[key]
         try:
-            command = self.dcc.release(key)
+            command = self.dcc.release(key, request.user_id)
         except DuisError as error:
             return self._answer(request, self.dcc.refuse(error), error.code.value,
                                 error.outcome)
@@ -268,7 +268,7 @@ class Service:
 
     def _reject(self, key: str) -> dict:
         request = self._requests[key]
-        self.dcc.reject(key)
+        self.dcc.reject(key, request.user_id)
         error = DuisError(ResponseCode.QUARANTINED, "quarantined, then rejected by the User",
                           request_id=key)
         return self._answer(request, self.dcc.refuse(error), error.code.value,
