@@ -13,9 +13,11 @@ from specpkg.anomaly import campaign
 from specpkg.anomaly.campaign import Campaign, Scenario
 from specpkg.anomaly.pacing import days_needed
 from specpkg.errors import ValidationError
+from specpkg.meter.households import default_inputs
 from specpkg.workbook import campaign_view as view
 
-SPEC = Campaign(2_500, first_day=1, days=2, simulation_days=5, hourly_limit=50, seed=3)
+SPEC = Campaign(2_500, first_day=1, days=2, simulation_days=5, hourly_limit=50, seed=3,
+                inputs=default_inputs().with_value("share_in_debt", 0.6))
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +99,11 @@ def test_tables_speak_pounds_and_human_labels(report) -> None:
     assert targets.iloc[0]["carrying debt on Time Debt Register 1"] == (
         f"{len(report.plan.targets):,}")
     limits = view.limits_table(report)
-    assert list(limits["notifications to the DCC"]) == [
-        f"{2 * o.quarantined:,}" for o in report.limits]
+    for counted, head in view.READINGS.items():
+        column = f"notifications each to the DCC and the Supplier, {head}"
+        assert list(limits[column]) == [f"{2 * r.reading(counted).quarantined:,}"
+                                        for r in report.readings]
+    assert limits.iloc[1]["hourly limit"] == "50 (chosen)"
     customers = view.customers_table(report.impact).set_index("scenario")
     assert list(customers.index) == [s.value for s in Scenario]
     every = report.impact.totals[Scenario.DELIVERED]
@@ -106,6 +111,27 @@ def test_tables_speak_pounds_and_human_labels(report) -> None:
     assert written_off == view.pounds(every.written_off)
     pacing = view.pacing_table(report)
     assert pacing.iloc[1]["days of sending"] <= SPEC.days
+
+
+def test_limits_table_shows_both_readings_whatever_the_parameter() -> None:
+    """Under either setting of MA-4 the table is the same: both readings side by side."""
+    tables = [view.limits_table(campaign.report(SPEC, [30, 50], count_quarantined=flag))
+              for flag in (True, False)]
+    assert tables[0].equals(tables[1])
+    held = [c for c in tables[0].columns if c.startswith("quarantined, ")]
+    assert len(held) == 2 and tables[0][held[0]].iloc[0] != tables[0][held[1]].iloc[0]
+
+
+def test_recommendation_in_words_and_table_quote_the_simulation() -> None:
+    from specpkg.anomaly.pacing import recommend
+
+    advice = recommend(1_200, 2, ordinary_per_day=40, trials=30, seed=4)
+    text = view.recommendation_in_words(advice, (8, 18))
+    assert f"Set the hourly threshold to {advice.threshold:,}" in text
+    assert f"Send {advice.rate:,} resets an hour" in text
+    table = view.recommendation_table(advice)
+    assert list(table["setting"]) == [s.label for s in advice.sides]
+    assert table.iloc[0]["hourly threshold"] == f"{advice.threshold:,}"
 
 
 def test_registers_table_has_a_row_per_register() -> None:
