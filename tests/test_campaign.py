@@ -376,3 +376,43 @@ def test_bad_inputs_name_the_field(name: str, value) -> None:
     with pytest.raises(ValidationError) as caught:
         inputs().with_value(name, value)
     assert caught.value.field in (name, "input")
+
+
+# --- meters from before the Release (SR-4, MA-19) ------------------------------------------
+
+
+def test_which_meters_run_the_release_depends_only_on_seed_and_index() -> None:
+    from specpkg.meter.households import on_release
+
+    meters = np.arange(50_000)
+    low, high = on_release(meters, 0.1, 3), on_release(meters, 0.5, 3)
+    assert abs(low.mean() - 0.1) < 0.01 and abs(high.mean() - 0.5) < 0.01
+    assert not (low & ~high).any()  # a meter updated at 10 % is updated at 50 %
+    assert np.array_equal(on_release(meters[7_000:9_000], 0.1, 3), low[7_000:9_000])
+    assert not on_release(meters, 0.0, 3).any() and on_release(meters, 1.0, 3).all()
+
+
+def test_pre_release_meters_refuse_the_reset_but_it_counts_against_the_thresholds(
+        small_report) -> None:
+    """The same resets are sent and decided whatever the firmware (SR-4: a refused reset
+    still counts); only meters of the Release write the debt off."""
+    from specpkg.anomaly.sweeps import by_release_share
+
+    plan = small_report.plan
+    found = by_release_share(plan, [0.0, 0.5, 1.0])
+    assert list(found) == [0.0, 0.5, 1.0]
+    written = [found[s].totals[Scenario.DELIVERED].written_off for s in found]
+    assert written[0] == 0 < written[1] < written[2]
+    assert found[1.0].totals == small_report.impact.totals
+    none = replace(plan, spec=replace(plan.spec, release_share=0.0))
+    assert none.outcome == plan.outcome  # every reset still counted
+    assert none.refused_by_meter == plan.outcome.delivered and plan.refused_by_meter == 0
+    half = replace(plan, spec=replace(plan.spec, release_share=0.5))
+    assert found[0.5].totals[Scenario.HELD].resets == plan.outcome.delivered - (
+        half.refused_by_meter)
+
+
+def test_a_bad_release_share_is_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        replace(SMALL, release_share=1.5)
+    assert caught.value.field == "release_share"

@@ -175,3 +175,90 @@ def test_the_summary_quotes_the_notebook_campaign() -> None:
     assert found.plan.spec.meters == defaults["meters"]
     assert found.plan.spec.hourly_limit == defaults["chosen_limit"]
     assert [o.hourly_limit for o in found.limits] == sorted(defaults["hourly_limits"])
+
+
+# --- pre-Release share, sensitivity, national -----------------------------------------------
+
+
+def test_release_share_table_counts_every_reset_and_writes_off_only_on_the_release(
+        report) -> None:
+    from specpkg.anomaly.sweeps import by_release_share
+    from specpkg.workbook import campaign_national as national
+
+    table = national.release_share_table(by_release_share(report.plan, [0.0, 1.0]))
+    assert list(table["meters on the Release"]) == ["0 %", "100 %"]
+    assert table.iloc[0]["debt written off"] == "£0" != table.iloc[1]["debt written off"]
+    sent = table["resets sent (all count against the thresholds)"]
+    assert sent.nunique() == 1 and table["quarantined at the chosen limit"].nunique() == 1
+    assert table.iloc[0]["refused by the meter, with an alert"] == (
+        f"{report.plan.outcome.delivered:,}")
+
+
+def test_sensitivity_swings_each_input_and_draws_a_tornado_per_headline() -> None:
+    from specpkg.anomaly import sweeps
+    from specpkg.workbook import campaign_national as national
+
+    spec = replace(SPEC, meters=1_500, inputs=default_inputs())
+    swings = sweeps.sensitivity(spec, ("share_in_debt", "share_short"))
+    assert len(swings) == 2 * len(sweeps.HEADLINES)
+    by = {(s.headline, s.input): s for s in swings}
+    debt = by[("debt written off (£)", "share_in_debt")]
+    assert debt.at_low < debt.base < debt.at_high  # more meters in debt, more written off
+    off = by[("households off supply without the scheme", "share_short")]
+    assert off.at_low < off.base < off.at_high
+    first = [s for s in swings if s.headline == "households off supply without the scheme"]
+    assert first[0].width >= first[1].width  # widest first
+    figure = national.sensitivity_figure(swings)
+    assert len(figure.axes) == len(sweeps.HEADLINES)
+    assert figure.axes[0].get_legend() is not None
+
+
+def test_national_result_is_committed_with_its_parameters_and_command() -> None:
+    from specpkg.anomaly import sweeps
+    from specpkg.meter.households import row
+
+    found = sweeps.load_national()
+    assert found["command"] == sweeps.COMMAND
+    assert found["parameters"]["meters"] == row("national_meters").value
+    shares = dict(sweeps.supplier_shares())
+    assert [s["supplier"] for s in found["suppliers"]] == list(shares)
+    assert sum(s["meters"] for s in found["suppliers"]) == pytest.approx(
+        found["parameters"]["meters"], abs=len(shares))
+
+
+def test_a_small_run_of_the_same_code_agrees_with_the_national_result_in_proportion() -> None:
+    """Per meter, a run at 1/100 of the fleet gives the committed national figures: meters
+    by market share, resets, pounds written off per register, households and hours off."""
+    from specpkg.anomaly import sweeps
+    from specpkg.workbook import campaign_national as national
+
+    whole = sweeps.load_national()
+    small = national.national_run(whole["parameters"]["meters"] // 100)
+
+    def per_meter(result: dict) -> dict[str, float]:
+        rows = result["suppliers"]
+        meters = sum(s["meters"] for s in rows)
+        out = {k: sum(s[k] for s in rows) / meters
+               for k in ("resets", "households_off", "hours_off")}
+        for register in rows[0]["written_off"]:
+            out[register] = sum(s["written_off"][register] for s in rows) / meters
+        return out
+
+    big, little = per_meter(whole), per_meter(small)
+    for key, value in big.items():
+        assert little[key] == pytest.approx(value, rel=0.15), key
+    for a, b in zip(whole["suppliers"], small["suppliers"], strict=True):
+        assert b["meters"] == pytest.approx(a["meters"] / 100, abs=1)
+
+
+def test_national_table_adds_the_suppliers_up() -> None:
+    from specpkg.anomaly import sweeps
+    from specpkg.workbook import campaign_national as national
+
+    found = sweeps.load_national()
+    table = national.national_table(found)
+    assert list(table["Supplier"]) == [*(s["supplier"] for s in found["suppliers"]),
+                                       "all Suppliers"]
+    meters = sum(s["meters"] for s in found["suppliers"])
+    assert table.iloc[-1]["prepayment meters"] == f"{meters:,}"
+    assert not table.astype(str).apply(lambda c: c.str.contains("True|False|nan")).any().any()

@@ -189,7 +189,7 @@ def recommendation_in_words(advice: Recommendation, working_hours: Sequence[int]
         f"**2. Send {advice.rate:,} resets an hour, paced evenly** from {low:02d}:00 to "
         f"{high:02d}:00: the {advice.resets:,} resets go in {advice.days} days. Slower "
         f"({slower.rate:,} an hour) takes {slower.days} days; faster ({faster.rate:,}) "
-        f"saves {advice.days - faster.days} days but {_percent(faster.chance)} of the "
+        f"takes {faster.days} days and {_percent(faster.chance)} of the "
         f"campaigns see a quarantine ({faster.quarantined[True]:,.0f} resets held on "
         "average if quarantined resets count). Sent at random over the same days "
         f"instead, the campaign needs a threshold of {at_random.threshold:,}.",
