@@ -227,13 +227,15 @@ def test_national_result_is_committed_with_its_parameters_and_command() -> None:
 
 
 def test_a_small_run_of_the_same_code_agrees_with_the_national_result_in_proportion() -> None:
-    """Per meter, a run at 1/100 of the fleet gives the committed national figures: meters
-    by market share, resets, pounds written off per register, households and hours off."""
+    """Per meter, a run at 1/50 of the fleet gives the committed national figures: meters
+    by market share, resets, households and hours off within 10 %, pounds written off
+    within what the few meters written off in the small run allow (at MA-19's share, a
+    tenth of the resets write anything off: Register 1 within 20 %, the rarer two 50 %)."""
     from specpkg.anomaly import sweeps
     from specpkg.workbook import campaign_national as national
 
     whole = sweeps.load_national()
-    small = national.national_run(whole["parameters"]["meters"] // 100)
+    small = national.national_run(whole["parameters"]["meters"] // 50)
 
     def per_meter(result: dict) -> dict[str, float]:
         rows = result["suppliers"]
@@ -245,10 +247,11 @@ def test_a_small_run_of_the_same_code_agrees_with_the_national_result_in_proport
         return out
 
     big, little = per_meter(whole), per_meter(small)
+    slack = {"TimeDebtRegister1": 0.2, "TimeDebtRegister2": 0.5, "PaymentDebtRegister": 0.5}
     for key, value in big.items():
-        assert little[key] == pytest.approx(value, rel=0.15), key
+        assert little[key] == pytest.approx(value, rel=slack.get(key, 0.1)), key
     for a, b in zip(whole["suppliers"], small["suppliers"], strict=True):
-        assert b["meters"] == pytest.approx(a["meters"] / 100, abs=1)
+        assert b["meters"] == pytest.approx(a["meters"] / 50, abs=1)
 
 
 def test_national_table_adds_the_suppliers_up() -> None:
