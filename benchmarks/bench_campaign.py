@@ -3,7 +3,7 @@ meters drawn, targeted and simulated chunk by chunk, every reset through the thr
 replay, the fleet run hour by hour under the three scenarios of notebook 08.
 
     python -m benchmarks.bench_campaign [--meters 4500000] [--days 10] [--chunk 131072]
-    python -m benchmarks.bench_campaign --national   # regenerates data/results/campaign_national.json
+    python -m benchmarks.bench_campaign --national  # writes data/results/campaign_national.json
 
 Targets: under 5 minutes wall time and under 8 GiB peak RSS on the 2-core machine.
 The computation is notebook 08's (``specpkg.anomaly.campaign.report``), at national
