@@ -13,9 +13,11 @@ from specpkg.anomaly import campaign
 from specpkg.anomaly.campaign import Campaign, Scenario
 from specpkg.anomaly.pacing import days_needed
 from specpkg.errors import ValidationError
+from specpkg.meter.households import default_inputs
 from specpkg.workbook import campaign_view as view
 
-SPEC = Campaign(2_500, first_day=1, days=2, simulation_days=5, hourly_limit=50, seed=3)
+SPEC = Campaign(2_500, first_day=1, days=2, simulation_days=5, hourly_limit=50, seed=3,
+                inputs=default_inputs().with_value("share_in_debt", 0.6))
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +99,11 @@ def test_tables_speak_pounds_and_human_labels(report) -> None:
     assert targets.iloc[0]["carrying debt on Time Debt Register 1"] == (
         f"{len(report.plan.targets):,}")
     limits = view.limits_table(report)
-    assert list(limits["notifications to the DCC"]) == [
-        f"{2 * o.quarantined:,}" for o in report.limits]
+    for counted, head in view.READINGS.items():
+        column = f"notifications each to the DCC and the Supplier, {head}"
+        assert list(limits[column]) == [f"{2 * r.reading(counted).quarantined:,}"
+                                        for r in report.readings]
+    assert limits.iloc[1]["hourly limit"] == "50 (chosen)"
     customers = view.customers_table(report.impact).set_index("scenario")
     assert list(customers.index) == [s.value for s in Scenario]
     every = report.impact.totals[Scenario.DELIVERED]
@@ -106,6 +111,27 @@ def test_tables_speak_pounds_and_human_labels(report) -> None:
     assert written_off == view.pounds(every.written_off)
     pacing = view.pacing_table(report)
     assert pacing.iloc[1]["days of sending"] <= SPEC.days
+
+
+def test_limits_table_shows_both_readings_whatever_the_parameter() -> None:
+    """Under either setting of MA-4 the table is the same: both readings side by side."""
+    tables = [view.limits_table(campaign.report(SPEC, [30, 50], count_quarantined=flag))
+              for flag in (True, False)]
+    assert tables[0].equals(tables[1])
+    held = [c for c in tables[0].columns if c.startswith("quarantined, ")]
+    assert len(held) == 2 and tables[0][held[0]].iloc[0] != tables[0][held[1]].iloc[0]
+
+
+def test_recommendation_in_words_and_table_quote_the_simulation() -> None:
+    from specpkg.anomaly.pacing import recommend
+
+    advice = recommend(1_200, 2, ordinary_per_day=40, trials=30, seed=4)
+    text = view.recommendation_in_words(advice, (8, 18))
+    assert f"Set the hourly threshold to {advice.threshold:,}" in text
+    assert f"Send {advice.rate:,} resets an hour" in text
+    table = view.recommendation_table(advice)
+    assert list(table["setting"]) == [s.label for s in advice.sides]
+    assert table.iloc[0]["hourly threshold"] == f"{advice.threshold:,}"
 
 
 def test_registers_table_has_a_row_per_register() -> None:
@@ -149,3 +175,93 @@ def test_the_summary_quotes_the_notebook_campaign() -> None:
     assert found.plan.spec.meters == defaults["meters"]
     assert found.plan.spec.hourly_limit == defaults["chosen_limit"]
     assert [o.hourly_limit for o in found.limits] == sorted(defaults["hourly_limits"])
+
+
+# --- pre-Release share, sensitivity, national -----------------------------------------------
+
+
+def test_release_share_table_counts_every_reset_and_writes_off_only_on_the_release(
+        report) -> None:
+    from specpkg.anomaly.sweeps import by_release_share
+    from specpkg.workbook import campaign_national as national
+
+    table = national.release_share_table(by_release_share(report.plan, [0.0, 1.0]))
+    assert list(table["meters on the Release"]) == ["0 %", "100 %"]
+    assert table.iloc[0]["debt written off"] == "£0" != table.iloc[1]["debt written off"]
+    sent = table["resets sent (all count against the thresholds)"]
+    assert sent.nunique() == 1 and table["quarantined at the chosen limit"].nunique() == 1
+    assert table.iloc[0]["refused by the meter, with an alert"] == (
+        f"{report.plan.outcome.delivered:,}")
+
+
+def test_sensitivity_swings_each_input_and_draws_a_tornado_per_headline() -> None:
+    from specpkg.anomaly import sweeps
+    from specpkg.workbook import campaign_national as national
+
+    spec = replace(SPEC, meters=1_500, inputs=default_inputs())
+    swings = sweeps.sensitivity(spec, ("share_in_debt", "share_short"))
+    assert len(swings) == 2 * len(sweeps.HEADLINES)
+    by = {(s.headline, s.input): s for s in swings}
+    debt = by[("debt written off (£)", "share_in_debt")]
+    assert debt.at_low < debt.base < debt.at_high  # more meters in debt, more written off
+    off = by[("households off supply without the scheme", "share_short")]
+    assert off.at_low < off.base < off.at_high
+    first = [s for s in swings if s.headline == "households off supply without the scheme"]
+    assert first[0].width >= first[1].width  # widest first
+    figure = national.sensitivity_figure(swings)
+    assert len(figure.axes) == len(sweeps.HEADLINES)
+    assert figure.axes[0].get_legend() is not None
+
+
+def test_national_result_is_committed_with_its_parameters_and_command() -> None:
+    from specpkg.anomaly import sweeps
+    from specpkg.meter.households import row
+
+    found = sweeps.load_national()
+    assert found["command"] == sweeps.COMMAND
+    assert found["parameters"]["meters"] == row("national_meters").value
+    shares = dict(sweeps.supplier_shares())
+    assert [s["supplier"] for s in found["suppliers"]] == list(shares)
+    assert sum(s["meters"] for s in found["suppliers"]) == pytest.approx(
+        found["parameters"]["meters"], abs=len(shares))
+
+
+def test_a_small_run_of_the_same_code_agrees_with_the_national_result_in_proportion() -> None:
+    """Per meter, a run at 1/50 of the fleet gives the committed national figures: meters
+    by market share, resets, households and hours off within 10 %, pounds written off
+    within what the few meters written off in the small run allow (at MA-19's share, a
+    tenth of the resets write anything off: Register 1 within 20 %, the rarer two 50 %)."""
+    from specpkg.anomaly import sweeps
+    from specpkg.workbook import campaign_national as national
+
+    whole = sweeps.load_national()
+    small = national.national_run(whole["parameters"]["meters"] // 50)
+
+    def per_meter(result: dict) -> dict[str, float]:
+        rows = result["suppliers"]
+        meters = sum(s["meters"] for s in rows)
+        out = {k: sum(s[k] for s in rows) / meters
+               for k in ("resets", "households_off", "hours_off")}
+        for register in rows[0]["written_off"]:
+            out[register] = sum(s["written_off"][register] for s in rows) / meters
+        return out
+
+    big, little = per_meter(whole), per_meter(small)
+    slack = {"TimeDebtRegister1": 0.2, "TimeDebtRegister2": 0.5, "PaymentDebtRegister": 0.5}
+    for key, value in big.items():
+        assert little[key] == pytest.approx(value, rel=slack.get(key, 0.1)), key
+    for a, b in zip(whole["suppliers"], small["suppliers"], strict=True):
+        assert b["meters"] == pytest.approx(a["meters"] / 50, abs=1)
+
+
+def test_national_table_adds_the_suppliers_up() -> None:
+    from specpkg.anomaly import sweeps
+    from specpkg.workbook import campaign_national as national
+
+    found = sweeps.load_national()
+    table = national.national_table(found)
+    assert list(table["Supplier"]) == [*(s["supplier"] for s in found["suppliers"]),
+                                       "all Suppliers"]
+    meters = sum(s["meters"] for s in found["suppliers"])
+    assert table.iloc[-1]["prepayment meters"] == f"{meters:,}"
+    assert not table.astype(str).apply(lambda c: c.str.contains("True|False|nan")).any().any()

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from specpkg.errors import ValidationError
 from specpkg.meter.fleet import NO_RESET, Fleet, random_fleet, simulate_fleet
+from specpkg.meter.households import default_inputs
 from specpkg.meter.registers import DebtRegister
 from specpkg.meter.simulation import REGISTER_COLUMNS, simulate
 
@@ -103,6 +104,10 @@ def test_float_arrays_are_refused() -> None:
     assert err.value.field == "balance"
 
 
+#: Every meter in debt (the calibrated fleet has few), so that resets write something off.
+IN_DEBT = default_inputs().with_value("share_in_debt", 1.0)
+
+
 def test_written_off_is_what_the_register_held_when_the_reset_came() -> None:
     """Per the per-meter model without the reset: time debt as at the end of the hour
     before (a top-up does not touch it); payment debt after that hour's top-up."""
@@ -110,7 +115,8 @@ def test_written_off_is_what_the_register_held_when_the_reset_came() -> None:
     rng = np.random.default_rng(3)
     top_up_at = rng.integers(0, 30, 150)
     at = np.where(rng.random(150) < 0.3, top_up_at, rng.integers(-1, hours, 150))  # same hour
-    fleet = Fleet(**{**random_fleet(150, seed=8).with_resets(at, "TimeDebtRegister1").__dict__,
+    drawn = random_fleet(150, seed=8, inputs=IN_DEBT).with_resets(at, "TimeDebtRegister1")
+    fleet = Fleet(**{**drawn.__dict__,
                      "reset_register": rng.integers(0, 3, 150), "top_up_at": top_up_at})
     written_off = simulate_fleet(fleet, hours, chunk=40).written_off
     plain = Fleet(**{**fleet.__dict__, "reset_hour": np.full(150, NO_RESET)})

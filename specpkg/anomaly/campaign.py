@@ -19,13 +19,13 @@ one run over the whole fleet.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 
 import numpy as np
 
-from specpkg.anomaly.engine import Disposition
-from specpkg.anomaly.pacing import paced_seconds, recommended_limits
+from specpkg.anomaly.engine import DISPOSITION_CODES, Disposition
+from specpkg.anomaly.pacing import Recommendation, paced_seconds, recommend, recommended_limits
 from specpkg.anomaly.replay import ReplayResult, RequestBatch, replay
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable, parse_user_id
 from specpkg.anomaly.traffic import (
@@ -38,6 +38,7 @@ from specpkg.anomaly.traffic import (
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
 from specpkg.meter.fleet import FleetResult, random_fleet, simulate_fleet
+from specpkg.meter.households import FleetInputs, check_share, default_inputs, on_release
 from specpkg.meter.registers import DebtRegister, check_int, parse_register
 
 #: What the DCC and the Supplier are each notified of for every quarantined command:
@@ -45,6 +46,10 @@ from specpkg.meter.registers import DebtRegister, check_int, parse_register
 NOTIFIED_EVENTS: tuple[str, ...] = ("quarantined", "released or rejected")
 #: Meters per chunk of the fleet passes.
 CHUNK = 1 << 17
+#: The largest fleet a campaign runs over (GB has about 4.4 million prepayment meters).
+MAX_METERS = 10_000_000
+#: The most hourly limits one report replays the campaign at.
+MAX_LIMITS = 50
 
 
 class Scenario(StrEnum):
@@ -62,11 +67,6 @@ class Sending(StrEnum):
     RANDOM = "random"
     PACED = "paced"
 
-
-#: The largest fleet a campaign covers: the GB prepayment fleet, about 4.5 million
-#: meters (benchmarks/bench_campaign.py), with headroom. The fleet is drawn and
-#: simulated in chunks of :data:`CHUNK`, but the plan holds every target at once.
-MAX_METERS = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -89,13 +89,16 @@ class Campaign:
     sending: Sending = Sending.RANDOM
     seed: int = 2019
     user: str = EXAMPLE_USERS[0]
+    #: Share of the meters on firmware of the Release (MA-19); the others refuse the
+    #: reset with an alert (MA-7) but it still counts against the thresholds (SR-4).
+    release_share: float = 1.0
+    #: The User's ordinary resets a working day besides the campaign (MA-20).
+    ordinary_per_day: int = 0
+    #: The households' inputs (data/campaign/inputs.csv unless changed).
+    inputs: FleetInputs = field(default_factory=default_inputs)
 
     def __post_init__(self) -> None:
-        check_int("meters", self.meters, 0)
-        if self.meters > MAX_METERS:
-            raise ValidationError("meters", f"{self.meters:,} meters is above the maximum of "
-                                            f"{MAX_METERS:,} (the GB prepayment fleet is about "
-                                            "4.5 million)")
+        check_int("meters", self.meters, 0, MAX_METERS)
         object.__setattr__(self, "register", parse_register(self.register))
         check_int("first_day", self.first_day, 0)
         check_int("days", self.days, 1)
@@ -117,6 +120,11 @@ class Campaign:
             raise ValidationError("sending",
                                   f"must be random or paced, got {self.sending!r}") from None
         check_int("seed", self.seed, 0)
+        object.__setattr__(self, "release_share", check_share("release_share",
+                                                              self.release_share))
+        check_int("ordinary_per_day", self.ordinary_per_day, 0, MAX_METERS)
+        if not isinstance(self.inputs, FleetInputs):
+            raise ValidationError("inputs", "must be FleetInputs")
         try:
             object.__setattr__(self, "user", parse_user_id(self.user))
         except ValidationError as exc:
@@ -170,6 +178,27 @@ def outcomes_by_limit(spec: Campaign, batch: RequestBatch, limits: list[int], *,
             for limit in sorted({check_int("hourly_limit", int(x), 1) for x in limits})]
 
 
+@dataclass(frozen=True)
+class Readings:
+    """The campaign at one hourly limit under both readings of MA-4: quarantined requests
+    count against the volume limits (``counted``), or only delivered ones do."""
+
+    hourly_limit: int
+    counted: LimitOutcome
+    not_counted: LimitOutcome
+
+    def reading(self, count_quarantined: bool) -> LimitOutcome:
+        return self.counted if count_quarantined else self.not_counted
+
+
+def outcomes_both_readings(spec: Campaign, batch: RequestBatch,
+                           limits: list[int]) -> list[Readings]:
+    """The campaign replayed at each hourly limit under both readings of MA-4."""
+    counted = outcomes_by_limit(spec, batch, limits, count_quarantined=True)
+    other = outcomes_by_limit(spec, batch, limits, count_quarantined=False)
+    return [Readings(a.hourly_limit, a, b) for a, b in zip(counted, other, strict=True)]
+
+
 # --- the plan: targets, sending, decisions ----------------------------------------------
 
 
@@ -200,6 +229,18 @@ class Plan:
     def outcome(self) -> LimitOutcome:
         return outcome(self.spec.hourly_limit, self.result)
 
+    @property
+    def release(self) -> np.ndarray:
+        """Per reset sent (batch row): its meter runs firmware of the Release (MA-19)."""
+        return on_release(self.batch.device, self.spec.release_share, self.spec.seed)
+
+    @property
+    def refused_by_meter(self) -> int:
+        """Resets anomaly detection delivered to a meter from before the Release: each is
+        refused by the meter (with an alert, MA-7) and writes nothing off (SR-4)."""
+        delivered = self.result.disposition == DISPOSITION_CODES.index(Disposition.DELIVERED)
+        return int((delivered & ~self.release).sum())
+
     def reset_hours(self, scenario: Scenario | str) -> np.ndarray | None:
         """Per meter, the hour its reset takes effect in ``scenario`` (-1: none)."""
         try:
@@ -209,9 +250,12 @@ class Plan:
         if scenario is Scenario.NO_SCHEME:
             return None
         if scenario is Scenario.HELD:
-            return delivered_reset_hours(self.batch, self.result, self.spec.meters)
-        hours = np.full(self.spec.meters, -1, dtype=np.int64)
-        hours[self.batch.device] = self.batch.timestamp // 3600
+            hours = delivered_reset_hours(self.batch, self.result, self.spec.meters)
+        else:
+            hours = np.full(self.spec.meters, -1, dtype=np.int64)
+            hours[self.batch.device] = self.batch.timestamp // 3600
+        if self.spec.release_share < 1:  # a meter from before the Release changes nothing
+            hours[self.batch.device[~self.release]] = -1
         return hours
 
     @property
@@ -229,8 +273,8 @@ def find_targets(spec: Campaign, *, chunk: int = CHUNK,
     found, debt = [], 0
     with _bar(spec.meters, "targets", progress) as bar:
         for start, stop in chunks(spec.meters, chunk):
-            owed = getattr(random_fleet(stop - start, spec.seed, start=start),
-                           spec.register.field)
+            owed = getattr(random_fleet(stop - start, spec.seed, start=start,
+                                        inputs=spec.inputs), spec.register.field)
             found.append(start + np.flatnonzero(owed > 0))
             debt += int(owed.sum())
             bar.update(stop - start)
@@ -319,7 +363,7 @@ def impact(plan_: Plan, *, chunk: int = CHUNK, progress: bool = False) -> Impact
     sums: dict[Scenario, Totals] = {}
     with _bar(spec.meters, "fleet", progress) as bar:
         for start, stop in chunks(spec.meters, chunk):
-            fleet = random_fleet(stop - start, spec.seed, start=start)
+            fleet = random_fleet(stop - start, spec.seed, start=start, inputs=spec.inputs)
             baseline_off = None
             for scenario, reset_hours in every.items():
                 part = None if reset_hours is None else reset_hours[start:stop]
@@ -362,22 +406,40 @@ class Report:
     recommended: tuple[int, int]
     paced: Plan
     count_quarantined: bool
+    #: Every hourly limit (those asked and the chosen one) under both readings of MA-4.
+    readings: list[Readings]
+    #: The two-part recommendation: the threshold to set and the rate to send at.
+    recommendation: Recommendation | None = None
 
     @property
     def plan(self) -> Plan:
         return self.impact.plan
 
+    @property
+    def chosen(self) -> Readings:
+        """The chosen hourly limit under both readings of MA-4."""
+        return next(r for r in self.readings if r.hourly_limit == self.plan.spec.hourly_limit)
+
 
 def report(spec: Campaign, limits: list[int], *, count_quarantined: bool,
-           chunk: int = CHUNK, progress: bool = False) -> Report:
-    """The campaign as :class:`Report` (one pass for the targets, one for the fleet)."""
+           chunk: int = CHUNK, progress: bool = False, trials: int = 0,
+           side_trials: int | None = None, risk: float = 0.05) -> Report:
+    """The campaign as :class:`Report` (one pass for the targets, one for the fleet);
+    with ``trials`` > 0 also the two-part recommendation (:func:`recommend`)."""
+    if len(limits) > MAX_LIMITS:
+        raise ValidationError("limits", f"at most {MAX_LIMITS} hourly limits, got {len(limits)}")
     targets = find_targets(spec, chunk=chunk, progress=progress)
     sent = plan(spec, count_quarantined=count_quarantined, targets=targets)
     recommended = recommended_limits(len(targets[0]), spec.days, spec.working_hours)
     paced = plan(replace(spec, sending=Sending.PACED, hourly_limit=recommended[0],
                          daily_limit=recommended[1]),
                  count_quarantined=count_quarantined, targets=targets)
+    readings = outcomes_both_readings(spec, sent.batch, [*limits, spec.hourly_limit])
+    asked = {check_int("hourly_limit", int(x), 1) for x in limits}
+    advice = (recommend(len(targets[0]), spec.days, ordinary_per_day=spec.ordinary_per_day,
+                        working_hours=spec.working_hours, risk=risk, trials=trials,
+                        side_trials=side_trials, seed=spec.seed, user=spec.user)
+              if trials and len(targets[0]) else None)
     return Report(impact(sent, chunk=chunk, progress=progress),
-                  outcomes_by_limit(spec, sent.batch, limits,
-                                    count_quarantined=count_quarantined),
-                  recommended, paced, count_quarantined)
+                  [r.reading(count_quarantined) for r in readings if r.hourly_limit in asked],
+                  recommended, paced, count_quarantined, readings, advice)

@@ -9,6 +9,8 @@ thresholds' windows are those of :mod:`specpkg.anomaly.engine`: ``(t - window, t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from specpkg.anomaly.replay import RequestBatch
@@ -75,3 +77,201 @@ def busiest(batch: RequestBatch, window_seconds: int = 3600) -> int:
         return 0
     first = np.searchsorted(times, times - window_seconds, side="right")
     return int((np.arange(len(times)) - first + 1).max())
+
+
+# --- the recommendation: a threshold with headroom, and a rate to send at ------------------
+
+#: The bounds of :func:`recommend`'s parameters (the cli and the notebook share them).
+MAX_TRIALS = 2_000
+MAX_RESETS = 10_000_000
+#: Trials with a quarantine whose mean under "only delivered requests count" (MA-4 no) is
+#: replayed: that reading walks every request in order, so a sample of the trials.
+WALKED_TRIALS = 20
+#: How far either side of the recommendation :func:`recommend` looks (10 %).
+SIDE_STEP = 0.1
+
+
+@dataclass(frozen=True)
+class Side:
+    """One setting near the recommendation and what happens there, over the trials.
+
+    ``threshold`` is the hourly limit set and ``rate`` the resets sent an hour
+    (0: sent at random over the campaign days); ``chance`` the share of trials
+    with at least one quarantine; ``quarantined`` the mean resets quarantined per
+    trial under each reading of MA-4 (``True``: quarantined requests count; the other
+    over at most :data:`WALKED_TRIALS` of the trials with a quarantine);
+    ``headroom`` the resets an hour a runaway or tampered sender could add before
+    the threshold stops it.
+    """
+
+    label: str
+    threshold: int
+    rate: int
+    days: int
+    chance: float
+    quarantined: dict[bool, float]
+    headroom: int
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The two-part recommendation (SR-12, TR-10): send at ``rate`` resets an hour, paced,
+    and set the hourly threshold to ``threshold`` (and the daily one to ``daily``), so that
+    the campaign and the User's ordinary traffic (random, ``ordinary_per_day`` a working
+    day, MA-20) pass without a quarantine in all but ``risk`` of the trials; ``sides``
+    is what happens either side of each part, and sent at random instead."""
+
+    resets: int
+    days: int
+    ordinary_per_day: int
+    risk: float
+    trials: int
+    rate: int
+    threshold: int
+    daily: int
+    sides: tuple[Side, ...]
+
+    @property
+    def headroom(self) -> int:
+        """Resets an hour the threshold leaves above the campaign's rate."""
+        return self.threshold - self.rate
+
+
+def _ordinary_seconds(rng: np.random.Generator, per_day: int, first_day: int, days: int,
+                      working_hours: tuple[int, int]) -> np.ndarray:
+    """The User's ordinary resets: a Poisson number each day, at random working seconds."""
+    low, high = working_hours
+    counts = rng.poisson(per_day, days) if per_day else np.zeros(days, dtype=np.int64)
+    day = np.repeat(np.arange(first_day, first_day + days), counts)
+    return day * DAY + rng.integers(low * 3600, high * 3600, len(day))
+
+
+def _random_seconds(rng: np.random.Generator, resets: int, first_day: int, days: int,
+                    working_hours: tuple[int, int]) -> np.ndarray:
+    low, high = working_hours
+    return (rng.integers(first_day, first_day + days, resets) * DAY
+            + rng.integers(low * 3600, high * 3600, resets))
+
+
+def _busiest(times: np.ndarray, window: int) -> int:
+    if not len(times):
+        return 0
+    times = np.sort(times)
+    first = np.searchsorted(times, times - window, side="right")
+    return int((np.arange(len(times)) - first + 1).max())
+
+
+def _trial_times(resets: int, rate: int, days: int, ordinary: int, seed: int, trial: int,
+                 working_hours: tuple[int, int], first_day: int = 0) -> np.ndarray:
+    """One trial's arrival times: the campaign (paced at ``rate``, or at random over
+    ``days`` if ``rate`` is 0) and the ordinary traffic over the days it takes."""
+    rng = np.random.default_rng((seed, trial))
+    if rate:
+        campaign = paced_seconds(resets, rate, 0, first_day, working_hours)
+        span = days_needed(resets, rate, 0, working_hours) or 1
+    else:
+        campaign, span = _random_seconds(rng, resets, first_day, days, working_hours), days
+    return np.sort(np.concatenate([campaign, _ordinary_seconds(rng, ordinary, first_day,
+                                                               span, working_hours)]))
+
+
+def _quantile_limit(peaks: list[int], risk: float) -> int:
+    """The smallest limit that at most ``risk`` of the trials' peaks exceed."""
+    ordered = sorted(peaks)
+    allowed = int(np.floor(risk * len(ordered) + 1e-9))  # trials that may exceed it
+    return ordered[len(ordered) - 1 - allowed] if allowed < len(ordered) else 1
+
+
+def _quarantines(resets: int, rate: int, days: int, ordinary: int, threshold: int,
+                 daily: int, seed: int, trials: int, working_hours: tuple[int, int],
+                 user: str) -> tuple[float, dict[bool, float]]:
+    """The share of trials with a quarantine, and the mean quarantined under each reading."""
+    from specpkg.anomaly.replay import replay
+    from specpkg.anomaly.thresholds import Threshold, ThresholdTable
+    from specpkg.anomaly.traffic import reset_batch
+    from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
+
+    table = ThresholdTable([Threshold(user, RESET_DEBT_REGISTER, "volume", 3600, threshold),
+                            *([Threshold(user, RESET_DEBT_REGISTER, "volume", DAY, daily)]
+                              if daily else [])])
+    hit, held, walked = 0, {True: 0, False: 0}, 0
+    for trial in range(trials):
+        times = _trial_times(resets, rate, days, ordinary, seed, trial, working_hours)
+        if _busiest(times, 3600) <= threshold and (not daily or _busiest(times, DAY) <= daily):
+            continue  # no window over a limit: nothing quarantined under either reading
+        hit += 1
+        batch = reset_batch(np.arange(len(times)), times, user=user)
+        held[True] += int((replay(batch, table, count_quarantined=True).disposition == 1).sum())
+        if walked < WALKED_TRIALS:  # the other reading walks every request: a sample
+            walked += 1
+            result = replay(batch, table, count_quarantined=False)
+            held[False] += int((result.disposition == 1).sum())
+    not_counted = held[False] / walked * hit / trials if walked else 0.0
+    return hit / trials, {True: held[True] / trials, False: not_counted}
+
+
+def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
+              working_hours: tuple[int, int] = (8, 18), risk: float = 0.05,
+              trials: int = 200, side_trials: int | None = None, seed: int = 0,
+              user: str = "90B3D51F30010000") -> Recommendation:
+    """The recommendation, computed by simulation over random arrivals.
+
+    The rate is the even pace that sends ``resets`` in ``days`` (:func:`recommended_limits`).
+    The threshold is the smallest hourly limit that the busiest rolling hour of the
+    campaign plus the User's ordinary traffic exceeds in at most ``risk`` of ``trials``
+    trials; the daily threshold the busiest rolling day of any trial (so that the
+    chance of a quarantine is the hourly threshold's alone). Either side: the
+    threshold 10 % lower and higher (sent at the rate), the rate 10 % lower and
+    higher (against the threshold), and the campaign sent at random over its days
+    (against the threshold, and the threshold it would need), each replayed through
+    anomaly detection under both readings of MA-4 over ``side_trials`` trials.
+    """
+    check_int("resets", resets, 1, MAX_RESETS)
+    check_int("days", days, 1, 366)
+    check_int("ordinary_per_day", ordinary_per_day, 0, MAX_RESETS)
+    check_int("trials", trials, 1, MAX_TRIALS)
+    side_trials = check_int("side_trials", trials if side_trials is None else side_trials,
+                            1, MAX_TRIALS)
+    check_int("seed", seed, 0)
+    if not isinstance(risk, float | int) or isinstance(risk, bool) or not 0 <= risk < 1:
+        from specpkg.errors import ValidationError
+
+        raise ValidationError("risk", f"must be a share in [0, 1), got {risk!r}")
+    low, high = working_hours
+    check_int("working_hours", low, 0, 23)
+    check_int("working_hours", high, low + 1, 24)
+    rate, _ = recommended_limits(resets, days, working_hours)
+    hourly_peaks, daily_peaks = [], []
+    for trial in range(trials):
+        times = _trial_times(resets, rate, days, ordinary_per_day, seed, trial, working_hours)
+        hourly_peaks.append(_busiest(times, 3600))
+        daily_peaks.append(_busiest(times, DAY))
+    threshold = _quantile_limit(hourly_peaks, risk)
+    daily = max(daily_peaks)  # no trial's rolling day goes over it
+    random_peaks = [_busiest(_trial_times(resets, 0, days, ordinary_per_day, seed, t,
+                                          working_hours), 3600) for t in range(trials)]
+    random_needs = _quantile_limit(random_peaks, risk)
+
+    def side(label: str, limit: int, pace: int, day_limit: int) -> Side:
+        span = days_needed(resets, pace, 0, working_hours) if pace else days
+        chance, held = _quarantines(resets, pace, days, ordinary_per_day, limit, day_limit,
+                                    seed, side_trials, working_hours, user)
+        sent = pace if pace else -(-resets // (days * (high - low)))
+        return Side(label, limit, pace, span, chance, held, limit - sent)
+
+    lower = max(1, round(threshold * (1 - SIDE_STEP)))
+    higher = max(threshold + 1, round(threshold * (1 + SIDE_STEP)))
+    slower = max(1, round(rate * (1 - SIDE_STEP)))
+    faster = max(rate + 1, round(rate * (1 + SIDE_STEP)))
+    scale = lambda x: max(1, daily * x // threshold)  # noqa: E731 - the daily limit keeps pace
+    sides = (
+        side("recommended", threshold, rate, daily),
+        side("threshold 10 % lower", lower, rate, scale(lower)),
+        side("threshold 10 % higher", higher, rate, scale(higher)),
+        side("sending 10 % slower", threshold, slower, daily),
+        side("sending 10 % faster", threshold, faster, daily),
+        side("sent at random over the days", threshold, 0, 0),
+        side("sent at random, the threshold it needs", random_needs, 0, 0),
+    )
+    return Recommendation(resets, days, ordinary_per_day, float(risk), trials, rate,
+                          threshold, daily, sides)

@@ -28,10 +28,12 @@ national fleet never needs to be held at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 
 import numpy as np
 
 from specpkg.errors import ValidationError
+from specpkg.meter.households import FleetInputs, default_inputs, draw
 from specpkg.meter.registers import (
     BASIS_POINTS,
     INT32_MAX,
@@ -173,54 +175,33 @@ def concat(fleets: list[Fleet]) -> Fleet:
 MAX_DRAW = 5_000_000
 
 
-def random_fleet(n: int, seed: int = 0, *, start: int = 0) -> Fleet:
-    """Meters ``start .. start+n-1`` of a plausible prepayment fleet: some meters in debt
-    on each register, weekly top-ups. A meter depends only on ``seed`` and its index, so
-    a fleet drawn in chunks is the fleet drawn at once."""
+def random_fleet(n: int, seed: int = 0, *, start: int = 0,
+                 inputs: FleetInputs | None = None) -> Fleet:
+    """Meters ``start .. start+n-1`` of a prepayment fleet drawn from ``inputs`` (the
+    calibrated table of :mod:`specpkg.meter.households` by default). A meter depends only
+    on ``seed``, the inputs and its index, so a fleet drawn in chunks is the fleet drawn
+    at once."""
     check_int("n", n, 0)
     if n > MAX_DRAW:
         raise ValidationError("n", f"{n:,} meters in one draw is above the maximum of "
                                    f"{MAX_DRAW:,}: draw the fleet in chunks (start=)")
     check_int("start", start, 0)
     check_int("seed", seed, 0)
+    inputs = default_inputs() if inputs is None else inputs
+    if not isinstance(inputs, FleetInputs):
+        raise ValidationError("inputs", "must be FleetInputs")
     first, stop = start // BLOCK, max(-(-(start + n) // BLOCK), start // BLOCK + 1)
-    blocks = [_random_block(seed, b) for b in range(first, stop)]
+    blocks = [_random_block(seed, b, inputs) for b in range(first, stop)]
     offset = start - first * BLOCK
     return (blocks[0] if len(blocks) == 1 else concat(blocks)).slice(offset, offset + n)
 
 
-def _random_block(seed: int, block: int) -> Fleet:
+@lru_cache(maxsize=16)
+def _random_block(seed: int, block: int, inputs: FleetInputs) -> Fleet:
     """Meters ``block*BLOCK ..`` of the fleet ``seed``, from their own random stream."""
-    n = BLOCK
     rng = np.random.default_rng((seed, block))
-
-    def some(share: float, low: int, high: int) -> np.ndarray:
-        return np.where(rng.random(n) < share, rng.integers(low, high, n), 0)
-
-    balance = rng.integers(-500, 3_000, n)
-    ecl = rng.choice([500, 1_000], n)
-    threshold = np.zeros(n, dtype=np.int64)
-    hourly_1 = rng.random(n) < 0.1
-    return Fleet(
-        balance=balance,
-        time_debt_1=some(0.6, 500, 40_000),
-        time_debt_2=some(0.3, 100, 10_000),
-        payment_debt=some(0.4, 500, 20_000),
-        rate_1=np.where(hourly_1, rng.integers(1, 6, n), rng.integers(20, 150, n)),
-        hourly_1=hourly_1,
-        rate_2=rng.integers(1, 4, n),
-        hourly_2=np.ones(n, dtype=bool),
-        payment_recovery_bp=rng.choice([0, 500, 1_000, 2_000, 2_500], n),
-        emergency_credit_limit=ecl,
-        disablement_threshold=threshold,
-        supply_enabled=balance + ecl >= threshold,
-        collection_hour=np.where(rng.random(n) < 0.5, 0, rng.integers(0, 24, n)),
-        top_up_amount=rng.choice([1_000, 1_500, 2_000, 3_000], n),
-        top_up_at=rng.integers(0, WEEK, n),
-        consumption_percent=rng.integers(50, 200, n),
-        reset_hour=np.full(n, NO_RESET),
-        reset_register=np.zeros(n, dtype=np.int64),
-    )
+    return Fleet(**draw(BLOCK, rng, inputs), reset_hour=np.full(BLOCK, NO_RESET),
+                 reset_register=np.zeros(BLOCK, dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -236,6 +217,8 @@ class FleetResult:
     written_off: np.ndarray
     final: dict[str, np.ndarray]
     hourly: dict[str, np.ndarray] | None = None
+    #: Per meter, the longest run of consecutive hours ending with the supply disabled.
+    longest_off: np.ndarray | None = None
 
 
 HOURLY_KEYS = ("balance", "time_debt_1", "time_debt_2", "payment_debt", "supply_enabled",
@@ -274,6 +257,8 @@ def _run_chunk(fleet: Fleet, hours: int, profile: np.ndarray, hourly: bool) -> F
               for k in HOURLY_KEYS} if hourly else None
     recovered = np.zeros(n, dtype=np.int64)
     written_off = np.zeros(n, dtype=np.int64)
+    run_off = np.zeros(n, dtype=np.int32)
+    longest = np.zeros(n, dtype=np.int32)
     take1 = np.empty(n, dtype=np.int64)
     take2 = np.empty(n, dtype=np.int64)
     used = np.empty(n, dtype=np.int64)
@@ -313,6 +298,9 @@ def _run_chunk(fleet: Fleet, hours: int, profile: np.ndarray, hourly: bool) -> F
         np.greater_equal(available, thr, out=supply)
         daily_recovered[day] += recovered
         daily_disabled[day] += ~supply
+        run_off += 1
+        run_off *= ~supply
+        np.maximum(longest, run_off, out=longest)
         if h24 == 23 or h == hours - 1:
             daily_balance[day] = bal
         if record is not None:
@@ -323,7 +311,8 @@ def _run_chunk(fleet: Fleet, hours: int, profile: np.ndarray, hourly: bool) -> F
              "supply_enabled": supply}
     return FleetResult(np.ascontiguousarray(daily_recovered.T),
                        np.ascontiguousarray(daily_balance.T),
-                       np.ascontiguousarray(daily_disabled.T), written_off, final, record)
+                       np.ascontiguousarray(daily_disabled.T), written_off, final, record,
+                       longest)
 
 
 def simulate_fleet(fleet: Fleet, hours: int = 30 * 24, *,
@@ -347,4 +336,5 @@ def simulate_fleet(fleet: Fleet, hours: int = 30 * 24, *,
         {k: np.concatenate([p.final[k] for p in parts]) for k in parts[0].final},
         {k: np.concatenate([p.hourly[k] for p in parts], axis=1)  # type: ignore[index]
          for k in HOURLY_KEYS} if hourly else None,
+        np.concatenate([p.longest_off for p in parts]),  # type: ignore[misc]
     )

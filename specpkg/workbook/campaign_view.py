@@ -27,8 +27,9 @@ from specpkg.anomaly.campaign import (
     report,
 )
 from specpkg.anomaly.engine import DISPOSITION_CODES, Disposition
-from specpkg.anomaly.pacing import busiest, days_needed
+from specpkg.anomaly.pacing import Recommendation, busiest, days_needed
 from specpkg.errors import ValidationError
+from specpkg.meter.households import row
 from specpkg.meter.registers import DebtRegister
 from specpkg.meter.simulation import START
 from specpkg.system.assumptions import Assumptions
@@ -47,15 +48,50 @@ DAILY = ("recovered", "balance")
 def notebook_report(*, meters: int, register: str, campaign_first_day: int, campaign_days: int,
                     simulation_days: int, hourly_limits: Sequence[int], chosen_limit: int,
                     daily_limit: int, working_hours: Sequence[int], seed: int,
-                    assumptions: str = "", pacing_daily_limits: Sequence[int] = ()) -> Report:
+                    assumptions: str = "", pacing_daily_limits: Sequence[int] = (),
+                    release_share: float | None = None,
+                    ordinary_per_meter_year: float | None = None, trials: int = 0,
+                    risk: float = 0.05) -> Report:
     """Notebook 08's campaign from its papermill parameters, by name: what the notebook
     shows and the executive summary quotes (one computation for both).
-    ``pacing_daily_limits`` are only drawn (:func:`pacing`), not computed."""
-    spec = Campaign(meters, register, first_day=campaign_first_day, days=campaign_days,
-                    simulation_days=simulation_days, hourly_limit=chosen_limit,
-                    daily_limit=daily_limit, working_hours=tuple(working_hours), seed=seed)
+    ``pacing_daily_limits`` are only drawn (:func:`pacing`), not computed;
+    ``release_share`` (MA-19) and ``ordinary_per_meter_year`` (MA-20) default to the
+    inputs table; ``trials`` > 0 adds the two-part recommendation."""
+    spec = campaign_spec(meters=meters, register=register, campaign_first_day=campaign_first_day,
+                         campaign_days=campaign_days, simulation_days=simulation_days,
+                         chosen_limit=chosen_limit, daily_limit=daily_limit,
+                         working_hours=working_hours, seed=seed, release_share=release_share,
+                         ordinary_per_meter_year=ordinary_per_meter_year)
     return report(spec, list(hourly_limits),
-                  count_quarantined=Assumptions.parse(assumptions).count_quarantined)
+                  count_quarantined=Assumptions.parse(assumptions).count_quarantined,
+                  trials=trials, risk=risk)
+
+
+def campaign_spec(*, meters: int, register: str, campaign_first_day: int, campaign_days: int,
+                  simulation_days: int, chosen_limit: int, daily_limit: int,
+                  working_hours: Sequence[int], seed: int, release_share: float | None = None,
+                  ordinary_per_meter_year: float | None = None) -> Campaign:
+    """The :class:`Campaign` of notebook 08's parameters (MA-19, MA-20 from the table)."""
+    share = row("release_share").value if release_share is None else release_share
+    yearly = (row("ordinary_per_meter_year").value if ordinary_per_meter_year is None
+              else ordinary_per_meter_year)
+    return Campaign(meters, register, first_day=campaign_first_day, days=campaign_days,
+                    simulation_days=simulation_days, hourly_limit=chosen_limit,
+                    daily_limit=daily_limit, working_hours=tuple(working_hours), seed=seed,
+                    release_share=share, ordinary_per_day=ordinary_per_day(meters, yearly))
+
+
+#: Working days a year (MA-20's ordinary resets arrive on them).
+WORKING_DAYS = 250
+
+
+def ordinary_per_day(meters: int, per_meter_year: float) -> int:
+    """The User's ordinary resets a working day (MA-20): meters x resets a meter a year / 250."""
+    if isinstance(per_meter_year, bool) or not isinstance(per_meter_year, int | float) \
+            or not 0 <= per_meter_year <= 12:
+        raise ValidationError("ordinary_per_meter_year",
+                              f"must be between 0 and 12 a year, got {per_meter_year!r}")
+    return round(meters * per_meter_year / WORKING_DAYS)
 
 
 def pounds(pence: int) -> str:
@@ -81,24 +117,83 @@ def targets_table(report: Report) -> pd.DataFrame:
     }])
 
 
+#: The column heads of the two readings of MA-4.
+READINGS = {True: "if quarantined resets count (MA-4 yes)",
+            False: "if only delivered resets count (MA-4 no)"}
+
+
 def limits_table(report: Report) -> pd.DataFrame:
-    """At each hourly limit: the resets delivered and held, the notifications each of
-    the DCC and the Supplier handles, and the days the campaign would need paced."""
+    """At each hourly limit (and the chosen one), under both readings of MA-4 side by side:
+    the resets quarantined, their share, the notifications each of the DCC and the
+    Supplier handles; and the days the campaign would need paced at that limit."""
     spec = report.plan.spec
     rows = []
-    for o in report.limits:
-        total = o.delivered + o.quarantined + o.refused
+    for r in report.readings:
+        total = r.counted.delivered + r.counted.quarantined + r.counted.refused
+        row = {"hourly limit": f"{r.hourly_limit:,}"
+                               + (" (chosen)" if r.hourly_limit == spec.hourly_limit else "")}
+        for counted, head in READINGS.items():
+            o = r.reading(counted)
+            row[f"quarantined, {head}"] = f"{o.quarantined:,} ({_share(o.quarantined, total)})"
+            row[f"notifications each to the DCC and the Supplier, {head}"] = (
+                f"{o.notifications:,}")
+        row["days needed, paced"] = days_needed(total, r.hourly_limit, spec.daily_limit,
+                                                spec.working_hours)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.0f} %"
+
+
+def recommendation_table(advice: Recommendation) -> pd.DataFrame:
+    """The recommendation and each setting either side of it: the hourly threshold, the
+    sending, the days, the chance of any quarantine and the mean resets quarantined
+    under each reading of MA-4, and the headroom (resets an hour a runaway sender could
+    add unchecked)."""
+    rows = []
+    for side in advice.sides:
         rows.append({
-            "hourly limit": f"{o.hourly_limit:,}",
-            "delivered": f"{o.delivered:,}",
-            "quarantined": f"{o.quarantined:,}",
-            "quarantined share": _share(o.quarantined, total),
-            "notifications to the DCC": f"{o.notifications:,}",
-            "notifications to the Supplier": f"{o.notifications:,}",
-            "days needed, paced": days_needed(total, o.hourly_limit, spec.daily_limit,
-                                              spec.working_hours),
+            "setting": side.label,
+            "hourly threshold": f"{side.threshold:,}",
+            "sending": (f"paced, {side.rate:,} an hour" if side.rate
+                        else f"at random over {advice.days} days"),
+            "days of sending": side.days,
+            "chance of any quarantine": _percent(side.chance),
+            **{f"resets quarantined (mean), {head}": f"{side.quarantined[counted]:,.0f}"
+               for counted, head in READINGS.items()},
+            "headroom (resets an hour)": f"{side.headroom:,}",
         })
     return pd.DataFrame(rows)
+
+
+def recommendation_in_words(advice: Recommendation, working_hours: Sequence[int]) -> str:
+    """The two-part recommendation as sentences (Markdown), every number computed."""
+    sides = {s.label: s for s in advice.sides}
+    low, high = working_hours
+    lower, higher = sides["threshold 10 % lower"], sides["threshold 10 % higher"]
+    slower, faster = sides["sending 10 % slower"], sides["sending 10 % faster"]
+    at_random = sides["sent at random, the threshold it needs"]
+    return "\n\n".join([
+        f"**1. Set the hourly threshold to {advice.threshold:,}** (and the daily one to "
+        f"{advice.daily:,}). That is {advice.headroom:,} an hour above the campaign's pace, "
+        f"room for the Supplier's ordinary resets ({advice.ordinary_per_day:,} a working "
+        f"day, arriving at random, MA-20): in {_percent(1 - sides['recommended'].chance)} "
+        f"of {advice.trials:,} simulated campaigns nothing is quarantined. Set "
+        f"{lower.threshold:,} instead and {_percent(lower.chance)} of them see a "
+        f"quarantine ({lower.quarantined[True]:,.0f} resets held on average if quarantined "
+        f"resets count, {lower.quarantined[False]:,.0f} if not); set {higher.threshold:,} "
+        f"and a runaway or tampered sender can add {higher.headroom:,} resets an hour "
+        "before the threshold stops it.",
+        f"**2. Send {advice.rate:,} resets an hour, paced evenly** from {low:02d}:00 to "
+        f"{high:02d}:00: the {advice.resets:,} resets go in {advice.days} days. Slower "
+        f"({slower.rate:,} an hour) takes {slower.days} days; faster ({faster.rate:,}) "
+        f"takes {faster.days} days and {_percent(faster.chance)} of the "
+        f"campaigns see a quarantine ({faster.quarantined[True]:,.0f} resets held on "
+        "average if quarantined resets count). Sent at random over the same days "
+        f"instead, the campaign needs a threshold of {at_random.threshold:,}.",
+    ])
 
 
 def pacing_table(report: Report) -> pd.DataFrame:

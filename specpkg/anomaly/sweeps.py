@@ -1,0 +1,164 @@
+"""A campaign swept over what it depends on (notebook 08, the executive summary; SR-12
+impact, SR-4): the share of meters on firmware of the Release (MA-19), the household
+inputs of ``data/campaign/inputs.csv`` (a sensitivity of the headline figures), and the
+national fleet split per Supplier by market share.
+
+Every figure is computed by :mod:`specpkg.anomaly.campaign`, the notebook's code.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from specpkg.anomaly.campaign import (
+    CHUNK,
+    MAX_LIMITS,
+    Campaign,
+    Impact,
+    Plan,
+    Scenario,
+    by_register,
+    impact,
+    run,
+)
+from specpkg.anomaly.pacing import recommend
+from specpkg.errors import ValidationError
+from specpkg.meter import households
+from specpkg.meter.households import check_share
+from specpkg.paths import DATA_DIR
+
+
+def by_release_share(plan_: Plan, shares: list[float], *,
+                     chunk: int = CHUNK) -> dict[float, Impact]:
+    """The same plan (the same resets sent, the same decisions: every reset counts against
+    the thresholds, SR-4) with each share of meters on firmware of the Release (MA-19)."""
+    if len(shares) > MAX_LIMITS:
+        raise ValidationError("shares", f"at most {MAX_LIMITS} shares, got {len(shares)}")
+    found = {}
+    for share in sorted({check_share("release_share", x) for x in shares}):
+        moved = replace(plan_, spec=replace(plan_.spec, release_share=share))
+        found[share] = impact(moved, chunk=chunk)
+    return found
+
+
+# --- sensitivity of the headline figures to the household inputs ---------------------------
+
+#: The inputs the sensitivity varies between their low and high (data/campaign/inputs.csv).
+SENSITIVE = ("share_in_debt", "mean_debt", "weekly_recovery", "share_tdr1", "share_short",
+             "shortfall_permille", "emergency_credit")
+#: The headline figures, each from an :class:`Impact` (pence, households, hours).
+HEADLINES = {
+    "debt written off (£)": lambda i: i.totals[Scenario.DELIVERED].written_off / 100,
+    "households off supply without the scheme": lambda i: i.baseline.households_off,
+    "household-hours off supply the scheme avoids":
+        lambda i: i.baseline.hours_off - i.totals[Scenario.DELIVERED].hours_off,
+}
+
+
+@dataclass(frozen=True)
+class Swing:
+    """One headline at one input's low and high (the others at their values)."""
+
+    headline: str
+    input: str
+    low: float
+    high: float
+    base: float
+    at_low: float
+    at_high: float
+
+    @property
+    def width(self) -> float:
+        return abs(self.at_high - self.at_low)
+
+
+def sensitivity(spec: Campaign, names: tuple[str, ...] = SENSITIVE, *,
+                count_quarantined: bool = True) -> list[Swing]:
+    """Each headline of :data:`HEADLINES` with each input at its low and high, widest
+    swing first per headline (a tornado)."""
+    if len(names) > len(SENSITIVE) * 3:
+        raise ValidationError("names", "too many inputs")
+
+    def figures(inputs) -> dict[str, float]:
+        found = run(replace(spec, inputs=inputs), count_quarantined=count_quarantined)
+        return {name: float(f(found)) for name, f in HEADLINES.items()}
+
+    base = figures(spec.inputs)
+    swings = []
+    for name in names:
+        found = households.row(name)
+        low = figures(spec.inputs.with_value(name, found.low))
+        high = figures(spec.inputs.with_value(name, found.high))
+        swings += [Swing(h, name, found.low, found.high, base[h], low[h], high[h])
+                   for h in HEADLINES]
+    return sorted(swings, key=lambda s: (list(HEADLINES).index(s.headline), -s.width))
+
+
+# --- the national fleet, per Supplier ------------------------------------------------------
+
+SUPPLIERS_CSV = DATA_DIR / "campaign" / "supplier_shares.csv"
+RESULT_JSON = DATA_DIR / "results" / "campaign_national.json"
+#: The command that regenerates :data:`RESULT_JSON`.
+COMMAND = "python -m benchmarks.bench_campaign --national"
+
+
+def supplier_shares() -> list[tuple[str, float]]:
+    """The Suppliers and their market shares (data/campaign/supplier_shares.csv)."""
+    with SUPPLIERS_CSV.open(encoding="utf-8", newline="") as handle:
+        rows = [(r["supplier"], float(r["share"])) for r in csv.DictReader(handle)]
+    if abs(sum(s for _, s in rows) - 1) > 1e-9:
+        raise ValidationError("supplier_shares", "the shares must add to 1")
+    return rows
+
+
+def national(spec: Campaign, *, trials: int = 100, side_trials: int = 10,
+             progress: bool = False) -> dict:
+    """The campaign run by every Supplier on its share of ``spec.meters`` (its own fleet,
+    seed ``spec.seed + k``, its ordinary traffic MA-20 in proportion), each sending at
+    its recommended rate against its recommended threshold: pounds written off per
+    register, the quarantines and notifications to expect at that threshold under both
+    readings of MA-4, and the supply-off hours. A JSON-ready dict (pence, counts)."""
+    rows = []
+    for k, (supplier, share) in enumerate(supplier_shares()):
+        meters = round(spec.meters * share)
+        own = replace(spec, meters=meters, seed=spec.seed + k,
+                      ordinary_per_day=round(spec.ordinary_per_day * share))
+        registers = by_register(own, count_quarantined=True)
+        main = registers[own.register]
+        advice = recommend(len(main.plan.targets), own.days,
+                           ordinary_per_day=own.ordinary_per_day,
+                           working_hours=own.working_hours, trials=trials,
+                           side_trials=side_trials, seed=own.seed) if len(
+                               main.plan.targets) else None
+        at = advice.sides[0] if advice else None
+        base, every = main.baseline, main.totals[Scenario.DELIVERED]
+        rows.append({
+            "supplier": supplier, "share": share, "meters": meters,
+            "written_off": {r.value: i.totals[Scenario.DELIVERED].written_off
+                            for r, i in registers.items()},
+            "resets": len(main.plan.targets),
+            "threshold": advice.threshold if advice else 0,
+            "rate": advice.rate if advice else 0,
+            "chance_of_quarantine": at.chance if at else 0.0,
+            "quarantined": {"counted": at.quarantined[True] if at else 0.0,
+                            "not_counted": at.quarantined[False] if at else 0.0},
+            "households_off": base.households_off, "hours_off": base.hours_off,
+            "hours_off_with_resets": every.hours_off, "spared": every.spared,
+        })
+        if progress:
+            print(f"{supplier}: {meters:,} meters done", flush=True)
+    return {"parameters": {"meters": spec.meters, "register": spec.register.value,
+                           "first_day": spec.first_day, "days": spec.days,
+                           "simulation_days": spec.simulation_days,
+                           "working_hours": list(spec.working_hours), "seed": spec.seed,
+                           "ordinary_per_day": spec.ordinary_per_day, "trials": trials,
+                           "side_trials": side_trials},
+            "command": COMMAND, "suppliers": rows}
+
+
+def load_national(path=RESULT_JSON) -> dict:
+    """The committed national result (regenerate with :data:`COMMAND`)."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -1,0 +1,125 @@
+"""Notebook 08's national figures, the pre-Release share and the sensitivity (tables and a
+figure; SR-12 impact, SR-4). Presentation only: every number comes from
+:mod:`specpkg.anomaly.sweeps` and :mod:`specpkg.anomaly.campaign`. Money in integer
+pence, shown in whole pounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from specpkg.anomaly.campaign import Campaign, Impact, Scenario
+from specpkg.meter.registers import DebtRegister
+from specpkg.workbook.campaign_view import _THOUSANDS, campaign_spec, pounds
+
+# --- the national fleet -------------------------------------------------------------------
+
+#: Trials of the national recommendation per Supplier: for the threshold, for each side.
+NATIONAL_TRIALS = (100, 10)
+
+
+def national_spec(meters: int) -> Campaign:
+    """The national campaign: notebook 08's default campaign (Time Debt Register 1, sent
+    from day 4 over 3 days, 14 days simulated), every Supplier at its own recommendation."""
+    return campaign_spec(meters=meters, register="TimeDebtRegister1", campaign_first_day=4,
+                         campaign_days=3, simulation_days=14, chosen_limit=1_000_000,
+                         daily_limit=0, working_hours=(8, 18), seed=2019)
+
+
+def release_share_table(impacts: dict[float, Impact]) -> pd.DataFrame:
+    """Per share of meters on firmware of the Release (MA-19): the resets sent and decided
+    (the same at every share: a refused reset still counts, SR-4), those the meter
+    refuses with an alert, the registers reset and the pounds written off."""
+    rows = []
+    for share, found in impacts.items():
+        plan = found.plan
+        every = found.totals[Scenario.DELIVERED]
+        rows.append({
+            "meters on the Release": f"{100 * share:.0f} %",
+            "resets sent (all count against the thresholds)": f"{len(plan.batch):,}",
+            "quarantined at the chosen limit": f"{plan.outcome.quarantined:,}",
+            "refused by the meter, with an alert": f"{plan.refused_by_meter:,}",
+            "registers reset": f"{every.resets:,}",
+            "debt written off": pounds(every.written_off),
+            "household-hours off supply avoided": f"{found.baseline.hours_off - every.hours_off:,}",
+        })
+    return pd.DataFrame(rows)
+
+
+def sensitivity_figure(swings: Sequence) -> Figure:
+    """A tornado per headline figure: each input at its low and high, widest first."""
+    from specpkg.anomaly.sweeps import HEADLINES
+
+    figure = Figure(figsize=(11, 4.2))
+    axes = figure.subplots(1, len(HEADLINES))
+    for ax, headline in zip(axes, HEADLINES, strict=True):
+        mine = [s for s in swings if s.headline == headline][::-1]
+        y = np.arange(len(mine))
+        base = mine[0].base if mine else 0
+        for k, s in enumerate(mine):
+            ax.barh(k, s.at_low - base, left=base, color="#1f77b4",
+                    label="input at its low" if k == 0 else None)
+            ax.barh(k, s.at_high - base, left=base, color="#c8602a",
+                    label="input at its high" if k == 0 else None)
+        ax.axvline(base, color="black", linewidth=1)
+        ax.set_yticks(y, [s.input.replace("_", " ") for s in mine], fontsize=9)
+        ax.set_title(headline, fontsize=10)
+        ax.xaxis.set_major_formatter(_THOUSANDS)
+        ax.tick_params(axis="x", labelsize=8, rotation=30)
+    axes[0].legend(loc="upper center", bbox_to_anchor=(1.7, -0.25), ncol=2, frameon=False,
+                   fontsize=9)
+    figure.suptitle("What the headline figures depend on (each input at its plausible low "
+                    "and high, the others at their values)", fontsize=11)
+    figure.tight_layout()
+    return figure
+
+
+def national_table(found: dict) -> pd.DataFrame:
+    """The national result per Supplier and in all: meters, resets, pounds written off per
+    register, the recommended threshold and rate, the quarantines and notifications to
+    expect there under both readings of MA-4, and the supply-off hours."""
+    rows = []
+    keys = ("meters", "resets", "households_off", "hours_off", "hours_off_with_resets")
+    total = {k: 0 for k in keys}
+    written = {r.value: 0 for r in DebtRegister}
+    held = {"counted": 0.0, "not_counted": 0.0}
+    for s in [*found["suppliers"], None]:
+        if s is None:
+            s = {**total, "supplier": "all Suppliers", "share": 1.0, "written_off": written,
+                 "quarantined": held, "threshold": None, "rate": None}
+        else:
+            for k in keys:
+                total[k] += s[k]
+            for r in written:
+                written[r] += s["written_off"][r]
+            for r in held:
+                held[r] += s["quarantined"][r]
+        rows.append({
+            "Supplier": s["supplier"], "market share": f"{100 * s['share']:.0f} %",
+            "prepayment meters": f"{s['meters']:,}", "resets": f"{s['resets']:,}",
+            **{f"written off, {DebtRegister(r).label}": pounds(v)
+               for r, v in s["written_off"].items()},
+            "hourly threshold / rate": ("-" if s["threshold"] is None
+                                        else f"{s['threshold']:,} / {s['rate']:,}"),
+            "quarantined (mean), MA-4 yes / no":
+                f"{s['quarantined']['counted']:,.0f} / {s['quarantined']['not_counted']:,.0f}",
+            "notifications each (mean), MA-4 yes / no":
+                f"{2 * s['quarantined']['counted']:,.0f} / "
+                f"{2 * s['quarantined']['not_counted']:,.0f}",
+            "households off supply, no scheme": f"{s['households_off']:,}",
+            "hours off supply, no scheme": f"{s['hours_off']:,}",
+            "hours off avoided": f"{s['hours_off'] - s['hours_off_with_resets']:,}",
+        })
+    return pd.DataFrame(rows)
+
+
+def national_run(meters: int) -> dict:
+    """The national computation at ``meters`` meters (the committed file at I-1's count)."""
+    from specpkg.anomaly.sweeps import national
+
+    return national(national_spec(meters), trials=NATIONAL_TRIALS[0],
+                    side_trials=NATIONAL_TRIALS[1])
