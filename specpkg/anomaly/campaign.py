@@ -98,7 +98,11 @@ class Campaign:
     inputs: FleetInputs = field(default_factory=default_inputs)
 
     def __post_init__(self) -> None:
-        check_int("meters", self.meters, 0, MAX_METERS)
+        check_int("meters", self.meters, 0)
+        if self.meters > MAX_METERS:
+            raise ValidationError("meters", f"{self.meters:,} meters is above the maximum of "
+                                            f"{MAX_METERS:,} (the GB prepayment fleet is about "
+                                            "4.5 million)")
         object.__setattr__(self, "register", parse_register(self.register))
         check_int("first_day", self.first_day, 0)
         check_int("days", self.days, 1)
