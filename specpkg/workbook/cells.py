@@ -22,6 +22,8 @@ from lxml import etree
 
 #: A requirement ID of the specification (BR-1..5, SR-1..12, TR-1..10, IMP-1).
 REQUIREMENT_ID = re.compile(r"\b(?:BR|SR|TR|IMP)-\d+\b")
+#: Any ID the book uses: requirements, findings (F-n), model assumptions (MA-n), risks (R-n).
+BOOK_ID = re.compile(r"\b(?:BR|SR|TR|IMP|F|MA|R)-\d+\b")
 _TITLE = re.compile(r"^#\s+(?:\d{2}\b\s*[·:.\-–—]?\s*)?(.*)$")
 _CHECKED = re.compile(r"^\s*#\s*checked:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 _LEADING_COMMENT = re.compile(r"^\s*#\s*(?:checks?\s*:\s*)?(.+?)\s*$", re.IGNORECASE)
@@ -126,12 +128,12 @@ def _plain_index(table: etree._Element) -> bool:
 
 def _wrap_ids(cell: etree._Element) -> None:
     """Put each requirement ID of a table cell in ``<span class="rid">`` (never wraps)."""
-    if len(cell) or not cell.text or not REQUIREMENT_ID.search(cell.text):
+    if len(cell) or not cell.text or not BOOK_ID.search(cell.text):
         return
     text, cell.text = cell.text, None
     last: etree._Element | None = None
     position = 0
-    for match in REQUIREMENT_ID.finditer(text):
+    for match in BOOK_ID.finditer(text):
         before = text[position:match.start()]
         if last is None:
             cell.text = before
