@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import re
 import struct
 
@@ -11,7 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from specpkg.paths import NOTEBOOK_DIR
-from specpkg.workbook import book, cells, figures, runner, summary
+from specpkg.workbook import book, cells, figures, report, runner, summary
 
 # ----------------------------------------------------------------- cells
 
@@ -165,6 +166,71 @@ def test_book_has_the_summary_first_the_status_page_and_every_notebook(site) -> 
     effort_link = f'07_testing_services.html#{summary.EFFORT_SECTION}"'
     assert "participant days (Users)" in index and effort_link in index
     assert f'id="{summary.EFFORT_SECTION}"' in (site / "07_testing_services.html").read_text()
+
+
+def test_summary_reads_as_a_modification_report(site) -> None:
+    index = (site / "index.html").read_text()
+    headings = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<h2>(.*?)</h2>", index)]
+    for heading in ("The problem and the business case", "Who it touches, and how",
+                    "The documents that change", "The implementation date (IMP-1)",
+                    "Testing and its costs", "Open decisions for the group"):
+        assert any(h.startswith(heading) for h in headings), (heading, headings)
+    assert re.search(r"As at \d{1,2} \w+ 20\d\d", index) and "built from commit" in index
+    for document in report.DOCUMENTS:
+        assert html.escape(document.name, quote=False) in index
+    assert "Consumers" in index and "Costs the DCC must give" in index
+    assert "Figure 1." in index and "Figure 2." in index
+
+
+def test_summary_figures_print_with_8_pt_text(site) -> None:
+    """Drawn at the size they print (the SVG's user unit is a point, its width fits A4's
+    text width), every text of the summary's figures is at least 8 pt."""
+    for name in ("testing-timetable.svg", "campaign-outcomes.svg"):
+        svg = (site / "_images" / name).read_text()
+        width, box = re.search(r'width="([\d.]+)pt" height="[\d.]+pt" viewBox="0 0 ([\d.]+)',
+                               svg).groups()
+        assert width == box and float(width) <= 186 / 25.4 * 72, name
+        sizes = [float(v) for v in re.findall(r"font-size: ([\d.]+)px", svg)]
+        assert sizes and min(sizes) >= 8, (name, min(sizes))
+
+
+def test_the_implementation_date_is_put_in_context_as_at_the_day() -> None:
+    from datetime import date
+
+    later = report.implementation_text(date(2026, 12, 6))
+    assert "Both windows lapsed in 2018" in later and "F-75" in later
+    assert "as at 6 December 2026" in later
+    early = report.implementation_text(date(2018, 6, 1))
+    assert "gives 7 November 2019" in early and "lapsed" not in early
+
+
+def test_for_whom_is_the_specifications_list_and_the_consumers() -> None:
+    parties = [i.party for i in report.for_whom()]
+    assert parties[:-1] == [i.party for i in book.status.requirements.impacts()]
+    assert parties[-1].startswith("Consumers")
+    table = report.for_whom_table()
+    assert list(table.columns) == ["who", "what changes", "shown in"] and len(table) == len(parties)
+
+
+def test_status_page_has_a_decision_card_per_finding(site) -> None:
+    page = (site / "requirements.html").read_text()
+    found = book.status.requirements.load_findings()
+    decided = book.status.requirements.decisions()
+    for finding in found:
+        assert re.search(rf'<div class="decision-card[^"]*" id="{finding.id}"', page), finding.id
+        assert finding.id in decided, f"{finding.id} has no row in data/finding_decisions.csv"
+    assert page.count("status-recommended") == sum(f.id in decided for f in found)
+    assert "Who decides" in page and 'class="findings' not in page
+
+
+def test_every_decision_recommends_one_of_its_findings_options() -> None:
+    reqs = book.status.requirements
+    decided = reqs.decisions()
+    for finding in reqs.load_findings():
+        letters = [letter for letter, _ in reqs.options(finding.options)]
+        if finding.id in decided:
+            assert decided[finding.id].recommended in letters, finding.id
+            assert decided[finding.id].decides and decided[finding.id].reason
 
 
 def test_book_pages_are_numbered_anchored_and_offline(site) -> None:
