@@ -23,11 +23,40 @@ from specpkg.workbook import book, cells, figures, report, runner, summary
     ('assert a == 1, "one register changed"\nassert b, "others kept"',
      "checked: one register changed; others kept"),
     ("# Check: the bytes decode back\nassert decode(b) == m", "checked: the bytes decode back"),
-    ("for r in rows:\n    assert r.ok\n    assert r.n > 0", "checked: r.ok (and 1 more)"),
-    ("%matplotlib inline\nassert True", "checked: True"),
+    ("for r in rows:\n    assert r.ok\n    assert r.n > 0",
+     "checked: what the text above says (2 conditions in the code)"),
+    ("%matplotlib inline\nassert True",
+     "checked: what the text above says (1 condition in the code)"),
+    ('assert x == 1, "x == 1"', "checked: what the text above says (1 condition in the code)"),
+    ("# new <= existing\nassert new <= existing",
+     "checked: what the text above says (1 condition in the code)"),
 ])
 def test_checked_statement(source: str, expected: str) -> None:
     assert cells.checked_statement(source) == expected
+
+
+def test_a_checked_line_without_a_description_names_its_section_in_english() -> None:
+    source = "assert new and new <= existing\nassert len(hubs) == n_han * n_wan"
+    line = cells.checked_statement(source, "SR-5: nothing changes on the home area network")
+    assert line == ("checked: what “SR-5: nothing changes on the home area network” says "
+                    "(2 conditions in the code)")
+    assert cells.plain(line) and cells.needs_description(source)
+    assert not cells.needs_description("# checked: the hub routes only\nassert a == b")
+
+
+@pytest.mark.parametrize("text", ["new and new <= existing", "len(hubs) == 3", "row['reset']",
+                                  "window.working_days", "tamper_offset is flipped"])
+def test_python_is_not_plain_english(text: str) -> None:
+    assert not cells.plain(text)
+
+
+def test_every_checked_line_of_the_book_is_plain_english() -> None:
+    for path in sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        cells.prepare(nb, path.name[:2])
+        lines = [c.metadata["mystnb"]["code_prompt_show"] for c in nb.cells
+                 if "mystnb" in c.metadata]
+        assert all(cells.plain(line) for line in lines), (path.name, lines)
 
 
 @pytest.mark.parametrize("source", ["x = 1", "print('assert')", "def f(:", "# assert x"])
@@ -35,9 +64,9 @@ def test_cells_that_do_not_assert_are_not_checks(source: str) -> None:
     assert cells.checked_statement(source) is None
 
 
-def test_checked_statement_is_one_short_line() -> None:
-    line = cells.checked_statement("# checked: " + "word " * 60 + "\nassert x")
-    assert len(line) <= 120 and "\n" not in line and line.endswith("…")
+def test_checked_statement_is_one_whole_line() -> None:
+    line = cells.checked_statement("# checked: " + "word\t " * 60 + "\nassert x")
+    assert line == "checked: " + " ".join(["word"] * 60)
 
 
 @pytest.mark.parametrize("title", ["# 01 · Registers", "# 01 Registers", "# Registers",

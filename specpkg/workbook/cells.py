@@ -3,9 +3,9 @@
 * The title gets its number: ``# 01 · The three Debt Registers ...``.
 * Every code input is hidden behind a toggle (MyST-NB's ``hide-input`` tag).
 * A cell that only checks (asserts, no output) becomes one line, "checked: ...",
-  that the reader can expand to the code. The line is the cell's
-  ``# checked: ...`` comment; else its assert messages; else its leading comment;
-  else the first assertion itself.
+  in plain English, that the reader can expand to the code. The line is the cell's
+  ``# checked: ...`` comment; else its assert messages or its leading comment when
+  they read as English; else the section it checks, never the Python itself.
 * pandas tables lose a plain 0, 1, 2 ... row index, and requirement IDs in them
   never wrap.
 """
@@ -27,7 +27,7 @@ BOOK_ID = re.compile(r"\b(?:BR|SR|TR|IMP|F|MA|R)-\d+\b")
 _TITLE = re.compile(r"^#\s+(?:\d{2}\b\s*[·:.\-–—]?\s*)?(.*)$")
 _CHECKED = re.compile(r"^\s*#\s*checked:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 _LEADING_COMMENT = re.compile(r"^\s*#\s*(?:checks?\s*:\s*)?(.+?)\s*$", re.IGNORECASE)
-_LONGEST = 110
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.MULTILINE)
 HIDE_INPUT = "hide-input"
 CHECKED_TAG = "checked"
 FIGURE_MIME = "application/vnd.specpkg.figure+json"
@@ -59,30 +59,53 @@ def _python(source: str) -> ast.Module | None:
         return None
 
 
-def _shorten(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _LONGEST else text[: _LONGEST - 1].rstrip() + "…"
+def _one_line(text: str) -> str:
+    """The text on one line, whole: a reader's summary is never cut off with "..."."""
+    return " ".join(text.split())
 
 
-def checked_statement(source: str) -> str | None:
-    """The one-line "checked: ..." for a cell that checks, or None if it asserts nothing."""
+#: What a Python condition looks like: a checked: line holding one is not plain English.
+PYTHON_OPERATOR = re.compile(r"==|!=|<=|>=|\w\(|\w\[|[A-Za-z_]\w+\.[a-z_]\w+|\b\w+_\w+\b"
+                             r"|\blen\b|\bisinstance\b")
+
+
+def plain(text: str) -> bool:
+    """True when a line reads as English, not as Python (no operator, call, attribute,
+    index or snake_case name)."""
+    return not PYTHON_OPERATOR.search(text)
+
+
+def checked_statement(source: str, section: str = "") -> str | None:
+    """The one-line "checked: ..." for a cell that checks, or None if it asserts nothing.
+    The line is the cell's ``# checked:`` comment, else its assert messages, else its
+    leading comment, each when it reads as English; else it names the ``section`` the
+    cell checks and how many conditions, never the Python itself (a notebook author
+    should add a ``# checked:`` comment: :func:`needs_description` finds those cells)."""
     tree = _python(source)
     asserts = [n for n in ast.walk(tree) if isinstance(n, ast.Assert)] if tree else []
     if not asserts:
         return None
     said = _CHECKED.search(source)
     if said:
-        return "checked: " + _shorten(said.group(1))
+        return "checked: " + _one_line(said.group(1))
     messages = [n.msg.value for n in asserts
                 if isinstance(n.msg, ast.Constant) and isinstance(n.msg.value, str)]
-    if messages:
-        return "checked: " + _shorten("; ".join(messages))
+    if messages and all(plain(m) for m in messages):
+        return "checked: " + _one_line("; ".join(messages))
     first = source.lstrip().splitlines()[0]
     comment = _LEADING_COMMENT.match(first) if first.lstrip().startswith("#") else None
-    if comment:
-        return "checked: " + _shorten(comment.group(1))
-    more = f" (and {len(asserts) - 1} more)" if len(asserts) > 1 else ""
-    return "checked: " + _shorten(ast.unparse(asserts[0].test)) + more
+    if comment and plain(comment.group(1)):
+        return "checked: " + _one_line(comment.group(1))
+    where = f"what “{_one_line(section)}” says" if section else "what the text above says"
+    count = f"{len(asserts)} condition{'s' * (len(asserts) != 1)}"
+    return f"checked: {where} ({count} in the code)"
+
+
+def needs_description(source: str) -> bool:
+    """True for a checking cell whose line the book has to make up: it has no
+    ``# checked:`` comment and no assert message or leading comment in English."""
+    statement = checked_statement(source, "§")
+    return statement is not None and statement.startswith("checked: what “§” says")
 
 
 def _has_output(cell: nbformat.NotebookNode) -> bool:
@@ -96,10 +119,10 @@ def _tag(cell: nbformat.NotebookNode, tag: str) -> None:
         tags.append(tag)
 
 
-def prepare_code_cell(cell: nbformat.NotebookNode) -> None:
+def prepare_code_cell(cell: nbformat.NotebookNode, section: str = "") -> None:
     """Hide the input; a checking cell without output shows its "checked:" line."""
     _tag(cell, HIDE_INPUT)
-    statement = None if _has_output(cell) else checked_statement(cell.source)
+    statement = None if _has_output(cell) else checked_statement(cell.source, section)
     if statement:
         _tag(cell, CHECKED_TAG)
         cell.metadata["mystnb"] = {"code_prompt_show": statement,
@@ -168,7 +191,11 @@ def tidy_table_html(markup: str) -> str:
 def prepare(nb: nbformat.NotebookNode, number: str) -> str:
     """Prepare a notebook for the book in place; return its numbered title."""
     title = number_title(nb, number)
+    section = title
     for cell in nb.cells:
-        if cell.cell_type == "code":
-            prepare_code_cell(cell)
+        if cell.cell_type == "markdown":
+            headings = [m.group(1) for m in _HEADING.finditer(cell.source)]
+            section = headings[-1] if headings else section
+        elif cell.cell_type == "code":
+            prepare_code_cell(cell, section)
     return title
