@@ -295,3 +295,46 @@ def test_parameters_make_a_separate_book_with_a_banner(tmp_path) -> None:
     for name in ("index.html", "09_implementation.html"):
         page = (index.parent / name).read_text()
         assert "non-default parameters" in page and "APPROVAL_DATE = &quot;2018-06-01&quot;" in page
+
+
+NAMED = """<table border="1" class="dataframe">
+<thead><tr style="text-align: right;"><th></th><th>role_in_testing</th><th>n_tests</th>
+<th>fastest_s</th><th>True</th></tr>
+<tr><th>case_id</th><th></th><th></th><th></th><th></th></tr></thead>
+<tbody><tr><th>F-5</th><td>True</td><td>3</td><td>NaN</td><td>False</td></tr>
+<tr><th>MA-4</th><td>None</td><td>0</td><td>1.5</td><td>True but more</td></tr></tbody></table>"""
+
+
+def test_tables_read_as_words_with_one_header_row_and_yes_no() -> None:
+    import lxml.html
+
+    table = lxml.html.fragment_fromstring(cells.tidy_table_html(NAMED), create_parent="div")
+    head = table.findall(".//thead/tr")
+    assert len(head) == 1
+    assert [th.text_content() for th in head[0]] == [
+        "case ID", "role in testing", "number of tests", "fastest (s)", "yes"]
+    rows = [[c.text_content() for c in tr] for tr in table.findall(".//tbody/tr")]
+    assert rows == [["F-5", "yes", "3", "—", "no"], ["MA-4", "—", "0", "1.5", "True but more"]]
+    assert table.findall(".//tbody/tr/th/span[@class='rid']")
+
+
+@pytest.mark.parametrize(("name", "words"), [
+    ("working_days", "working days"), ("one_way_ms", "one way (ms)"), ("left in register (p)",
+     "left in register (p)"), ("window_seconds", "window (s)"), ("dlms_obis", "DLMS OBIS"),
+    ("id", "id"), ("user_id", "user ID"), ("written_off_pence", "written off (p)")])
+def test_header_words(name: str, words: str) -> None:
+    assert cells.header_words(name) == words
+
+
+def test_pandas_cells_are_never_cut_in_a_workbook_run() -> None:
+    """The kernel extension of ``make workbook`` shows every cell whole, whatever
+    ``display.max_colwidth`` a notebook sets."""
+    import pandas as pd
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    figures.load_ipython_extension(shell)
+    with pd.option_context("display.max_colwidth", 20):
+        frame = pd.DataFrame({"signature": ["ab" * 40]})
+        shown = shell.display_formatter.format(frame)[0]["text/html"]
+    assert "ab" * 40 in shown and "..." not in shown

@@ -169,8 +169,67 @@ def _wrap_ids(cell: etree._Element) -> None:
         last.tail = text[position:]
 
 
+#: Cell values a reader should not meet: Python's booleans and missing values.
+WORDS = {"True": "yes", "False": "no", "None": "—", "NaN": "—", "nan": "—", "<NA>": "—",
+         "NaT": "—"}
+#: Header words kept as their abbreviation (snake_case headers are split into words).
+_ABBREVIATIONS = {w.lower(): w for w in ("ID", "ADT", "DLMS", "OBIS", "GBCS", "ZCL", "HAN",
+                                          "WAN", "GSME", "ESME", "DCC", "SMS", "CH", "MAC",
+                                          "SECMP0002", "UTC")}
+#: A unit at the end of a snake_case header, and how it is shown.
+_UNITS = {"s": "(s)", "seconds": "(s)", "ms": "(ms)", "p": "(p)", "pence": "(p)",
+          "gbp": "(£)", "pounds": "(£)", "min": "(min)", "minutes": "(min)"}
+
+
+def header_words(name: str) -> str:
+    """A column header in words: ``role_in_testing`` -> ``role in testing``,
+    ``n_tests`` -> ``number of tests``, ``fastest_s`` -> ``fastest (s)``,
+    ``case_id`` -> ``case ID``; a header with a space in it is already words."""
+    text = name.strip()
+    if text in WORDS:
+        return WORDS[text]
+    if " " in text or "_" not in text:
+        return text
+    words = [w for w in text.split("_") if w]
+    if len(words) > 1 and words[-1].lower() in _UNITS:
+        words[-1] = _UNITS[words[-1].lower()]
+    if len(words) > 1 and words[0] == "n":
+        words[0] = "number of"
+    return " ".join(_ABBREVIATIONS.get(w.lower(), w) for w in words)
+
+
+def _merge_index_header(table: etree._Element) -> None:
+    """pandas puts a named index on a second header row (its name, then blanks): move the
+    name into the first row, so the index reads as the table's first column."""
+    head = table.findall("thead/tr")
+    if len(head) != 2:
+        return
+    first, names = head
+    labels = [(c.text_content() or "").strip() for c in names]
+    levels = next((i for i, label in enumerate(labels) if not label), len(labels))
+    if not levels or any(labels[levels:]) or len(first) != len(names) \
+            or any((first[i].text_content() or "").strip() for i in range(levels)):
+        return
+    for i in range(levels):
+        first[i].text = labels[i]
+    names.getparent().remove(names)
+
+
+def _words_in_cells(table: etree._Element) -> None:
+    for cell in table.iter("td", "th"):
+        if len(cell):
+            continue
+        text = (cell.text or "").strip()
+        if cell.getparent().getparent().tag == "thead":
+            cell.text = header_words(text) if text else cell.text
+        elif text in WORDS:
+            cell.text = WORDS[text]
+
+
 def tidy_table_html(markup: str) -> str:
-    """A pandas HTML output without its plain row index, IDs kept whole; other HTML as is."""
+    """A pandas HTML output as a reader's table: no plain row index, a named index as the
+    first column under one header row, headers in words, yes/no for True/False and a dash
+    for a missing value, IDs kept whole; other HTML as is."""
     if "<table" not in markup:
         return markup
     root = lxml.html.fragment_fromstring(markup, create_parent="div")
@@ -182,6 +241,8 @@ def tidy_table_html(markup: str) -> str:
             for row in table.iterfind(".//tr"):
                 if len(row) and row[0].tag == "th":
                     row.remove(row[0])
+        _merge_index_header(table)
+        _words_in_cells(table)
         for cell in table.iter("td", "th"):
             _wrap_ids(cell)
     return (root.text or "") + "".join(lxml.html.tostring(child, encoding="unicode")
