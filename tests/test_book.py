@@ -193,7 +193,8 @@ def test_book_has_the_summary_first_the_status_page_and_every_notebook(site) -> 
     assert nav.index("requirements.html") < nav.index("00_overview.html")
     assert "Other SEC Parties" in index and "searchindex.js" in index
     effort_link = f'07_testing_services.html#{summary.EFFORT_SECTION}"'
-    assert "participant days (Users)" in index and effort_link in index
+    text = re.sub(r"<[^>]+>", "", index)
+    assert "participant days (Users)" in text and effort_link in index
     assert f'id="{summary.EFFORT_SECTION}"' in (site / "07_testing_services.html").read_text()
 
 
@@ -338,3 +339,39 @@ def test_pandas_cells_are_never_cut_in_a_workbook_run() -> None:
         frame = pd.DataFrame({"signature": ["ab" * 40]})
         shown = shell.display_formatter.format(frame)[0]["text/html"]
     assert "ab" * 40 in shown and "..." not in shown
+
+
+# ----------------------------------------------------------------- glossary
+
+
+def test_glossary_has_the_specifications_appendix_corrected_and_sourced() -> None:
+    from specpkg.workbook import glossary
+
+    terms = {t.abbreviation or t.term: t for t in glossary.load()}
+    assert terms["ADT"].term == "Anomaly Detection Threshold" and "Defect ion" in terms["ADT"].note
+    assert terms["SMHAN"].term == "Smart Metering Home Area Network"
+    assert terms["ZSE"].term == "ZigBee Smart Energy" and "ZME" in terms["ZSE"].note
+    assert all(t.source and t.definition for t in terms.values())
+    assert len({t.anchor for t in terms.values()}) == len(terms)
+
+
+def test_only_the_first_use_of_a_term_is_linked() -> None:
+    from specpkg.workbook import glossary
+
+    seen: set[str] = set()
+    text = "The DCC resets Debt Registers; the DCC again, and a Debt Register-like word."
+    uses = glossary.first_uses(text, seen)
+    assert [text[a:b] for a, b, _ in uses] == ["DCC", "Debt Registers"]
+    assert glossary.first_uses("DCC", seen) == []
+
+
+def test_glossary_page_defines_each_term_and_pages_link_their_first_use(site) -> None:
+    from specpkg.workbook import glossary
+
+    page = (site / "glossary.html").read_text()
+    for term in glossary.load():
+        assert f'id="{term.anchor}"' in page, term.term
+    assert 'id="MA-4"' in page and "(the default)" in page
+    first = (site / "01_debt_registers_and_reset.html").read_text()
+    links = re.findall(r'href="glossary\.html#(term-[\w-]+)"', first)
+    assert "term-debt-register" in links and len(links) == len(set(links))

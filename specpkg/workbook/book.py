@@ -25,7 +25,7 @@ import nbformat
 
 from specpkg.errors import SpecError
 from specpkg.paths import BUILD_DIR, NOTEBOOK_DIR
-from specpkg.workbook import cells, status, summary
+from specpkg.workbook import cells, glossary, status, summary
 
 SITE = BUILD_DIR / "site"
 VARIANTS = BUILD_DIR / "variants"
@@ -101,8 +101,10 @@ def stage(notebooks: Sequence[Path], src: Path) -> Staged:
                  + "```{parameter-banner}\n```\n\n" + _toctree(staged.docs)}
     else:
         pages = {
-            "index": summary.page_text() + "\n" + _toctree(["requirements", *staged.docs]),
+            "index": summary.page_text() + "\n"
+            + _toctree(["requirements", *staged.docs, glossary.PAGE]),
             "requirements": "# Requirement status\n\n```{requirement-status}\n```\n",
+            glossary.PAGE: glossary.PAGE_TEXT,
         }
     for name, text in pages.items():
         _write(src / f"{name}.md", text)
@@ -134,7 +136,8 @@ def sphinx_config(junit: Path, banner: str) -> dict[str, Any]:
         "language": "en",
         "smartquotes": False,
         "root_doc": "index",
-        "extensions": ["myst_nb", "specpkg.workbook.bookext", "specpkg.workbook.summary"],
+        "extensions": ["myst_nb", "specpkg.workbook.bookext", "specpkg.workbook.summary",
+                       "specpkg.workbook.glossary"],
         "html_theme": "sphinx_book_theme",
         "html_title": TITLE,
         "html_theme_options": options,
