@@ -375,3 +375,15 @@ def test_glossary_page_defines_each_term_and_pages_link_their_first_use(site) ->
     first = (site / "01_debt_registers_and_reset.html").read_text()
     links = re.findall(r'href="glossary\.html#(term-[\w-]+)"', first)
     assert "term-debt-register" in links and len(links) == len(set(links))
+
+
+def test_a_dump_cell_is_collapsed_whole() -> None:
+    dump = nbformat.v4.new_code_cell("dump(b)", metadata={"tags": ["dump"]},
+                                     outputs=[nbformat.v4.new_output("stream", text="00 01")])
+    plain_cell = nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
+        "stream", text="x")])
+    for cell in (dump, plain_cell):
+        cells.prepare_code_cell(cell)
+    assert {"dump", "hide-cell"} <= set(dump.metadata["tags"])
+    assert dump.metadata["mystnb"]["code_prompt_show"] == cells.DUMP_PROMPT
+    assert "hide-cell" not in plain_cell.metadata["tags"]

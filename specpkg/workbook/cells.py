@@ -1,7 +1,8 @@
 """How an executed notebook is prepared for the book (a copy; never the committed file).
 
 * The title gets its number: ``# 01 · The three Debt Registers ...``.
-* Every code input is hidden behind a toggle (MyST-NB's ``hide-input`` tag).
+* Every code input is hidden behind a toggle (MyST-NB's ``hide-input`` tag); a cell
+  tagged ``dump`` (a byte-by-byte dump) is collapsed whole, output too (``hide-cell``).
 * A cell that only checks (asserts, no output) becomes one line, "checked: ...",
   in plain English, that the reader can expand to the code. The line is the cell's
   ``# checked: ...`` comment; else its assert messages or its leading comment when
@@ -29,7 +30,12 @@ _CHECKED = re.compile(r"^\s*#\s*checked:\s*(.+?)\s*$", re.IGNORECASE | re.MULTIL
 _LEADING_COMMENT = re.compile(r"^\s*#\s*(?:checks?\s*:\s*)?(.+?)\s*$", re.IGNORECASE)
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.MULTILINE)
 HIDE_INPUT = "hide-input"
+HIDE_CELL = "hide-cell"
 CHECKED_TAG = "checked"
+#: A cell tagged ``dump`` (a byte-by-byte dump) is shown collapsed, code and output,
+#: behind one line: the walkthrough keeps the meaning, the bytes are a click away.
+DUMP_TAG = "dump"
+DUMP_PROMPT = "byte-by-byte detail (show)"
 FIGURE_MIME = "application/vnd.specpkg.figure+json"
 
 
@@ -122,6 +128,10 @@ def _tag(cell: nbformat.NotebookNode, tag: str) -> None:
 def prepare_code_cell(cell: nbformat.NotebookNode, section: str = "") -> None:
     """Hide the input; a checking cell without output shows its "checked:" line."""
     _tag(cell, HIDE_INPUT)
+    if DUMP_TAG in cell.metadata.get("tags", []):
+        _tag(cell, HIDE_CELL)
+        cell.metadata["mystnb"] = {"code_prompt_show": DUMP_PROMPT,
+                                   "code_prompt_hide": "byte-by-byte detail (hide)"}
     statement = None if _has_output(cell) else checked_statement(cell.source, section)
     if statement:
         _tag(cell, CHECKED_TAG)
