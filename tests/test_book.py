@@ -55,7 +55,7 @@ def test_every_checked_line_of_the_book_is_plain_english() -> None:
         nb = nbformat.read(path, as_version=4)
         cells.prepare(nb, path.name[:2])
         lines = [c.metadata["mystnb"]["code_prompt_show"] for c in nb.cells
-                 if "mystnb" in c.metadata]
+                 if "code_prompt_show" in c.metadata.get("mystnb", {})]
         assert all(cells.plain(line) for line in lines), (path.name, lines)
 
 
@@ -387,3 +387,28 @@ def test_a_dump_cell_is_collapsed_whole() -> None:
     assert {"dump", "hide-cell"} <= set(dump.metadata["tags"])
     assert dump.metadata["mystnb"]["code_prompt_show"] == cells.DUMP_PROMPT
     assert "hide-cell" not in plain_cell.metadata["tags"]
+
+
+def test_figures_are_numbered_with_captions_and_pages_offer_their_source(site) -> None:
+    numbers = []
+    for page in sorted(site.glob("0*.html")):
+        text = page.read_text()
+        images = len(re.findall(r'<img [^>]*src="_images/', text))
+        found = re.findall(r'caption-number">Figure (\d+)\. </span><span class="caption-text">'
+                           r"(.*?)</p>", text)
+        assert len(found) == images, page.name
+        assert all(re.sub(r"<[^>]+>", "", c).strip() for _, c in found), page.name
+        numbers += [int(n) for n, _ in found]
+        assert f'href="_sources/{page.stem}.ipynb"' in text, page.name
+        assert "window.print()" in text and (site / "_sources" / f"{page.stem}.ipynb").is_file()
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
+
+
+def test_a_figure_caption_is_its_comment_else_its_section() -> None:
+    image = nbformat.v4.new_output("display_data", data={"image/png": "AA=="})
+    drawn = nbformat.v4.new_code_cell("# caption: Debt over 30 days\nplot()", outputs=[image])
+    other = nbformat.v4.new_code_cell("plot()", outputs=[image])
+    cells.prepare_code_cell(drawn, "BR-3: recovery")
+    cells.prepare_code_cell(other, "BR-3: recovery")
+    assert drawn.metadata["mystnb"]["figure"]["caption"] == "Debt over 30 days"
+    assert other.metadata["mystnb"]["figure"]["caption"] == "BR-3: recovery"

@@ -7,6 +7,8 @@
   in plain English, that the reader can expand to the code. The line is the cell's
   ``# checked: ...`` comment; else its assert messages or its leading comment when
   they read as English; else the section it checks, never the Python itself.
+* A cell that draws a figure gets a numbered caption ("Figure 3. ..."): its
+  ``# caption: ...`` comment, else the title of the section it is in.
 * pandas tables lose a plain 0, 1, 2 ... row index, and requirement IDs in them
   never wrap.
 """
@@ -26,6 +28,7 @@ REQUIREMENT_ID = re.compile(r"\b(?:BR|SR|TR|IMP)-\d+\b")
 #: Any ID the book uses: requirements, findings (F-n), model assumptions (MA-n), risks (R-n).
 BOOK_ID = re.compile(r"\b(?:BR|SR|TR|IMP|F|MA|R)-\d+\b")
 _TITLE = re.compile(r"^#\s+(?:\d{2}\b\s*[·:.\-–—]?\s*)?(.*)$")
+_CAPTION = re.compile(r"^\s*#\s*caption:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 _CHECKED = re.compile(r"^\s*#\s*checked:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 _LEADING_COMMENT = re.compile(r"^\s*#\s*(?:checks?\s*:\s*)?(.+?)\s*$", re.IGNORECASE)
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.MULTILINE)
@@ -128,15 +131,20 @@ def _tag(cell: nbformat.NotebookNode, tag: str) -> None:
 def prepare_code_cell(cell: nbformat.NotebookNode, section: str = "") -> None:
     """Hide the input; a checking cell without output shows its "checked:" line."""
     _tag(cell, HIDE_INPUT)
+    shown = cell.metadata.setdefault("mystnb", {})
     if DUMP_TAG in cell.metadata.get("tags", []):
         _tag(cell, HIDE_CELL)
-        cell.metadata["mystnb"] = {"code_prompt_show": DUMP_PROMPT,
-                                   "code_prompt_hide": "byte-by-byte detail (hide)"}
+        shown.update(code_prompt_show=DUMP_PROMPT, code_prompt_hide="byte-by-byte detail (hide)")
     statement = None if _has_output(cell) else checked_statement(cell.source, section)
     if statement:
         _tag(cell, CHECKED_TAG)
-        cell.metadata["mystnb"] = {"code_prompt_show": statement,
-                                   "code_prompt_hide": statement + " (hide the code)"}
+        shown.update(code_prompt_show=statement, code_prompt_hide=statement + " (hide the code)")
+    if any("image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})
+           for o in cell.get("outputs", [])):
+        said = _CAPTION.search(cell.source)
+        shown["figure"] = {"caption": _one_line(said.group(1) if said else section)}
+    if not shown:
+        del cell.metadata["mystnb"]
     for output in cell.get("outputs", []):
         data = output.get("data", {})
         data.pop(FIGURE_MIME, None)

@@ -233,13 +233,13 @@ class SummaryPart(BookDirective):
                 ("campaign-outcomes.svg", "A campaign's resets delivered and quarantined at "
                  "each hourly volume limit (SR-12)", self._campaign_figure)]
         box = nodes.container(classes=["summary-figures"])
-        for number, (name, caption, draw) in enumerate(made, start=1):
+        for number, (name, caption, draw) in enumerate(made, start=1):  # numbered by numfig
             with rc_context(FIGURE_RC):
                 figure = draw()
                 figure.set_size_inches(*FIGURE_INCHES)
                 figure.tight_layout()
                 figure.savefig(folder / name, format="svg", metadata={"Date": None})
-            text = f"Figure {number}. {caption}."
+            text = f"{caption}."
             shown = nodes.figure(ids=[f"figure-{number}"])
             shown += nodes.image(uri=f"_generated/{name}", alt=text)
             shown += nodes.caption(text, text)
