@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import re
 import struct
 
@@ -11,7 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from specpkg.paths import NOTEBOOK_DIR
-from specpkg.workbook import book, cells, figures, runner, summary
+from specpkg.workbook import book, cells, figures, report, runner, summary
 
 # ----------------------------------------------------------------- cells
 
@@ -22,11 +23,40 @@ from specpkg.workbook import book, cells, figures, runner, summary
     ('assert a == 1, "one register changed"\nassert b, "others kept"',
      "checked: one register changed; others kept"),
     ("# Check: the bytes decode back\nassert decode(b) == m", "checked: the bytes decode back"),
-    ("for r in rows:\n    assert r.ok\n    assert r.n > 0", "checked: r.ok (and 1 more)"),
-    ("%matplotlib inline\nassert True", "checked: True"),
+    ("for r in rows:\n    assert r.ok\n    assert r.n > 0",
+     "checked: what the text above says (2 conditions in the code)"),
+    ("%matplotlib inline\nassert True",
+     "checked: what the text above says (1 condition in the code)"),
+    ('assert x == 1, "x == 1"', "checked: what the text above says (1 condition in the code)"),
+    ("# new <= existing\nassert new <= existing",
+     "checked: what the text above says (1 condition in the code)"),
 ])
 def test_checked_statement(source: str, expected: str) -> None:
     assert cells.checked_statement(source) == expected
+
+
+def test_a_checked_line_without_a_description_names_its_section_in_english() -> None:
+    source = "assert new and new <= existing\nassert len(hubs) == n_han * n_wan"
+    line = cells.checked_statement(source, "SR-5: nothing changes on the home area network")
+    assert line == ("checked: what “SR-5: nothing changes on the home area network” says "
+                    "(2 conditions in the code)")
+    assert cells.plain(line) and cells.needs_description(source)
+    assert not cells.needs_description("# checked: the hub routes only\nassert a == b")
+
+
+@pytest.mark.parametrize("text", ["new and new <= existing", "len(hubs) == 3", "row['reset']",
+                                  "window.working_days", "tamper_offset is flipped"])
+def test_python_is_not_plain_english(text: str) -> None:
+    assert not cells.plain(text)
+
+
+def test_every_checked_line_of_the_book_is_plain_english() -> None:
+    for path in sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        cells.prepare(nb, path.name[:2])
+        lines = [c.metadata["mystnb"]["code_prompt_show"] for c in nb.cells
+                 if "code_prompt_show" in c.metadata.get("mystnb", {})]
+        assert all(cells.plain(line) for line in lines), (path.name, lines)
 
 
 @pytest.mark.parametrize("source", ["x = 1", "print('assert')", "def f(:", "# assert x"])
@@ -34,9 +64,9 @@ def test_cells_that_do_not_assert_are_not_checks(source: str) -> None:
     assert cells.checked_statement(source) is None
 
 
-def test_checked_statement_is_one_short_line() -> None:
-    line = cells.checked_statement("# checked: " + "word " * 60 + "\nassert x")
-    assert len(line) <= 120 and "\n" not in line and line.endswith("…")
+def test_checked_statement_is_one_whole_line() -> None:
+    line = cells.checked_statement("# checked: " + "word\t " * 60 + "\nassert x")
+    assert line == "checked: " + " ".join(["word"] * 60)
 
 
 @pytest.mark.parametrize("title", ["# 01 · Registers", "# 01 Registers", "# Registers",
@@ -163,8 +193,74 @@ def test_book_has_the_summary_first_the_status_page_and_every_notebook(site) -> 
     assert nav.index("requirements.html") < nav.index("00_overview.html")
     assert "Other SEC Parties" in index and "searchindex.js" in index
     effort_link = f'07_testing_services.html#{summary.EFFORT_SECTION}"'
-    assert "participant days (Users)" in index and effort_link in index
+    text = re.sub(r"<[^>]+>", "", index)
+    assert "participant days (Users)" in text and effort_link in index
     assert f'id="{summary.EFFORT_SECTION}"' in (site / "07_testing_services.html").read_text()
+
+
+def test_summary_reads_as_a_modification_report(site) -> None:
+    index = (site / "index.html").read_text()
+    headings = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<h2>(.*?)</h2>", index)]
+    for heading in ("The problem and the business case", "Who it touches, and how",
+                    "The documents that change", "The implementation date (IMP-1)",
+                    "Testing and its costs", "Open decisions for the group"):
+        assert any(h.startswith(heading) for h in headings), (heading, headings)
+    assert re.search(r"As at \d{1,2} \w+ 20\d\d", index) and "built from commit" in index
+    for document in report.DOCUMENTS:
+        assert html.escape(document.name, quote=False) in index
+    assert "Consumers" in index and "Costs the DCC must give" in index
+    assert "Figure 1." in index and "Figure 2." in index
+
+
+def test_summary_figures_print_with_8_pt_text(site) -> None:
+    """Drawn at the size they print (the SVG's user unit is a point, its width fits A4's
+    text width), every text of the summary's figures is at least 8 pt."""
+    for name in ("testing-timetable.svg", "campaign-outcomes.svg"):
+        svg = (site / "_images" / name).read_text()
+        width, box = re.search(r'width="([\d.]+)pt" height="[\d.]+pt" viewBox="0 0 ([\d.]+)',
+                               svg).groups()
+        assert width == box and float(width) <= 186 / 25.4 * 72, name
+        sizes = [float(v) for v in re.findall(r"font-size: ([\d.]+)px", svg)]
+        assert sizes and min(sizes) >= 8, (name, min(sizes))
+
+
+def test_the_implementation_date_is_put_in_context_as_at_the_day() -> None:
+    from datetime import date
+
+    later = report.implementation_text(date(2026, 12, 6))
+    assert "Both windows lapsed in 2018" in later and "F-75" in later
+    assert "as at 6 December 2026" in later
+    early = report.implementation_text(date(2018, 6, 1))
+    assert "gives 7 November 2019" in early and "lapsed" not in early
+
+
+def test_for_whom_is_the_specifications_list_and_the_consumers() -> None:
+    parties = [i.party for i in report.for_whom()]
+    assert parties[:-1] == [i.party for i in book.status.requirements.impacts()]
+    assert parties[-1].startswith("Consumers")
+    table = report.for_whom_table()
+    assert list(table.columns) == ["who", "what changes", "shown in"] and len(table) == len(parties)
+
+
+def test_status_page_has_a_decision_card_per_finding(site) -> None:
+    page = (site / "requirements.html").read_text()
+    found = book.status.requirements.load_findings()
+    decided = book.status.requirements.decisions()
+    for finding in found:
+        assert re.search(rf'<div class="decision-card[^"]*" id="{finding.id}"', page), finding.id
+        assert finding.id in decided, f"{finding.id} has no row in data/finding_decisions.csv"
+    assert page.count("status-recommended") == sum(f.id in decided for f in found)
+    assert "Who decides" in page and 'class="findings' not in page
+
+
+def test_every_decision_recommends_one_of_its_findings_options() -> None:
+    reqs = book.status.requirements
+    decided = reqs.decisions()
+    for finding in reqs.load_findings():
+        letters = [letter for letter, _ in reqs.options(finding.options)]
+        if finding.id in decided:
+            assert decided[finding.id].recommended in letters, finding.id
+            assert decided[finding.id].decides and decided[finding.id].reason
 
 
 def test_book_pages_are_numbered_anchored_and_offline(site) -> None:
@@ -200,3 +296,119 @@ def test_parameters_make_a_separate_book_with_a_banner(tmp_path) -> None:
     for name in ("index.html", "09_implementation.html"):
         page = (index.parent / name).read_text()
         assert "non-default parameters" in page and "APPROVAL_DATE = &quot;2018-06-01&quot;" in page
+
+
+NAMED = """<table border="1" class="dataframe">
+<thead><tr style="text-align: right;"><th></th><th>role_in_testing</th><th>n_tests</th>
+<th>fastest_s</th><th>True</th></tr>
+<tr><th>case_id</th><th></th><th></th><th></th><th></th></tr></thead>
+<tbody><tr><th>F-5</th><td>True</td><td>3</td><td>NaN</td><td>False</td></tr>
+<tr><th>MA-4</th><td>None</td><td>0</td><td>1.5</td><td>True but more</td></tr></tbody></table>"""
+
+
+def test_tables_read_as_words_with_one_header_row_and_yes_no() -> None:
+    import lxml.html
+
+    table = lxml.html.fragment_fromstring(cells.tidy_table_html(NAMED), create_parent="div")
+    head = table.findall(".//thead/tr")
+    assert len(head) == 1
+    assert [th.text_content() for th in head[0]] == [
+        "case ID", "role in testing", "number of tests", "fastest (s)", "yes"]
+    rows = [[c.text_content() for c in tr] for tr in table.findall(".//tbody/tr")]
+    assert rows == [["F-5", "yes", "3", "—", "no"], ["MA-4", "—", "0", "1.5", "True but more"]]
+    assert table.findall(".//tbody/tr/th/span[@class='rid']")
+
+
+@pytest.mark.parametrize(("name", "words"), [
+    ("working_days", "working days"), ("one_way_ms", "one way (ms)"), ("left in register (p)",
+     "left in register (p)"), ("window_seconds", "window (s)"), ("dlms_obis", "DLMS OBIS"),
+    ("id", "id"), ("user_id", "user ID"), ("written_off_pence", "written off (p)")])
+def test_header_words(name: str, words: str) -> None:
+    assert cells.header_words(name) == words
+
+
+def test_pandas_cells_are_never_cut_in_a_workbook_run() -> None:
+    """The kernel extension of ``make workbook`` shows every cell whole, whatever
+    ``display.max_colwidth`` a notebook sets."""
+    import pandas as pd
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    figures.load_ipython_extension(shell)
+    with pd.option_context("display.max_colwidth", 20):
+        frame = pd.DataFrame({"signature": ["ab" * 40]})
+        shown = shell.display_formatter.format(frame)[0]["text/html"]
+    assert "ab" * 40 in shown and "..." not in shown
+
+
+# ----------------------------------------------------------------- glossary
+
+
+def test_glossary_has_the_specifications_appendix_corrected_and_sourced() -> None:
+    from specpkg.workbook import glossary
+
+    terms = {t.abbreviation or t.term: t for t in glossary.load()}
+    assert terms["ADT"].term == "Anomaly Detection Threshold" and "Defect ion" in terms["ADT"].note
+    assert terms["SMHAN"].term == "Smart Metering Home Area Network"
+    assert terms["ZSE"].term == "ZigBee Smart Energy" and "ZME" in terms["ZSE"].note
+    assert all(t.source and t.definition for t in terms.values())
+    assert len({t.anchor for t in terms.values()}) == len(terms)
+
+
+def test_only_the_first_use_of_a_term_is_linked() -> None:
+    from specpkg.workbook import glossary
+
+    seen: set[str] = set()
+    text = "The DCC resets Debt Registers; the DCC again, and a Debt Register-like word."
+    uses = glossary.first_uses(text, seen)
+    assert [text[a:b] for a, b, _ in uses] == ["DCC", "Debt Registers"]
+    assert glossary.first_uses("DCC", seen) == []
+
+
+def test_glossary_page_defines_each_term_and_pages_link_their_first_use(site) -> None:
+    from specpkg.workbook import glossary
+
+    page = (site / "glossary.html").read_text()
+    for term in glossary.load():
+        assert f'id="{term.anchor}"' in page, term.term
+    assert 'id="MA-4"' in page and "(the default)" in page
+    first = (site / "01_debt_registers_and_reset.html").read_text()
+    links = re.findall(r'href="glossary\.html#(term-[\w-]+)"', first)
+    assert "term-debt-register" in links and len(links) == len(set(links))
+
+
+def test_a_dump_cell_is_collapsed_whole() -> None:
+    dump = nbformat.v4.new_code_cell("dump(b)", metadata={"tags": ["dump"]},
+                                     outputs=[nbformat.v4.new_output("stream", text="00 01")])
+    plain_cell = nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
+        "stream", text="x")])
+    for cell in (dump, plain_cell):
+        cells.prepare_code_cell(cell)
+    assert {"dump", "hide-cell"} <= set(dump.metadata["tags"])
+    assert dump.metadata["mystnb"]["code_prompt_show"] == cells.DUMP_PROMPT
+    assert "hide-cell" not in plain_cell.metadata["tags"]
+
+
+def test_figures_are_numbered_with_captions_and_pages_offer_their_source(site) -> None:
+    numbers = []
+    for page in sorted(site.glob("0*.html")):
+        text = page.read_text()
+        images = len(re.findall(r'<img [^>]*src="_images/', text))
+        found = re.findall(r'caption-number">Figure (\d+)\. </span><span class="caption-text">'
+                           r"(.*?)</p>", text)
+        assert len(found) == images, page.name
+        assert all(re.sub(r"<[^>]+>", "", c).strip() for _, c in found), page.name
+        numbers += [int(n) for n, _ in found]
+        assert f'href="_sources/{page.stem}.ipynb"' in text, page.name
+        assert "window.print()" in text and (site / "_sources" / f"{page.stem}.ipynb").is_file()
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
+
+
+def test_a_figure_caption_is_its_comment_else_its_section() -> None:
+    image = nbformat.v4.new_output("display_data", data={"image/png": "AA=="})
+    drawn = nbformat.v4.new_code_cell("# caption: Debt over 30 days\nplot()", outputs=[image])
+    other = nbformat.v4.new_code_cell("plot()", outputs=[image])
+    cells.prepare_code_cell(drawn, "BR-3: recovery")
+    cells.prepare_code_cell(other, "BR-3: recovery")
+    assert drawn.metadata["mystnb"]["figure"]["caption"] == "Debt over 30 days"
+    assert other.metadata["mystnb"]["figure"]["caption"] == "BR-3: recovery"

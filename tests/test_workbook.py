@@ -185,3 +185,47 @@ def test_committed_notebooks_are_what_jupyterlab_would_save() -> None:
         assert (nb.nbformat, nb.nbformat_minor) >= (4, 5), path.name
         assert all(c.get("id") for c in nb.cells), path.name
         assert nbformat.writes(nb) + "\n" == text or nbformat.writes(nb) == text, path.name
+
+
+def test_requirement_tests_are_every_catalogue_test_once_in_order() -> None:
+    from specpkg.workbook import requirement_tests
+
+    catalogue = requirements.load()
+    ids = requirement_tests.node_ids(catalogue)
+    assert len(ids) == len(set(ids)) and set(ids) == {t for r in catalogue for t in r.tests}
+    assert ids[0] == catalogue[0].tests[0]
+
+
+def test_requirement_tests_run_records_when_and_on_which_commit(tmp_path) -> None:
+    """What ``make workbook`` runs before publishing: pytest on the catalogue's node ids
+    with the testrecord plugin, so the book shows a real status with its commit."""
+    from specpkg.workbook import requirement_tests
+
+    test = tmp_path / "test_one.py"
+    test.write_text("def test_ok():\n    assert True\n\ndef test_bad():\n    assert False\n")
+    xml = tmp_path / "out" / "results.xml"
+    code = requirement_tests.run(xml, workers=1, ids=[f"{test}::test_ok", f"{test}::test_bad"],
+                                 log=(tmp_path / "log.txt").open("w"))
+    run = status.latest_run(xml)
+    assert code == 1 and run.found and len(run.commit) == 40
+    assert dict(run.counts)["tests"] == 2 and dict(run.counts)["failures"] == 1
+
+
+def test_workbook_runs_the_requirement_tests_before_the_book(monkeypatch, tmp_path) -> None:
+    from specpkg.workbook import book, figures, requirement_tests
+
+    calls: list[str] = []
+    done = runner.NotebookRun("00_overview.ipynb", tmp_path / "00_overview.ipynb", 1.0)
+    monkeypatch.setattr(runner, "run", lambda *a, **k: [done])
+    monkeypatch.setattr(runner, "output_dir", lambda params=None: BUILD_DIR)
+    monkeypatch.setattr(figures, "export", lambda *a, **k: [])
+    monkeypatch.setattr(requirement_tests, "run", lambda *a, **k: calls.append("tests") or 0)
+    monkeypatch.setattr(book, "book_notebooks", lambda *a, **k: [done.output])
+    monkeypatch.setattr(book, "render", lambda *a, **k: calls.append("book") or
+                        BUILD_DIR / "site" / "index.html")
+    monkeypatch.setattr(book, "summary_pdf", lambda *a, **k: calls.append("pdf"))
+    assert main(["workbook", "00"]) == 0
+    assert calls == ["tests", "book", "pdf"]
+    calls.clear()
+    assert main(["workbook", "00", "--no-tests"]) == 0
+    assert calls == ["book", "pdf"]

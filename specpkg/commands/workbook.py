@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once (default 2)")
     parser.add_argument("--no-site", action="store_true", help="do not publish the book")
     parser.add_argument("--progress", action="store_true", help="a progress bar per notebook")
+    parser.add_argument("--no-tests", action="store_true",
+                        help="do not run the catalogue's requirement tests before publishing "
+                             "(the book then shows the latest test run, or none)")
 
 
 def _parameters(pairs: list[str]) -> dict[str, object]:
@@ -38,7 +41,7 @@ def _parameters(pairs: list[str]) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     from specpkg.paths import REPO_DIR
-    from specpkg.workbook import book, figures, runner
+    from specpkg.workbook import book, figures, requirement_tests, runner, status
 
     params = _parameters(args.parameter)
     runner.notebooks(args.notebooks)  # an unknown name fails before anything runs
@@ -50,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"figures: {len(files)} files (SVG and 200-dpi PNG) in "
           f"{(out / 'figures').relative_to(REPO_DIR)}/")
     if not args.no_site and done:
+        if not params and not args.no_tests:
+            requirement_tests.run(status.JUNIT, workers=args.jobs)
         chosen = book.book_notebooks(out / "notebooks") if not params else done
         index = book.render(out / "notebooks", out / "site", notebooks=chosen)
         print(f"book: {index.relative_to(REPO_DIR)}")

@@ -25,7 +25,7 @@ import nbformat
 
 from specpkg.errors import SpecError
 from specpkg.paths import BUILD_DIR, NOTEBOOK_DIR
-from specpkg.workbook import cells, status, summary
+from specpkg.workbook import cells, glossary, status, summary
 
 SITE = BUILD_DIR / "site"
 VARIANTS = BUILD_DIR / "variants"
@@ -101,8 +101,10 @@ def stage(notebooks: Sequence[Path], src: Path) -> Staged:
                  + "```{parameter-banner}\n```\n\n" + _toctree(staged.docs)}
     else:
         pages = {
-            "index": summary.page_text() + "\n" + _toctree(["requirements", *staged.docs]),
+            "index": summary.page_text() + "\n"
+            + _toctree(["requirements", *staged.docs, glossary.PAGE]),
             "requirements": "# Requirement status\n\n```{requirement-status}\n```\n",
+            glossary.PAGE: glossary.PAGE_TEXT,
         }
     for name, text in pages.items():
         _write(src / f"{name}.md", text)
@@ -118,12 +120,13 @@ def sphinx_config(junit: Path, banner: str) -> dict[str, Any]:
     options: dict[str, Any] = {
         "home_page_in_toc": True,
         "show_toc_level": 2,
-        "use_download_button": False,
+        "use_download_button": True,
         "use_fullscreen_button": False,
         "use_repository_button": False,
         "navigation_with_keys": False,
         "show_navbar_depth": 1,
-        "secondary_sidebar_items": {"requirements": []},
+        # The page's own contents on the right at desktop widths (every page).
+        "secondary_sidebar_items": ["page-toc"],
     }
     if banner:
         options["announcement"] = html.escape(banner)
@@ -133,14 +136,20 @@ def sphinx_config(junit: Path, banner: str) -> dict[str, Any]:
         "copyright": "SECMP0002 workbook",
         "language": "en",
         "smartquotes": False,
+        "numfig": True,
+        "numfig_format": {"figure": "Figure %s.", "table": "Table %s.", "code-block": "Listing %s.",
+                          "section": "Section %s"},
         "root_doc": "index",
-        "extensions": ["myst_nb", "specpkg.workbook.bookext", "specpkg.workbook.summary"],
+        "extensions": ["myst_nb", "specpkg.workbook.bookext", "specpkg.workbook.summary",
+                       "specpkg.workbook.glossary"],
         "html_theme": "sphinx_book_theme",
         "html_title": TITLE,
         "html_theme_options": options,
         "html_context": {"default_mode": "light"},
         "html_show_sourcelink": False,
-        "html_copy_source": False,
+        # Each page offers its source for download (a notebook's .ipynb, as published).
+        "html_copy_source": True,
+        "html_sourcelink_suffix": "",
         "html_show_sphinx": False,
         "html_last_updated_fmt": None,
         "html_favicon": str(Path(__file__).resolve().parent / "static" / "favicon.svg"),

@@ -20,8 +20,8 @@ from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
 
-from specpkg.workbook import status
-from specpkg.workbook.cells import REQUIREMENT_ID
+from specpkg.workbook import requirements, status
+from specpkg.workbook.cells import BOOK_ID, REQUIREMENT_ID
 
 STATIC = Path(__file__).resolve().parent / "static"
 Cell = str | nodes.Node | Sequence[nodes.Node]
@@ -38,20 +38,28 @@ class RequirementAnchors(SphinxTransform):
             if match and match.group(0) not in self.document.ids:
                 section["ids"].insert(0, match.group(0))
                 self.document.ids[match.group(0)] = section
+                section.insert(1, index_entry(match.group(0), match.group(0)))
         skip = (nodes.FixedTextElement, nodes.literal, nodes.raw, nodes.comment)
         for text in list(self.document.findall(nodes.Text)):
             parent = text.parent
             if parent is None or isinstance(parent, skip) or "rid" in parent.get("classes", []):
                 continue
             value = str(text)
-            if REQUIREMENT_ID.search(value):
+            if BOOK_ID.search(value):
                 parent.replace(text, _split_ids(value))
+
+
+def index_entry(term: str, target: str) -> nodes.Node:
+    """A main index entry: the search ranks the page that defines ``term`` first."""
+    from sphinx import addnodes
+
+    return addnodes.index(entries=[("single", term, target, "main", None)], inline=False)
 
 
 def _split_ids(value: str) -> list[nodes.Node]:
     parts: list[nodes.Node] = []
     position = 0
-    for match in REQUIREMENT_ID.finditer(value):
+    for match in BOOK_ID.finditer(value):
         if match.start() > position:
             parts.append(nodes.Text(value[position:match.start()]))
         parts.append(nodes.inline(match.group(0), match.group(0), classes=["rid"]))
@@ -166,19 +174,20 @@ class RequirementStatusDirective(BookDirective):
               self.page_link(r.requirement.notebook)] for r in rows],
             ids=[r.requirement.id for r in rows], classes=["requirement-status"],
         )
-        findings = [f for r in rows for f in r.findings]
-        unique = {f.id: f for f in findings}.values()
-        found = table(
-            ["ID", "requirements", "kind", "severity", "question for the group", "options",
-             "what the workbook shows", "shown by", "shown in"],
-            [[f.id, [para(*_joined(link(r, f"#{r}") for r in f.requirements))], f.kind,
-              f.severity, f.question, f.options, f.finding,
-              [para(nodes.literal(text=f.evidence))], self.page_link(f.notebook)]
-             for f in sorted(unique, key=lambda f: int(f.id.split("-")[1]))],
-            ids=[f.id for f in unique], classes=["findings"],
-        )
-        title = nodes.rubric(text="Findings for reviewers", ids=["findings-for-reviewers"])
-        return [run_sentence(status.latest_run(junit), junit), summary, main, title, found]
+        from specpkg.workbook import decisions
+
+        self.env.note_dependency(str(requirements.FINDINGS))
+        self.env.note_dependency(str(requirements.DECISIONS))
+        found = decisions.cards(requirements.load_findings(), requirements.decisions(),
+                                status.junit_outcomes(junit),
+                                lambda pointer, text: self.page_link(pointer, text))
+        title = nodes.rubric(text="Findings for reviewers: the decisions for the working group",
+                             ids=["findings-for-reviewers"])
+        intro = para("Each finding is a question the specification leaves open, with its "
+                     "options and what each would mean, the workbook's recommendation and "
+                     "why, and who decides. High severity first.")
+        return [run_sentence(status.latest_run(junit), junit), summary, main, title, intro,
+                *found]
 
     def _tests(self, tests: Sequence[tuple[str, status.TestOutcome]]) -> nodes.Node:
         items = nodes.bullet_list(classes=["test-list"])

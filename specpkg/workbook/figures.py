@@ -6,6 +6,7 @@ each matplotlib figure a cell shows is then also saved, as SVG and 200-dpi PNG,
 into its output under :data:`FIGURE_MIME`. :func:`export` writes those into
 ``build/figures/`` named after the notebook and the section the plot is in
 (``01_debt_registers_and_reset__BR-3_1.svg``); the book drops them from the pages.
+The extension also shows every pandas cell whole (never cut off with "...").
 """
 
 from __future__ import annotations
@@ -56,6 +57,19 @@ def load_ipython_extension(ipython: Any) -> None:
 
     ipython.display_formatter.formatters[FIGURE_MIME] = FigureFiles(
         parent=ipython.display_formatter)
+    _whole_cells(ipython)
+
+
+def _whole_cells(ipython: Any) -> None:
+    """pandas tables shown with every cell whole: a reader's table never cuts a value
+    off with "..." (``display.max_colwidth``, whatever the notebook sets)."""
+    import pandas as pd
+
+    def whole(frame: pd.DataFrame) -> str | None:
+        with pd.option_context("display.max_colwidth", None):
+            return frame._repr_html_()
+
+    ipython.display_formatter.formatters["text/html"].for_type(pd.DataFrame, whole)
 
 
 def slug(heading: str) -> str:

@@ -202,3 +202,40 @@ def risks(path: Path = RISKS) -> list[Risk]:
     """``data/risks.csv``: the risks the executive summary names."""
     return [Risk(r["id"], r["risk"], r["requirement"], r["evidence"], r["notebook"],
                  tuple(r["assumptions"].split())) for r in _rows(path)]
+
+
+DECISIONS = DATA_DIR / "finding_decisions.csv"
+_OPTION = re.compile(r"(?:^|;\s*|\s)\(([a-z])\)\s+")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The workbook's recommendation on one finding (``data/finding_decisions.csv``):
+    the option it recommends, why, and who decides."""
+
+    id: str
+    recommended: str
+    recommendation: str
+    reason: str
+    decides: str
+    source: str
+
+
+def decisions(path: Path = DECISIONS) -> dict[str, Decision]:
+    """Finding ID -> the workbook's recommendation on it."""
+    return {r["id"]: Decision(**{k: r[k] for k in ("id", "recommended", "recommendation",
+                                                     "reason", "decides", "source")})
+            for r in _rows(path)}
+
+
+def options(text: str) -> list[tuple[str, str]]:
+    """A finding's options ``(a) ...; (b) ...`` -> ``[("a", "..."), ("b", "...")]``;
+    text without lettered options is one option without a letter."""
+    marks = list(_OPTION.finditer(text))
+    if not marks:
+        return [("", text.strip())] if text.strip() else []
+    found = []
+    for i, mark in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        found.append((mark.group(1), text[mark.end():end].strip().rstrip(";").strip()))
+    return found

@@ -1,19 +1,20 @@
-"""The executive summary: one printable page, first in the book, computed live.
+"""The executive summary: first in the book, two printed A4 pages, computed live.
 
-Each part is a ``{summary-part}`` directive on the summary page; its content
-comes from the package and ``data/`` when the book is built: the specification's
-impact list (``data/impacts.csv``), the risks (``data/risks.csv``), the open
-findings by severity, the testing timetable against the IMP-1 implementation
-dates with the testing effort, and notebook 08's bulk reset campaign (the same computation, at its
-default parameters), with two key plots. A figure the package cannot give links
-to the notebook instead.
+It reads as a Modification Report: the date it is as at and the commit it was
+built from, the requirement status, the problem and the business case, who the
+change touches (consumers included: :func:`specpkg.workbook.report.for_whom`,
+notebook 00's table too), the documents that change, the implementation date
+in context (IMP-1), testing with the costs known and those the DCC must give,
+notebook 08's bulk reset campaign, the open decisions with the workbook's
+recommendations, the risks, and two numbered figures. Each part is a
+``{summary-part}`` directive; its content comes from the package and ``data/``
+when the book is built.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,11 @@ from matplotlib.figure import Figure
 from specpkg.paths import NOTEBOOK_DIR
 from specpkg.system.assumptions import Assumptions
 from specpkg.testing import effort, implementation, testplan
-from specpkg.workbook import requirements, status
+from specpkg.workbook import report, requirements, status
 from specpkg.workbook.bookext import BookDirective, badge, para, table
 
-PARTS = ("status", "impacts", "risks", "questions", "testing", "campaign", "figures")
+PARTS = ("asat", "status", "problem", "impacts", "documents", "implementation", "testing",
+         "campaign", "decisions", "risks", "figures")
 TESTING_NOTEBOOK = NOTEBOOK_DIR / "07_testing_services.ipynb"
 CAMPAIGN_NOTEBOOK = NOTEBOOK_DIR / "08_bulk_reset_impact.ipynb"
 #: The anchor of notebook 07's section "Effort, cost and the minimum test set".
@@ -50,8 +52,12 @@ def notebook_campaign() -> Any:
     return notebook_report(**notebook_defaults(CAMPAIGN_NOTEBOOK))
 
 
-def _day(d: date) -> str:
-    return f"{d.day} {d:%B %Y}"
+_day = report.day
+#: Figures of the printed summary: drawn at the size they print, text 8 pt.
+FIGURE_INCHES = (6.9, 2.0)
+FIGURE_RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 8,
+             "ytick.labelsize": 8, "legend.fontsize": 8, "svg.hashsalt": "specpkg",
+             "svg.fonttype": "none"}
 
 
 def testing_lines(defaults: dict[str, Any]) -> list[str]:
@@ -70,8 +76,8 @@ def testing_lines(defaults: dict[str, Any]) -> list[str]:
     return [
         f"{len(phases)} phases one after another: {days} Working Days in all (the critical "
         f"path), of which {window} in the test environment (TR-4: at least 15).",
-        f"Starting on {_day(plan['start'].iloc[0])} (notebook 07), testing ends on "
-        f"{_day(plan['end'].iloc[-1])}.",
+        f"Starting on {_day(plan['start'].iloc[0])} (notebook 07's start date), testing ends "
+        f"on {_day(plan['end'].iloc[-1])}; the dates move with the implementation date.",
         f"Effort: {effort.days_text(found.participant_tenths)} participant days (Users) and "
         f"{effort.days_text(found.environment_tenths)} environment days (DCC; {cost}) for "
         f"{found.runs} runs of the {found.cases}-case matrix, {found.admission_refusals} more "
@@ -97,6 +103,13 @@ class SummaryPart(BookDirective):
         for path in paths:
             self.env.note_dependency(str(path))
 
+    def _asat(self) -> list[nodes.Node]:
+        commit, dirty = report.built_from()
+        commit = commit[:10] or "an unknown commit"
+        dirty = " with uncommitted changes" if dirty else ""
+        return [para(nodes.strong(text=f"As at {_day(report.as_at())}"),
+                     f" · built from commit {commit}{dirty}", classes=["as-at"])]
+
     def _status(self) -> list[nodes.Node]:
         junit = Path(self.config.specpkg_junit)
         self._depends(junit, requirements.CATALOGUE, requirements.FINDINGS)
@@ -110,42 +123,60 @@ class SummaryPart(BookDirective):
             sentence += badge(state.value)
         when = (f" in the test run of {run.when[:10]}" + (f" (commit {run.commit[:10]})"
                 if run.commit else "")) if run.found else " (no test run found yet)"
-        sentence += nodes.Text(when + "; each with its tests on the ")
-        sentence += self.page_link("requirements", "requirement status page")
-        sentence += nodes.Text(".")
+        sentence += nodes.Text(when + "; each with its tests on the book's ")
+        sentence += self.page_link("requirements", "Requirement status")
+        sentence += nodes.Text(" page.")
         return [sentence]
+
+    def _problem(self) -> list[nodes.Node]:
+        return [para(report.BUSINESS_CASE)]
 
     def _impacts(self) -> list[nodes.Node]:
         self._depends(requirements.IMPACTS)
-        found = requirements.impacts()
         return [table(["who", "what changes", "shown in"],
-                      [[i.party, i.change, self.page_link(i.notebook)] for i in found],
-                      classes=["summary-table"])]
+                      [[i.party, i.change, self.page_link(i.notebook)]
+                       for i in report.for_whom()], classes=["summary-table", "linked"])]
+
+    def _documents(self) -> list[nodes.Node]:
+        return [table(["document", "what changes", "specification", "shown in"],
+                      [[d.name, d.change, d.source, self.page_link(d.notebook)]
+                       for d in report.DOCUMENTS],
+                      classes=["summary-table", "linked", "documents"])]
+
+    def _implementation(self) -> list[nodes.Node]:
+        return [para(report.implementation_text(report.as_at()))]
 
     def _risks(self) -> list[nodes.Node]:
         self._depends(requirements.RISKS)
         return [table(["ID", "risk", "requirement", "shown in"],
                       [[r.id, r.risk, r.requirement, self.page_link(r.notebook)]
-                       for r in requirements.risks()], classes=["summary-table"])]
+                       for r in requirements.risks()], classes=["summary-table", "linked"])]
 
-    def _questions(self) -> list[nodes.Node]:
-        """The high-severity questions in full; the others counted, linked to the list."""
-        self._depends(requirements.FINDINGS)
+    def _decisions(self) -> list[nodes.Node]:
+        """The high-severity questions with the workbook's recommendation and who decides;
+        the others counted, with where their cards are."""
+        self._depends(requirements.FINDINGS, requirements.DECISIONS)
         found = sorted((f for f in requirements.load_findings() if f.open),
                        key=lambda f: (f.severity_rank, int(f.id.split("-")[1])))
         if not found:
             return [para("No open finding.")]
+        decided = requirements.decisions()
         high = [f for f in found if f.severity == requirements.SEVERITIES[0]]
-        rows = [[f.id, " ".join(f.requirements), f.question,
-                 self.page_link(f"requirements#{f.id}", "options")] for f in high]
+        rows = []
+        for f in high:
+            d = decided.get(f.id)
+            rows.append([self.page_link(f"requirements#{f.id}", f.id), f.question,
+                         d.recommendation if d else "none yet", d.decides if d else ""])
         rest = {s: sum(f.severity == s for f in found) for s in requirements.SEVERITIES[1:]}
         more = ", ".join(f"{n} of {s} severity" for s, n in rest.items() if n)
-        out: list[nodes.Node] = [table(["ID", "requirements", "high-severity question", ""],
-                                       rows, classes=["summary-table"])] if rows else []
+        out: list[nodes.Node] = [table(["ID", "open question (high severity)",
+                                        "the workbook recommends", "who decides"],
+                                       rows, classes=["summary-table", "decisions"])] \
+            if rows else []
         if more:
-            out.append(para(f"And {more}: ",
-                            self.page_link("requirements#findings-for-reviewers",
-                                           "all questions with their options"), "."))
+            out.append(para(f"And {more}: each is a decision card, with its options, on the "
+                            "book's ", self.page_link("requirements#findings-for-reviewers",
+                                                      "Requirement status"), " page."))
         return out
 
     def _testing(self) -> list[nodes.Node]:
@@ -155,13 +186,23 @@ class SummaryPart(BookDirective):
             item = nodes.list_item()
             item += para(line)
             items += item
-        return [items, para(self.page_link(f"{TESTING_NOTEBOOK.name}#TR-3",
+        must = nodes.bullet_list(classes=["dcc-must-give"])
+        for line in report.DCC_MUST_GIVE:
+            item = nodes.list_item()
+            item += para(line)
+            must += item
+        return [items, para(nodes.strong(text="Costs the DCC must give: ")), must,
+                para(self.page_link(f"{TESTING_NOTEBOOK.name}#TR-3",
                                            "Timetable, participants and assumptions"), "; ",
                             self.page_link(f"{TESTING_NOTEBOOK.name}#{EFFORT_SECTION}",
                                            "effort, cost and the minimum test set"),
                             classes=["summary-note"])]
 
     def _campaign(self) -> list[nodes.Node]:
+        # ---- PLACE FOR NOTEBOOK 08's FIGURES (the "campaign" helper's; the lead wires them):
+        # ---- both readings of MA-4 side by side (quarantined requests count / do not),
+        # ---- the two-part recommendation (the threshold a User sets, the rate to send at),
+        # ---- and the national figures per Supplier. Until then: the figures below.
         from specpkg.anomaly.campaign import Scenario
         from specpkg.workbook.campaign_view import pounds
 
@@ -187,50 +228,67 @@ class SummaryPart(BookDirective):
     def _figures(self) -> list[nodes.Node]:
         folder = Path(self.env.srcdir) / "_generated"
         folder.mkdir(exist_ok=True)
-        made = [("testing-timetable.svg", "Testing timetable (TR-3)", self._gantt()),
-                ("campaign-outcomes.svg", "Campaign resets by hourly volume limit (SR-12)",
-                 self._campaign_figure())]
+        made = [("testing-timetable.svg", "The testing timetable, at notebook 07's start date "
+                 "(TR-3)", self._gantt),
+                ("campaign-outcomes.svg", "A campaign's resets delivered and quarantined at "
+                 "each hourly volume limit (SR-12)", self._campaign_figure)]
         box = nodes.container(classes=["summary-figures"])
-        for name, caption, figure in made:
-            with rc_context({"svg.hashsalt": "specpkg", "svg.fonttype": "none"}):
-                figure.savefig(folder / name, format="svg", bbox_inches="tight",
-                               metadata={"Date": None})
-            shown = nodes.figure()
-            shown += nodes.image(uri=f"_generated/{name}", alt=caption)
-            shown += nodes.caption(caption, caption)
+        for number, (name, caption, draw) in enumerate(made, start=1):  # numbered by numfig
+            with rc_context(FIGURE_RC):
+                figure = draw()
+                figure.set_size_inches(*FIGURE_INCHES)
+                figure.tight_layout()
+                figure.savefig(folder / name, format="svg", metadata={"Date": None})
+            text = f"{caption}."
+            shown = nodes.figure(ids=[f"figure-{number}"])
+            shown += nodes.image(uri=f"_generated/{name}", alt=text)
+            shown += nodes.caption(text, text)
             box += shown
         return [box]
 
     def _gantt(self) -> Figure:
         start = implementation.parse_date(
             "START_DATE", notebook_defaults(TESTING_NOTEBOOK)["START_DATE"])
-        figure = Figure(figsize=(7, 3))
-        testplan.plot_gantt(testplan.timetable(start), ax=figure.subplots())
-        figure.tight_layout()
+        figure = Figure(figsize=FIGURE_INCHES)
+        ax = figure.subplots()
+        testplan.plot_gantt(testplan.timetable(start), ax=ax)
+        ax.set_title("")
+        ax.set_xlabel("")
+        ax.legend(loc="upper right")
         return figure
 
     def _campaign_figure(self) -> Figure:
         from specpkg.workbook.campaign_view import outcomes_by_limit
 
         found = notebook_campaign()
-        return outcomes_by_limit(found.limits, found.plan.spec.hourly_limit)
+        figure = outcomes_by_limit(found.limits, found.plan.spec.hourly_limit)
+        for ax in figure.axes:
+            ax.set_title("")
+        return figure
+
+
+HEADINGS = {
+    "asat": "", "status": "", "problem": "The problem and the business case",
+    "impacts": "Who it touches, and how", "documents": "The documents that change",
+    "implementation": "The implementation date (IMP-1)", "testing": "Testing and its costs",
+    "campaign": "A bulk debt relief campaign", "decisions": "Open decisions for the group",
+    "risks": "Risks", "figures": "",
+}
 
 
 def page_text() -> str:
     """The summary page's MyST source: a heading and a directive per part."""
-    headings = {
-        "status": "", "impacts": "What changes, and for whom", "risks": "Risks",
-        "questions": "Open questions for the working group", "testing": "Testing",
-        "campaign": "A bulk debt relief campaign", "figures": "",
-    }
     parts = ["# SECMP0002 executive summary\n",
              "SECMP0002 adds one Critical command per Debt Register (Time Debt Register 1 "
              "and 2, Payment Debt Register) on electricity (ESME) and gas (GSME) smart "
              "meters, resetting that register to zero, asked for with one DUIS Service "
              "Request.\n"]
     for part in PARTS:
-        if headings[part]:
-            parts.append(f"## {headings[part]}\n")
+        if part == "asat":
+            parts.insert(1, f"```{{summary-part}} {part}\n```\n")
+            continue
+        if HEADINGS[part]:
+            parts.append(f"## {HEADINGS[part]}\n")
         parts.append(f"```{{summary-part}} {part}\n```\n")
     return "\n".join(parts)
 
