@@ -211,10 +211,6 @@ def test_no_table_cell_shows_true_false_or_none(served_site: str, browser) -> No
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(reason="notebooks 03, 04, 05 and 07 set pandas display.max_colwidth to a "
-                          "number: their committed outputs cut cells off until they set None "
-                          "and are executed again (a workbook run shows every cell whole)",
-                   strict=False)
 def test_no_table_cell_is_cut_off(served_site: str, browser) -> None:
     problems = [f"{page}: {len(cut)} cells cut off, e.g. {cut[0]!r}"
                 for page, texts in _cell_texts(served_site, browser).items()
