@@ -15,7 +15,7 @@ import re
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -267,7 +267,7 @@ def _certificate(subject_id: str, *, role: str = "02", days: tuple[int, int] = (
     """A certificate for ``key_of``'s key naming ``subject_id`` in ``role``, with the
     registered certificate's issuer and serial (so that the request's KeyInfo matches)."""
     key = load_private_key(PKI_DIR, key_of)
-    ca = load_private_key(PKI_DIR, "90B3D51F30000003")
+    ca = serialization.load_pem_private_key((PKI_DIR / "test-ca.key").read_bytes(), None)
     registered = load_certificate(PKI_DIR, SUPPLIER)
     now = DEFAULT_CLOCK
     name = x509.Name([
@@ -279,6 +279,8 @@ def _certificate(subject_id: str, *, role: str = "02", days: tuple[int, int] = (
             .public_key(key.public_key()).serial_number(registered.serial_number)
             .not_valid_before(now + dt.timedelta(days=days[0]))
             .not_valid_after(now + dt.timedelta(days=days[1]))
+            .add_extension(registered.extensions.get_extension_for_class(x509.KeyUsage).value,
+                           critical=True)
             .sign(ca, hashes.SHA256()))
 
 
@@ -474,8 +476,10 @@ def test_sr3_an_anchor_needs_at_least_one_certificate_of_the_party(tmp_path) -> 
     cell = anchor_from(keys, RemotePartyRole.SUPPLIER, OTHER)
     assert (cell.role, cell.entity_id) == (RemotePartyRole.SUPPLIER, OTHER)
     assert cell.signing_key is not None and cell.key_agreement_key is None
-    only_ka = _pki_without(tmp_path / "no-ds", f"{party}-ds.pem", f"{party}-ds.key")
-    cell = anchor_from(only_ka, RemotePartyRole.NETWORK_OPERATOR, OTHER)
+    operator = "90B3D51F30040000"  # the test Electricity Distributor: a Network Operator
+    only_ka = _pki_without(tmp_path / "no-ds", f"{operator.lower()}-ds.pem",
+                           f"{operator.lower()}-ds.key")
+    cell = anchor_from(only_ka, RemotePartyRole.NETWORK_OPERATOR, operator)
     assert cell.signing_key is None and cell.key_agreement_key is not None
     assert cell.role is RemotePartyRole.NETWORK_OPERATOR
     with pytest.raises(ValidationError) as err:
@@ -534,9 +538,13 @@ def test_a_stub_holds_the_state_of_its_own_device_and_its_acb() -> None:
     from specpkg.system.meters import MeterStub
 
     gas_id = DEVICE_IDS[Device.GSME]
-    stub = MeterStub(gas_id, "GSME", example_meter("GSME"), KEYS, acb_id=OTHER,
+    acb = "90B3D51F30000002"
+    stub = MeterStub(gas_id, "GSME", example_meter("GSME"), KEYS, acb_id=acb,
                      supplier=SUPPLIER)
-    assert stub.credentials.party(RemotePartyRole.ACCESS_CONTROL_BROKER) == OTHER
+    assert stub.credentials.party(RemotePartyRole.ACCESS_CONTROL_BROKER) == acb
+    with pytest.raises(ValidationError) as err:  # a Supplier's certificate is not an ACB's
+        MeterStub(gas_id, "GSME", example_meter("GSME"), KEYS, acb_id=OTHER, supplier=SUPPLIER)
+    assert "issued for SUPPLIER, not ACCESS_CONTROL_BROKER" in err.value.reason
     with pytest.raises(ValidationError) as err:
         MeterStub(gas_id, "GSME", example_meter("ESME"), KEYS)
     assert err.value.field == "state" and "ESME" in err.value.reason

@@ -17,6 +17,7 @@ from specpkg.gbcs.credentials import (
     Holder,
     RemotePartyRole,
     check_certificate,
+    encode_hardware_module_name,
     holder,
 )
 from specpkg.paths import PKI_DIR
@@ -35,10 +36,21 @@ def certificate(subject: list[x509.NameAttribute], names: list[x509.GeneralName]
     key = key if key is not None else ec.generate_private_key(ec.SECP256R1())
     builder = (x509.CertificateBuilder().subject_name(x509.Name(subject)).issuer_name(ISSUER)
                .public_key(key.public_key()).serial_number(11)
-               .not_valid_before(START).not_valid_after(END))
+               .not_valid_before(START).not_valid_after(END)
+               .add_extension(key_usage("ds"), critical=True))
     if names is not None:
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     return builder.sign(SIGNER, hashes.SHA256())
+
+
+def key_usage(usage: str, **also: bool) -> x509.KeyUsage:
+    """A KeyUsage of ``usage`` (ds or ka) alone, or with the uses named in ``also``."""
+    uses = dict.fromkeys(("digital_signature", "content_commitment", "key_encipherment",
+                          "data_encipherment", "key_agreement", "key_cert_sign", "crl_sign",
+                          "encipher_only", "decipher_only"), False)
+    uses["digital_signature" if usage == "ds" else "key_agreement"] = True
+    uses.update(also)
+    return x509.KeyUsage(**uses)
 
 
 def organisation(entity: str = SUPPLIER, role: str | None = "02", key=None) -> x509.Certificate:
@@ -50,7 +62,8 @@ def organisation(entity: str = SUPPLIER, role: str | None = "02", key=None) -> x
 
 
 def hardware(serial: str) -> x509.OtherName:
-    return x509.OtherName(HARDWARE_MODULE_NAME, bytes.fromhex("0408" + serial))
+    return x509.OtherName(HARDWARE_MODULE_NAME,
+                          encode_hardware_module_name("1.2.826.0.1.8641679.1.2.2.1", serial))
 
 
 CN = [x509.NameAttribute(NameOID.COMMON_NAME, "TEST-ONLY device")]

@@ -26,6 +26,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
+from specpkg.gbcs.credentials import HARDWARE_MODULE_NAME, encode_hardware_module_name
+
+HW_TYPE = "1.2.826.0.1.8641679.1.2.2.1"
+"""The hwType of the reference Device Certificates (../shared/reference/keys)."""
+
 OUT = Path(__file__).resolve().parent.parent / "data" / "pki"
 ENTITIES = {
     "90b3d51f30010000": "Supplier (Import and Gas Supplier, signs commands)",
@@ -98,7 +103,7 @@ def _certificate(
             *names,
         ]
     subject = x509.Name(names)
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(ca_name)
@@ -107,14 +112,14 @@ def _certificate(
         .not_valid_before(NOT_BEFORE)
         .not_valid_after(NOT_AFTER)
         .add_extension(usage_ext, critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.OtherName(
-                x509.ObjectIdentifier("1.3.6.1.5.5.7.8.4"), bytes.fromhex("0408" + entity)
-            )]),
-            critical=False,
-        )
-        .sign(ca, hashes.SHA256())
     )
+    if entity not in ROLES:  # a device: one hwModuleName, as GBCS v1.0 section 12 says
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.OtherName(
+                HARDWARE_MODULE_NAME, encode_hardware_module_name(HW_TYPE, entity))]),
+            critical=True,
+        )
+    return builder.sign(ca, hashes.SHA256())
 
 
 def main() -> None:

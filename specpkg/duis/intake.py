@@ -56,7 +56,7 @@ from specpkg.gbcs.catalogue import (
     CatalogueEntry,
     load_catalogue,
 )
-from specpkg.gbcs.credentials import RemotePartyRole, check_certificate
+from specpkg.gbcs.credentials import RemotePartyRole, ca_certificate, check_certificate
 from specpkg.meter.registers import DebtRegister, Device
 
 _REFUSAL_CODES = {
@@ -131,7 +131,8 @@ def validate_request(
             raise DuisError(ResponseCode.UNKNOWN_SENDER,
                             f"no certificate for User ID {hyphenated(user_id)}", **echo) from None
     try:
-        check_certificate(certificate, user_id, at=at, role=RemotePartyRole.SUPPLIER)
+        check_certificate(certificate, user_id, at=at, role=RemotePartyRole.SUPPLIER,
+                          ca=ca_certificate(keys_dir))
     except ValidationError as exc:
         raise DuisError(ResponseCode.CERTIFICATE_REFUSED,
                         f"the certificate of {hyphenated(user_id)} {exc.reason}", **echo) from None

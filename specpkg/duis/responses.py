@@ -41,7 +41,7 @@ from specpkg.duis.xmldsig import (
 )
 from specpkg.duis.xmlsafe import XmlRefused, parse_xml
 from specpkg.errors import ValidationError
-from specpkg.gbcs.credentials import check_certificate
+from specpkg.gbcs.credentials import ca_certificate, check_certificate
 from specpkg.meter.registers import (
     ResetOutcome,
     ResetReport,
@@ -230,7 +230,7 @@ def read_signed_response(
     signer = parse_entity_id("signer_id", signer_id)
     try:
         cert = load_certificate(keys_dir, signer)
-        check_certificate(cert, signer, at=at)
+        check_certificate(cert, signer, at=at, ca=ca_certificate(keys_dir))
         signed = verify_enveloped(etree.tostring(root.getroottree()), cert, at=at)
     except KeyMissing as exc:
         raise ValidationError("response", str(exc)) from None

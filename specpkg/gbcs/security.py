@@ -113,6 +113,14 @@ class Keys:
         return self._cache[key]  # type: ignore[return-value]
 
 
+    def certificate(self, entity: str | bytes, usage: str) -> x509.Certificate | None:
+        """The certificate of ``entity`` for ``usage`` (ds/ka) as issued, or None."""
+        key = ("certificate", entity_id(entity), usage)
+        if key not in self._cache:
+            path = self._path(entity, usage, "pem")
+            self._cache[key] = _load(load_certificate, path) if path.is_file() else None
+        return self._cache[key]  # type: ignore[return-value]
+
     def shared_secret(self, one: str | bytes, other: str | bytes) -> bytes | None:
         """The P-256 ECDH shared secret Z of the ka keys of two entities, from
         whichever side's private key is here (None if neither is).
@@ -156,6 +164,15 @@ def load_private_key(pem: bytes) -> ec.EllipticCurvePrivateKey:
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
         raise ValidationError("key", "not a P-256 private key")
     return key
+
+
+def load_certificate(pem: bytes) -> x509.Certificate:
+    """An X.509 certificate from PEM; ValidationError for anything that is not one."""
+    try:
+        return x509.load_pem_x509_certificate(pem)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise ValidationError("certificate", f"not a PEM certificate ({_first_line(exc)})") \
+            from None
 
 
 def load_certificate_key(pem: bytes) -> ec.EllipticCurvePublicKey:

@@ -47,7 +47,7 @@ from specpkg.duis.xmldsig import (
 from specpkg.duis.xmlsafe import XmlRefused, parse_xml
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER, SERVICE_REFERENCE_VARIANT
-from specpkg.gbcs.credentials import check_certificate
+from specpkg.gbcs.credentials import ca_certificate, check_certificate
 
 #: DUIS's "acknowledged" response code of the Send Command Service's synchronous reply
 #: (DUIS response codes: I99; not yet a row of data/duis/response_codes.csv).
@@ -170,7 +170,7 @@ def read_signed(data: bytes, *, keys_dir: Path, signer_id: str, at: datetime = D
     try:
         root = parse_xml(data, max_bytes=max_bytes)
         cert = load_certificate(keys_dir, signer_id)
-        check_certificate(cert, signer_id, at=at)
+        check_certificate(cert, signer_id, at=at, ca=ca_certificate(keys_dir))
         signed = verify_enveloped(etree.tostring(root.getroottree()), cert, at=at)
     except XmlRefused as exc:
         raise ValidationError("document", str(exc)) from None

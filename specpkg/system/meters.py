@@ -5,7 +5,7 @@ the version of SMETS/GBCS it emulates (TR-9b). On a command it:
 
 1. checks that it is the recipient and that the use case is one it supports
    (a meter from before the Release does not know the reset use cases and
-   answers "not supported": installed meters need no update, SR-4);
+   answers "not supported": there is no requirement to update installed meters, SR-4);
 2. checks the command against its own Device Security Credentials
    (:mod:`specpkg.system.trust`): the MAC with its Access Control Broker anchor, the
    signature with its Supplier anchor (the originator must be that Supplier) and

@@ -36,13 +36,15 @@ Supplier A to B and back to A every command A sent before is still a replay.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from specpkg.duis.reset_request import DEFAULT_CLOCK
 from specpkg.errors import ValidationError
 from specpkg.gbcs import messages
-from specpkg.gbcs.credentials import RemotePartyRole
+from specpkg.gbcs.credentials import RemotePartyRole, ca_certificate, check_certificate
 from specpkg.gbcs.envelope import MacHeader
 from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
 
@@ -66,9 +68,22 @@ class AnchorCell:
     key_agreement_key: ec.EllipticCurvePublicKey | None
 
 
-def anchor_from(keys: Keys, role: RemotePartyRole, party: str) -> AnchorCell:
-    """The cell for ``party`` as commissioning installs it, from its certificates."""
+def anchor_from(keys: Keys, role: RemotePartyRole, party: str, *,
+                at: datetime = DEFAULT_CLOCK) -> AnchorCell:
+    """The cell for ``party`` as commissioning installs it, from its certificates, each
+    checked as the DCC checks a User's (key usage, issuer, validity at ``at``, role,
+    identity: :func:`specpkg.gbcs.credentials.check_certificate`), so that a device
+    never installs a key its certificate does not give ``party`` in ``role``."""
     party = entity_id(party).upper()
+    ca = ca_certificate(keys.directory)
+    for usage in ("ds", "ka"):
+        cert = keys.certificate(party, usage)
+        if cert is not None:
+            try:
+                check_certificate(cert, party, at=at, role=role, usage=usage, ca=ca)
+            except ValidationError as exc:
+                raise ValidationError("party", f"the {usage} certificate of {party} "
+                                               f"{exc.reason}") from None
     cell = AnchorCell(role, party, keys.public_key(party, "ds"), keys.public_key(party, "ka"))
     if cell.signing_key is None and cell.key_agreement_key is None:
         raise ValidationError("party", f"no certificate of {party} to install as {role.name}")

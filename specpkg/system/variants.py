@@ -2,7 +2,8 @@
 
 * Meter versions (TR-9b, SR-4): a meter of the SMETS/GBCS version in force before
   the Release knows the existing debt use cases but not the reset use cases
-  (installed meters need no update); a meter of the Release version has them.
+  (there is no requirement to update installed meters); a meter of the Release
+  version has them.
 * Communications Hub variants (TR-9a): every combination of HAN and WAN variant,
   from ``data/han/ch_variants.csv`` (public knowledge, rows marked uncertain for
   the DCC to confirm), each with what matters to a reset command: the one-way

@@ -44,7 +44,7 @@ from specpkg.duis.xmlsafe import XmlRefused, parse_xml
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.gbcs import messages
 from specpkg.gbcs.catalogue import Catalogue
-from specpkg.gbcs.credentials import check_certificate
+from specpkg.gbcs.credentials import ca_certificate, check_certificate
 from specpkg.gbcs.security import Keys
 from specpkg.meter.registers import DebtRegister, Device
 
@@ -121,7 +121,7 @@ def verify_manifest(manifest: bytes, signature_path: Path, keys_dir: Path,
                                            "the DCC")
     try:
         cert = load_certificate(keys_dir, signer_id)
-        check_certificate(cert, signer_id, at=DEFAULT_CLOCK)
+        check_certificate(cert, signer_id, at=DEFAULT_CLOCK, ca=ca_certificate(keys_dir))
     except KeyMissing as exc:
         raise ValidationError("keys", f"the DCC's certificate: {exc}") from None
     except ValueError as exc:

@@ -138,7 +138,9 @@ class BookDirective(SphinxDirective):
             return nodes.Text(label)
         suffix = self.config.html_file_suffix or ".html"
         uri = relative_uri(self.env.docname + suffix, docname + suffix)
-        return link(label, uri + (f"#{anchor}" if anchor else ""))
+        # a requirement ID is its section's anchor; a section title is docutils' id of it
+        fragment = anchor if REQUIREMENT_ID.fullmatch(anchor) else nodes.make_id(anchor)
+        return link(label, uri + (f"#{fragment}" if anchor else ""))
 
 
 # ----------------------------------------------------------------- status page

@@ -72,8 +72,9 @@ DOCUMENTS = (
              "SDS section 3, TR-6", "notebooks/03_service_request_and_response.ipynb#TR-6"),
     Document("SMETS (ESME and GSME)",
              "A reset command per Debt Register, in credit and prepayment mode, reporting "
-             "success only if the register is zero afterwards; meters already installed need "
-             "no update, no other HAN device changes, the Communications Hub only routes.",
+             "success only if the register is zero afterwards; there is no requirement to "
+             "update installed meters, no other HAN device changes, the Communications Hub "
+             "only routes.",
              "SDS sections 1 and 2", "notebooks/01_debt_registers_and_reset.ipynb#BR-1"),
     Document("DCC anomaly detection (DCC Central Systems)",
              "Packet inspection of the GSME command (its supply-affecting value must be zero); "
