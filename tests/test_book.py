@@ -415,3 +415,23 @@ def test_a_figure_caption_is_its_comment_else_its_section() -> None:
     cells.prepare_code_cell(other, "BR-3: recovery")
     assert drawn.metadata["mystnb"]["figure"]["caption"] == "Debt over 30 days"
     assert other.metadata["mystnb"]["figure"]["caption"] == "BR-3: recovery"
+
+
+def test_summary_campaign_shows_both_readings_the_recommendation_and_the_nation(site) -> None:
+    """Issue 21: the summary quotes notebook 08 at its defaults, both readings of MA-4
+    always, the two-part recommendation and the committed national result."""
+    from specpkg.anomaly.sweeps import load_national
+
+    found = summary.notebook_campaign()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", (site / "index.html").read_text()))
+    chosen = found.chosen
+    for counted in (True, False):
+        assert f"{chosen.reading(counted).quarantined:,} (" in text, counted
+    assert chosen.counted.quarantined != chosen.not_counted.quarantined
+    advice = found.recommendation
+    assert advice is not None
+    assert f"set the hourly threshold to {advice.threshold:,}" in text
+    assert f"send {advice.rate:,} resets an hour, paced evenly" in text
+    national = load_national()
+    meters = sum(s["meters"] for s in national["suppliers"])
+    assert f"Nationally ({meters:,} prepayment meters" in text

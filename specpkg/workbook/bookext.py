@@ -138,8 +138,9 @@ class BookDirective(SphinxDirective):
             return nodes.Text(label)
         suffix = self.config.html_file_suffix or ".html"
         uri = relative_uri(self.env.docname + suffix, docname + suffix)
-        # a requirement ID is its section's anchor; a section title is docutils' id of it
-        fragment = anchor if REQUIREMENT_ID.fullmatch(anchor) else nodes.make_id(anchor)
+        # an ID ("SR-1", "F-5") or a slug is the anchor itself; a section title (it has
+        # spaces) becomes docutils' id of that title
+        fragment = nodes.make_id(anchor) if " " in anchor else anchor
         return link(label, uri + (f"#{fragment}" if anchor else ""))
 
 

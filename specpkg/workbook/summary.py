@@ -23,6 +23,7 @@ from docutils import nodes
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
+from specpkg.meter.registers import DebtRegister
 from specpkg.paths import NOTEBOOK_DIR
 from specpkg.system.assumptions import Assumptions
 from specpkg.testing import effort, implementation, testplan
@@ -54,7 +55,7 @@ def notebook_campaign() -> Any:
 
 _day = report.day
 #: Figures of the printed summary: drawn at the size they print, text 8 pt.
-FIGURE_INCHES = (6.9, 2.0)
+FIGURE_INCHES = (3.45, 2.5)
 FIGURE_RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 8,
              "ytick.labelsize": 8, "legend.fontsize": 8, "svg.hashsalt": "specpkg",
              "svg.fonttype": "none"}
@@ -199,31 +200,57 @@ class SummaryPart(BookDirective):
                             classes=["summary-note"])]
 
     def _campaign(self) -> list[nodes.Node]:
-        # ---- PLACE FOR NOTEBOOK 08's FIGURES (the "campaign" helper's; the lead wires them):
-        # ---- both readings of MA-4 side by side (quarantined requests count / do not),
-        # ---- the two-part recommendation (the threshold a User sets, the rate to send at),
-        # ---- and the national figures per Supplier. Until then: the figures below.
+        """Notebook 08 at its defaults: the campaign at the chosen limit under both readings
+        of MA-4, the two-part recommendation, and the committed national result."""
         from specpkg.anomaly.campaign import Scenario
+        from specpkg.anomaly.sweeps import RESULT_JSON, load_national
         from specpkg.workbook.campaign_view import pounds
 
-        self._depends(CAMPAIGN_NOTEBOOK)
+        self._depends(CAMPAIGN_NOTEBOOK, RESULT_JSON)
         found = notebook_campaign()
-        plan, chosen = found.plan, found.plan.outcome
+        plan, chosen = found.plan, found.chosen
         spec = plan.spec
         every = found.impact.totals[Scenario.DELIVERED]
-        hourly, daily = found.recommended
-        text = (f"A debt relief campaign on {spec.register.label}: {len(plan.targets):,} of "
-                f"{spec.meters:,} prepayment meters carry that debt; resetting it writes off "
-                f"{pounds(every.written_off)}. Sent at random over {spec.days} working days "
-                f"with an hourly volume limit of {spec.hourly_limit:,}, {chosen.quarantined:,} "
-                f"resets are quarantined ({chosen.notifications:,} notifications each for the "
-                f"DCC and the Supplier). Paced, the campaign goes through in {spec.days} days "
-                f"without a quarantine with an hourly limit of {hourly:,} and a daily limit "
-                f"of {daily:,}.")
-        more = para("Pounds written off per register, pacing and supply-off hours: see ",
-                    self.page_link(CAMPAIGN_NOTEBOOK.name, "notebook 08"), ".",
-                    classes=["summary-note"])
-        return [para(text), more]
+        total = (chosen.counted.delivered + chosen.counted.quarantined
+                 + chosen.counted.refused)
+
+        def held(counted: bool) -> str:
+            o = chosen.reading(counted)
+            return f"{o.quarantined:,} ({100 * o.quarantined / max(total, 1):.0f} %)"
+
+        out = [para(
+            f"A debt relief campaign on {spec.register.label}: {len(plan.targets):,} of "
+            f"{spec.meters:,} prepayment meters carry that debt; resetting it writes off "
+            f"{pounds(every.written_off)}. Sent at random over {spec.days} working days "
+            f"with an hourly threshold of {spec.hourly_limit:,}, {held(True)} resets are "
+            f"quarantined if quarantined resets count against the threshold (MA-4, the "
+            f"workbook's default), {held(False)} if only delivered ones count (finding F-5).")]
+        advice = found.recommendation
+        if advice is not None:
+            out.append(para(
+                f"The recommendation, in two parts: set the hourly threshold to "
+                f"{advice.threshold:,} (daily {advice.daily:,}), {advice.headroom:,} above the "
+                f"campaign's pace for the Supplier's ordinary resets; and send "
+                f"{advice.rate:,} resets an hour, paced evenly: the {advice.resets:,} resets "
+                f"go in {advice.days} days, with no quarantine in all but "
+                f"{100 * advice.risk:.0f} % of {advice.trials:,} simulated campaigns."))
+        national = load_national()
+        suppliers = national["suppliers"]
+        register = DebtRegister(national["parameters"]["register"])
+        written = sum(s["written_off"][register.value] for s in suppliers)
+        off = sum(s["hours_off"] for s in suppliers)
+        avoided = off - sum(s["hours_off_with_resets"] for s in suppliers)
+        out.append(para(
+            f"Nationally ({sum(s['meters'] for s in suppliers):,} prepayment meters, "
+            f"{len(suppliers)} Suppliers by market share, illustrative inputs: finding F-72), "
+            f"a campaign on {register.label} writes off {pounds(written)} and "
+            f"spares {avoided:,} of {off:,} hours off supply over "
+            f"{national['parameters']['simulation_days']} days."))
+        out.append(para("Pounds written off per register, pacing, both readings at every "
+                        "threshold and the national figures per Supplier: see ",
+                        self.page_link(CAMPAIGN_NOTEBOOK.name, "notebook 08"), ".",
+                        classes=["summary-note"]))
+        return out
 
     def _figures(self) -> list[nodes.Node]:
         folder = Path(self.env.srcdir) / "_generated"
@@ -254,7 +281,7 @@ class SummaryPart(BookDirective):
         testplan.plot_gantt(testplan.timetable(start), ax=ax)
         ax.set_title("")
         ax.set_xlabel("")
-        ax.legend(loc="upper right")
+        ax.legend(loc="upper right", bbox_to_anchor=(1.0, -0.42), frameon=False)
         return figure
 
     def _campaign_figure(self) -> Figure:
@@ -264,6 +291,7 @@ class SummaryPart(BookDirective):
         figure = outcomes_by_limit(found.limits, found.plan.spec.hourly_limit)
         for ax in figure.axes:
             ax.set_title("")
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=1, frameon=False)
         return figure
 
 
