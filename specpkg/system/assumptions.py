@@ -43,6 +43,13 @@ class Assumptions:
     #: MA-7: a meter from before the Release answers a use case it does not know with an
     #: alert (else it stays silent and the DCC answers after its time-out).
     pre_release_alerts: bool = True
+    #: MA-8: at a change of Supplier the DCC sets the new Supplier's counter floor (GBCS's
+    #: newRemotePartyFloorSeqNumber) to the highest counter it ever MAC'd from that
+    #: Supplier for the meter (else the new cell starts with no floor).
+    dcc_sets_counter_floor: bool = True
+    #: MA-9: the DCC refuses to release a quarantined command that the meter would refuse
+    #: as a replay, because a later command of the same Supplier has reached it.
+    refuse_stale_release: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):

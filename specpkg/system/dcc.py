@@ -106,6 +106,8 @@ class Dcc:
         self.counters = CounterBook()
         #: The highest counter MAC'd from each Supplier for each device.
         self._sent: dict[tuple[str, str], int] = {}
+        #: Released commands the meter will refuse as replays (F-76; MA-9 off).
+        self.stale_released = 0
 
     # configuration (TR-8, TR-10)
     def register(self, registration: Registration) -> None:
@@ -257,16 +259,36 @@ class Dcc:
 
     def release(self, request_id: str, user_id: str) -> bytes:
         """A quarantined command its User (``user_id``) released: MAC'd and on its way
-        (TR-10); one that is not the issued Pre-Command (MA-1) is refused instead and
-        never sent."""
+        (TR-10); one that is not the issued Pre-Command (MA-1), or (MA-9) one the meter
+        would refuse as a replay, is refused instead (DuisError) and never sent."""
         apdu, signed, request = self._take_held(request_id, user_id)
         try:
             self._check_issued(request_id, signed)
         except DuisError:
             self.engine.reject(request.counter, request.user_id, self._now(), request.device_id)
             raise
+        since = self.stale(apdu)
+        if since is not None:
+            if self.assumptions.refuse_stale_release:  # MA-9
+                self.engine.reject(request.counter, request.user_id, self._now(),
+                                   request.device_id)
+                raise DuisError(
+                    ResponseCode.STALE_RELEASE,
+                    f"counter {apdu.originator_counter} is not above {since}, which the DCC "
+                    f"has sent since from {apdu.originator_id.upper()} to "
+                    f"{apdu.recipient_id.upper()}: the meter would refuse it as a replay; "
+                    "re-sign the reset as a new request (MA-9)",
+                    request_id=request.echo_id)
+            self.stale_released += 1  # sent in vain: the meter refuses it (F-76)
         self.engine.release(request.counter, request.user_id, self._now(), request.device_id)
         return self._mac(apdu, request_id)
+
+    def stale(self, apdu: GeneralSigning) -> int | None:
+        """The highest counter the DCC has sent from the command's originator to its device
+        if it is not below that one's (the meter would refuse the command as a replay,
+        F-76), else None."""
+        last = self.last_sent(apdu.originator_id, apdu.recipient_id)
+        return last if last is not None and apdu.originator_counter <= last else None
 
     def reject(self, request_id: str, user_id: str) -> None:
         """A quarantined command its User (``user_id``) rejected: dropped, never sent

@@ -109,7 +109,9 @@ class Testbed:
                                        SUPPLIER_ROLE[stub.device]))
         # the Update Security Credentials command carries the floor of the new
         # Supplier's counter: the highest the DCC ever MAC'd from it for this meter (MA-8)
-        stub.change_supplier(supplier, floor=self.dcc.last_sent(supplier, stub.device_id))
+        floor = (self.dcc.last_sent(supplier, stub.device_id)
+                 if self.dcc.assumptions.dcc_sets_counter_floor else None)
+        stub.change_supplier(supplier, floor=floor)
 
     def run(
         self,
