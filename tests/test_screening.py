@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from specpkg.anomaly.engine import Disposition, ThresholdEngine
-from specpkg.anomaly.screening import Screener
+from specpkg.anomaly.screening import QuarantineCause, Screener
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable
 from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.gbcs import messages
@@ -113,3 +113,15 @@ def test_default_model_assumptions_flow_answers() -> None:
         bed.run("ESME", "TimeDebtRegister1", signed=hook(bed.user)).response_code
         == ResponseCode.SIGNED_PRECOMMAND_MISMATCH
     )
+
+
+def test_each_quarantine_names_its_cause_as_duis_alerts_do() -> None:
+    """DUIS's QuarantinedRequest names the cause: packet inspection (attribute limits),
+    a User threshold, or the DCC's own; a command delivered has none."""
+    inspected = _screen(_screener(), Device.GSME, 500)
+    assert inspected.cause is QuarantineCause.ATTRIBUTE_LIMITS
+    user = _screen(_screener(VALUE_ZERO), Device.ESME, 500)
+    assert user.cause is QuarantineCause.USER_THRESHOLD
+    dcc = _screen(_screener(Threshold("DCC", "2.4", "data_value", 0, 0)), Device.ESME, 500)
+    assert dcc.quarantined and dcc.cause is QuarantineCause.DCC_THRESHOLD
+    assert _screen(_screener(), Device.ESME, 0).cause is None

@@ -25,6 +25,7 @@ environment and the matrix run all reach it through the DCC
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from specpkg.anomaly.engine import Decision, Disposition, ThresholdEngine
 from specpkg.anomaly.inspection import Inspection, InspectionResult, inspect, written_value
@@ -32,6 +33,17 @@ from specpkg.anomaly.records import Refusal, Request
 from specpkg.gbcs.catalogue import RESET_DEBT_REGISTER
 from specpkg.gbcs.envelope import GeneralSigning
 from specpkg.meter.registers import DebtRegister
+
+
+class QuarantineCause(StrEnum):
+    """Why a command was quarantined, as DUIS's DCC Alert tells the User: its
+    ``QuarantinedRequest`` is one of ``ADUserThresholdBreach``, ``ADDCCThresholdBreach``
+    or ``ADAttributeLimitsBreach`` (DUIS Schema V5.1, type ``QuarantinedRequest``)."""
+
+    USER_THRESHOLD = "User threshold"
+    DCC_THRESHOLD = "DCC threshold"
+    #: Packet inspection found a value outside what the command may carry (SR-10, SR-11).
+    ATTRIBUTE_LIMITS = "attribute limits"
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,18 @@ class Screening:
     @property
     def reason(self) -> str:
         return self.decision.reason or self.inspection.reason
+
+    @property
+    def cause(self) -> QuarantineCause | None:
+        """Why it was quarantined (None: it was not): packet inspection first, then the
+        User's thresholds, then the DCC's own."""
+        if not self.quarantined:
+            return None
+        if self.inspection.quarantined:
+            return QuarantineCause.ATTRIBUTE_LIMITS
+        if self.decision.mask:
+            return QuarantineCause.USER_THRESHOLD
+        return QuarantineCause.DCC_THRESHOLD
 
 
 @dataclass

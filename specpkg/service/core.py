@@ -25,6 +25,7 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from specpkg.anomaly.screening import QuarantineCause
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable
 from specpkg.duis.codes import DuisError, Outcome, ResponseCode
 from specpkg.duis.intake import _REFUSAL_CODES
@@ -210,7 +211,8 @@ class Service:
             command = self.dcc.command(key, signed)
         except DuisError as error:
             if error.code is ResponseCode.QUARANTINED:
-                alert = messages.quarantine_alert(key, request.counter, error.reason,
+                cause = self.dcc.screenings[key].cause or QuarantineCause.USER_THRESHOLD
+                alert = messages.quarantine_alert(key, request.counter, cause,
                                                   **self._sign_args())
                 return {"state": QUARANTINED, "quarantined": (request.user_id, error.reason),
                         "deliveries": (self._delivery(request, "alert", alert),)}

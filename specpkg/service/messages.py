@@ -21,7 +21,9 @@ function (:func:`specpkg.duis.reset_request.sign_tree`). :func:`read_signed` rea
 them back from what the signature covers, never from a second parse.
 
 The data/duis schema fragment knows only the reset request and the plain Service
-Response: these four shapes are not in it yet (noted in the service's report).
+Response; every shape here passes DUIS's own schema with SR 2.4 added
+(:func:`specpkg.duis.schema.with_reset_debt_register`), checked by the DCC's signing
+tool in tests/test_duis_sign_wrap.py.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from specpkg.anomaly.screening import QuarantineCause
 from specpkg.duis.codes import ResponseCode
 from specpkg.duis.reset_request import _Q, DEFAULT_CLOCK, SCHEMA_VERSION, SR_NS, sign_tree
 from specpkg.duis.responses import format_date_time
@@ -54,8 +57,19 @@ from specpkg.gbcs.credentials import ca_certificate, check_certificate
 ACKNOWLEDGED = "I99"
 #: The command variants the service takes (DUIS: 4 Transform, 5 Send Command).
 TRANSFORM_VARIANT, SEND_VARIANT = 4, 5
-#: The DCC Alert code of a quarantine (provisional: the DUIS alert catalogue's AD code).
+#: The DCC Alert code of a quarantine (DUIS Schema V5.1, ``DCCAlertCode``: AD1).
 QUARANTINE_ALERT_CODE = "AD1"
+#: The element of ``QuarantinedRequest`` that names each cause (DUIS Schema V5.1).
+BREACH_ELEMENTS = {
+    QuarantineCause.USER_THRESHOLD: "ADUserThresholdBreach",
+    QuarantineCause.DCC_THRESHOLD: "ADDCCThresholdBreach",
+    QuarantineCause.ATTRIBUTE_LIMITS: "ADAttributeLimitsBreach",
+}
+#: ``PreCommand/GBCSVersion`` (DUIS Schema V5.1, required): the GBCS version the
+#: Pre-Command is formatted to. The DCC writes the device's version from its inventory
+#: (DUIS ``DeviceGBCSVersion``); the workbook's test meters are of the version DUIS
+#: Schema V5.1 is aligned with, "GBCS version 4.1" (that schema's header).
+PRE_COMMAND_GBCS_VERSION = "4.1"
 
 
 def _el(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
@@ -88,7 +102,9 @@ def pre_command_response(request_id: str, pre_command: bytes, *, keys_dir: Path,
     message = _el(body, "ResponseMessage")
     _el(message, "ServiceReference", RESET_DEBT_REGISTER)
     _el(message, "ServiceReferenceVariant", SERVICE_REFERENCE_VARIANT)
-    _el(_el(message, "PreCommand"), "GBCSPayload", base64.b64encode(pre_command).decode())
+    pre = _el(message, "PreCommand")
+    _el(pre, "GBCSVersion", PRE_COMMAND_GBCS_VERSION)
+    _el(pre, "GBCSPayload", base64.b64encode(pre_command).decode())
     return sign_tree(root, keys_dir=keys_dir, signer_id=signer_id)
 
 
@@ -102,16 +118,17 @@ def acknowledgement(request_id: str, *, keys_dir: Path, signer_id: str,
     return sign_tree(root, keys_dir=keys_dir, signer_id=signer_id)
 
 
-def quarantine_alert(request_id: str, event_ref: int, reason: str, *, keys_dir: Path,
-                     signer_id: str, clock: datetime = DEFAULT_CLOCK) -> bytes:
-    """The signed DCC Alert telling the User its command is quarantined (TR-10)."""
+def quarantine_alert(request_id: str, event_ref: int, cause: QuarantineCause, *,
+                     keys_dir: Path, signer_id: str, clock: datetime = DEFAULT_CLOCK) -> bytes:
+    """The signed DCC Alert telling the User its command is quarantined (TR-10): DUIS's
+    ``QuarantinedRequest`` element for the cause, with the RequestID and the event
+    reference only (DUIS carries no reason: the service's quarantine list has it)."""
     root, body = _response_root(request_id, ResponseCode.SUCCESS.value, clock)
     alert = _el(body, "DCCAlertMessage")
     _el(alert, "DCCAlertCode", QUARANTINE_ALERT_CODE)
-    breach = _el(_el(_el(alert, "DCCAlert"), "QuarantinedRequest"), "ADUserThresholdBreach")
+    breach = _el(_el(_el(alert, "DCCAlert"), "QuarantinedRequest"), BREACH_ELEMENTS[cause])
     _el(breach, "RequestID", request_id)
     _el(breach, "QuarantineEventRef", str(event_ref))
-    _el(breach, "Reason", reason)
     return sign_tree(root, keys_dir=keys_dir, signer_id=signer_id)
 
 
