@@ -1,7 +1,7 @@
 """The package's folders are its architecture: imports point down the layers only.
 
 ``workbook``, ``service`` > ``testing`` > ``system`` > ``anomaly``, ``duis`` > ``gbcs`` > ``meter``
-> ``errors``, ``paths``. A module may import its own package and any lower layer;
+> ``errors``, ``paths``, ``journal``. A module may import its own package and any lower layer;
 ``anomaly`` and ``duis`` share a layer and do not import each other. The command
 line (``commands``, ``__main__``) sits on top.
 """
@@ -17,11 +17,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "specpkg"
 
 #: Rank of each top-level part of the package; higher may import lower.
 RANKS = {
-    "errors": 0, "paths": 1, "meter": 2, "gbcs": 3, "anomaly": 4, "duis": 4,
+    "errors": 0, "paths": 1, "journal": 1, "meter": 2, "gbcs": 3, "anomaly": 4, "duis": 4,
     "system": 5, "testing": 6, "workbook": 7, "service": 7, "commands": 8, "__main__": 9,
     "__init__": 9,
 }
-TOP_LEVEL_MODULES = {"__init__", "__main__", "errors", "paths"}
+TOP_LEVEL_MODULES = {"__init__", "__main__", "errors", "paths", "journal"}
 MAX_LINES = 450
 
 

@@ -48,6 +48,7 @@ from specpkg.anomaly.thresholds import (
     parse_user_id,
 )
 from specpkg.errors import ValidationError
+from specpkg.journal import Journal, Retention
 
 
 class Disposition(StrEnum):
@@ -146,9 +147,8 @@ class ThresholdEngine:
     table: ThresholdTable
     count_quarantined: bool
     users: Iterable[str] | None = None
-    decisions: list[Decision] = field(default_factory=list)
-    delivered: list[Request] = field(default_factory=list)
-    notifications: list[Notification] = field(default_factory=list)
+    #: How much history (decisions, deliveries, notifications) stays in memory.
+    retention: Retention = field(default_factory=Retention)
 
     def __post_init__(self) -> None:
         if not isinstance(self.table, ThresholdTable):
@@ -157,7 +157,11 @@ class ThresholdEngine:
             raise ValidationError("count_quarantined", "must be True or False")
         known = self.table.users() if self.users is None else self.users
         self.users = frozenset(_user(u) for u in known)
-        self._status: list[Disposition] = []
+        self.decisions: Journal[Decision] = self.retention.journal("decision")
+        self.delivered: Journal[Request] = self.retention.journal("delivered")
+        self.notifications: Journal[Notification] = self.retention.journal("notification")
+        self._status: Journal[Disposition] = self.retention.journal("disposition")
+        self._counts = dict.fromkeys(Disposition, 0)
         self._book = CounterBook()
         self._last_time: int | None = None
         self._windows: dict[tuple[str, str, int], deque[int]] = {}
@@ -187,7 +191,7 @@ class ThresholdEngine:
         the request is quarantined whatever the thresholds say, and counted in the
         volume windows as any quarantined request is.
         """
-        sequence = len(self._status)
+        sequence = self._status.total
         checked = check_fields(record, self.users)  # type: ignore[arg-type]
         refusal = checked.refusal
         key = (checked.user_id, checked.request_id, checked.device_id)
@@ -239,8 +243,16 @@ class ThresholdEngine:
 
     def _record(self, decision: Decision) -> Decision:
         self._status.append(decision.disposition)
+        self._counts[decision.disposition] += 1
         self.decisions.append(decision)
         return decision
+
+    def _settle(self, sequence: int, disposition: Disposition) -> None:
+        """A held request's disposition changes from QUARANTINED (release or reject)."""
+        self._counts[Disposition.QUARANTINED] -= 1
+        self._counts[disposition] += 1
+        if sequence in self._status:
+            self._status[sequence] = disposition
 
     # the quarantine (TR-10)
     def quarantined(self, user_id: str | None = None) -> list[tuple[Request, str]]:
@@ -269,7 +281,7 @@ class ThresholdEngine:
                 device_id: str | None = None) -> Request:
         """The User releases a quarantined command: it is delivered now."""
         held = self._take(request_id, user_id, device_id)
-        self._status[held.sequence] = Disposition.DELIVERED
+        self._settle(held.sequence, Disposition.DELIVERED)
         self.delivered.append(held.request)
         self._notify("released", held.request, held.reason, at)
         return held.request
@@ -278,7 +290,7 @@ class ThresholdEngine:
                device_id: str | None = None) -> Request:
         """The User rejects a quarantined command: it is never delivered."""
         held = self._take(request_id, user_id, device_id)
-        self._status[held.sequence] = Disposition.REJECTED
+        self._settle(held.sequence, Disposition.REJECTED)
         self._notify("rejected", held.request, held.reason, at)
         return held.request
 
@@ -295,15 +307,14 @@ class ThresholdEngine:
         return [n for n in self.notifications if n.recipient == who]
 
     def disposition(self, sequence: int) -> Disposition:
-        """The current disposition of the request that arrived ``sequence``-th (0-based)."""
+        """The current disposition of the request that arrived ``sequence``-th (0-based),
+        while the retention keeps it (IndexError otherwise)."""
         return self._status[sequence]
 
     def counts(self) -> dict[Disposition, int]:
-        """Requests by current disposition; the values always add up to those submitted."""
-        out = dict.fromkeys(Disposition, 0)
-        for status in self._status:
-            out[status] += 1
-        return out
+        """Requests by current disposition; the values always add up to those submitted,
+        whatever the retention let go."""
+        return dict(self._counts)
 
     def __len__(self) -> int:
-        return len(self._status)
+        return self._status.total

@@ -35,6 +35,7 @@ from functools import cache
 from specpkg.errors import DecodeError, ValidationError
 from specpkg.gbcs import messages
 from specpkg.gbcs.zcl import ZIGBEE_EPOCH
+from specpkg.journal import Journal, Retention
 from specpkg.meter.registers import Device
 from specpkg.paths import DATA_DIR
 from specpkg.system.variants import TestCommsHub, ch_combinations
@@ -137,8 +138,13 @@ class CommunicationsHub:
     devices: dict[str, Device] = field(default_factory=dict)
     gsme_store: GsmeStore = field(default_factory=GsmeStore)
     gpf: GasProxy = field(default_factory=GasProxy)
-    routes: list[Route] = field(default_factory=list)
     wan_connected: bool = True
+    #: How many routes (and GPF copies) stay in memory (issue 18).
+    retention: Retention = field(default_factory=Retention)
+
+    def __post_init__(self) -> None:
+        self.routes: Journal[Route] = self.retention.journal("route")
+        self.gpf.tapped = self.retention.journal("tapped")  # type: ignore[assignment]
 
     def join(self, device_id: str, device: Device) -> None:
         self.devices[device_id.upper()] = device

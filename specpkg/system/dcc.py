@@ -47,6 +47,7 @@ from specpkg.errors import DecodeError, ValidationError
 from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.envelope import Cra, GeneralSigning
 from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
+from specpkg.journal import JournalMap, Retention
 from specpkg.meter.registers import Device, ResetReport, parse_device
 from specpkg.paths import PKI_DIR
 from specpkg.system.assumptions import Assumptions
@@ -80,6 +81,14 @@ class _Issued:
     taken: bool = False
 
 
+@dataclass(frozen=True)
+class _Held:
+    apdu: GeneralSigning
+    signed: bytes
+    request: ResetRequest
+    pre_command: bytes
+
+
 @dataclass
 class Dcc:
     """The DCC as far as the reset Service Request needs it."""
@@ -91,17 +100,25 @@ class Dcc:
     acb_id: str = ACB_ENTITY_ID
     signer_id: str = DCC_SIGNER_ID
     clock: datetime = DEFAULT_CLOCK
-    screenings: dict[str, Screening] = field(default_factory=dict)
     other_devices: dict[str, str] = field(default_factory=dict)
+    #: How much history stays in memory (issue 18): screenings, Pre-Commands issued,
+    #: the engine's decisions and notifications; counters and open quarantines always.
+    retention: Retention = field(default_factory=Retention)
 
     def __post_init__(self) -> None:
         self.keys = Keys(self.keys_dir)
         self.engine = ThresholdEngine(ThresholdTable(self.thresholds),
-                                      count_quarantined=self.assumptions.count_quarantined)
+                                      count_quarantined=self.assumptions.count_quarantined,
+                                      retention=self.retention)
+        #: What anomaly detection did with each Signed Pre-Command, by RequestID.
+        self.screenings: JournalMap[str, Screening] = self.retention.mapping("screening")
         self.screener = Screener(self.engine, inspect_esme=self.assumptions.inspect_esme,
                                  read_esme_value=self.assumptions.read_esme_value)
-        self._issued: dict[str, _Issued] = {}
-        self._held: dict[str, tuple[GeneralSigning, bytes]] = {}
+        #: Pre-Commands issued; one no longer there gets "no Pre-Command" (E-code of
+        #: UNKNOWN_PRECOMMAND), as one never issued.
+        self._issued: JournalMap[str, _Issued] = self.retention.mapping("issued")
+        #: Open quarantines: all a release or rejection needs, whatever the retention.
+        self._held: dict[str, _Held] = {}
         #: The last RequestID counter accepted from each User for each device.
         self.counters = CounterBook()
         #: The highest counter MAC'd from each Supplier for each device.
@@ -227,15 +244,15 @@ class Dcc:
         if screening.refused:
             raise DuisError(ResponseCode.ANOMALY_REFUSED, screening.reason, **echo)
         if screening.quarantined:
-            self._held[request_id] = (apdu, signed)  # until the User releases or rejects it
+            # held until the User releases or rejects it
+            self._held[request_id] = _Held(apdu, signed, request, issued.pre_command)
             raise DuisError(ResponseCode.QUARANTINED, screening.reason, **echo)
-        self._check_issued(request_id, signed)
+        self._check_issued(request_id, signed, issued.pre_command)
         return self._mac(apdu, request_id)
 
-    def _check_issued(self, request_id: str, signed: bytes) -> None:
+    def _check_issued(self, request_id: str, signed: bytes, pre_command: bytes) -> None:
         """Model assumption MA-1: the Signed Pre-Command is the issued one plus a signature."""
-        if self.assumptions.compare_with_issued and not signed.startswith(
-                self._issued[request_id].pre_command):
+        if self.assumptions.compare_with_issued and not signed.startswith(pre_command):
             raise DuisError(ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
                             "the Signed Pre-Command is not the issued Pre-Command",
                             request_id=request_id)
@@ -243,27 +260,26 @@ class Dcc:
     def _now(self) -> int:
         return int(self.clock.timestamp())
 
-    def _take_held(self, request_id: str,
-                   user_id: str) -> tuple[GeneralSigning, bytes, ResetRequest]:
+    def _take_held(self, request_id: str, user_id: str) -> _Held:
         """The held command of ``request_id``, taken out of quarantine if ``user_id``, who
         asks, is the User who sent the request (TR-10); ValidationError otherwise."""
         if request_id not in self._held:
             raise ValidationError("request_id", f"no quarantined command for {request_id}")
-        request = self._issued[request_id].accepted.request
+        request = self._held[request_id].request
         asks = entity_id(user_id).upper()
         if asks != entity_id(request.user_id).upper():
             raise ValidationError("user_id", f"{asks} did not send {request_id}: only its "
                                              "User releases or rejects it")
-        apdu, signed = self._held.pop(request_id)
-        return apdu, signed, request
+        return self._held.pop(request_id)
 
     def release(self, request_id: str, user_id: str) -> bytes:
         """A quarantined command its User (``user_id``) released: MAC'd and on its way
         (TR-10); one that is not the issued Pre-Command (MA-1), or (MA-9) one the meter
         would refuse as a replay, is refused instead (DuisError) and never sent."""
-        apdu, signed, request = self._take_held(request_id, user_id)
+        held = self._take_held(request_id, user_id)
+        apdu, request = held.apdu, held.request
         try:
-            self._check_issued(request_id, signed)
+            self._check_issued(request_id, held.signed, held.pre_command)
         except DuisError:
             self.engine.reject(request.counter, request.user_id, self._now(), request.device_id)
             raise
@@ -293,7 +309,7 @@ class Dcc:
     def reject(self, request_id: str, user_id: str) -> None:
         """A quarantined command its User (``user_id``) rejected: dropped, never sent
         (TR-10)."""
-        _, _, request = self._take_held(request_id, user_id)
+        request = self._take_held(request_id, user_id).request
         self.engine.reject(request.counter, request.user_id, self._now(), request.device_id)
 
     def _mac(self, apdu: GeneralSigning, request_id: str) -> bytes:

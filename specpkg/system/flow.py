@@ -28,6 +28,7 @@ from specpkg.duis.responses import DuisResponse, parse_response
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import SUPPLIER_ROLE
 from specpkg.gbcs.security import Keys
+from specpkg.journal import Retention
 from specpkg.meter.registers import DebtRegister, Device, MeterState, PaymentMode, parse_device
 from specpkg.meter.simulation import example_meter
 from specpkg.paths import PKI_DIR
@@ -290,17 +291,22 @@ def make_testbed(
     states: dict[Device, MeterState] | None = None,
     stub_class: type[MeterStub] = MeterStub,
     comms_hub: TestCommsHub | None = None,
+    retention: Retention | None = None,
 ) -> Testbed:
     """The standard testbed: Supplier 90B3D51F30010000 registered as Import Supplier
     of the ESME and Gas Supplier of the GSME, both meters on one Test CH (of
     ``comms_hub``'s variant, else the first); the DCC holds the Users' thresholds of
-    ``data/thresholds.csv`` unless others are given. ``stub_class`` plugs another meter."""
+    ``data/thresholds.csv`` unless others are given. ``stub_class`` plugs another meter.
+    ``retention`` bounds the history the DCC, the hub and the meters keep (issue 18)."""
     if not Path(keys_dir).is_dir():
         raise ValidationError("keys_dir", f"no such folder: {keys_dir}")
     assumptions = assumptions or Assumptions()
     table = ThresholdTable.load() if thresholds is None else thresholds
-    dcc = Dcc({}, keys_dir=keys_dir, assumptions=assumptions, thresholds=table)
-    hub = CommunicationsHub() if comms_hub is None else CommunicationsHub(comms_hub)
+    retention = retention or Retention()
+    dcc = Dcc({}, keys_dir=keys_dir, assumptions=assumptions, thresholds=table,
+              retention=retention)
+    hub = CommunicationsHub(retention=retention) if comms_hub is None else CommunicationsHub(
+        comms_hub, retention=retention)
     keys = Keys(keys_dir)
     stubs = {}
     for device, device_id in DEVICE_IDS.items():
@@ -309,7 +315,7 @@ def make_testbed(
         stubs[device_id] = stub_class(device_id, device, state, keys, version,
                                       checks_payload=assumptions.meter_checks_payload,
                                       alerts_unknown=assumptions.pre_release_alerts,
-                                      supplier=SUPPLIER_ID)
+                                      supplier=SUPPLIER_ID, retention=retention)
         hub.join(device_id, device)
     for device_id, device_type in TEST_OTHER_DEVICES.items():
         dcc.register_device(device_id, device_type)

@@ -33,6 +33,7 @@ from specpkg.gbcs import messages, reset_messages, usecases
 from specpkg.gbcs.credentials import RemotePartyRole
 from specpkg.gbcs.envelope import Cra, MacHeader
 from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
+from specpkg.journal import Journal, Retention
 from specpkg.meter.registers import (
     Device,
     MeterState,
@@ -99,9 +100,11 @@ class MeterStub:
     checks_payload: bool = False
     alerts_unknown: bool = True
     supplier: str | None = None
-    log: list[str] = field(default_factory=list)
+    #: How much of the meter's log stays in memory (issue 18).
+    retention: Retention = field(default_factory=Retention)
 
     def __post_init__(self) -> None:
+        self.log: Journal[str] = self.retention.journal(f"log of {self.device_id}")
         self.device_id = entity_id(self.device_id).upper()
         self.device = parse_device(self.device)
         if self.state.device is not self.device:
