@@ -32,6 +32,7 @@ from specpkg.duis.intake import _REFUSAL_CODES
 from specpkg.duis.reset_request import ResetRequest, parse_request_id
 from specpkg.duis.xmlsafe import MAX_BYTES, XmlRefused
 from specpkg.errors import ValidationError
+from specpkg.journal import Retention
 from specpkg.service import messages
 from specpkg.service.config import ServiceConfig
 from specpkg.service.store import ANSWERED, ISSUED, QUARANTINED, Store
@@ -45,6 +46,9 @@ from specpkg.testing.roles import RoleNotEligible
 from specpkg.testing.testrun import DEFAULT_WINDOW
 
 log = logging.getLogger("specpkg.service")
+#: The history the service's model keeps in memory (issue 18): its SQLite store is the
+#: record of every request and outcome, so the model keeps only the recent tail.
+SERVICE_RETENTION = Retention(keep=10_000)
 
 
 def key_store(folders: tuple[Path, ...], into: Path) -> Path:
@@ -85,7 +89,7 @@ class Service:
     def _build(self) -> None:
         model = Assumptions()
         self.env = TestEnvironment(DEFAULT_WINDOW, model=model, comms_hubs=ch_combinations(),
-                                   keys_dir=self.keys_dir)
+                                   keys_dir=self.keys_dir, retention=SERVICE_RETENTION)
         self.dcc = self.env.dcc
         self.dcc.clock = self.config.clock
         self.dcc.signer_id = self.config.signer_id
@@ -110,7 +114,8 @@ class Service:
                 raise ValidationError("devices", f"{device.device_id}: its User "
                                       f"{device.user_id} is not admitted "
                                       f"({self.refused_users[device.user_id]})")
-            self.env.stub_factory = MeterStubFactory(device.mode, self.keys_dir, model=model)
+            self.env.stub_factory = MeterStubFactory(device.mode, self.keys_dir, model=model,
+                                                     retention=SERVICE_RETENTION)
             system = self.env.issue_comms_hub(device.user_id, device.comms_hub, day)
             self.env.add_device(device.user_id, system.sms_id,
                                 TestDevice(device.device_id, DeviceClass(device.device_type),

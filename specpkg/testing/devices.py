@@ -28,6 +28,7 @@ from typing import Protocol, runtime_checkable
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import SUPPLIER_ROLE
 from specpkg.gbcs.security import Keys
+from specpkg.journal import Retention
 from specpkg.meter.registers import Device, MeterState, PaymentMode
 from specpkg.meter.simulation import example_meter
 from specpkg.paths import DATA_DIR, PKI_DIR
@@ -233,6 +234,7 @@ class MeterStubFactory:
     states: Mapping[Device, MeterState] = field(default_factory=dict)
     stub_class: type[MeterStub] = MeterStub
     model: Assumptions = field(default_factory=Assumptions)
+    retention: Retention = field(default_factory=Retention)
 
     def __post_init__(self) -> None:
         self.mode = PaymentMode(self.mode)
@@ -246,4 +248,5 @@ class MeterStubFactory:
         state = self.states.get(kind) or example_meter(kind.value, self.mode.value)
         return self.stub_class(device.device_id, kind, state, self._keys, device.meter_version,
                                checks_payload=self.model.meter_checks_payload,
-                               alerts_unknown=self.model.pre_release_alerts)
+                               alerts_unknown=self.model.pre_release_alerts,
+                               retention=self.retention)

@@ -33,6 +33,7 @@ from specpkg.anomaly.engine import Notification
 from specpkg.anomaly.thresholds import Threshold
 from specpkg.errors import SpecError, ValidationError
 from specpkg.gbcs.security import Keys
+from specpkg.journal import Retention
 from specpkg.paths import PKI_DIR
 from specpkg.system.assumptions import Assumptions
 from specpkg.system.commshub import CommunicationsHub
@@ -108,8 +109,11 @@ class TestEnvironment:
         comms_hubs: Sequence[TestCommsHub] | None = None,
         keys_dir: Path = PKI_DIR,
         roles_path: Path | None = None,
+        retention: Retention | None = None,
     ) -> None:
         self.window = window
+        #: How much history the DCC, the Test CHs and the stubs keep (issue 18).
+        self.retention = retention or Retention()
         self.capacity = capacity or load_capacity_assumptions()
         if window.working_days < self.capacity.min_window_working_days:
             raise ValidationError(
@@ -120,9 +124,10 @@ class TestEnvironment:
         self.model = model or Assumptions()
         self.keys_dir = keys_dir
         self.eligible = eligible_roles(roles_path)
-        self.stub_factory = stub_factory or MeterStubFactory(keys_dir=keys_dir, model=self.model)
+        self.stub_factory = stub_factory or MeterStubFactory(keys_dir=keys_dir, model=self.model,
+                                                             retention=self.retention)
         self.comms_hubs = tuple(ch_combinations() if comms_hubs is None else comms_hubs)
-        self.dcc = Dcc({}, keys_dir=keys_dir, assumptions=self.model)
+        self.dcc = Dcc({}, keys_dir=keys_dir, assumptions=self.model, retention=self.retention)
         self.users: dict[str, TestUser] = {}
         self.systems: dict[str, TestSmartMeteringSystem] = {}
 
@@ -184,7 +189,8 @@ class TestEnvironment:
                                   f"(available: {', '.join(hubs)})")
         sms_id = f"SMS-{len(self.systems) + 1:03d}"
         system = TestSmartMeteringSystem(sms_id, user.user_id, hubs[ch_code],
-                                         CommunicationsHub(variant=hubs[ch_code]))
+                                         CommunicationsHub(variant=hubs[ch_code],
+                                                           retention=self.retention))
         self.systems[sms_id] = system
         return system
 
