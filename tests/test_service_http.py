@@ -214,3 +214,25 @@ def test_a_receiver_that_refuses_a_message_with_400_leaves_it_undeliverable(tmp_
         server.stop()
         service.close()
         refusing.stop()
+
+
+def test_a_release_after_a_later_command_is_answered_as_the_meter_refuses_it(running, receiver):
+    """F-76 over HTTP: a quarantined reset released after a later reset from the same
+    Supplier reached the meter is dead on arrival; the DCC counts it, the User gets the
+    meter's refusal, not a success, and the register the later reset cleared stays so."""
+    service, server = running
+    user = UserSystem(IS, server.url, receiver, counter=9500)
+    user.set_thresholds([{"service_reference": "2.4", "kind": "volume",
+                          "window_seconds": 3600, "limit": 0}])
+    held = user.reset(Device.ESME, DebtRegister.TIME_DEBT_1, DEVICE_IDS[Device.ESME])
+    assert held.code is None and held.alerts
+    user.set_thresholds([{"service_reference": "2.4", "kind": "volume",
+                          "window_seconds": 3600, "limit": 100}])
+    later = user.reset(Device.ESME, DebtRegister.TIME_DEBT_2, DEVICE_IDS[Device.ESME])
+    assert later.code == ResponseCode.SUCCESS.value
+    user.decide(held, "release")
+    user.await_answer(held)
+    assert held.code not in (None, ResponseCode.SUCCESS.value)
+    assert service.dcc.stale_released == 1
+    assert service.store.request(held.request_id)["state"] == "answered"
+    user.close()
