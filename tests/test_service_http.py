@@ -236,3 +236,19 @@ def test_a_release_after_a_later_command_is_answered_as_the_meter_refuses_it(run
     assert service.dcc.stale_released == 1
     assert service.store.request(held.request_id)["state"] == "answered"
     user.close()
+
+
+def test_the_service_keeps_nothing_of_a_request_once_it_is_answered(running, receiver):
+    """Bounded state (issue 18): an answered request leaves only its row in the store;
+    the model's histories stay within the service's retention."""
+    from specpkg.service.core import SERVICE_RETENTION
+
+    service, server = running
+    user = UserSystem(IS, server.url, receiver, counter=9700)
+    for register in DebtRegister:
+        assert user.reset(Device.ESME, register, DEVICE_IDS[Device.ESME]).code == "I0"
+    assert service._requests == {}
+    states = [row["state"] for row in service.store.rows("requests")]
+    assert states == ["answered"] * len(DebtRegister)
+    assert service.dcc.retention is SERVICE_RETENTION and SERVICE_RETENTION.keep
+    user.close()

@@ -232,6 +232,7 @@ class Service:
 
     def _answer(self, request: ResetRequest, response: bytes | None, code: str | None,
                 outcome: Outcome) -> dict:
+        self._requests.pop(request.request_id, None)  # ended: nothing more is decided on it
         return {"state": ANSWERED, "outcome": (code, outcome.value),
                 "deliveries": (self._delivery(request, "response", response or b""),)}
 
