@@ -100,7 +100,21 @@ def pounds(pence: int) -> str:
 
 
 def _share(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f} %" if whole else "-"
+    if not whole:
+        return "-"
+    if 0 < abs(part) * 100 < abs(whole):  # under 1 %: never shown as "0 %"
+        return "less than 1 %"
+    return f"{100 * part / whole:.0f} %"
+
+
+def households(count: int) -> str:
+    """``1 household``, ``2,000 households``."""
+    return f"{count:,} household" + ("" if count == 1 else "s")
+
+
+def _hours_each(hours: int, meters: int) -> str:
+    each = hours / max(meters, 1)
+    return "less than 0.1 hours" if 0 < each < 0.05 else f"about {each:.1f} hours"
 
 
 # --- tables ---------------------------------------------------------------------------
@@ -197,16 +211,18 @@ def recommendation_in_words(advice: Recommendation, working_hours: Sequence[int]
 
 
 def pacing_table(report: Report) -> pd.DataFrame:
-    """The limits the campaign needs to go through without a quarantine: sent at random
-    (its busiest rolling hour and day), and paced at the recommended limits."""
+    """The campaign's own busiest rolling hour and day in this one run, sent at random
+    and paced evenly: what a limit must hold for the campaign alone (the recommended
+    threshold adds the ordinary resets and the risk over many simulated campaigns)."""
     day = 24 * 3600
     return pd.DataFrame([
         {"sending": name,
-         "busiest rolling hour (the hourly limit it needs)": f"{busiest(plan.batch):,}",
-         "busiest rolling day (the daily limit it needs)": f"{busiest(plan.batch, day):,}",
+         "busiest rolling hour, campaign alone (resets)": f"{busiest(plan.batch):,}",
+         "busiest rolling day, campaign alone (resets)": f"{busiest(plan.batch, day):,}",
          "days of sending": plan.sending_days}
-        for name, plan in ((f"at random over {report.plan.spec.days} days", report.plan),
-                           ("paced at the recommended limits", report.paced))])
+        for name, plan in ((f"at random over {report.plan.spec.days} days, this run",
+                            report.plan),
+                           ("paced evenly at the recommended rate", report.paced))])
 
 
 def registers_table(impacts: dict[DebtRegister, Impact]) -> pd.DataFrame:
@@ -266,11 +282,13 @@ def supply_off_in_words(impact: Impact) -> str:
     for name in (Scenario.DELIVERED, Scenario.HELD):
         t = impact.totals[name]
         fewer = base.hours_off - t.hours_off
+        never = "is" if t.spared == 1 else "are"
         out.append(
-            f"With {name}: {t.households_off:,} households are off at some point, "
-            f"**{t.spared:,} households are never off** that would have been, and the "
-            f"hours off fall by **{fewer:,}** ({_share(fewer, base.hours_off)}), about "
-            f"{fewer / max(spec.meters, 1):.1f} hours for every household of the fleet.")
+            f"With {name}: {households(t.households_off)} "
+            f"{'is' if t.households_off == 1 else 'are'} off at some point, "
+            f"**{households(t.spared)} {never} never off** that would have been, and the "
+            f"hours off fall by **{fewer:,}** ({_share(fewer, base.hours_off)}), "
+            f"{_hours_each(fewer, spec.meters)} for every household of the fleet.")
     return "\n\n".join(out)
 
 
