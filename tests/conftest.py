@@ -26,6 +26,8 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 # No per-example deadline: the machine is shared and timings are not tests.
 settings.register_profile(
-    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "default", deadline=None,
+    # too_slow: a shared machine; differing_executors: mutmut runs a class's test twice
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
 )
 settings.load_profile("default")
