@@ -213,6 +213,8 @@ def test_sensitivity_swings_each_input_and_draws_a_tornado_per_headline() -> Non
     figure = national.sensitivity_figure(swings)
     assert len(figure.axes) == len(sweeps.HEADLINES)
     assert figure.axes[0].get_legend() is not None
+    labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert "(I-2)" in " ".join(labels) and "_" not in " ".join(labels)  # words, not code
 
 
 def test_national_result_is_committed_with_its_parameters_and_command() -> None:

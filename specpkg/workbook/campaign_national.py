@@ -6,6 +6,7 @@ pence, shown in whole pounds.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from specpkg.anomaly.campaign import Campaign, Impact, Scenario
+from specpkg.meter import households
 from specpkg.meter.registers import DebtRegister
 from specpkg.workbook.campaign_view import _THOUSANDS, campaign_spec, pounds
 
@@ -50,6 +52,14 @@ def release_share_table(impacts: dict[float, Impact]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def input_label(name: str) -> str:
+    """An input of the households' table as a reader knows it: the opening words of its
+    note, wrapped, with its ID in the table (``mean debt on Time Debt Register 1 (I-6)``)."""
+    row = households.row(name)
+    words = row.note.split(";")[0].split(" (")[0].removeprefix("of the meters in debt: ")
+    return textwrap.fill(f"{words} ({row.id})", 28)
+
+
 def sensitivity_figure(swings: Sequence) -> Figure:
     """A tornado per headline figure: each input at its low and high, widest first."""
     from specpkg.anomaly.sweeps import HEADLINES
@@ -66,7 +76,7 @@ def sensitivity_figure(swings: Sequence) -> Figure:
             ax.barh(k, s.at_high - base, left=base, color="#c8602a",
                     label="input at its high" if k == 0 else None)
         ax.axvline(base, color="black", linewidth=1)
-        ax.set_yticks(y, [s.input.replace("_", " ") for s in mine], fontsize=9)
+        ax.set_yticks(y, [input_label(s.input) for s in mine], fontsize=8)
         ax.set_title(headline, fontsize=10)
         ax.xaxis.set_major_formatter(_THOUSANDS)
         ax.tick_params(axis="x", labelsize=8, rotation=30)
