@@ -64,7 +64,7 @@ def sensitivity_figure(swings: Sequence) -> Figure:
     """A tornado per headline figure: each input at its low and high, widest first."""
     from specpkg.anomaly.sweeps import HEADLINES
 
-    figure = Figure(figsize=(11, 4.2))
+    figure = Figure(figsize=(12, 5))
     axes = figure.subplots(1, len(HEADLINES))
     for ax, headline in zip(axes, HEADLINES, strict=True):
         mine = [s for s in swings if s.headline == headline][::-1]
@@ -84,7 +84,8 @@ def sensitivity_figure(swings: Sequence) -> Figure:
                    fontsize=9)
     figure.suptitle("What the headline figures depend on (each input at its plausible low "
                     "and high, the others at their values)", fontsize=11)
-    figure.tight_layout()
+    # fixed margins for the wrapped input names (tight_layout cannot fit them all)
+    figure.subplots_adjust(left=0.17, right=0.95, wspace=1.0, bottom=0.3, top=0.85)
     return figure
 
 
