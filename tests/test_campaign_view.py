@@ -150,9 +150,11 @@ def test_supply_off_in_words_counts_households_and_hours(report) -> None:
     assert f"{base.hours_off:,} household-hours" in text
     for name in (Scenario.DELIVERED, Scenario.HELD):
         spared = report.impact.totals[name].spared
-        verb = "is" if spared == 1 else "are"
-        assert f"With {name}:" in text and f"**{view.households(spared)} {verb} never off**" in text
-    assert view.households(1) == "1 household" and "0 %" not in view._share(3, 1000)
+        assert f"With {name}:" in text
+        assert f"**{view.households(spared, verb=True)} never off**" in text
+    assert view.households(1) == "1 household"
+    assert view.households(2, verb=True) == "2 households are"
+    assert "0 %" not in view._share(3, 1000)
 
 
 def test_notebook_report_maps_the_notebook_parameters() -> None:

@@ -82,7 +82,7 @@ class _Issued:
 
 
 @dataclass(frozen=True)
-class _Held:
+class _HeldCommand:
     apdu: GeneralSigning
     signed: bytes
     request: ResetRequest
@@ -118,7 +118,7 @@ class Dcc:
         #: UNKNOWN_PRECOMMAND), as one never issued.
         self._issued: JournalMap[str, _Issued] = self.retention.mapping("issued")
         #: Open quarantines: all a release or rejection needs, whatever the retention.
-        self._held: dict[str, _Held] = {}
+        self._held: dict[str, _HeldCommand] = {}
         #: The last RequestID counter accepted from each User for each device.
         self.counters = CounterBook()
         #: The highest counter MAC'd from each Supplier for each device.
@@ -245,7 +245,7 @@ class Dcc:
             raise DuisError(ResponseCode.ANOMALY_REFUSED, screening.reason, **echo)
         if screening.quarantined:
             # held until the User releases or rejects it
-            self._held[request_id] = _Held(apdu, signed, request, issued.pre_command)
+            self._held[request_id] = _HeldCommand(apdu, signed, request, issued.pre_command)
             raise DuisError(ResponseCode.QUARANTINED, screening.reason, **echo)
         self._check_issued(request_id, signed, issued.pre_command)
         return self._mac(apdu, request_id)
@@ -260,7 +260,7 @@ class Dcc:
     def _now(self) -> int:
         return int(self.clock.timestamp())
 
-    def _take_held(self, request_id: str, user_id: str) -> _Held:
+    def _take_held(self, request_id: str, user_id: str) -> _HeldCommand:
         """The held command of ``request_id``, taken out of quarantine if ``user_id``, who
         asks, is the User who sent the request (TR-10); ValidationError otherwise."""
         if request_id not in self._held:

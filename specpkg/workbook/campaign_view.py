@@ -107,9 +107,12 @@ def _share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f} %"
 
 
-def households(count: int) -> str:
-    """``1 household``, ``2,000 households``."""
-    return f"{count:,} household" + ("" if count == 1 else "s")
+def households(count: int, *, verb: bool = False) -> str:
+    """``1 household``, ``2,000 households``; with ``verb``, ``1 household is``,
+    ``2,000 households are``."""
+    one = count == 1
+    return f"{count:,} household" + ("" if one else "s") + (
+        (" is" if one else " are") if verb else "")
 
 
 def _hours_each(hours: int, meters: int) -> str:
@@ -282,11 +285,9 @@ def supply_off_in_words(impact: Impact) -> str:
     for name in (Scenario.DELIVERED, Scenario.HELD):
         t = impact.totals[name]
         fewer = base.hours_off - t.hours_off
-        never = "is" if t.spared == 1 else "are"
         out.append(
-            f"With {name}: {households(t.households_off)} "
-            f"{'is' if t.households_off == 1 else 'are'} off at some point, "
-            f"**{households(t.spared)} {never} never off** that would have been, and the "
+            f"With {name}: {households(t.households_off, verb=True)} off at some point, "
+            f"**{households(t.spared, verb=True)} never off** that would have been, and the "
             f"hours off fall by **{fewer:,}** ({_share(fewer, base.hours_off)}), "
             f"{_hours_each(fewer, spec.meters)} for every household of the fleet.")
     return "\n\n".join(out)
