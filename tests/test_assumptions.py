@@ -53,7 +53,7 @@ def test_values_must_be_booleans() -> None:
 
 def test_the_table_shows_the_setting_and_what_it_means() -> None:
     table = model.table(Assumptions(inspect_esme=True))
-    row = table.set_index("assumption").loc["inspect_esme"]
+    row = table.set_index("run setting").loc["inspect_esme"]
     assert (row["setting"], row["default"]) == ("yes", "no")
     assert row["what it means"] == next(r.if_true for r in model.catalogue()
                                         if r.name == "inspect_esme")

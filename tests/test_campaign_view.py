@@ -14,6 +14,7 @@ from specpkg.anomaly.campaign import Campaign, Scenario
 from specpkg.anomaly.pacing import days_needed
 from specpkg.errors import ValidationError
 from specpkg.meter.households import default_inputs
+from specpkg.workbook import campaign_figures as figures
 from specpkg.workbook import campaign_view as view
 
 SPEC = Campaign(2_500, first_day=1, days=2, simulation_days=5, hourly_limit=50, seed=3,
@@ -46,9 +47,9 @@ def test_pounds_are_whole_pounds_rounded_half_up() -> None:
 
 
 def test_outcomes_by_limit_stacks_delivered_and_held(report) -> None:
-    figure = view.outcomes_by_limit(report.limits, SPEC.hourly_limit)
+    figure = figures.outcomes_by_limit(report.limits, SPEC.hourly_limit)
     ax = figure.axes[0]
-    assert _legend(figure) == [view.DELIVERED, view.QUARANTINED]
+    assert _legend(figure) == [figures.DELIVERED, figures.QUARANTINED]
     heights = [int(p.get_height()) for p in ax.patches]
     assert heights == ([o.delivered for o in report.limits]
                        + [o.quarantined for o in report.limits])
@@ -57,18 +58,18 @@ def test_outcomes_by_limit_stacks_delivered_and_held(report) -> None:
 
 
 def test_hourly_outcomes_counts_every_reset_once(report) -> None:
-    figure = view.hourly_outcomes(report.plan)
+    figure = figures.hourly_outcomes(report.plan)
     total = sum(p.get_height() for p in figure.axes[0].patches)
     assert total == len(report.plan.batch)
-    assert _legend(figure) == [f"hourly volume limit ({SPEC.hourly_limit})", view.DELIVERED,
-                               view.QUARANTINED]
+    assert _legend(figure) == [f"hourly volume limit ({SPEC.hourly_limit})", figures.DELIVERED,
+                               figures.QUARANTINED]
     assert figure.axes[0].get_xticklabels()[0].get_text() == "Fri 08:00"
     _clear_of_bars(figure)
 
 
 def test_pacing_chart_draws_the_days_needed(report) -> None:
     resets, (hourly, _) = len(report.plan.batch), report.recommended
-    figure = view.pacing(resets, SPEC.days, hourly, [0, 2_000])
+    figure = figures.pacing(resets, SPEC.days, hourly, [0, 2_000])
     ax = figure.axes[0]
     first, second = ax.lines[:2]
     for line, daily in ((first, 0), (second, 2_000)):
@@ -81,8 +82,8 @@ def test_pacing_chart_draws_the_days_needed(report) -> None:
 
 
 def test_daily_plots_one_line_per_scenario(report) -> None:
-    for what in view.DAILY:
-        figure = view.daily(report.impact, what)
+    for what in figures.DAILY:
+        figure = figures.daily(report.impact, what)
         assert _legend(figure)[:3] == [s.value for s in Scenario]
         base = figure.axes[0].lines[0].get_ydata()
         totals = report.impact.baseline
@@ -90,7 +91,7 @@ def test_daily_plots_one_line_per_scenario(report) -> None:
             totals.balance / totals.meters / 100)
         assert np.allclose(base, expected)
     with pytest.raises(ValidationError) as err:
-        view.daily(report.impact, "debt")
+        figures.daily(report.impact, "debt")
     assert err.value.field == "what"
 
 
@@ -189,13 +190,19 @@ def test_release_share_table_counts_every_reset_and_writes_off_only_on_the_relea
     from specpkg.anomaly.sweeps import by_release_share
     from specpkg.workbook import campaign_national as national
 
-    table = national.release_share_table(by_release_share(report.plan, [0.0, 1.0]))
-    assert list(table["meters on the Release"]) == ["0 %", "100 %"]
-    assert table.iloc[0]["debt written off"] == "£0" != table.iloc[1]["debt written off"]
-    sent = table["resets sent (all count against the thresholds)"]
-    assert sent.nunique() == 1 and table["quarantined at the chosen limit"].nunique() == 1
-    assert table.iloc[0]["refused by the meter, with an alert"] == (
-        f"{report.plan.outcome.delivered:,}")
+    table = national.release_share_table(by_release_share(report.plan, [0.0, 0.5, 1.0]))
+    assert list(table["meters on the Release"]) == ["0 %", "50 %", "100 %"]
+    written = table["every reset delivered: debt written off"]
+    assert written.iloc[0] == "£0" != written.iloc[2]
+    sent = table["resets sent"]
+    held = table["at the chosen limit: held in quarantine"]
+    assert sent.nunique() == 1 and held.nunique() == 1
+    assert table.iloc[0]["at the chosen limit: delivered, refused by the meter with an alert"] \
+        == f"{report.plan.outcome.delivered:,}"
+    number = lambda v: int(v.replace(",", ""))  # noqa: E731
+    for _, row in table.iterrows():  # the three outcomes at the chosen limit add up to those sent
+        parts = [c for c in table.columns if c.startswith("at the chosen limit")]
+        assert sum(number(row[c]) for c in parts) == number(row["resets sent"])
 
 
 def test_sensitivity_swings_each_input_and_draws_a_tornado_per_headline() -> None:
@@ -271,3 +278,104 @@ def test_national_table_adds_the_suppliers_up() -> None:
     meters = sum(s["meters"] for s in found["suppliers"])
     assert table.iloc[-1]["prepayment meters"] == f"{meters:,}"
     assert not table.astype(str).apply(lambda c: c.str.contains("True|False|nan")).any().any()
+
+
+def test_basis_and_chosen_limit_say_the_reading_the_share_and_why_not_the_recommendation(
+        report) -> None:
+    """Every table of notebook 08 names what it rests on (issue 21): the chosen limit, the
+    reading of MA-4 and the share of meters on the Release (MA-19), default or not."""
+    text = view.basis_in_words(report)
+    assert f"an hourly limit of {SPEC.hourly_limit:,}" in text
+    assert "quarantined resets count (MA-4 yes), the default reading" in text
+    assert "100 % of meters on the Release's firmware (a setting of the run" in text
+    other = campaign.report(replace(SPEC, release_share=0.1), [50], count_quarantined=False)
+    text = view.basis_in_words(other)
+    assert "only delivered resets count (MA-4 no), not the default" in text
+    assert "10 % of meters on the Release's firmware (MA-19's value)" in text
+    assert "is a setting of the run" in view.chosen_in_words(report)
+    advised = campaign.report(SPEC, [50], count_quarantined=True, trials=5)
+    words = view.chosen_in_words(advised)
+    assert f"recommends is {advised.recommendation.threshold:,}" in words
+    higher = replace(advised, impact=replace(advised.impact, plan=replace(
+        advised.plan, spec=replace(SPEC, hourly_limit=advised.recommendation.threshold - 1))))
+    assert "(above the chosen one)" in view.chosen_in_words(higher)
+    lower = replace(advised, impact=replace(advised.impact, plan=replace(
+        advised.plan, spec=replace(SPEC, hourly_limit=advised.recommendation.threshold + 1))))
+    assert "(below the chosen one)" in view.chosen_in_words(lower)
+
+
+def test_the_daily_threshold_has_a_side_either_way() -> None:
+    from specpkg.anomaly.pacing import recommend
+
+    advice = recommend(1_200, 2, ordinary_per_day=40, trials=30, seed=4)
+    sides = {s.label: s for s in advice.sides}
+    low, high = sides["daily threshold 10 % lower"], sides["daily threshold 10 % higher"]
+    assert low.daily < advice.daily < high.daily and low.threshold == advice.threshold
+    assert low.chance >= sides["recommended"].chance >= high.chance
+    assert low.chance > 0  # a daily threshold below the busiest day holds resets back
+    text = view.recommendation_in_words(advice, (8, 18))
+    assert f"set it at {low.daily:,} instead" in text
+    table = view.recommendation_table(advice).set_index("setting")
+    assert table.loc["daily threshold 10 % lower", "daily threshold"] == f"{low.daily:,}"
+
+
+def test_figures_name_the_reading_of_ma4_they_draw(report) -> None:
+    title = figures.outcomes_by_limit(report.limits, count_quarantined=False).axes[0].get_title()
+    assert title.endswith("if only delivered resets count (MA-4 no)")
+    title = figures.hourly_outcomes(report.plan).axes[0].get_title()
+    assert title.endswith("if quarantined resets count (MA-4 yes)")
+
+
+def test_national_table_gives_the_chance_of_a_quarantine_each_and_in_all() -> None:
+    from specpkg.anomaly import sweeps
+    from specpkg.workbook import campaign_national as national
+
+    found = sweeps.load_national()
+    table = national.national_table(found)
+    chances = [s["chance_of_quarantine"] for s in found["suppliers"]]
+    assert list(table["chance of any quarantine"])[:-1] == [f"{100 * c:.0f} %" for c in chances]
+    none = float(np.prod([1 - c for c in chances]))
+    assert table.iloc[-1]["chance of any quarantine"] == f"{100 * (1 - none):.0f} %"
+
+
+def test_sensitivity_moves_the_share_of_meters_on_the_release() -> None:
+    from specpkg.anomaly import sweeps
+
+    assert "release_share" in sweeps.SENSITIVE
+    spec = replace(SPEC, meters=1_500, inputs=default_inputs(), release_share=0.1)
+    swings = sweeps.sensitivity(spec, ("release_share",))
+    by = {s.headline: s for s in swings}
+    debt = by["debt written off (£)"]
+    assert debt.at_low == 0 < debt.base < debt.at_high  # none on the Release: nothing written off
+    off = by["households off supply without the scheme"]
+    assert off.at_low == off.base == off.at_high  # the baseline has no resets
+
+
+def test_inputs_table_shows_values_as_people_write_them() -> None:
+    from specpkg.meter import households
+
+    table = households.frame().set_index("id")
+    assert table.loc["I-1", "value"] == "4,400,000"
+    assert table.loc["I-2", "value"] == "0.07"
+    assert not table["value"].str.contains(r"\.\d*0$").any()  # no trailing zeros
+
+
+def test_release_share_in_words_gives_ma19s_value_and_the_runs() -> None:
+    from specpkg.meter.households import row
+    from specpkg.workbook import campaign_national as national
+
+    default = row("release_share").value
+    text = national.release_share_in_words(replace(SPEC, release_share=default))
+    assert f"**{100 * default:.0f} %**" in text and "This run: the same." in text
+    text = national.release_share_in_words(replace(SPEC, release_share=0.5))
+    assert "This run: 50 %, a setting of the run." in text
+
+
+def test_national_parameters_in_words_quote_the_committed_file() -> None:
+    from specpkg.anomaly import sweeps
+    from specpkg.workbook import campaign_national as national
+
+    found = sweeps.load_national()
+    text = national.parameters_in_words(found)
+    assert f"Computed for {found['parameters']['meters']:,} prepayment meters" in text
+    assert f"`{found['command']}`" in text and "{" not in text

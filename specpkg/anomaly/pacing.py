@@ -101,7 +101,7 @@ class Side:
     trial under each reading of MA-4 (``True``: quarantined requests count; the other
     over at most :data:`WALKED_TRIALS` of the trials with a quarantine);
     ``headroom`` the resets an hour a runaway or tampered sender could add before
-    the threshold stops it.
+    the threshold stops it; ``daily`` the daily threshold set (0: none).
     """
 
     label: str
@@ -111,6 +111,7 @@ class Side:
     chance: float
     quarantined: dict[bool, float]
     headroom: int
+    daily: int = 0
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,8 @@ def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
     campaign plus the User's ordinary traffic exceeds in at most ``risk`` of ``trials``
     trials; the daily threshold the busiest rolling day of any trial (so that the
     chance of a quarantine is the hourly threshold's alone). Either side: the
-    threshold 10 % lower and higher (sent at the rate), the rate 10 % lower and
+    threshold 10 % lower and higher (sent at the rate), the daily threshold 10 % lower
+    and higher (the hourly one as recommended), the rate 10 % lower and
     higher (against the threshold), and the campaign sent at random over its days
     (against the threshold, and the threshold it would need), each replayed through
     anomaly detection under both readings of MA-4 over ``side_trials`` trials.
@@ -257,7 +259,7 @@ def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
         chance, held = _quarantines(resets, pace, days, ordinary_per_day, limit, day_limit,
                                     seed, side_trials, working_hours, user)
         sent = pace if pace else -(-resets // (days * (high - low)))
-        return Side(label, limit, pace, span, chance, held, limit - sent)
+        return Side(label, limit, pace, span, chance, held, limit - sent, day_limit)
 
     lower = max(1, round(threshold * (1 - SIDE_STEP)))
     higher = max(threshold + 1, round(threshold * (1 + SIDE_STEP)))
@@ -268,6 +270,10 @@ def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
         side("recommended", threshold, rate, daily),
         side("threshold 10 % lower", lower, rate, scale(lower)),
         side("threshold 10 % higher", higher, rate, scale(higher)),
+        side("daily threshold 10 % lower", threshold, rate,
+             max(1, round(daily * (1 - SIDE_STEP)))),
+        side("daily threshold 10 % higher", threshold, rate,
+             max(daily + 1, round(daily * (1 + SIDE_STEP)))),
         side("sending 10 % slower", threshold, slower, daily),
         side("sending 10 % faster", threshold, faster, daily),
         side("sent at random over the days", threshold, 0, 0),

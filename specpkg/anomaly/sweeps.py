@@ -48,7 +48,9 @@ def by_release_share(plan_: Plan, shares: list[float], *,
 
 #: The inputs the sensitivity varies between their low and high (data/campaign/inputs.csv).
 SENSITIVE = ("share_in_debt", "mean_debt", "weekly_recovery", "share_tdr1", "share_short",
-             "shortfall_permille", "emergency_credit")
+             "shortfall_permille", "emergency_credit", "release_share")
+#: The inputs of the table that are the campaign's own settings, not the households'.
+CAMPAIGN_INPUTS = ("release_share",)
 #: The headline figures, each from an :class:`Impact` (pence, households, hours).
 HEADLINES = {
     "debt written off (£)": lambda i: i.totals[Scenario.DELIVERED].written_off / 100,
@@ -78,20 +80,23 @@ class Swing:
 def sensitivity(spec: Campaign, names: tuple[str, ...] = SENSITIVE, *,
                 count_quarantined: bool = True) -> list[Swing]:
     """Each headline of :data:`HEADLINES` with each input at its low and high, widest
-    swing first per headline (a tornado)."""
+    swing first per headline (a tornado); the share of meters on the Release (MA-19) is
+    moved on the campaign, the others on its households."""
     if len(names) > len(SENSITIVE) * 3:
         raise ValidationError("names", "too many inputs")
 
-    def figures(inputs) -> dict[str, float]:
-        found = run(replace(spec, inputs=inputs), count_quarantined=count_quarantined)
-        return {name: float(f(found)) for name, f in HEADLINES.items()}
+    def figures(name: str | None = None, value: float = 0) -> dict[str, float]:
+        moved = (spec if name is None
+                 else replace(spec, **{name: value}) if name in CAMPAIGN_INPUTS
+                 else replace(spec, inputs=spec.inputs.with_value(name, value)))
+        found = run(moved, count_quarantined=count_quarantined)
+        return {headline: float(f(found)) for headline, f in HEADLINES.items()}
 
-    base = figures(spec.inputs)
+    base = figures()
     swings = []
     for name in names:
         found = households.row(name)
-        low = figures(spec.inputs.with_value(name, found.low))
-        high = figures(spec.inputs.with_value(name, found.high))
+        low, high = figures(name, found.low), figures(name, found.high)
         swings += [Swing(h, name, found.low, found.high, base[h], low[h], high[h])
                    for h in HEADLINES]
     return sorted(swings, key=lambda s: (list(HEADLINES).index(s.headline), -s.width))
@@ -157,6 +162,15 @@ def national(spec: Campaign, *, trials: int = 100, side_trials: int = 10,
                            "ordinary_per_day": spec.ordinary_per_day, "trials": trials,
                            "side_trials": side_trials},
             "command": COMMAND, "suppliers": rows}
+
+
+def chance_of_any_quarantine(suppliers: list[dict]) -> float:
+    """The chance that at least one Supplier's campaign sees a quarantine, each at its own
+    recommended threshold (the Suppliers' campaigns independent)."""
+    clear = 1.0
+    for s in suppliers:
+        clear *= 1 - s["chance_of_quarantine"]
+    return 1 - clear
 
 
 def load_national(path=RESULT_JSON) -> dict:

@@ -127,7 +127,7 @@ def frame() -> Any:
     import pandas as pd
 
     return pd.DataFrame([{
-        "id": r.id, "input": r.note, "value": r.value, "unit": r.unit,
+        "id": r.id, "input": r.note, "value": f"{r.value:,}", "unit": r.unit,
         "plausible range": f"{r.low:,} to {r.high:,}", "basis": r.basis, "source": r.source,
     } for r in table()])
 

@@ -143,7 +143,7 @@ def table(assumptions: Assumptions | None = None) -> Any:
     for info in catalogue():
         value = getattr(current, info.name)
         rows.append({
-            "id": info.id, "assumption": info.name, "question": info.question,
+            "id": info.id, "run setting": info.name, "question": info.question,
             "setting": "yes" if value else "no",
             "default": "yes" if getattr(default, info.name) else "no",
             "what it means": info.if_true if value else info.if_false,

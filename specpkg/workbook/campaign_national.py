@@ -14,9 +14,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from specpkg.anomaly.campaign import Campaign, Impact, Scenario
+from specpkg.anomaly.sweeps import HEADLINES, chance_of_any_quarantine, national
 from specpkg.meter import households
 from specpkg.meter.registers import DebtRegister
-from specpkg.workbook.campaign_view import _THOUSANDS, campaign_spec, pounds
+from specpkg.workbook.campaign_figures import THOUSANDS
+from specpkg.workbook.campaign_view import campaign_spec, pounds
 
 # --- the national fleet -------------------------------------------------------------------
 
@@ -33,23 +35,40 @@ def national_spec(meters: int) -> Campaign:
 
 
 def release_share_table(impacts: dict[float, Impact]) -> pd.DataFrame:
-    """Per share of meters on firmware of the Release (MA-19): the resets sent and decided
-    (the same at every share: a refused reset still counts, SR-4), those the meter
-    refuses with an alert, the registers reset and the pounds written off."""
+    """Per share of meters on firmware of the Release (MA-19): the resets sent (the same at
+    every share: a refused reset still counts against the thresholds, SR-4), each in one
+    of three outcomes at the chosen limit (held in quarantine, delivered and refused by a
+    meter from before the Release, delivered and reset), which add up to those sent; then,
+    with every reset delivered (the quarantines released), the registers reset, the pounds
+    written off and the household-hours off supply avoided."""
     rows = []
     for share, found in impacts.items():
         plan = found.plan
-        every = found.totals[Scenario.DELIVERED]
+        every, held = found.totals[Scenario.DELIVERED], found.totals[Scenario.HELD]
         rows.append({
             "meters on the Release": f"{100 * share:.0f} %",
-            "resets sent (all count against the thresholds)": f"{len(plan.batch):,}",
-            "quarantined at the chosen limit": f"{plan.outcome.quarantined:,}",
-            "refused by the meter, with an alert": f"{plan.refused_by_meter:,}",
-            "registers reset": f"{every.resets:,}",
-            "debt written off": pounds(every.written_off),
-            "household-hours off supply avoided": f"{found.baseline.hours_off - every.hours_off:,}",
+            "resets sent": f"{len(plan.batch):,}",
+            "at the chosen limit: held in quarantine": f"{plan.outcome.quarantined:,}",
+            "at the chosen limit: delivered, refused by the meter with an alert":
+                f"{plan.refused_by_meter:,}",
+            "at the chosen limit: delivered, register reset": f"{held.resets:,}",
+            "every reset delivered: registers reset": f"{every.resets:,}",
+            "every reset delivered: debt written off": pounds(every.written_off),
+            "every reset delivered: household-hours off supply avoided":
+                f"{found.baseline.hours_off - every.hours_off:,}",
         })
     return pd.DataFrame(rows)
+
+
+def release_share_in_words(spec: Campaign) -> str:
+    """MA-19's share of meters on the Release's firmware, why, and this run's (Markdown)."""
+    found = households.row("release_share")
+    run = ("the same" if spec.release_share == found.value
+           else f"{100 * spec.release_share:.0f} %, a setting of the run")
+    return (f"MA-19 assumes **{100 * found.value:.0f} %** of meters on the new firmware when "
+            f"the campaign runs: {found.source.removeprefix('model assumption MA-19: ')}. "
+            f"This run: {run}. The same campaign, the same resets sent and decided, at "
+            "several shares:")
 
 
 def input_label(name: str) -> str:
@@ -62,9 +81,7 @@ def input_label(name: str) -> str:
 
 def sensitivity_figure(swings: Sequence) -> Figure:
     """A tornado per headline figure: each input at its low and high, widest first."""
-    from specpkg.anomaly.sweeps import HEADLINES
-
-    figure = Figure(figsize=(12, 5))
+    figure = Figure(figsize=(12, 6.5))
     axes = figure.subplots(1, len(HEADLINES))
     for ax, headline in zip(axes, HEADLINES, strict=True):
         mine = [s for s in swings if s.headline == headline][::-1]
@@ -78,21 +95,23 @@ def sensitivity_figure(swings: Sequence) -> Figure:
         ax.axvline(base, color="black", linewidth=1)
         ax.set_yticks(y, [input_label(s.input) for s in mine], fontsize=8)
         ax.set_title(headline, fontsize=10)
-        ax.xaxis.set_major_formatter(_THOUSANDS)
+        ax.xaxis.set_major_formatter(THOUSANDS)
         ax.tick_params(axis="x", labelsize=8, rotation=30)
     axes[0].legend(loc="upper center", bbox_to_anchor=(1.7, -0.25), ncol=2, frameon=False,
                    fontsize=9)
     figure.suptitle("What the headline figures depend on (each input at its plausible low "
                     "and high, the others at their values)", fontsize=11)
     # fixed margins for the wrapped input names (tight_layout cannot fit them all)
-    figure.subplots_adjust(left=0.17, right=0.95, wspace=1.0, bottom=0.3, top=0.85)
+    figure.subplots_adjust(left=0.17, right=0.95, wspace=1.0, bottom=0.22, top=0.88)
     return figure
 
 
 def national_table(found: dict) -> pd.DataFrame:
     """The national result per Supplier and in all: meters, resets, pounds written off per
-    register, the recommended threshold and rate, the quarantines and notifications to
-    expect there under both readings of MA-4, and the supply-off hours."""
+    register, the recommended threshold and rate, the chance of any quarantine there (in
+    all: that at least one Supplier sees one, the Suppliers' campaigns independent), the
+    quarantines and notifications to expect under both readings of MA-4, and the
+    supply-off hours."""
     rows = []
     keys = ("meters", "resets", "households_off", "hours_off", "hours_off_with_resets")
     total = {k: 0 for k in keys}
@@ -101,7 +120,8 @@ def national_table(found: dict) -> pd.DataFrame:
     for s in [*found["suppliers"], None]:
         if s is None:
             s = {**total, "supplier": "all Suppliers", "share": 1.0, "written_off": written,
-                 "quarantined": held, "threshold": None, "rate": None}
+                 "quarantined": held, "threshold": None, "rate": None,
+                 "chance_of_quarantine": chance_of_any_quarantine(found["suppliers"])}
         else:
             for k in keys:
                 total[k] += s[k]
@@ -116,6 +136,7 @@ def national_table(found: dict) -> pd.DataFrame:
                for r, v in s["written_off"].items()},
             "hourly threshold / rate": ("-" if s["threshold"] is None
                                         else f"{s['threshold']:,} / {s['rate']:,}"),
+            "chance of any quarantine": f"{100 * s['chance_of_quarantine']:.0f} %",
             "quarantined (mean), MA-4 yes / no":
                 f"{s['quarantined']['counted']:,.0f} / {s['quarantined']['not_counted']:,.0f}",
             "notifications each (mean), MA-4 yes / no":
@@ -128,9 +149,21 @@ def national_table(found: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def parameters_in_words(found: dict) -> str:
+    """The committed national result's parameters and how to regenerate it (Markdown)."""
+    p = found["parameters"]
+    low, high = p["working_hours"]
+    minutes = found.get("seconds", 0) // 60
+    return (f"Computed for {p['meters']:,} prepayment meters: a reset of "
+            f"{DebtRegister(p['register']).label} sent over {p['days']} working days from "
+            f"day {p['first_day']}, {low:02d}:00 to {high:02d}:00, {p['simulation_days']} days "
+            f"simulated, seed {p['seed']}; {p['ordinary_per_day']:,} ordinary resets a "
+            f"working day in all; each Supplier's threshold from {p['trials']:,} simulated "
+            f"campaigns and its chance of a quarantine from {p['side_trials']:,}. Regenerate "
+            f"with `{found['command']}` ({minutes} minutes on the 2-core machine).")
+
+
 def national_run(meters: int) -> dict:
     """The national computation at ``meters`` meters (the committed file at I-1's count)."""
-    from specpkg.anomaly.sweeps import national
-
     return national(national_spec(meters), trials=NATIONAL_TRIALS[0],
                     side_trials=NATIONAL_TRIALS[1])

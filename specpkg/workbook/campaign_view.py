@@ -1,48 +1,22 @@
-"""Tables and figures of a bulk debt relief campaign (notebook 08, the executive summary;
-SR-12 impact).
+"""Tables and sentences of a bulk debt relief campaign (notebook 08, the executive
+summary; SR-12 impact); its figures are :mod:`specpkg.workbook.campaign_figures`.
 
 Presentation only: every number comes from :mod:`specpkg.anomaly.campaign`.
-Money is kept in integer pence and shown in whole pounds. Legends name things
-as the working group does and sit outside the plotting area, so that they never
-cover a bar.
+Money is kept in integer pence and shown in whole pounds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 
-import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from specpkg.anomaly.campaign import (
-    Campaign,
-    Impact,
-    LimitOutcome,
-    Plan,
-    Report,
-    Scenario,
-    report,
-)
-from specpkg.anomaly.engine import DISPOSITION_CODES, Disposition
+from specpkg.anomaly.campaign import Campaign, Impact, Report, Scenario, report
 from specpkg.anomaly.pacing import Recommendation, busiest, days_needed
 from specpkg.errors import ValidationError
 from specpkg.meter.households import row
 from specpkg.meter.registers import DebtRegister
-from specpkg.meter.simulation import START
 from specpkg.system.assumptions import Assumptions
-
-DELIVERED = "delivered to the meter"
-QUARANTINED = "held in quarantine"
-COLOURS = {DELIVERED: "#2a7f3f", QUARANTINED: "#c8602a"}
-SCENARIO_COLOURS = {Scenario.NO_SCHEME: "#555555", Scenario.DELIVERED: "#2a7f3f",
-                    Scenario.HELD: "#c8602a"}
-_THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
-_POUNDS = FuncFormatter(lambda v, _: f"£{v:,.0f}")
-_POUNDS_PENCE = FuncFormatter(lambda v, _: f"£{v:,.2f}")
-DAILY = ("recovered", "balance")
 
 
 def notebook_report(*, meters: int, register: str, campaign_first_day: int, campaign_days: int,
@@ -139,6 +113,36 @@ READINGS = {True: "if quarantined resets count (MA-4 yes)",
             False: "if only delivered resets count (MA-4 no)"}
 
 
+def basis_in_words(report: Report) -> str:
+    """The settings a table or figure of this run rests on, as one sentence (Markdown):
+    the chosen hourly limit, the reading of MA-4 and the share of meters on the
+    Release's firmware (MA-19), each said to be the default or not."""
+    spec = report.plan.spec
+    reading = READINGS[report.count_quarantined].removeprefix("if ")
+    default_reading = report.count_quarantined == Assumptions().count_quarantined
+    default_share = spec.release_share == row("release_share").value
+    share = "MA-19's value" if default_share else "a setting of the run, not MA-19's value"
+    return (f"*This run:* an hourly limit of {spec.hourly_limit:,} resets (a setting of the "
+            f"run); {reading}, {'the default reading' if default_reading else 'not the default'}"
+            f"; {100 * spec.release_share:.0f} % of meters on the Release's firmware ({share}),"
+            " the others refusing the reset.")
+
+
+def chosen_in_words(report: Report) -> str:
+    """Why the chosen limit is not the recommended threshold (Markdown), when both exist."""
+    spec, advice = report.plan.spec, report.recommendation
+    if advice is None:
+        return (f"The chosen limit of {spec.hourly_limit:,} is a setting of the run, an "
+                "example threshold to show what anomaly detection does.")
+    compare = ("the same as" if advice.threshold == spec.hourly_limit
+               else "above" if advice.threshold > spec.hourly_limit else "below")
+    return (f"The chosen limit of {spec.hourly_limit:,} is a setting of the run, an example "
+            "threshold for the tables and charts that follow, not the recommendation: the "
+            f"threshold the next section recommends is {advice.threshold:,} ({compare} the "
+            "chosen one), for this campaign sent evenly at its recommended rate together "
+            "with the Supplier's ordinary resets.")
+
+
 def limits_table(report: Report) -> pd.DataFrame:
     """At each hourly limit (and the chosen one), under both readings of MA-4 side by side:
     the resets quarantined, their share, the notifications each of the DCC and the
@@ -174,6 +178,7 @@ def recommendation_table(advice: Recommendation) -> pd.DataFrame:
         rows.append({
             "setting": side.label,
             "hourly threshold": f"{side.threshold:,}",
+            "daily threshold": f"{side.daily:,}" if side.daily else "none",
             "sending": (f"paced, {side.rate:,} an hour" if side.rate
                         else f"at random over {advice.days} days"),
             "days of sending": side.days,
@@ -191,6 +196,7 @@ def recommendation_in_words(advice: Recommendation, working_hours: Sequence[int]
     low, high = working_hours
     lower, higher = sides["threshold 10 % lower"], sides["threshold 10 % higher"]
     slower, faster = sides["sending 10 % slower"], sides["sending 10 % faster"]
+    day_low = sides["daily threshold 10 % lower"]
     at_random = sides["sent at random, the threshold it needs"]
     return "\n\n".join([
         f"**1. Set the hourly threshold to {advice.threshold:,}** (and the daily one to "
@@ -202,7 +208,11 @@ def recommendation_in_words(advice: Recommendation, working_hours: Sequence[int]
         f"quarantine ({lower.quarantined[True]:,.0f} resets held on average if quarantined "
         f"resets count, {lower.quarantined[False]:,.0f} if not); set {higher.threshold:,} "
         f"and a runaway or tampered sender can add {higher.headroom:,} resets an hour "
-        "before the threshold stops it.",
+        f"before the threshold stops it. The daily threshold is the busiest rolling day of "
+        f"any simulated campaign: set it at {day_low.daily:,} instead and "
+        f"{_percent(day_low.chance)} of them see a quarantine "
+        f"({day_low.quarantined[True]:,.0f} resets held on average if quarantined resets "
+        "count).",
         f"**2. Send {advice.rate:,} resets an hour, paced evenly** from {low:02d}:00 to "
         f"{high:02d}:00: the {advice.resets:,} resets go in {advice.days} days. Slower "
         f"({slower.rate:,} an hour) takes {slower.days} days; faster ({faster.rate:,}) "
@@ -238,7 +248,7 @@ def registers_table(impacts: dict[DebtRegister, Impact]) -> pd.DataFrame:
             "meters carrying the debt": f"{len(impact.plan.targets):,}",
             "owed when planned": pounds(impact.plan.debt),
             "written off, every reset delivered": pounds(every.written_off),
-            "per reset": pounds(every.written_off // max(every.resets, 1)),
+            "per register reset": pounds(every.written_off // max(every.resets, 1)),
             f"written off, limit {impact.plan.spec.hourly_limit:,} an hour":
                 pounds(held.written_off),
         })
@@ -293,124 +303,3 @@ def supply_off_in_words(impact: Impact) -> str:
     return "\n\n".join(out)
 
 
-# --- figures --------------------------------------------------------------------------
-
-
-def _legend_below(ax, columns: int = 3) -> None:
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=columns, frameon=False,
-              fontsize=9)
-
-
-def outcomes_by_limit(outcomes: Sequence[LimitOutcome], chosen: int | None = None) -> Figure:
-    """Stacked bars: the campaign's resets delivered and quarantined at each hourly limit."""
-    figure = Figure(figsize=(7, 3.6))
-    ax = figure.subplots()
-    labels = [f"{o.hourly_limit:,}" + (" (chosen)" if o.hourly_limit == chosen else "")
-              for o in outcomes]
-    delivered = [o.delivered for o in outcomes]
-    held = [o.quarantined for o in outcomes]
-    ax.bar(labels, delivered, color=COLOURS[DELIVERED], label=DELIVERED)
-    ax.bar(labels, held, bottom=delivered, color=COLOURS[QUARANTINED], label=QUARANTINED)
-    ax.yaxis.set_major_formatter(_THOUSANDS)
-    ax.margins(y=0.12)
-    ax.set_xlabel("hourly volume limit (resets in any rolling hour)")
-    ax.set_ylabel("resets")
-    total = delivered[0] + held[0] if outcomes else 0
-    ax.set_title(f"{total:,} resets: what anomaly detection does at each hourly limit")
-    _legend_below(ax, 2)
-    figure.tight_layout()
-    return figure
-
-
-def hourly_outcomes(plan: Plan) -> Figure:
-    """The campaign hour by hour: resets delivered and quarantined, and the hourly limit."""
-    hour = plan.batch.timestamp // 3600
-    first = int(hour.min()) if len(hour) else 0
-    span = int(hour.max()) - first + 1 if len(hour) else 1
-    codes = plan.result.disposition
-    counts = {name: np.bincount(hour[codes == DISPOSITION_CODES.index(d)] - first,
-                                minlength=span)
-              for name, d in ((DELIVERED, Disposition.DELIVERED),
-                              (QUARANTINED, Disposition.QUARANTINED))}
-    busy = np.flatnonzero(counts[DELIVERED] + counts[QUARANTINED])
-    labels = [(START + timedelta(hours=first + int(h))).strftime("%a %H:00") for h in busy]
-    figure = Figure(figsize=(11, 4))
-    ax = figure.subplots()
-    x = np.arange(len(busy))
-    ax.bar(x, counts[DELIVERED][busy], color=COLOURS[DELIVERED], label=DELIVERED)
-    ax.bar(x, counts[QUARANTINED][busy], bottom=counts[DELIVERED][busy],
-           color=COLOURS[QUARANTINED], label=QUARANTINED)
-    limit = plan.spec.hourly_limit
-    ax.axhline(limit, color="black", linestyle="--", linewidth=1,
-               label=f"hourly volume limit ({limit:,})")
-    ax.set_xticks(x, labels, rotation=90, fontsize=8)
-    ax.set_ylabel("resets sent in the hour")
-    ax.yaxis.set_major_formatter(_THOUSANDS)
-    ax.set_title(f"The campaign hour by hour with a limit of {limit:,} resets an hour")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
-    figure.tight_layout()
-    return figure
-
-
-def pacing(resets: int, days: int, recommended: int, daily_limits: Sequence[int] = (0,),
-           working_hours: tuple[int, int] = (8, 18)) -> Figure:
-    """Days a paced campaign of ``resets`` needs at each hourly limit (one line per daily
-    limit; 0: none), against the ``days`` wanted and the recommended hourly limit."""
-    figure = Figure(figsize=(8, 4))
-    ax = figure.subplots()
-    limits = np.unique(np.linspace(max(1, recommended // 4), recommended * 3, 200).astype(int))
-    top = 1
-    for k, daily in enumerate(daily_limits):
-        needed = [days_needed(resets, int(x), daily, working_hours) for x in limits]
-        top = max(top, max(needed, default=1))
-        label = f"daily limit {daily:,}" if daily else "no daily limit"
-        # each line narrower than the one before, so that coinciding lines stay visible
-        ax.step(limits, needed, where="post", label=label, linewidth=1.5 + 2.0 / (k + 1))
-    ax.axhline(days, color="black", linestyle="--", linewidth=1,
-               label=f"campaign of {days} day{'s' if days != 1 else ''}")
-    ax.plot([recommended], [days_needed(resets, recommended, 0, working_hours)], "o",
-            color="#c8602a", label=f"recommended: {recommended:,} an hour")
-    low, high = working_hours
-    ax.set_xlabel(f"hourly volume limit (sending paced at the limit, {low:02d}:00 to "
-                  f"{high:02d}:00)")
-    ax.set_ylabel("days needed")
-    ax.set_ylim(0, min(top, days * 6) + 0.5)
-    ax.xaxis.set_major_formatter(_THOUSANDS)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(f"Days needed to send {resets:,} resets without a quarantine")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
-    figure.tight_layout()
-    return figure
-
-
-def daily(impact: Impact, what: str = "recovered") -> Figure:
-    """Per day and scenario: debt recovered from all meters, or the mean balance (£);
-    the days the resets are sent shaded."""
-    if what not in DAILY:
-        raise ValidationError("what", f"must be one of {', '.join(DAILY)}, got {what!r}")
-    spec = impact.plan.spec
-    figure = Figure(figsize=(9, 4))
-    ax = figure.subplots()
-    days = np.arange(spec.simulation_days)
-    for name, totals in impact.totals.items():
-        values = (totals.recovered if what == "recovered"
-                  else totals.balance / max(totals.meters, 1)) / 100
-        ax.plot(days, values, marker="o", label=name.value, color=SCENARIO_COLOURS[name])
-    sent = impact.plan.batch.timestamp // 86_400
-    if len(sent):
-        ax.axvspan(int(sent.min()) - 0.5, int(sent.max()) + 0.5, alpha=0.1, color="#1f77b4",
-                   label="resets sent")
-    ticks = days[::max(1, len(days) // 14)]
-    ax.set_xticks(ticks, [(START + timedelta(days=int(d))).strftime("%a %d %b") for d in ticks],
-                  rotation=90, fontsize=8)
-    if what == "recovered":
-        ax.set_ylabel("debt recovered (£ per day)")
-        ax.set_title("Debt recovered from all customers each day")
-        ax.yaxis.set_major_formatter(_POUNDS)
-    else:
-        ax.set_ylabel("mean balance at end of day")
-        ax.set_title("The average customer's credit balance")
-        ax.yaxis.set_major_formatter(_POUNDS_PENCE)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
-    figure.tight_layout()
-    return figure

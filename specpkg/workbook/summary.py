@@ -203,7 +203,7 @@ class SummaryPart(BookDirective):
         """Notebook 08 at its defaults: the campaign at the chosen limit under both readings
         of MA-4, the two-part recommendation, and the committed national result."""
         from specpkg.anomaly.campaign import Scenario
-        from specpkg.anomaly.sweeps import RESULT_JSON, load_national
+        from specpkg.anomaly.sweeps import RESULT_JSON, chance_of_any_quarantine, load_national
         from specpkg.workbook.campaign_view import pounds
 
         self._depends(CAMPAIGN_NOTEBOOK, RESULT_JSON)
@@ -221,7 +221,9 @@ class SummaryPart(BookDirective):
         out = [para(
             f"A debt relief campaign on {spec.register.label}: {len(plan.targets):,} of "
             f"{spec.meters:,} prepayment meters carry that debt; resetting it writes off "
-            f"{pounds(every.written_off)}. Sent at random over {spec.days} working days "
+            f"{pounds(every.written_off)} with {100 * spec.release_share:.0f} % of meters on "
+            f"the Release's firmware (MA-19; the others refuse the reset). Sent at random "
+            f"over {spec.days} working days "
             f"with an hourly threshold of {spec.hourly_limit:,}, {held(True)} resets are "
             f"quarantined if quarantined resets count against the threshold (MA-4, the "
             f"workbook's default), {held(False)} if only delivered ones count (finding F-5).")]
@@ -240,12 +242,18 @@ class SummaryPart(BookDirective):
         written = sum(s["written_off"][register.value] for s in suppliers)
         off = sum(s["hours_off"] for s in suppliers)
         avoided = off - sum(s["hours_off_with_resets"] for s in suppliers)
+        chances = [100 * s["chance_of_quarantine"] for s in suppliers]
+        low, high = min(chances), max(chances)
         out.append(para(
             f"Nationally ({sum(s['meters'] for s in suppliers):,} prepayment meters, "
             f"{len(suppliers)} Suppliers by market share, illustrative inputs: finding F-72), "
             f"a campaign on {register.label} writes off {pounds(written)} and "
             f"spares {avoided:,} of {off:,} hours off supply over "
-            f"{national['parameters']['simulation_days']} days."))
+            f"{national['parameters']['simulation_days']} days. At its recommended threshold "
+            f"each Supplier has a {low:.0f} to {high:.0f} % chance of some quarantine (in "
+            f"{national['parameters']['side_trials']} simulated campaigns each), so "
+            f"{100 * chance_of_any_quarantine(suppliers):.0f} % that at least one Supplier "
+            "sees one."))
         out.append(para("Pounds written off per register, pacing, both readings at every "
                         "threshold and the national figures per Supplier: see ",
                         self.page_link(CAMPAIGN_NOTEBOOK.name, "notebook 08"), ".",
@@ -285,10 +293,11 @@ class SummaryPart(BookDirective):
         return figure
 
     def _campaign_figure(self) -> Figure:
-        from specpkg.workbook.campaign_view import outcomes_by_limit
+        from specpkg.workbook.campaign_figures import outcomes_by_limit
 
         found = notebook_campaign()
-        figure = outcomes_by_limit(found.limits, found.plan.spec.hourly_limit)
+        figure = outcomes_by_limit(found.limits, found.plan.spec.hourly_limit,
+                                   count_quarantined=found.count_quarantined)
         for ax in figure.axes:
             ax.set_title("")
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=1, frameon=False)
