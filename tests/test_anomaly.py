@@ -208,6 +208,10 @@ def test_tr10_only_the_sending_user_can_release() -> None:
     with pytest.raises(ValidationError) as err:
         engine.reject(99, A)
     assert err.value.field == "request_id"
+    assert err.value.reason == f"{A} has no request 99 in quarantine"
+    with pytest.raises(ValidationError) as err:
+        engine.reject(1, A, device_id="00DB1234567890AB")  # held for another device
+    assert err.value.reason == f"{A} has no request 1 in quarantine for device 00DB1234567890AB"
     engine.reject(1, A)
     with pytest.raises(ValidationError):
         engine.release(1, A)  # ends exactly once

@@ -57,3 +57,28 @@ def test_the_table_shows_the_setting_and_what_it_means() -> None:
     assert (row["setting"], row["default"]) == ("yes", "no")
     assert row["what it means"] == next(r.if_true for r in model.catalogue()
                                         if r.name == "inspect_esme")
+
+
+def test_every_model_assumption_named_anywhere_is_defined_in_one_table() -> None:
+    """Issue 21: every MA-n the data, the package and the notebooks name has its row, in
+    the settings table or the table of assumptions kept with their data, never both."""
+    import re
+
+    from specpkg.paths import DATA_DIR
+
+    root = DATA_DIR.parent
+    named = set()
+    for folder, pattern in (("data", "*.csv"), ("specpkg", "*.py"), ("notebooks", "*.ipynb")):
+        for path in (root / folder).rglob(pattern):
+            named |= set(re.findall(r"\bMA-\d+\b", path.read_text(encoding="utf-8")))
+    settings = {a.id for a in model.catalogue()}
+    kept = {a.id for a in model.data_assumptions()}
+    assert not settings & kept
+    assert named <= settings | kept, sorted(named - settings - kept)
+    for a in model.data_assumptions():
+        assert a.question.endswith("?") and a.default and a.finding.startswith("F-")
+    from specpkg.meter.households import row
+
+    answers = model.data_table().set_index("id")["the model's answer"]
+    assert answers["MA-19"].startswith(f"{100 * row('release_share').value:.0f} % of meters")
+    assert answers["MA-20"].startswith(f"{row('ordinary_per_meter_year').value:,} resets")

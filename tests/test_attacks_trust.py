@@ -191,6 +191,8 @@ def test_only_the_user_who_sent_it_releases_or_rejects_a_quarantined_command() -
         with pytest.raises(ValidationError) as err:
             act(rid, OTHER)
         assert err.value.field == "user_id"
+        assert err.value.reason == (f"{OTHER} did not send {rid}: only its User releases "
+                                    "or rejects it")
     assert bed.release(held).outcome is Outcome.SUCCESS  # still held, for its own User
 
 

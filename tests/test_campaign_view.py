@@ -78,7 +78,7 @@ def test_pacing_chart_draws_the_days_needed(report) -> None:
     marker = ax.lines[-1]
     assert list(marker.get_xdata()) == [hourly]
     assert _legend(figure) == ["no daily limit", "daily limit 2,000", "campaign of 2 days",
-                               f"recommended: {hourly:,} an hour"]
+                               f"recommended sending rate: {hourly:,} an hour"]
 
 
 def test_daily_plots_one_line_per_scenario(report) -> None:
@@ -311,6 +311,10 @@ def test_the_daily_threshold_has_a_side_either_way() -> None:
     sides = {s.label: s for s in advice.sides}
     low, high = sides["daily threshold 10 % lower"], sides["daily threshold 10 % higher"]
     assert low.daily < advice.daily < high.daily and low.threshold == advice.threshold
+    # one basis: the hourly threshold's sides keep the recommended daily one, and back
+    assert sides["threshold 10 % lower"].daily == advice.daily
+    assert sides["threshold 10 % higher"].daily == advice.daily
+    assert sides["sent at random over the days"].daily == advice.daily
     assert low.chance >= sides["recommended"].chance >= high.chance
     assert low.chance > 0  # a daily threshold below the busiest day holds resets back
     text = view.recommendation_in_words(advice, (8, 18))
@@ -352,11 +356,19 @@ def test_sensitivity_moves_the_share_of_meters_on_the_release() -> None:
 
 
 def test_inputs_table_shows_values_as_people_write_them() -> None:
+    """Issue 21: pounds for pence, percent for shares, basis points and per mille."""
     from specpkg.meter import households
 
     table = households.frame().set_index("id")
-    assert table.loc["I-1", "value"] == "4,400,000"
-    assert table.loc["I-2", "value"] == "0.07"
+    shown = {i: (table.loc[i, "value"], table.loc[i, "unit"]) for i in table.index}
+    assert shown["I-1"] == ("4,400,000", "meters")
+    assert shown["I-2"] == ("7 %", "of meters")
+    assert shown["I-6"] == ("£1,300", "pounds")
+    assert shown["I-9"] == ("£3.85", "£ a week")
+    assert shown["I-12"] == ("20 %", "of each top-up")
+    assert shown["I-17"] == ("6.9 %", "of the week's cost")
+    assert table.loc["I-6", "plausible range"] == "£500 to £2,000"
+    assert table.loc["I-20", "plausible range"] == "fixed"
     assert not table["value"].str.contains(r"\.\d*0$").any()  # no trailing zeros
 
 
@@ -379,3 +391,11 @@ def test_national_parameters_in_words_quote_the_committed_file() -> None:
     text = national.parameters_in_words(found)
     assert f"Computed for {found['parameters']['meters']:,} prepayment meters" in text
     assert f"`{found['command']}`" in text and "{" not in text
+
+
+def test_the_limits_table_shows_the_recommended_threshold_too() -> None:
+    advised = campaign.report(SPEC, [30], count_quarantined=True, trials=5)
+    table = view.limits_table(advised)
+    threshold = advised.recommendation.threshold
+    assert f"{threshold:,} (recommended, for paced sending)" in list(table["hourly limit"])
+    assert f"{SPEC.hourly_limit:,} (chosen)" in list(table["hourly limit"])

@@ -118,3 +118,27 @@ def test_a_change_debt_outside_the_model_is_not_half_applied() -> None:
     daily = dataclasses.replace(change, frequency=gbz.RecoveryFrequency.DAILY, recovery_amount=7)
     (op,) = reset_messages.operations(gbz.Gbz((gbz.change_debt_component(daily, 0, True),)))
     assert op.recovery == DebtRecovery(RecoveryMethod.TIME_BASED, 7, "daily")
+
+
+def test_recovery_settings_take_words_and_refuse_every_field_out_of_its_range() -> None:
+    """BR-1, SR-1: a Change Debt's recovery settings are checked field by field, each
+    refusal naming the field (ZSE 1.2 Prepayment cluster: 32-bit amounts, basis points
+    to 10,000, UTC seconds, minutes after midnight)."""
+    from specpkg.errors import ValidationError
+    from specpkg.meter.registers import RecoveryPeriod
+
+    words = DebtRecovery("payment-based", period="daily")
+    assert words.method is RecoveryMethod.PAYMENT_BASED
+    assert words.period is RecoveryPeriod.DAILY
+    highest = DebtRecovery(RecoveryMethod.TIME_BASED, 2**31 - 1, balance_bp=10_000,
+                           start_time=2**32 - 1, collection_time=2**16 - 1)
+    assert (highest.amount, highest.balance_bp, highest.start_time,
+            highest.collection_time) == (2**31 - 1, 10_000, 2**32 - 1, 2**16 - 1)
+    for field, value in (("amount", 2**31), ("amount", -1), ("balance_bp", 10_001),
+                         ("balance_bp", -1), ("start_time", 2**32), ("start_time", -1),
+                         ("collection_time", 2**16), ("collection_time", -1),
+                         ("amount", 1.5), ("method", "weekly"), ("period", "fortnightly")):
+        kwargs = {"method": RecoveryMethod.TIME_BASED, field: value}
+        with pytest.raises(ValidationError) as refused:
+            DebtRecovery(**kwargs)
+        assert refused.value.field == field, (field, value)

@@ -39,6 +39,15 @@ def test_imp1_rule_on_both_sides_of_each_deadline(approval, expected, rule):
     assert result.date == expected
     assert result.rule is rule
     assert result.specified is (expected is not None)
+    # the reason says the rule in the specification's words, with its dates (IMP-1)
+    assert result.reason.startswith("decision to approve made ")
+    deadlines = {DateRule.JUNE_2019: ["by 27 May 2018"],
+                 DateRule.NOVEMBER_2019: ["after 27 May 2018", "on or before 7 October 2018"],
+                 DateRule.NOT_SPECIFIED: ["after 7 October 2018"]}[rule]
+    for words in deadlines:
+        assert words in result.reason, words
+    if expected is not None:
+        assert result.reason.endswith(f"implement on {expected.day} {expected:%B %Y}")
 
 
 def test_imp1_unspecified_case_says_so_plainly():

@@ -73,3 +73,68 @@ def test_without_ma8_a_to_b_to_a_reopens_replay() -> None:
         bed.change_supplier("ESME", SUPPLIER)
         reply = bed.stub("ESME").receive(captured)
         assert (reply.alert is None) is executes, floor_set
+
+
+def _same_counter(bed, device: str, other: str, register: str = "TimeDebtRegister1", **tamper):
+    """Two quarantined resets of one User with the same counter, to two devices (a
+    counter is fresh per User and device, so both are valid): the DCC must settle each
+    for its own device."""
+    counter = bed.user.next_counter
+    first = bed.run(device, register, **tamper)
+    bed.user.next_counter = counter
+    second = bed.run(other, register)
+    assert first.request.counter == second.request.counter == counter
+    assert first.outcome is second.outcome is Outcome.QUARANTINED
+    return first, second
+
+
+def test_a_stale_release_is_refused_for_its_own_device_when_another_holds_its_counter() -> None:
+    """MA-9, TR-10: the refusal rejects the quarantined command of the device it names,
+    at the DCC's clock, echoing the RequestID; the other device's command with the same
+    counter stays held and is released in turn."""
+    import datetime as dt
+
+    import pytest
+
+    from specpkg.duis.codes import DuisError
+
+    table = ThresholdTable([Threshold(SUPPLIER, "2.4", "volume", 3600, 0)])
+    bed = make_testbed(thresholds=table, assumptions=Assumptions(refuse_stale_release=True))
+    esme, gsme = _same_counter(bed, "ESME", "GSME")
+    later = bed.run("ESME", "TimeDebtRegister2")
+    assert bed.release(later).outcome is Outcome.SUCCESS
+    bed.dcc.clock += dt.timedelta(hours=2)
+    with pytest.raises(DuisError) as refused:
+        bed.dcc.release(esme.request.request_id, SUPPLIER)
+    error = refused.value
+    assert error.code is ResponseCode.STALE_RELEASE
+    assert error.request_id == esme.request.echo_id
+    apdu = esme.request
+    assert f"from {SUPPLIER} to {apdu.device_id.replace('-', '').upper()}" in str(error)
+    assert "(MA-9)" in str(error)
+    held = [r.device_id.replace("-", "").upper() for r, _ in bed.dcc.engine.quarantined()]
+    assert held == [gsme.request.device_id.replace("-", "").upper()]
+    rejected = bed.dcc.notifications(SUPPLIER)[-1]
+    assert (rejected.event, rejected.timestamp) == ("rejected", int(bed.dcc.clock.timestamp()))
+    assert bed.release(gsme).outcome is Outcome.SUCCESS
+    assert bed.dcc.engine.quarantined(SUPPLIER) == []
+
+
+def test_a_release_and_a_reject_settle_the_device_named_when_two_share_a_counter() -> None:
+    """TR-10: released and rejected for their own device, each at the DCC's clock."""
+    import datetime as dt
+
+    table = ThresholdTable([Threshold(SUPPLIER, "2.4", "volume", 3600, 0)])
+    bed = make_testbed(thresholds=table)
+    gsme, esme = _same_counter(bed, "GSME", "ESME")
+    bed.dcc.clock += dt.timedelta(hours=1)
+    assert bed.release(esme).outcome is Outcome.SUCCESS
+    released = bed.dcc.notifications(SUPPLIER)[-1]
+    assert (released.event, released.timestamp) == ("released", int(bed.dcc.clock.timestamp()))
+    assert bed.stub("ESME").state.time_debt_1 == 0
+    held = [r.device_id.replace("-", "").upper() for r, _ in bed.dcc.engine.quarantined()]
+    assert held == [gsme.request.device_id.replace("-", "").upper()]
+    owed = bed.stub("GSME").state.time_debt_1
+    assert bed.reject(gsme).outcome is Outcome.REJECTED_BY_USER
+    assert bed.dcc.engine.quarantined(SUPPLIER) == []
+    assert bed.stub("GSME").state.time_debt_1 == owed > 0

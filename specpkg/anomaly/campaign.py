@@ -438,12 +438,13 @@ def report(spec: Campaign, limits: list[int], *, count_quarantined: bool,
     paced = plan(replace(spec, sending=Sending.PACED, hourly_limit=recommended[0],
                          daily_limit=recommended[1]),
                  count_quarantined=count_quarantined, targets=targets)
-    readings = outcomes_both_readings(spec, sent.batch, [*limits, spec.hourly_limit])
     asked = {check_int("hourly_limit", int(x), 1) for x in limits}
     advice = (recommend(len(targets[0]), spec.days, ordinary_per_day=spec.ordinary_per_day,
                         working_hours=spec.working_hours, risk=risk, trials=trials,
                         side_trials=side_trials, seed=spec.seed, user=spec.user)
               if trials and len(targets[0]) else None)
+    shown = [*limits, spec.hourly_limit, *([advice.threshold] if advice else [])]
+    readings = outcomes_both_readings(spec, sent.batch, shown)
     return Report(impact(sent, chunk=chunk, progress=progress),
                   [r.reading(count_quarantined) for r in readings if r.hourly_limit in asked],
                   recommended, paced, count_quarantined, readings, advice)

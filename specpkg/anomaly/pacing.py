@@ -222,8 +222,8 @@ def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
     campaign plus the User's ordinary traffic exceeds in at most ``risk`` of ``trials``
     trials; the daily threshold the busiest rolling day of any trial (so that the
     chance of a quarantine is the hourly threshold's alone). Either side: the
-    threshold 10 % lower and higher (sent at the rate), the daily threshold 10 % lower
-    and higher (the hourly one as recommended), the rate 10 % lower and
+    hourly threshold 10 % lower and higher (the daily one as recommended), the daily
+    threshold 10 % lower and higher (the hourly one as recommended), the rate 10 % lower and
     higher (against the threshold), and the campaign sent at random over its days
     (against the threshold, and the threshold it would need), each replayed through
     anomaly detection under both readings of MA-4 over ``side_trials`` trials.
@@ -265,18 +265,17 @@ def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
     higher = max(threshold + 1, round(threshold * (1 + SIDE_STEP)))
     slower = max(1, round(rate * (1 - SIDE_STEP)))
     faster = max(rate + 1, round(rate * (1 + SIDE_STEP)))
-    scale = lambda x: max(1, daily * x // threshold)  # noqa: E731 - the daily limit keeps pace
     sides = (
         side("recommended", threshold, rate, daily),
-        side("threshold 10 % lower", lower, rate, scale(lower)),
-        side("threshold 10 % higher", higher, rate, scale(higher)),
+        side("threshold 10 % lower", lower, rate, daily),
+        side("threshold 10 % higher", higher, rate, daily),
         side("daily threshold 10 % lower", threshold, rate,
              max(1, round(daily * (1 - SIDE_STEP)))),
         side("daily threshold 10 % higher", threshold, rate,
              max(daily + 1, round(daily * (1 + SIDE_STEP)))),
         side("sending 10 % slower", threshold, slower, daily),
         side("sending 10 % faster", threshold, faster, daily),
-        side("sent at random over the days", threshold, 0, 0),
+        side("sent at random over the days", threshold, 0, daily),
         side("sent at random, the threshold it needs", random_needs, 0, 0),
     )
     return Recommendation(resets, days, ordinary_per_day, float(risk), trials, rate,

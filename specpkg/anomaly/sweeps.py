@@ -159,7 +159,8 @@ def national(spec: Campaign, *, trials: int = 100, side_trials: int = 10,
                            "first_day": spec.first_day, "days": spec.days,
                            "simulation_days": spec.simulation_days,
                            "working_hours": list(spec.working_hours), "seed": spec.seed,
-                           "ordinary_per_day": spec.ordinary_per_day, "trials": trials,
+                           "ordinary_per_day": spec.ordinary_per_day,
+                           "release_share": spec.release_share, "trials": trials,
                            "side_trials": side_trials},
             "command": COMMAND, "suppliers": rows}
 

@@ -126,10 +126,39 @@ def frame() -> Any:
     """The inputs table for the notebook: every input with its unit, range, basis, source."""
     import pandas as pd
 
-    return pd.DataFrame([{
-        "id": r.id, "input": r.note, "value": f"{r.value:,}", "unit": r.unit,
-        "plausible range": f"{r.low:,} to {r.high:,}", "basis": r.basis, "source": r.source,
-    } for r in table()])
+    rows = []
+    for r in table():
+        unit, shown = shown_in_words(r.unit)
+        rows.append({
+            "id": r.id, "input": r.note, "value": shown(r.value), "unit": unit,
+            "plausible range": ("fixed" if r.low == r.high
+                                else f"{shown(r.low)} to {shown(r.high)}"),
+            "basis": r.basis, "source": r.source})
+    return pd.DataFrame(rows)
+
+
+def _figure(value: float) -> str:
+    return f"{value:,.1f}".removesuffix(".0")
+
+
+#: How a unit of the table reads: (its first words, the unit shown, value -> text).
+_UNITS = (
+    ("pence a week", "£ a week", lambda v: f"£{v / 100:,.2f}"),
+    ("pence", "pounds", lambda v: f"£{v / 100:,.0f}" if v % 100 == 0 else f"£{v / 100:,.2f}"),
+    ("basis points of ", "of ", lambda v: f"{_figure(v / 100)} %"),
+    ("per mille of ", "of ", lambda v: f"{_figure(v / 10)} %"),
+    ("share of ", "of ", lambda v: f"{_figure(100 * v)} %"),
+    ("percent of ", "of ", lambda v: f"{_figure(v)} %"),
+)
+
+
+def shown_in_words(unit: str) -> tuple[str, Any]:
+    """A unit of the inputs table as a reader wants it (pounds, percent) and how to show
+    a value in it: ``130000`` pence is ``£1,300``, ``0.07`` a share is ``7 %``."""
+    for prefix, words, shown in _UNITS:
+        if unit.startswith(prefix):
+            return words + unit.removeprefix(prefix), shown
+    return unit, lambda v: f"{v:,}"
 
 
 #: The inputs that are shares in [0, 1]; the others are whole numbers.

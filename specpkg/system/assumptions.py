@@ -120,6 +120,54 @@ class AssumptionInfo:
     finding: str
 
 
+DATA_ASSUMPTIONS_CSV = ASSUMPTIONS_CSV.with_name("data_assumptions.csv")
+
+
+@dataclass(frozen=True)
+class DataAssumption:
+    """A model assumption that is a value or a mapping kept in a data table, not a setting
+    of :class:`Assumptions` (a row of ``data/data_assumptions.csv``): its default is the
+    table's (MA-19 and MA-20 the campaign inputs' values, read live)."""
+
+    id: str
+    question: str
+    default: str
+    kept_in: str
+    requirements: tuple[str, ...]
+    finding: str
+    source: str
+
+
+@cache
+def data_assumptions(path: Path = DATA_ASSUMPTIONS_CSV) -> tuple[DataAssumption, ...]:
+    """The assumptions kept with their data; a default read from the campaign inputs
+    table shows that table's value and unit."""
+    from specpkg.meter.households import row, shown_in_words
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    out = []
+    for r in rows:
+        default = r["default"]
+        if r["kept_in"].endswith("campaign/inputs.csv"):
+            found = row(_input_name(r["id"]))
+            unit, shown = shown_in_words(found.unit)
+            default = f"{shown(found.value)} {unit} ({found.note})"
+        out.append(DataAssumption(r["id"], r["question"], default, r["kept_in"],
+                                  tuple(r["requirements"].split()), r["finding"], r["source"]))
+    return tuple(out)
+
+
+def _input_name(assumption_id: str) -> str:
+    from specpkg.meter.households import table as inputs
+
+    names = [r.input for r in inputs() if r.id == assumption_id]
+    if len(names) != 1:
+        raise ValidationError("data_assumptions", f"{assumption_id} is not one row of the "
+                                                  "campaign inputs table")
+    return names[0]
+
+
 @cache
 def catalogue(path: Path = ASSUMPTIONS_CSV) -> tuple[AssumptionInfo, ...]:
     """The assumption table; its rows name the fields of :class:`Assumptions`, in order."""
@@ -131,6 +179,15 @@ def catalogue(path: Path = ASSUMPTIONS_CSV) -> tuple[AssumptionInfo, ...]:
                                                    f"the assumptions {names}")
     return tuple(AssumptionInfo(r["id"], r["name"], r["question"], r["if_true"], r["if_false"],
                                 tuple(r["requirements"].split()), r["finding"]) for r in rows)
+
+
+def data_table() -> Any:
+    """The assumptions kept with their data, for notebooks and the site."""
+    import pandas as pd
+
+    return pd.DataFrame([{"id": a.id, "question": a.question, "the model's answer": a.default,
+                          "kept in": a.kept_in, "requirements": " ".join(a.requirements),
+                          "finding": a.finding} for a in data_assumptions()])
 
 
 def table(assumptions: Assumptions | None = None) -> Any:

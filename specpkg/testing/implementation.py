@@ -79,24 +79,32 @@ def parse_date(field: str, value: Any) -> date:
     raise ValidationError(field, f"not a date (expected YYYY-MM-DD): {value!r}")
 
 
+def _day(value: date) -> str:
+    """``27 May 2018``: a date as the specification writes it."""
+    return f"{value.day} {value:%B %Y}"
+
+
 def implementation_date(approval: date | str) -> ImplementationDate:
-    """Apply the IMP-1 rule to the date of the decision to approve SECMP0002."""
+    """Apply the IMP-1 rule to the date of the decision to approve SECMP0002; the reason
+    names the deadline and the date from the rule's own constants."""
     day = parse_date("approval", approval)
     if day <= FIRST_DECISION_DEADLINE:
         return ImplementationDate(
             day, FIRST_IMPLEMENTATION_DATE, DateRule.JUNE_2019,
-            "decision to approve made by 27 May 2018: implement on 27 June 2019",
+            f"decision to approve made by {_day(FIRST_DECISION_DEADLINE)}: implement on "
+            f"{_day(FIRST_IMPLEMENTATION_DATE)}",
         )
     if day <= SECOND_DECISION_DEADLINE:
         return ImplementationDate(
             day, SECOND_IMPLEMENTATION_DATE, DateRule.NOVEMBER_2019,
-            "decision to approve made after 27 May 2018 but on or before 7 October 2018: "
-            "implement on 7 November 2019",
+            f"decision to approve made after {_day(FIRST_DECISION_DEADLINE)} but on or before "
+            f"{_day(SECOND_DECISION_DEADLINE)}: implement on "
+            f"{_day(SECOND_IMPLEMENTATION_DATE)}",
         )
     return ImplementationDate(
         day, None, DateRule.NOT_SPECIFIED,
-        "decision to approve made after 7 October 2018: the specification recommends no "
-        "implementation date for this case; a new date must be decided",
+        f"decision to approve made after {_day(SECOND_DECISION_DEADLINE)}: the specification "
+        "recommends no implementation date for this case; a new date must be decided",
     )
 
 

@@ -114,10 +114,10 @@ def pacing(resets: int, days: int, recommended: int, daily_limits: Sequence[int]
     ax.axhline(days, color="black", linestyle="--", linewidth=1,
                label=f"campaign of {days} day{'s' if days != 1 else ''}")
     ax.plot([recommended], [days_needed(resets, recommended, 0, working_hours)], "o",
-            color="#c8602a", label=f"recommended: {recommended:,} an hour")
+            color="#c8602a", label=f"recommended sending rate: {recommended:,} an hour")
     low, high = working_hours
-    ax.set_xlabel(f"hourly volume limit (sending paced at the limit, {low:02d}:00 to "
-                  f"{high:02d}:00)")
+    ax.set_xlabel(f"resets sent an hour, paced evenly {low:02d}:00 to {high:02d}:00 (an hourly "
+                  "limit at least this lets them all through)")
     ax.set_ylabel("days needed")
     ax.set_ylim(0, min(top, days * 6) + 0.5)
     ax.xaxis.set_major_formatter(THOUSANDS)

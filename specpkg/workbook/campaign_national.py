@@ -157,7 +157,8 @@ def parameters_in_words(found: dict) -> str:
     return (f"Computed for {p['meters']:,} prepayment meters: a reset of "
             f"{DebtRegister(p['register']).label} sent over {p['days']} working days from "
             f"day {p['first_day']}, {low:02d}:00 to {high:02d}:00, {p['simulation_days']} days "
-            f"simulated, seed {p['seed']}; {p['ordinary_per_day']:,} ordinary resets a "
+            f"simulated, seed {p['seed']}; {100 * p['release_share']:.0f} % of meters on the "
+            f"Release's firmware (MA-19); {p['ordinary_per_day']:,} ordinary resets a "
             f"working day in all; each Supplier's threshold from {p['trials']:,} simulated "
             f"campaigns and its chance of a quarantine from {p['side_trials']:,}. Regenerate "
             f"with `{found['command']}` ({minutes} minutes on the 2-core machine).")

@@ -151,8 +151,13 @@ def limits_table(report: Report) -> pd.DataFrame:
     rows = []
     for r in report.readings:
         total = r.counted.delivered + r.counted.quarantined + r.counted.refused
+        notes = [note for note, limit in (
+            ("chosen", spec.hourly_limit),
+            ("recommended, for paced sending",
+             report.recommendation.threshold if report.recommendation else None))
+            if limit == r.hourly_limit]
         row = {"hourly limit": f"{r.hourly_limit:,}"
-                               + (" (chosen)" if r.hourly_limit == spec.hourly_limit else "")}
+                               + (f" ({'; '.join(notes)})" if notes else "")}
         for counted, head in READINGS.items():
             o = r.reading(counted)
             row[f"quarantined, {head}"] = f"{o.quarantined:,} ({_share(o.quarantined, total)})"

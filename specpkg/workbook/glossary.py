@@ -172,6 +172,19 @@ class AssumptionsDirective(BookDirective):
                                                        else "")
                 box += para(nodes.strong(text=label + ": "), text)
             out += [index_entry(row["id"], row["id"]), box]
+        from specpkg.system.assumptions import DATA_ASSUMPTIONS_CSV, data_assumptions
+
+        self.env.note_dependency(str(DATA_ASSUMPTIONS_CSV))
+        for kept in data_assumptions():
+            box = nodes.container(classes=["decision-card", "assumption"], ids=[kept.id])
+            box += para(nodes.inline(kept.id, kept.id, classes=["rid", "card-id"]),
+                        " · model assumption kept with its data · finding ",
+                        self.page_link(f"requirements#{kept.finding}", kept.finding),
+                        classes=["card-head"])
+            box += para(nodes.strong(text=kept.question))
+            box += para(nodes.strong(text="The model's answer: "), kept.default)
+            box += para(nodes.strong(text="Kept in: "), kept.kept_in, "; source: ", kept.source)
+            out += [index_entry(kept.id, kept.id), box]
         return out
 
 

@@ -218,42 +218,52 @@ class SummaryPart(BookDirective):
             o = chosen.reading(counted)
             return f"{o.quarantined:,} ({100 * o.quarantined / max(total, 1):.0f} %)"
 
+        held_back = found.impact.totals[Scenario.HELD]
         out = [para(
             f"A debt relief campaign on {spec.register.label}: {len(plan.targets):,} of "
-            f"{spec.meters:,} prepayment meters carry that debt; resetting it writes off "
-            f"{pounds(every.written_off)} with {100 * spec.release_share:.0f} % of meters on "
-            f"the Release's firmware (MA-19; the others refuse the reset). Sent at random "
-            f"over {spec.days} working days "
-            f"with an hourly threshold of {spec.hourly_limit:,}, {held(True)} resets are "
-            f"quarantined if quarantined resets count against the threshold (MA-4, the "
-            f"workbook's default), {held(False)} if only delivered ones count (finding F-5).")]
+            f"{spec.meters:,} prepayment meters carry that debt. With "
+            f"{100 * spec.release_share:.0f} % of meters on the Release's firmware (MA-19; the "
+            f"others refuse the reset) {every.resets:,} registers are reset, writing off "
+            f"{pounds(every.written_off)} if every reset is delivered. Sent at random over "
+            f"{spec.days} working days against an example hourly threshold of "
+            f"{spec.hourly_limit:,}, {held(True)} resets are quarantined if quarantined resets "
+            f"count against the threshold (MA-4, the workbook's default), {held(False)} if "
+            f"only delivered ones count (finding F-5); until the quarantined ones are "
+            f"released the campaign writes off {pounds(held_back.written_off)}.")]
         advice = found.recommendation
         if advice is not None:
+            seen = advice.sides[0].chance
+            outcome = ("none of" if seen == 0 else f"{100 * seen:.0f} % of")
             out.append(para(
                 f"The recommendation, in two parts: set the hourly threshold to "
                 f"{advice.threshold:,} (daily {advice.daily:,}), {advice.headroom:,} above the "
-                f"campaign's pace for the Supplier's ordinary resets; and send "
-                f"{advice.rate:,} resets an hour, paced evenly: the {advice.resets:,} resets "
-                f"go in {advice.days} days, with no quarantine in all but "
-                f"{100 * advice.risk:.0f} % of {advice.trials:,} simulated campaigns."))
+                f"campaign's pace of {advice.rate:,} an hour, leaving room for the Supplier's "
+                f"ordinary resets; and send {advice.rate:,} resets an hour, paced evenly: the "
+                f"{advice.resets:,} resets go in {advice.days} days, and {outcome} "
+                f"{advice.trials:,} simulated campaigns see a quarantine (the accepted risk is "
+                f"{100 * advice.risk:.0f} %)."))
         national = load_national()
         suppliers = national["suppliers"]
         register = DebtRegister(national["parameters"]["register"])
         written = sum(s["written_off"][register.value] for s in suppliers)
         off = sum(s["hours_off"] for s in suppliers)
         avoided = off - sum(s["hours_off_with_resets"] for s in suppliers)
-        chances = [100 * s["chance_of_quarantine"] for s in suppliers]
-        low, high = min(chances), max(chances)
+        tries = national["parameters"]["side_trials"]
+        seen = sorted({round(s["chance_of_quarantine"] * tries) for s in suppliers})
+        named = sum(1 for s in suppliers if not s["supplier"].startswith("All other"))
         out.append(para(
-            f"Nationally ({sum(s['meters'] for s in suppliers):,} prepayment meters, "
-            f"{len(suppliers)} Suppliers by market share, illustrative inputs: finding F-72), "
-            f"a campaign on {register.label} writes off {pounds(written)} and "
-            f"spares {avoided:,} of {off:,} hours off supply over "
-            f"{national['parameters']['simulation_days']} days. At its recommended threshold "
-            f"each Supplier has a {low:.0f} to {high:.0f} % chance of some quarantine (in "
-            f"{national['parameters']['side_trials']} simulated campaigns each), so "
+            f"Nationally ({sum(s['meters'] for s in suppliers):,} prepayment meters split by "
+            f"market share between {named} named Suppliers and the rest; "
+            f"{100 * national['parameters']['release_share']:.0f} % on the Release's firmware; "
+            "illustrative inputs: "
+            f"finding F-72), a campaign on {register.label} writes off {pounds(written)} and "
+            f"avoids about {round(avoided, -3):,} of {off / 1e6:.1f} million household-hours "
+            f"off supply ({_percent_of(avoided, off)}) over "
+            f"{national['parameters']['simulation_days']} days. At its own recommended "
+            f"threshold each Supplier's campaign saw a quarantine in {seen[0]} to {seen[-1]} "
+            f"of {tries} simulated campaigns, so about "
             f"{100 * chance_of_any_quarantine(suppliers):.0f} % that at least one Supplier "
-            "sees one."))
+            f"sees one: {tries} campaigns each place these chances only roughly."))
         out.append(para("Pounds written off per register, pacing, both readings at every "
                         "threshold and the national figures per Supplier: see ",
                         self.page_link(CAMPAIGN_NOTEBOOK.name, "notebook 08"), ".",
@@ -265,8 +275,7 @@ class SummaryPart(BookDirective):
         folder.mkdir(exist_ok=True)
         made = [("testing-timetable.svg", "The testing timetable, at notebook 07's start date "
                  "(TR-3)", self._gantt),
-                ("campaign-outcomes.svg", "A campaign's resets delivered and quarantined at "
-                 "each hourly volume limit (SR-12)", self._campaign_figure)]
+                ("campaign-outcomes.svg", self._campaign_caption(), self._campaign_figure)]
         box = nodes.container(classes=["summary-figures"])
         for number, (name, caption, draw) in enumerate(made, start=1):  # numbered by numfig
             with rc_context(FIGURE_RC):
@@ -292,6 +301,17 @@ class SummaryPart(BookDirective):
         ax.legend(loc="upper right", bbox_to_anchor=(1.0, -0.42), frameon=False)
         return figure
 
+    def _campaign_caption(self) -> str:
+        from specpkg.workbook.campaign_figures import READING_TITLES
+
+        found = notebook_campaign()
+        spec = found.plan.spec
+        return (f"Notebook 08's campaign: its {len(found.plan.batch):,} resets, sent at random, "
+                f"delivered and quarantined at each hourly volume limit, if "
+                f"{READING_TITLES[found.count_quarantined]}; "
+                f"{100 * spec.release_share:.0f} % of meters on the Release's firmware "
+                "(SR-12)")
+
     def _campaign_figure(self) -> Figure:
         from specpkg.workbook.campaign_figures import outcomes_by_limit
 
@@ -311,6 +331,11 @@ HEADINGS = {
     "campaign": "A bulk debt relief campaign", "decisions": "Open decisions for the group",
     "risks": "Risks", "figures": "",
 }
+
+
+def _percent_of(part: float, whole: float) -> str:
+    share = 100 * part / whole if whole else 0.0
+    return f"{share:.1f} %" if share < 10 else f"{share:.0f} %"
 
 
 def page_text() -> str:
