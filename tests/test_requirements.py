@@ -175,3 +175,15 @@ def test_each_risk_is_stated_under_the_assumptions_it_names(risk: requirements.R
     assert set(risk.assumptions) <= known, risk.assumptions
     named = set(re.findall(r"\bMA-\d+\b", risk.risk))
     assert named == set(risk.assumptions), (risk.id, named)
+
+
+def test_a_notebook_link_reads_as_a_place_in_the_book() -> None:
+    """Issue 21: tables name a notebook and section in words, never a file path."""
+    assert requirements.place("notebooks/03_service_request_and_response.ipynb#SR-9") == (
+        "notebook 03 (service request and response), SR-9")
+    assert requirements.place("notebooks/08_bulk_reset_impact.ipynb") == (
+        "notebook 08 (bulk reset impact)")
+    assert requirements.place("README.md") == "README.md"
+    from specpkg.workbook import report
+
+    assert not report.for_whom_table()["shown in"].str.contains(r"\.ipynb").any()

@@ -107,8 +107,8 @@ def for_whom() -> list[requirements.PartyImpact]:
 
 def for_whom_table() -> pd.DataFrame:
     """:func:`for_whom` as a table for a notebook: who, what changes, where it is shown."""
-    return pd.DataFrame([{"who": i.party, "what changes": i.change, "shown in": i.notebook}
-                         for i in for_whom()])
+    return pd.DataFrame([{"who": i.party, "what changes": i.change,
+                          "shown in": requirements.place(i.notebook)} for i in for_whom()])
 
 
 def as_at() -> date:

@@ -65,6 +65,18 @@ def table(path: Path = CATALOGUE) -> pd.DataFrame:
     return frame
 
 
+def place(link: str) -> str:
+    """Where a link points, as a reader says it: ``notebooks/03_service_request_and_
+    response.ipynb#SR-9`` is ``notebook 03 (service request and response), SR-9``."""
+    path, _, section = link.partition("#")
+    stem = Path(path).stem
+    number, _, name = stem.partition("_")
+    if not (number.isdigit() and name):
+        return link
+    words = f"notebook {number} ({name.replace('_', ' ')})"
+    return f"{words}, {section.strip()}" if section.strip() else words
+
+
 def headings(notebook: str | Path, root: Path = REPO_DIR) -> list[str]:
     """The markdown headings of a notebook, in order."""
     nb = json.loads((root / notebook).read_text(encoding="utf-8"))

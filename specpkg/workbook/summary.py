@@ -78,7 +78,10 @@ def testing_lines(defaults: dict[str, Any]) -> list[str]:
         f"{len(phases)} phases one after another: {days} Working Days in all (the critical "
         f"path), of which {window} in the test environment (TR-4: at least 15).",
         f"Starting on {_day(plan['start'].iloc[0])} (notebook 07's start date), testing ends "
-        f"on {_day(plan['end'].iloc[-1])}; the dates move with the implementation date.",
+        f"on {_day(plan['end'].iloc[-1])}; the dates move with the implementation date"
+        + (", and as those dates have passed they show the length of testing, not a plan "
+           "(finding F-75 asks the group for the date)." if plan["end"].iloc[-1] < report.as_at()
+           else "."),
         f"Effort: {effort.days_text(found.participant_tenths)} participant days (Users) and "
         f"{effort.days_text(found.environment_tenths)} environment days (DCC; {cost}) for "
         f"{found.runs} runs of the {found.cases}-case matrix, {found.admission_refusals} more "
