@@ -1,8 +1,10 @@
-"""A debt relief campaign across the whole GB prepayment fleet (SR-12 impact): 4.5 million
-meters drawn, targeted and simulated chunk by chunk, every reset through the threshold
+"""A debt relief campaign across the whole GB prepayment fleet (SR-12 impact).
+
+The national fleet (data/campaign/inputs.csv I-1, unless ``--meters`` says otherwise)
+is drawn, targeted and simulated chunk by chunk, every reset through the threshold
 replay, the fleet run hour by hour under the three scenarios of notebook 08.
 
-    python -m benchmarks.bench_campaign [--meters 4500000] [--days 10] [--chunk 131072]
+    python -m benchmarks.bench_campaign [--meters N] [--days 10] [--chunk 131072]
     python -m benchmarks.bench_campaign --national  # writes data/results/campaign_national.json
 
 Targets: under 5 minutes wall time and under 8 GiB peak RSS on the 2-core machine.
@@ -18,6 +20,7 @@ import sys
 import time
 
 from specpkg.anomaly import campaign
+from specpkg.meter.households import row
 from specpkg.meter.registers import parse_register
 from specpkg.system.assumptions import Assumptions
 
@@ -26,14 +29,21 @@ GIB = 1 << 30
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--meters", type=int, default=4_500_000)
-    parser.add_argument("--register", default="TimeDebtRegister1")
+    parser.add_argument("--meters", type=int, default=None,
+                        help="prepayment meters in the fleet (default: the national fleet, "
+                             "data/campaign/inputs.csv I-1)")
+    parser.add_argument("--register", default="TimeDebtRegister1",
+                        help="the Debt Register reset: TimeDebtRegister1, TimeDebtRegister2 "
+                             "or PaymentDebtRegister")
     parser.add_argument("--days", type=int, default=10, help="days of sending")
-    parser.add_argument("--simulation-days", type=int, default=21)
-    parser.add_argument("--hourly-limit", type=int, default=27_000)
+    parser.add_argument("--simulation-days", type=int, default=21,
+                        help="days simulated hour by hour")
+    parser.add_argument("--hourly-limit", type=int, default=27_000,
+                        help="the hourly volume threshold the campaign is sent against")
     parser.add_argument("--limits", default="26000,27000,28000,30000",
                         help="hourly limits to replay the campaign at")
-    parser.add_argument("--chunk", type=int, default=campaign.CHUNK)
+    parser.add_argument("--chunk", type=int, default=campaign.CHUNK,
+                        help="meters simulated at once (memory, not results)")
     parser.add_argument("--assume", default="", help="model assumptions, name=value,...")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--national", action="store_true",
@@ -44,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.national:
         return national(args.quiet)
     model = Assumptions.parse(args.assume)
-    spec = campaign.Campaign(args.meters, parse_register(args.register), days=args.days,
+    meters = int(row("national_meters").value) if args.meters is None else args.meters
+    spec = campaign.Campaign(meters, parse_register(args.register), days=args.days,
                              simulation_days=args.simulation_days,
                              hourly_limit=args.hourly_limit)
     limits = [int(x) for x in args.limits.split(",") if x.strip()]
