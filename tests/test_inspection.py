@@ -273,3 +273,14 @@ def test_sr12_a_command_writing_no_register_has_data_value_zero() -> None:
     that does, the largest magnitude it writes."""
     assert written_value(_signed(Device.ESME, _esme_payload(7, method=1))) == 0
     assert written_value(_signed(Device.ESME, _esme_payload(-7, method=4))) == 7
+
+
+def test_a_reset_carrying_the_other_meters_payload_is_quarantined_naming_it() -> None:
+    """SR-10, SR-11: a GSME reset whose payload is a DLMS request, and an ESME reset whose
+    payload is a ZigBee one, are each quarantined, naming why."""
+    gas = inspect(_signed(Device.GSME, _esme_payload(0)), T1, inspect_esme=False)
+    assert gas.quarantined and gas.reason.startswith("undecodable: ")
+    electricity = inspect(_signed(Device.ESME, _gbz(_reset_change_debt(T1))), T1,
+                          inspect_esme=True)
+    assert electricity.quarantined and electricity.reason.startswith("undecodable: ")
+    assert "not an xDLMS ACCESS-Request" in electricity.reason
