@@ -399,3 +399,13 @@ def test_the_limits_table_shows_the_recommended_threshold_too() -> None:
     threshold = advised.recommendation.threshold
     assert f"{threshold:,} (recommended, for paced sending)" in list(table["hourly limit"])
     assert f"{SPEC.hourly_limit:,} (chosen)" in list(table["hourly limit"])
+
+
+def test_balance_in_words_gives_the_largest_difference_at_the_end(report) -> None:
+    impact = report.impact
+    ends = [t.balance[-1] / max(t.meters, 1) for t in impact.totals.values()]
+    base = impact.totals[Scenario.NO_SCHEME].balance[-1] / max(impact.baseline.meters, 1)
+    most = max(abs(v - base) for v in ends)
+    assert f"by at most {most:.1f} pence" in view.balance_in_words(impact)
+    ax = figures.daily(impact, "recovered").axes[0]
+    assert ax.get_ylim()[0] == 0 and f"limit {SPEC.hourly_limit:,} an hour" in ax.get_title()

@@ -150,7 +150,10 @@ def daily(impact: Impact, what: str = "recovered") -> Figure:
                   rotation=90, fontsize=8)
     if what == "recovered":
         ax.set_ylabel("debt recovered (£ per day)")
-        ax.set_title("Debt recovered from all customers each day")
+        ax.set_title("Debt recovered from all customers each day (limit "
+                     f"{spec.hourly_limit:,} an hour; {100 * spec.release_share:.0f} % of meters "
+                     "on the Release)", fontsize=10)
+        ax.set_ylim(bottom=0)  # from zero, so that the drop is not exaggerated
         ax.yaxis.set_major_formatter(_POUNDS)
     else:
         ax.set_ylabel("mean balance at end of day")
