@@ -190,6 +190,23 @@ def test_tr10_release_delivers_and_reject_does_not() -> None:
     assert engine.counts()[Disposition.QUARANTINED] == 2
     assert engine.release(1, A).request_id == 1
     engine.reject(2, A)
+    settled = engine.counts()
+    assert (settled[Disposition.QUARANTINED], settled[Disposition.DELIVERED],
+            settled[Disposition.REJECTED]) == (0, 1, 1)
+    for rid in (3, 4, 5):
+        engine.submit(reset(rid, 100 + rid))
+    engine.release(3, A)
+    engine.release(4, A)
+    engine.reject(5, A)
+    settled = engine.counts()
+    assert (settled[Disposition.QUARANTINED], settled[Disposition.DELIVERED],
+            settled[Disposition.REJECTED]) == (0, 3, 2)
+    assert sum(settled.values()) == 5
+    engine = engine_with(Threshold(A, "2.4", "volume", 60, 0))
+    for rid in (1, 2):
+        engine.submit(reset(rid, rid))
+    engine.release(1, A)
+    engine.reject(2, A)
     assert [r.request_id for r in engine.delivered] == [1]
     assert [engine.disposition(i) for i in (0, 1)] == [Disposition.DELIVERED, Disposition.REJECTED]
     assert [n.event for n in engine.notifications_for(DCC)] == [

@@ -382,3 +382,23 @@ def test_meter_state_reads_its_enums_from_text_and_lists_the_choices_when_refusi
     listed = error.reason.rsplit("expected one of ", 1)[1].split(", ")
     assert [getattr(dataclasses.replace(base, **{field: text}), field) for text in listed] \
         == list(kind)
+
+
+def test_br3_a_time_debt_register_set_to_payment_based_recovery_recovers_nothing_by_the_hour(
+        ) -> None:
+    """BR-3 with a ZSE Change Debt's method (ZSE 1.2 Prepayment cluster): a Time Debt
+    Register a Change Debt switched to payment-based recovery takes nothing hour by hour;
+    the other one still does, exactly its hourly due."""
+    from specpkg.meter.registers import DebtRecovery, RecoveryMethod, set_recovery
+
+    start = dataclasses.replace(example_meter("GSME", "prepayment"), balance=100_000,
+                                time_debt_1=10_000, time_debt_2=10_000,
+                                recovery_1=TimeDebtRecovery(24, RecoveryPeriod.HOURLY),
+                                recovery_2=TimeDebtRecovery(36, RecoveryPeriod.HOURLY))
+    switched = set_recovery(start, DebtRegister.TIME_DEBT_1,
+                            DebtRecovery(RecoveryMethod.PAYMENT_BASED, 24, RecoveryPeriod.HOURLY))
+    after, taken = advance_hour(switched, 10, 0)
+    assert after.time_debt_1 == 10_000  # payment-based: not recovered by time
+    assert taken == 10_000 - after.time_debt_2 > 0
+    both, both_taken = advance_hour(start, 10, 0)
+    assert both.time_debt_1 < 10_000 and both_taken == taken + (10_000 - both.time_debt_1)

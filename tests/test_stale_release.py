@@ -138,3 +138,7 @@ def test_a_release_and_a_reject_settle_the_device_named_when_two_share_a_counter
     assert bed.reject(gsme).outcome is Outcome.REJECTED_BY_USER
     assert bed.dcc.engine.quarantined(SUPPLIER) == []
     assert bed.stub("GSME").state.time_debt_1 == owed > 0
+    gsme, esme = _same_counter(bed, "GSME", "ESME", "TimeDebtRegister2")
+    assert bed.reject(esme).outcome is Outcome.REJECTED_BY_USER  # while both are held
+    held = [r.device_id.replace("-", "").upper() for r, _ in bed.dcc.engine.quarantined()]
+    assert held == [gsme.request.device_id.replace("-", "").upper()]
