@@ -79,9 +79,7 @@ def testing_lines(defaults: dict[str, Any]) -> list[str]:
         f"path), of which {window} in the test environment (TR-4: at least 15).",
         f"Starting on {_day(plan['start'].iloc[0])} (notebook 07's start date), testing ends "
         f"on {_day(plan['end'].iloc[-1])}; the dates move with the implementation date"
-        + (", and as those dates have passed they show the length of testing, not a plan "
-           "(finding F-75 asks the group for the date)." if plan["end"].iloc[-1] < report.as_at()
-           else "."),
+        + (" (these have passed: F-75)." if plan["end"].iloc[-1] < report.as_at() else "."),
         f"Effort: {effort.days_text(found.participant_tenths)} participant days (Users) and "
         f"{effort.days_text(found.environment_tenths)} environment days (DCC; {cost}) for "
         f"{found.runs} runs of the {found.cases}-case matrix, {found.admission_refusals} more "
@@ -224,15 +222,13 @@ class SummaryPart(BookDirective):
         held_back = found.impact.totals[Scenario.HELD]
         out = [para(
             f"A debt relief campaign on {spec.register.label}: {len(plan.targets):,} of "
-            f"{spec.meters:,} prepayment meters carry that debt. With "
-            f"{100 * spec.release_share:.0f} % of meters on the Release's firmware (MA-19; the "
-            f"others refuse the reset) {every.resets:,} registers are reset, writing off "
-            f"{pounds(every.written_off)} if every reset is delivered. Sent at random over "
-            f"{spec.days} working days against an example hourly threshold of "
-            f"{spec.hourly_limit:,}, {held(True)} resets are quarantined if quarantined resets "
-            f"count against the threshold (MA-4, the workbook's default), {held(False)} if "
-            f"only delivered ones count (finding F-5); until the quarantined ones are "
-            f"released the campaign writes off {pounds(held_back.written_off)}.")]
+            f"{spec.meters:,} prepayment meters carry that debt; with "
+            f"{100 * spec.release_share:.0f} % on the Release's firmware (MA-19) "
+            f"{every.resets:,} registers are reset, writing off {pounds(every.written_off)} if "
+            f"every reset is delivered. Sent at random over {spec.days} working days against "
+            f"an example hourly threshold of {spec.hourly_limit:,}, {held(True)} are "
+            f"quarantined if quarantined resets count (MA-4, the default), {held(False)} if "
+            f"not (F-5); until released it writes off {pounds(held_back.written_off)}.")]
         advice = found.recommendation
         if advice is not None:
             seen = advice.sides[0].chance
@@ -253,20 +249,17 @@ class SummaryPart(BookDirective):
         avoided = off - sum(s["hours_off_with_resets"] for s in suppliers)
         tries = national["parameters"]["side_trials"]
         seen = sorted({round(s["chance_of_quarantine"] * tries) for s in suppliers})
-        named = sum(1 for s in suppliers if not s["supplier"].startswith("All other"))
         out.append(para(
-            f"Nationally ({sum(s['meters'] for s in suppliers):,} prepayment meters split by "
-            f"market share between {named} named Suppliers and the rest; "
-            f"{100 * national['parameters']['release_share']:.0f} % on the Release's firmware; "
-            "illustrative inputs: "
-            f"finding F-72), a campaign on {register.label} writes off {pounds(written)} and "
+            f"Nationally ({sum(s['meters'] for s in suppliers):,} meters, {len(suppliers)} "
+            f"Supplier groups by market share, "
+            f"{100 * national['parameters']['release_share']:.0f} % on the Release, illustrative "
+            f"inputs: F-72), a campaign on {register.label} writes off {pounds(written)} and "
             f"avoids about {round(avoided, -3):,} of {off / 1e6:.1f} million household-hours "
-            f"off supply ({_percent_of(avoided, off)}) over "
-            f"{national['parameters']['simulation_days']} days. At its own recommended "
-            f"threshold each Supplier's campaign saw a quarantine in {seen[0]} to {seen[-1]} "
-            f"of {tries} simulated campaigns, so about "
-            f"{100 * chance_of_any_quarantine(suppliers):.0f} % that at least one Supplier "
-            f"sees one: {tries} campaigns each place these chances only roughly."))
+            f"off supply ({_percent_of(avoided, off)}) in "
+            f"{national['parameters']['simulation_days']} days. At its threshold each Supplier "
+            f"saw a quarantine in {seen[0]} to {seen[-1]} of {tries} simulated campaigns: about "
+            f"{100 * chance_of_any_quarantine(suppliers):.0f} % that one does (a rough "
+            "figure)."))
         out.append(para("Pounds written off per register, pacing, both readings at every "
                         "threshold and the national figures per Supplier: see ",
                         self.page_link(CAMPAIGN_NOTEBOOK.name, "notebook 08"), ".",
@@ -309,11 +302,9 @@ class SummaryPart(BookDirective):
 
         found = notebook_campaign()
         spec = found.plan.spec
-        return (f"Notebook 08's campaign: its {len(found.plan.batch):,} resets, sent at random, "
-                f"delivered and quarantined at each hourly volume limit, if "
-                f"{READING_TITLES[found.count_quarantined]}; "
-                f"{100 * spec.release_share:.0f} % of meters on the Release's firmware "
-                "(SR-12)")
+        return (f"{len(found.plan.batch):,} resets sent at random: delivered and quarantined "
+                f"at each hourly limit, if {READING_TITLES[found.count_quarantined]}; "
+                f"{100 * spec.release_share:.0f} % on the Release (SR-12)")
 
     def _campaign_figure(self) -> Figure:
         from specpkg.workbook.campaign_figures import outcomes_by_limit
