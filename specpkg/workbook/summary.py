@@ -231,8 +231,8 @@ class SummaryPart(BookDirective):
             f"not (F-5); until released it writes off {pounds(held_back.written_off)}.")]
         advice = found.recommendation
         if advice is not None:
-            seen = advice.sides[0].chance
-            outcome = ("none of" if seen == 0 else f"{100 * seen:.0f} % of")
+            chance = advice.sides[0].chance
+            outcome = ("none of" if chance == 0 else f"{100 * chance:.0f} % of")
             out.append(para(
                 f"The recommendation, in two parts: set the hourly threshold to "
                 f"{advice.threshold:,} (daily {advice.daily:,}), {advice.headroom:,} above the "
