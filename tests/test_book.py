@@ -420,16 +420,23 @@ def test_a_figure_caption_is_its_comment_else_its_section() -> None:
 def test_summary_campaign_shows_both_readings_the_recommendation_and_the_nation(site) -> None:
     """Issue 21: the summary quotes notebook 08 at its defaults, both readings of MA-4
     always, the two-part recommendation and the committed national result."""
-    from specpkg.anomaly.sweeps import load_national
+    from specpkg.anomaly.sweeps import load_national, threshold_sensitivity
 
     found = summary.notebook_campaign()
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", (site / "index.html").read_text()))
-    chosen = found.chosen
-    for counted in (True, False):
-        assert f"{chosen.reading(counted).quarantined:,} (" in text, counted
-    assert chosen.counted.quarantined != chosen.not_counted.quarantined
     advice = found.recommendation
     assert advice is not None
+    # one basis: both readings at the recommended threshold, not at the example limit
+    at = next(r for r in found.readings if r.hourly_limit == advice.threshold)
+    assert advice.threshold != found.plan.spec.hourly_limit
+    for counted in (True, False):
+        assert f"{at.reading(counted).quarantined:,} (" in text, counted
+    assert at.counted.quarantined != at.not_counted.quarantined
+    assert f"{found.chosen.counted.quarantined:,} (" not in text
+    assert "against the same threshold instead" in text
+    swings = threshold_sensitivity(found.plan.spec, risk=advice.risk, trials=advice.trials)
+    ends = [x for s in swings for x in (s.at_low[0], s.at_high[0])]
+    assert f"it runs from {min(ends):,} to {max(ends):,}" in text
     assert f"set the hourly threshold to {advice.threshold:,}" in text
     assert f"send {advice.rate:,} resets an hour, paced evenly" in text
     national = load_national()

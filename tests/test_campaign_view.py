@@ -53,7 +53,7 @@ def test_outcomes_by_limit_stacks_delivered_and_held(report) -> None:
     heights = [int(p.get_height()) for p in ax.patches]
     assert heights == ([o.delivered for o in report.limits]
                        + [o.quarantined for o in report.limits])
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["30", "50 (chosen)", "100"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["30", "50\n(chosen)", "100"]
     _clear_of_bars(figure)
 
 
@@ -152,6 +152,10 @@ def test_supply_off_in_words_counts_households_and_hours(report) -> None:
     for name in (Scenario.DELIVERED, Scenario.HELD):
         spared = report.impact.totals[name].spared
         assert f"With {name}:" in text
+        fewer = base.hours_off - report.impact.totals[name].hours_off
+        # on the same basis as the hours each above: per household off without the scheme
+        assert (f"about {fewer / base.households_off:.1f} hours for each household that is "
+                "off without the scheme") in text
         assert f"**{view.households(spared, verb=True)} never off**" in text
     assert view.households(1) == "1 household"
     assert view.households(2, verb=True) == "2 households are"
@@ -224,6 +228,53 @@ def test_sensitivity_swings_each_input_and_draws_a_tornado_per_headline() -> Non
     assert figure.axes[0].get_legend() is not None
     labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
     assert "(I-2)" in " ".join(labels) and "_" not in " ".join(labels)  # words, not code
+
+
+def test_threshold_sensitivity_follows_the_campaign_size_and_the_ordinary_traffic() -> None:
+    """Issue 21: the recommended threshold with each input at its low and high: more meters
+    in debt need a higher threshold and rate; more ordinary resets more headroom, the
+    same rate; the table and sentence say it in words."""
+    from specpkg.anomaly import sweeps
+    from specpkg.anomaly.pacing import limits_needed
+    from specpkg.workbook import campaign_national as national
+
+    spec = replace(SPEC, meters=3_000, inputs=default_inputs(), ordinary_per_day=4)
+    swings = sweeps.threshold_sensitivity(spec, trials=40)
+    by = {s.input: s for s in swings}
+    assert set(by) == {"share_in_debt", "share_tdr1", "ordinary_per_meter_year", "risk"}
+    debt = by["share_in_debt"]
+    assert debt.at_low[1] < debt.base[1] < debt.at_high[1]  # the rate follows the list
+    assert debt.at_low[0] < debt.base[0] < debt.at_high[0]
+    resets = len(campaign.find_targets(spec)[0])
+    rate, threshold, _ = limits_needed(resets, spec.days, ordinary_per_day=4,
+                                       working_hours=spec.working_hours, trials=40,
+                                       seed=spec.seed)
+    assert debt.base == (threshold, rate)
+    ordinary = by["ordinary_per_meter_year"]
+    assert ordinary.at_low[1] == ordinary.at_high[1] == ordinary.base[1]
+    assert ordinary.at_low[0] < ordinary.at_high[0]
+    assert [s.width for s in swings] == sorted((s.width for s in swings), reverse=True)
+    table = national.threshold_sensitivity_table(swings)
+    assert "_" not in " ".join(table["input"]) and "(I-2)" in " ".join(table["input"])
+    assert table.iloc[0]["threshold / rate, as recommended"] == f"{threshold:,} / {rate:,}"
+    ranges = dict(zip(table["input"], table["plausible range"], strict=True))
+    assert ranges[national.RISK_WORDS] == "1 % to 20 %"
+    assert any(r.endswith("resets a meter a year") for r in ranges.values())
+    words = national.threshold_sensitivity_in_words(swings)
+    assert f": from {debt.at_low[0]:,} to {debt.at_high[0]:,}, because" in words
+    with pytest.raises(StopIteration):
+        next(s for s in swings if s.input == "share_pdr")  # the campaign's register only
+
+
+def test_report_outcomes_marks_the_chosen_and_the_recommended_limit() -> None:
+    found = campaign.report(SPEC, [30, 100], count_quarantined=True, trials=20)
+    advice = found.recommendation
+    assert advice is not None and advice.threshold not in (30, 100, SPEC.hourly_limit)
+    labels = [t.get_text() for t in
+              figures.report_outcomes(found).axes[0].get_xticklabels()]
+    assert f"{SPEC.hourly_limit:,}\n(chosen)" in labels
+    assert f"{advice.threshold:,}\n(recommended)" in labels
+    assert len(labels) == 4
 
 
 def test_national_result_is_committed_with_its_parameters_and_command() -> None:

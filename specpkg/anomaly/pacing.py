@@ -15,7 +15,20 @@ import numpy as np
 
 from specpkg.anomaly.replay import RequestBatch
 from specpkg.anomaly.traffic import DAY
+from specpkg.errors import ValidationError
 from specpkg.meter.registers import check_int
+
+#: Working days a year (MA-20's ordinary resets arrive on them).
+WORKING_DAYS = 250
+
+
+def ordinary_per_day(meters: int, per_meter_year: float) -> int:
+    """The User's ordinary resets a working day (MA-20): meters x resets a meter a year / 250."""
+    if isinstance(per_meter_year, bool) or not isinstance(per_meter_year, int | float) \
+            or not 0 <= per_meter_year <= 12:
+        raise ValidationError("ordinary_per_meter_year",
+                              f"must be between 0 and 12 a year, got {per_meter_year!r}")
+    return round(meters * per_meter_year / WORKING_DAYS)
 
 
 def per_day(hourly_limit: int, daily_limit: int = 0,
@@ -87,6 +100,8 @@ MAX_RESETS = 10_000_000
 #: Trials with a quarantine whose mean under "only delivered requests count" (MA-4 no) is
 #: replayed: that reading walks every request in order, so a sample of the trials.
 WALKED_TRIALS = 20
+#: The last side of :func:`recommend`: the campaign sent at random, at the threshold it needs.
+AT_RANDOM_NEEDS = "sent at random, the threshold it needs"
 #: How far either side of the recommendation :func:`recommend` looks (10 %).
 SIDE_STEP = 0.1
 
@@ -136,6 +151,10 @@ class Recommendation:
     def headroom(self) -> int:
         """Resets an hour the threshold leaves above the campaign's rate."""
         return self.threshold - self.rate
+
+    def side(self, label: str) -> Side:
+        """The side of the recommendation named ``label``."""
+        return next(s for s in self.sides if s.label == label)
 
 
 def _ordinary_seconds(rng: np.random.Generator, per_day: int, first_day: int, days: int,
@@ -211,6 +230,25 @@ def _quarantines(resets: int, rate: int, days: int, ordinary: int, threshold: in
     return hit / trials, {True: held[True] / trials, False: not_counted}
 
 
+def limits_needed(resets: int, days: int, *, ordinary_per_day: int = 0,
+                  working_hours: tuple[int, int] = (8, 18), risk: float = 0.05,
+                  trials: int = 200, seed: int = 0) -> tuple[int, int, int]:
+    """The two parts of :func:`recommend` without their either-side replays: the rate
+    (resets an hour, paced), the hourly threshold (at most ``risk`` of ``trials`` trials
+    of the campaign and the ordinary traffic exceed it) and the daily one (no trial
+    exceeds it)."""
+    low, high = working_hours
+    check_int("working_hours", low, 0, 23)
+    check_int("working_hours", high, low + 1, 24)
+    rate, _ = recommended_limits(resets, days, working_hours)
+    hourly_peaks, daily_peaks = [], []
+    for trial in range(trials):
+        times = _trial_times(resets, rate, days, ordinary_per_day, seed, trial, working_hours)
+        hourly_peaks.append(_busiest(times, 3600))
+        daily_peaks.append(_busiest(times, DAY))
+    return rate, _quantile_limit(hourly_peaks, risk), max(daily_peaks)
+
+
 def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
               working_hours: tuple[int, int] = (8, 18), risk: float = 0.05,
               trials: int = 200, side_trials: int | None = None, seed: int = 0,
@@ -236,20 +274,11 @@ def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
                             1, MAX_TRIALS)
     check_int("seed", seed, 0)
     if not isinstance(risk, float | int) or isinstance(risk, bool) or not 0 <= risk < 1:
-        from specpkg.errors import ValidationError
-
         raise ValidationError("risk", f"must be a share in [0, 1), got {risk!r}")
     low, high = working_hours
-    check_int("working_hours", low, 0, 23)
-    check_int("working_hours", high, low + 1, 24)
-    rate, _ = recommended_limits(resets, days, working_hours)
-    hourly_peaks, daily_peaks = [], []
-    for trial in range(trials):
-        times = _trial_times(resets, rate, days, ordinary_per_day, seed, trial, working_hours)
-        hourly_peaks.append(_busiest(times, 3600))
-        daily_peaks.append(_busiest(times, DAY))
-    threshold = _quantile_limit(hourly_peaks, risk)
-    daily = max(daily_peaks)  # no trial's rolling day goes over it
+    rate, threshold, daily = limits_needed(resets, days, ordinary_per_day=ordinary_per_day,
+                                           working_hours=working_hours, risk=risk,
+                                           trials=trials, seed=seed)
     random_peaks = [_busiest(_trial_times(resets, 0, days, ordinary_per_day, seed, t,
                                           working_hours), 3600) for t in range(trials)]
     random_needs = _quantile_limit(random_peaks, risk)
@@ -276,7 +305,7 @@ def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
         side("sending 10 % slower", threshold, slower, daily),
         side("sending 10 % faster", threshold, faster, daily),
         side("sent at random over the days", threshold, 0, daily),
-        side("sent at random, the threshold it needs", random_needs, 0, 0),
+        side(AT_RANDOM_NEEDS, random_needs, 0, 0),
     )
     return Recommendation(resets, days, ordinary_per_day, float(risk), trials, rate,
                           threshold, daily, sides)

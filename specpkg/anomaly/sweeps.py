@@ -21,13 +21,15 @@ from specpkg.anomaly.campaign import (
     Plan,
     Scenario,
     by_register,
+    find_targets,
     impact,
     run,
 )
-from specpkg.anomaly.pacing import recommend
+from specpkg.anomaly.pacing import limits_needed, ordinary_per_day, recommend
 from specpkg.errors import ValidationError
 from specpkg.meter import households
 from specpkg.meter.households import check_share
+from specpkg.meter.registers import DebtRegister
 from specpkg.paths import DATA_DIR
 
 
@@ -100,6 +102,66 @@ def sensitivity(spec: Campaign, names: tuple[str, ...] = SENSITIVE, *,
         swings += [Swing(h, name, found.low, found.high, base[h], low[h], high[h])
                    for h in HEADLINES]
     return sorted(swings, key=lambda s: (list(HEADLINES).index(s.headline), -s.width))
+
+
+# --- sensitivity of the recommended threshold ---------------------------------------------
+
+#: The share input (data/campaign/inputs.csv) of the meters carrying debt on each register.
+REGISTER_SHARE = {DebtRegister.TIME_DEBT_1: "share_tdr1", DebtRegister.TIME_DEBT_2: "share_tdr2",
+                  DebtRegister.PAYMENT_DEBT: "share_pdr"}
+#: The accepted risk of a quarantine that the sensitivity tries: a setting of the run, not
+#: an input of the table (the recommendation's own default is 5 %).
+RISK_RANGE = (0.01, 0.2)
+
+
+@dataclass(frozen=True)
+class ThresholdSwing:
+    """The recommended (hourly threshold, sending rate) with one input at its low and high,
+    the others at their values (``input`` ``"risk"``: the accepted risk of a quarantine)."""
+
+    input: str
+    low: float
+    high: float
+    base: tuple[int, int]
+    at_low: tuple[int, int]
+    at_high: tuple[int, int]
+
+    @property
+    def width(self) -> int:
+        return abs(self.at_high[0] - self.at_low[0])
+
+
+def threshold_sensitivity(spec: Campaign, *, risk: float = 0.05,
+                          trials: int = 200) -> list[ThresholdSwing]:
+    """What the recommendation (SR-12, TR-10) depends on: the hourly threshold and the rate
+    of :func:`~specpkg.anomaly.pacing.limits_needed` with the share of meters in debt
+    (I-2), the share with debt on the campaign's register, the ordinary resets (MA-20)
+    and the accepted risk each at its low and high; widest swing of the threshold first."""
+
+    def limits(moved: Campaign, at_risk: float) -> tuple[int, int]:
+        resets = len(find_targets(moved)[0])
+        if not resets:
+            return 0, 0
+        rate, threshold, _ = limits_needed(
+            resets, moved.days, ordinary_per_day=moved.ordinary_per_day,
+            working_hours=moved.working_hours, risk=at_risk, trials=trials, seed=moved.seed)
+        return threshold, rate
+
+    def moved(name: str, value: float) -> Campaign:
+        if name == "ordinary_per_meter_year":
+            return replace(spec, ordinary_per_day=ordinary_per_day(spec.meters, value))
+        return replace(spec, inputs=spec.inputs.with_value(name, value))
+
+    base = limits(spec, risk)
+    swings = []
+    for name in ("share_in_debt", REGISTER_SHARE[spec.register], "ordinary_per_meter_year"):
+        found = households.row(name)
+        swings.append(ThresholdSwing(name, found.low, found.high, base,
+                                     limits(moved(name, found.low), risk),
+                                     limits(moved(name, found.high), risk)))
+    low, high = RISK_RANGE
+    swings.append(ThresholdSwing("risk", low, high, base, limits(spec, low), limits(spec, high)))
+    return sorted(swings, key=lambda s: -s.width)
 
 
 # --- the national fleet, per Supplier ------------------------------------------------------

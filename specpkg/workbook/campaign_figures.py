@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from specpkg.anomaly.campaign import Impact, LimitOutcome, Plan, Scenario
+from specpkg.anomaly.campaign import Impact, LimitOutcome, Plan, Report, Scenario
 from specpkg.anomaly.engine import DISPOSITION_CODES, Disposition
 from specpkg.anomaly.pacing import days_needed
 from specpkg.errors import ValidationError
@@ -42,13 +42,20 @@ def _legend_below(ax, columns: int = 3) -> None:
 
 
 def outcomes_by_limit(outcomes: Sequence[LimitOutcome], chosen: int | None = None, *,
-                      count_quarantined: bool = True) -> Figure:
+                      count_quarantined: bool = True,
+                      recommended: int | None = None) -> Figure:
     """Stacked bars: the campaign's resets delivered and quarantined at each hourly limit,
-    under the reading of MA-4 the outcomes were computed with (named in the title)."""
+    under the reading of MA-4 the outcomes were computed with (named in the title); the
+    chosen limit and the recommended threshold (for paced sending) named under their bars."""
     figure = Figure(figsize=(7, 3.6))
     ax = figure.subplots()
-    labels = [f"{o.hourly_limit:,}" + (" (chosen)" if o.hourly_limit == chosen else "")
-              for o in outcomes]
+
+    def label(limit: int) -> str:
+        notes = [n for n, at in (("chosen", chosen), ("recommended", recommended))
+                 if at == limit]
+        return f"{limit:,}" + (f"\n({', '.join(notes)})" if notes else "")
+
+    labels = [label(o.hourly_limit) for o in outcomes]
     delivered = [o.delivered for o in outcomes]
     held = [o.quarantined for o in outcomes]
     ax.bar(labels, delivered, color=COLOURS[DELIVERED], label=DELIVERED)
@@ -63,6 +70,16 @@ def outcomes_by_limit(outcomes: Sequence[LimitOutcome], chosen: int | None = Non
     _legend_below(ax, 2)
     figure.tight_layout()
     return figure
+
+
+def report_outcomes(report: Report) -> Figure:
+    """:func:`outcomes_by_limit` at every limit of ``report`` (those asked, the chosen one
+    and the recommended threshold), under the reading of MA-4 it was decided with."""
+    advice = report.recommendation
+    return outcomes_by_limit([r.reading(report.count_quarantined) for r in report.readings],
+                             report.plan.spec.hourly_limit,
+                             count_quarantined=report.count_quarantined,
+                             recommended=advice.threshold if advice else None)
 
 
 def hourly_outcomes(plan: Plan, *, count_quarantined: bool = True) -> Figure:

@@ -14,7 +14,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from specpkg.anomaly.campaign import Campaign, Impact, Scenario
-from specpkg.anomaly.sweeps import HEADLINES, chance_of_any_quarantine, national
+from specpkg.anomaly.sweeps import (
+    HEADLINES,
+    ThresholdSwing,
+    chance_of_any_quarantine,
+    national,
+)
 from specpkg.meter import households
 from specpkg.meter.registers import DebtRegister
 from specpkg.workbook.campaign_figures import THOUSANDS
@@ -104,6 +109,56 @@ def sensitivity_figure(swings: Sequence) -> Figure:
     # fixed margins for the wrapped input names (tight_layout cannot fit them all)
     figure.subplots_adjust(left=0.17, right=0.95, wspace=1.0, bottom=0.22, top=0.88)
     return figure
+
+
+#: How the sensitivity of the threshold names the accepted risk (a setting of the run).
+RISK_WORDS = "the accepted risk of a quarantine (a setting of the run)"
+
+
+def _swing_input(s: ThresholdSwing) -> tuple[str, str]:
+    """The input of a swing in words, and its plausible range as a reader reads it."""
+    if s.input == "risk":
+        return RISK_WORDS, f"{100 * s.low:.0f} % to {100 * s.high:.0f} %"
+    row = households.row(s.input)
+    unit, shown = households.shown_in_words(row.unit)
+    after = f" {unit}" if unit == row.unit else ""  # a unit the values do not show
+    return (input_label(s.input).replace("\n", " "),
+            f"{shown(s.low)} to {shown(s.high)}{after}")
+
+
+def threshold_sensitivity_table(swings: Sequence[ThresholdSwing]) -> pd.DataFrame:
+    """The recommended hourly threshold and sending rate with each input at its plausible
+    low and high, the others at their values; widest swing first."""
+    rows = []
+    for s in swings:
+        name, span = _swing_input(s)
+        rows.append({
+            "input": name, "plausible range": span,
+            "threshold / rate, input at its low": f"{s.at_low[0]:,} / {s.at_low[1]:,}",
+            "threshold / rate, as recommended": f"{s.base[0]:,} / {s.base[1]:,}",
+            "threshold / rate, input at its high": f"{s.at_high[0]:,} / {s.at_high[1]:,}",
+            "headroom (resets an hour), low / high":
+                f"{s.at_low[0] - s.at_low[1]:,} / {s.at_high[0] - s.at_high[1]:,}",
+        })
+    return pd.DataFrame(rows)
+
+
+def threshold_sensitivity_in_words(swings: Sequence[ThresholdSwing]) -> str:
+    """What moves the recommended threshold most, and what that means for a Supplier."""
+    widest = swings[0]
+    name, _ = _swing_input(widest)
+    base = widest.base[0]
+    least = min(swings, key=lambda s: s.width)
+    least_name, _ = _swing_input(least)
+    lows = [s.at_low[0] for s in swings] + [s.at_high[0] for s in swings]
+    return (f"Across these ranges the recommended hourly threshold runs from {min(lows):,} to "
+            f"{max(lows):,} (recommended: {base:,}). It moves most with {name}: from "
+            f"{widest.at_low[0]:,} to {widest.at_high[0]:,}, because the threshold follows "
+            "the campaign's own size: it is the pace that sends the list in its days plus a "
+            "few resets an hour of headroom. It moves least with "
+            f"{least_name}: {least.at_low[0]:,} to {least.at_high[0]:,}. So a Supplier "
+            "works its threshold out from its own list of meters, with the same rule, rather "
+            "than taking the figure of this page.")
 
 
 def national_table(found: dict) -> pd.DataFrame:

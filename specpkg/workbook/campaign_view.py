@@ -12,8 +12,13 @@ from collections.abc import Sequence
 import pandas as pd
 
 from specpkg.anomaly.campaign import Campaign, Impact, Report, Scenario, report
-from specpkg.anomaly.pacing import Recommendation, busiest, days_needed
-from specpkg.errors import ValidationError
+from specpkg.anomaly.pacing import (
+    AT_RANDOM_NEEDS,
+    Recommendation,
+    busiest,
+    days_needed,
+    ordinary_per_day,
+)
 from specpkg.meter.households import row
 from specpkg.meter.registers import DebtRegister
 from specpkg.system.assumptions import Assumptions
@@ -53,19 +58,6 @@ def campaign_spec(*, meters: int, register: str, campaign_first_day: int, campai
                     simulation_days=simulation_days, hourly_limit=chosen_limit,
                     daily_limit=daily_limit, working_hours=tuple(working_hours), seed=seed,
                     release_share=share, ordinary_per_day=ordinary_per_day(meters, yearly))
-
-
-#: Working days a year (MA-20's ordinary resets arrive on them).
-WORKING_DAYS = 250
-
-
-def ordinary_per_day(meters: int, per_meter_year: float) -> int:
-    """The User's ordinary resets a working day (MA-20): meters x resets a meter a year / 250."""
-    if isinstance(per_meter_year, bool) or not isinstance(per_meter_year, int | float) \
-            or not 0 <= per_meter_year <= 12:
-        raise ValidationError("ordinary_per_meter_year",
-                              f"must be between 0 and 12 a year, got {per_meter_year!r}")
-    return round(meters * per_meter_year / WORKING_DAYS)
 
 
 def pounds(pence: int) -> str:
@@ -202,7 +194,7 @@ def recommendation_in_words(advice: Recommendation, working_hours: Sequence[int]
     lower, higher = sides["threshold 10 % lower"], sides["threshold 10 % higher"]
     slower, faster = sides["sending 10 % slower"], sides["sending 10 % faster"]
     day_low = sides["daily threshold 10 % lower"]
-    at_random = sides["sent at random, the threshold it needs"]
+    at_random = sides[AT_RANDOM_NEEDS]
     return "\n\n".join([
         f"**1. Set the hourly threshold to {advice.threshold:,}** (and the daily one to "
         f"{advice.daily:,}). That is {advice.headroom:,} an hour above the campaign's pace, "
@@ -316,7 +308,8 @@ def supply_off_in_words(impact: Impact) -> str:
             f"With {name}: {households(t.households_off, verb=True)} off at some point, "
             f"**{households(t.spared, verb=True)} never off** that would have been, and the "
             f"hours off fall by **{fewer:,}** ({_share(fewer, base.hours_off)}), "
-            f"{_hours_each(fewer, spec.meters)} for every household of the fleet.")
+            f"{_hours_each(fewer, base.households_off)} for each household that is off "
+            "without the scheme.")
     return "\n\n".join(out)
 
 

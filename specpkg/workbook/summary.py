@@ -204,35 +204,39 @@ class SummaryPart(BookDirective):
         """Notebook 08 at its defaults: the campaign at the chosen limit under both readings
         of MA-4, the two-part recommendation, and the committed national result."""
         from specpkg.anomaly.campaign import Scenario
-        from specpkg.anomaly.sweeps import RESULT_JSON, chance_of_any_quarantine, load_national
+        from specpkg.anomaly.pacing import AT_RANDOM_NEEDS
+        from specpkg.anomaly.sweeps import (
+            RESULT_JSON,
+            chance_of_any_quarantine,
+            load_national,
+            threshold_sensitivity,
+        )
         from specpkg.workbook.campaign_view import pounds
 
         self._depends(CAMPAIGN_NOTEBOOK, RESULT_JSON)
         found = notebook_campaign()
-        plan, chosen = found.plan, found.chosen
+        plan, advice = found.plan, found.recommendation
         spec = plan.spec
         every = found.impact.totals[Scenario.DELIVERED]
-        total = (chosen.counted.delivered + chosen.counted.quarantined
-                 + chosen.counted.refused)
-
-        def held(counted: bool) -> str:
-            o = chosen.reading(counted)
-            return f"{o.quarantined:,} ({100 * o.quarantined / max(total, 1):.0f} %)"
-
-        held_back = found.impact.totals[Scenario.HELD]
         out = [para(
             f"A debt relief campaign on {spec.register.label}: {len(plan.targets):,} of "
             f"{spec.meters:,} prepayment meters carry that debt; with "
             f"{100 * spec.release_share:.0f} % on the Release's firmware (MA-19) "
             f"{every.resets:,} registers are reset, writing off {pounds(every.written_off)} if "
-            f"every reset is delivered. Sent at random over {spec.days} working days against "
-            f"an example hourly threshold of {spec.hourly_limit:,}, {held(True)} are "
-            f"quarantined if quarantined resets count (MA-4, the default), {held(False)} if "
-            f"not (F-5); until released it writes off {pounds(held_back.written_off)}.")]
-        advice = found.recommendation
+            "every reset is delivered.")]
         if advice is not None:
             chance = advice.sides[0].chance
             outcome = ("none of" if chance == 0 else f"{100 * chance:.0f} % of")
+            at = next(r for r in found.readings if r.hourly_limit == advice.threshold)
+            total = at.counted.delivered + at.counted.quarantined + at.counted.refused
+
+            def held(counted: bool) -> str:
+                o = at.reading(counted)
+                return f"{o.quarantined:,} ({100 * o.quarantined / max(total, 1):.0f} %)"
+
+            needs = advice.side(AT_RANDOM_NEEDS).threshold
+            swings = threshold_sensitivity(spec, risk=advice.risk, trials=advice.trials)
+            ends = [x for s in swings for x in (s.at_low[0], s.at_high[0])]
             out.append(para(
                 f"The recommendation, in two parts: set the hourly threshold to "
                 f"{advice.threshold:,} (daily {advice.daily:,}), {advice.headroom:,} above the "
@@ -240,7 +244,12 @@ class SummaryPart(BookDirective):
                 f"ordinary resets; and send {advice.rate:,} resets an hour, paced evenly: the "
                 f"{advice.resets:,} resets go in {advice.days} days, and {outcome} "
                 f"{advice.trials:,} simulated campaigns see a quarantine (the accepted risk is "
-                f"{100 * advice.risk:.0f} %)."))
+                f"{100 * advice.risk:.0f} %). The threshold follows the campaign's size: across "
+                f"the inputs' plausible ranges it runs from {min(ends):,} to {max(ends):,}. "
+                f"Sent at random over the same days against the same threshold instead, "
+                f"{held(True)} resets are quarantined if quarantined resets count (MA-4, the "
+                f"default), {held(False)} if not (F-5); at random the campaign needs a "
+                f"threshold of {needs:,}."))
         national = load_national()
         suppliers = national["suppliers"]
         register = DebtRegister(national["parameters"]["register"])
@@ -307,11 +316,9 @@ class SummaryPart(BookDirective):
                 f"{100 * spec.release_share:.0f} % on the Release (SR-12)")
 
     def _campaign_figure(self) -> Figure:
-        from specpkg.workbook.campaign_figures import outcomes_by_limit
+        from specpkg.workbook.campaign_figures import report_outcomes
 
-        found = notebook_campaign()
-        figure = outcomes_by_limit(found.limits, found.plan.spec.hourly_limit,
-                                   count_quarantined=found.count_quarantined)
+        figure = report_outcomes(notebook_campaign())
         for ax in figure.axes:
             ax.set_title("")
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=1, frameon=False)
