@@ -126,9 +126,13 @@ def test_limits_table_shows_both_readings_whatever_the_parameter() -> None:
 def test_recommendation_in_words_and_table_quote_the_simulation() -> None:
     from specpkg.anomaly.pacing import recommend
 
-    advice = recommend(1_200, 2, ordinary_per_day=40, trials=30, seed=4)
+    advice = recommend(1_200, 2, ordinary_per_day=40, trials=30, side_trials=25, seed=4)
     text = view.recommendation_in_words(advice, (8, 18))
     assert f"Set the hourly threshold to {advice.threshold:,}" in text
+    # counted in trials, never a rounded "100 %": over the side trials, not the threshold's
+    clear = 25 - round(advice.sides[0].chance * 25)
+    assert f"in {clear:,} of 25 simulated campaigns nothing is quarantined" in text
+    assert advice.trials_with_quarantine(advice.sides[0]) == 25 - clear
     assert f"Send {advice.rate:,} resets an hour" in text
     table = view.recommendation_table(advice)
     assert list(table["setting"]) == [s.label for s in advice.sides]

@@ -253,7 +253,25 @@ def test_the_page_contents_show_on_the_right_at_desktop_width(served_site: str, 
 
 def test_summary_prints_on_two_pages(book_site: Path, browser, tmp_path) -> None:
     """The executive summary is printable: Chromium prints it to two A4 pages (a
-    Modification Report's sections do not fit one legibly), with no link column."""
+    Modification Report's sections do not fit one legibly), its "shown in" column
+    included."""
     pdf = chromium.print_pdf(book_site / "index.html", tmp_path / "summary.pdf")
     pages = re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes())
     assert len(pages) == 2, f"the summary prints on {len(pages)} pages"
+
+
+def test_the_summary_keeps_its_shown_in_column_on_paper(served_site: str, browser) -> None:
+    """Issue 21: printed, each "shown in" cell stays (``05 § SR-6``: a reference a reader
+    looks up), where the screen has a link."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(served_site + "index.html")
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        heads = browser.find_elements(By.CSS_SELECTOR, "table.linked th:last-child")
+        cells = browser.find_elements(By.CSS_SELECTOR, "table.linked td:last-child")
+        assert heads and all(h.is_displayed() and h.text.endswith("shown in") for h in heads)
+        assert cells and all(c.is_displayed() for c in cells)
+        assert sum(" § " in c.text for c in cells) >= len(cells) // 2
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})

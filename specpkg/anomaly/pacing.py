@@ -146,6 +146,8 @@ class Recommendation:
     threshold: int
     daily: int
     sides: tuple[Side, ...]
+    #: The trials each side's chance is over.
+    side_trials: int = 0
 
     @property
     def headroom(self) -> int:
@@ -155,6 +157,10 @@ class Recommendation:
     def side(self, label: str) -> Side:
         """The side of the recommendation named ``label``."""
         return next(s for s in self.sides if s.label == label)
+
+    def trials_with_quarantine(self, side: Side) -> int:
+        """Of :attr:`side_trials`, those in which ``side`` saw a quarantine."""
+        return round(side.chance * self.side_trials)
 
 
 def _ordinary_seconds(rng: np.random.Generator, per_day: int, first_day: int, days: int,
@@ -308,4 +314,4 @@ def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
         side(AT_RANDOM_NEEDS, random_needs, 0, 0),
     )
     return Recommendation(resets, days, ordinary_per_day, float(risk), trials, rate,
-                          threshold, daily, sides)
+                          threshold, daily, sides, side_trials)

@@ -55,7 +55,7 @@ def notebook_campaign() -> Any:
 
 _day = report.day
 #: Figures of the printed summary: drawn at the size they print, text 8 pt.
-FIGURE_INCHES = (3.45, 2.5)
+FIGURE_INCHES = (3.45, 1.8)
 FIGURE_RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 8,
              "ytick.labelsize": 8, "legend.fontsize": 8, "svg.hashsalt": "specpkg",
              "svg.fonttype": "none"}
@@ -150,9 +150,13 @@ class SummaryPart(BookDirective):
 
     def _risks(self) -> list[nodes.Node]:
         self._depends(requirements.RISKS)
-        return [table(["ID", "risk", "requirement", "shown in"],
-                      [[r.id, r.risk, r.requirement, self.page_link(r.notebook)]
-                       for r in requirements.risks()], classes=["summary-table", "linked"])]
+        rows = []
+        for r in requirements.risks():  # "05 § SR-4" names the requirement; else add it
+            named = r.notebook.endswith(f"#{r.requirement}")
+            rows.append([r.id, r.risk, self.page_link(r.notebook) if named else
+                         para(f"{r.requirement}, ", self.page_link(r.notebook))])
+        return [table(["ID", "risk", "requirement, shown in"], rows,
+                      classes=["summary-table", "linked"])]
 
     def _decisions(self) -> list[nodes.Node]:
         """The high-severity questions with the workbook's recommendation and who decides;
@@ -188,12 +192,9 @@ class SummaryPart(BookDirective):
             item = nodes.list_item()
             item += para(line)
             items += item
-        must = nodes.bullet_list(classes=["dcc-must-give"])
-        for line in report.DCC_MUST_GIVE:
-            item = nodes.list_item()
-            item += para(line)
-            must += item
-        return [items, para(nodes.strong(text="Costs the DCC must give: ")), must,
+        must = para(nodes.strong(text="Costs the DCC must give: "),
+                    " ".join(report.DCC_MUST_GIVE), classes=["dcc-must-give"])
+        return [items, must,
                 para(self.page_link(f"{TESTING_NOTEBOOK.name}#TR-3",
                                            "Timetable, participants and assumptions"), "; ",
                             self.page_link(f"{TESTING_NOTEBOOK.name}#{EFFORT_SECTION}",
@@ -225,8 +226,7 @@ class SummaryPart(BookDirective):
             f"{every.resets:,} registers are reset, writing off {pounds(every.written_off)} if "
             "every reset is delivered.")]
         if advice is not None:
-            chance = advice.sides[0].chance
-            outcome = ("none of" if chance == 0 else f"{100 * chance:.0f} % of")
+            seen = advice.trials_with_quarantine(advice.side("recommended"))
             at = next(r for r in found.readings if r.hourly_limit == advice.threshold)
             total = at.counted.delivered + at.counted.quarantined + at.counted.refused
 
@@ -242,10 +242,11 @@ class SummaryPart(BookDirective):
                 f"{advice.threshold:,} (daily {advice.daily:,}), {advice.headroom:,} above the "
                 f"campaign's pace of {advice.rate:,} an hour, leaving room for the Supplier's "
                 f"ordinary resets; and send {advice.rate:,} resets an hour, paced evenly: the "
-                f"{advice.resets:,} resets go in {advice.days} days, and {outcome} "
-                f"{advice.trials:,} simulated campaigns see a quarantine (the accepted risk is "
-                f"{100 * advice.risk:.0f} %). The threshold follows the campaign's size: across "
-                f"the inputs' plausible ranges it runs from {min(ends):,} to {max(ends):,}. "
+                f"{advice.resets:,} resets go in {advice.days} days, and {seen:,} of "
+                f"{advice.side_trials:,} simulated campaigns see a quarantine (the accepted "
+                f"risk is {100 * advice.risk:.0f} %). The threshold follows the campaign's "
+                f"size: across the inputs' plausible ranges it runs from {min(ends):,} to "
+                f"{max(ends):,}. "
                 f"Sent at random over the same days against the same threshold instead, "
                 f"{held(True)} resets are quarantined if quarantined resets count (MA-4, the "
                 f"default), {held(False)} if not (F-5); at random the campaign needs a "
@@ -278,15 +279,12 @@ class SummaryPart(BookDirective):
     def _figures(self) -> list[nodes.Node]:
         folder = Path(self.env.srcdir) / "_generated"
         folder.mkdir(exist_ok=True)
-        made = [("testing-timetable.svg", "The testing timetable, at notebook 07's start date "
-                 "(TR-3)", self._gantt),
+        made = [("testing-timetable.svg", self._gantt_caption(), self._gantt),
                 ("campaign-outcomes.svg", self._campaign_caption(), self._campaign_figure)]
         box = nodes.container(classes=["summary-figures"])
         for number, (name, caption, draw) in enumerate(made, start=1):  # numbered by numfig
             with rc_context(FIGURE_RC):
-                figure = draw()
-                figure.set_size_inches(*FIGURE_INCHES)
-                figure.tight_layout()
+                figure = draw()  # at FIGURE_INCHES, laid out
                 figure.savefig(folder / name, format="svg", metadata={"Date": None})
             text = f"{caption}."
             shown = nodes.figure(ids=[f"figure-{number}"])
@@ -303,25 +301,43 @@ class SummaryPart(BookDirective):
         testplan.plot_gantt(testplan.timetable(start), ax=ax)
         ax.set_title("")
         ax.set_xlabel("")
-        ax.legend(loc="upper right", bbox_to_anchor=(1.0, -0.42), frameon=False)
+        ax.get_legend().remove()  # its one entry is said in the caption (_gantt_caption)
+        figure.tight_layout()
         return figure
+
+    def _gantt_caption(self) -> str:
+        start = implementation.parse_date(
+            "START_DATE", notebook_defaults(TESTING_NOTEBOOK)["START_DATE"])
+        ax = Figure().subplots()
+        testplan.plot_gantt(testplan.timetable(start), ax=ax)
+        _, labels = ax.get_legend_handles_labels()
+        return (f"The testing timetable, at notebook 07's start date (TR-3); shaded, the "
+                f"{'; '.join(labels)}")
 
     def _campaign_caption(self) -> str:
         from specpkg.workbook.campaign_figures import READING_TITLES
 
         found = notebook_campaign()
-        spec = found.plan.spec
-        return (f"{len(found.plan.batch):,} resets sent at random: delivered and quarantined "
-                f"at each hourly limit, if {READING_TITLES[found.count_quarantined]}; "
-                f"{100 * spec.release_share:.0f} % on the Release (SR-12)")
+        return (f"The campaign's {len(found.plan.batch):,} resets sent at random, at each "
+                f"hourly limit, if {READING_TITLES[found.count_quarantined]} (SR-12)")
 
     def _campaign_figure(self) -> Figure:
-        from specpkg.workbook.campaign_figures import report_outcomes
+        from specpkg.workbook.campaign_figures import outcomes_by_limit
 
-        figure = report_outcomes(notebook_campaign())
-        for ax in figure.axes:
-            ax.set_title("")
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=1, frameon=False)
+        found = notebook_campaign()
+        advice = found.recommendation
+        # the summary speaks of the recommended threshold only (not the example limit)
+        figure = outcomes_by_limit(
+            [r.reading(found.count_quarantined) for r in found.readings],
+            count_quarantined=found.count_quarantined,
+            recommended=advice.threshold if advice else None)
+        figure.set_size_inches(*FIGURE_INCHES)
+        (ax,) = figure.axes
+        ax.set_title("")
+        handles, labels = ax.get_legend_handles_labels()
+        ax.get_legend().remove()
+        figure.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
+        figure.tight_layout(rect=(0, 0.09, 1, 1))  # the legend below, centred on the figure
         return figure
 
 
