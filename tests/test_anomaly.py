@@ -511,3 +511,17 @@ def test_sr12_the_committed_thresholds_stop_a_non_zero_reset_and_an_hours_burst(
             last = burst[-1]
             assert last.disposition is Disposition.QUARANTINED, user
             assert "in 3600 s" in last.reason and "in 86400 s" not in last.reason, last.reason
+
+
+def test_setting_a_threshold_makes_its_user_known_but_never_the_dcc() -> None:
+    """TR-10: a User that sets a threshold is a User the engine takes requests from; the
+    DCC's own thresholds (owner DCC) make no User of the DCC."""
+    from specpkg.anomaly.thresholds import DCC
+
+    engine = engine_with(users=())
+    engine.set_threshold(Threshold(A, "2.4", "volume", 3600, 5))
+    engine.set_threshold(Threshold(DCC, "2.4", "volume", 3600, 50))
+    assert engine.users == frozenset({A})
+    engine.replace_thresholds(B, [Threshold(B, "2.4", "volume", 3600, 5)])
+    engine.replace_thresholds(DCC, [Threshold(DCC, "2.4", "volume", 3600, 60)])
+    assert engine.users == frozenset({A, B})

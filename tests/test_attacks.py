@@ -608,3 +608,17 @@ def test_sr3_a_certificate_names_its_holder_by_an_8_byte_id_and_a_known_role() -
             holder(_named(unique, role))
         assert err.value.field == "certificate" and isinstance(err.value.reason, str)
         assert err.value.reason
+
+
+@pytest.mark.parametrize(("register", "value"), [(DebtRegister.TIME_DEBT_1, None), (None, 0)])
+def test_br1_a_reset_operation_without_both_a_register_and_a_value_is_not_executed(
+        register, value) -> None:
+    """BR-1: a reset is one register write of a value; an operation that names a register
+    but no value, or a value but no register, is not executed and the meter logs why."""
+    from specpkg.gbcs.reset_messages import Operation
+
+    stub = make_testbed().stub(Device.ESME)
+    before = stub.state
+    assert stub._apply(Operation("half a write", register, value, absolute=True),
+                       is_reset=True) is False
+    assert stub.log[-1] == "cannot execute: half a write" and stub.state == before

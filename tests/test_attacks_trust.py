@@ -88,6 +88,18 @@ def test_a_device_the_user_does_not_know_is_not_signed() -> None:
     assert bed.run_xml(xml, request, user=stranger).outcome is Outcome.SUCCESS
 
 
+def test_a_device_added_in_any_spelling_of_its_id_is_known_by_its_canonical_id() -> None:
+    """TR-8: a User that adds a meter by an id in lower case with dashes knows it by the
+    canonical id correlation looks up, and signs a reset for it."""
+    bed = _bed_with_added_meter()
+    stranger = User(SUPPLIER)
+    dashed = "-".join(ADDED_METER[i:i + 2] for i in range(0, 16, 2)).lower()
+    stranger.add_device(dashed, "ESME")
+    assert stranger.inventory[ADDED_METER.upper()] == Device.ESME.value
+    request, xml = bed.user.request(Device.ESME, "TimeDebtRegister1", ADDED_METER)
+    assert bed.run_xml(xml, request, user=stranger).outcome is Outcome.SUCCESS
+
+
 # --- item 5: an inventory meter with no registration ------------------------------------
 
 def test_a_meter_in_the_inventory_with_no_registration_is_an_unknown_device() -> None:

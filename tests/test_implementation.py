@@ -48,6 +48,9 @@ def test_imp1_rule_on_both_sides_of_each_deadline(approval, expected, rule):
         assert words in result.reason, words
     if expected is not None:
         assert result.reason.endswith(f"implement on {expected.day} {expected:%B %Y}")
+    else:  # F-75: the rule gives no date; the reason says so, and that one is needed
+        assert result.reason.endswith(": the specification recommends no implementation "
+                                      "date for this case; a new date must be decided")
 
 
 def test_imp1_unspecified_case_says_so_plainly():

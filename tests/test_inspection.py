@@ -284,3 +284,17 @@ def test_a_reset_carrying_the_other_meters_payload_is_quarantined_naming_it() ->
                           inspect_esme=True)
     assert electricity.quarantined and electricity.reason.startswith("undecodable: ")
     assert "not an xDLMS ACCESS-Request" in electricity.reason
+
+
+def test_inspection_fails_closed_when_a_payload_is_of_the_other_protocol() -> None:
+    """SR-10, SR-11: the field-by-field comparison quarantines a payload that is not of the
+    expected protocol (a GBZ where an xDLMS ACCESS-Request is due and the other way), naming
+    it, rather than passing it or failing on it (the codec of the message code normally
+    makes this impossible: the check is the last line)."""
+    from specpkg.anomaly.inspection import _differences
+
+    gas = _with()
+    electricity = _esme_payload(0)
+    assert _differences(gas, electricity) == ["not an xDLMS ACCESS-Request"]
+    assert _differences(electricity, gas) == ["not a ZSE Change Debt command"]
+    assert _differences(gas, gas) == [] and _differences(electricity, electricity) == []

@@ -245,6 +245,7 @@ def test_br4_reset_report_takes_a_register_name_and_refuses_a_non_bool() -> None
     report = ResetReport("PaymentDebtRegister", True)
     assert report.register is DebtRegister.PAYMENT_DEBT and report.success is True
     assert _refusal(ResetReport, DebtRegister.TIME_DEBT_1, 1).field == "success"
+    assert _refusal(ResetReport, DebtRegister.TIME_DEBT_1, 1).reason == "must be True or False"
 
 
 def test_as_dict_flattens_recoveries_and_enums_for_tables() -> None:
@@ -402,3 +403,28 @@ def test_br3_a_time_debt_register_set_to_payment_based_recovery_recovers_nothing
     assert taken == 10_000 - after.time_debt_2 > 0
     both, both_taken = advance_hour(start, 10, 0)
     assert both.time_debt_1 < 10_000 and both_taken == taken + (10_000 - both.time_debt_1)
+
+
+def test_recovery_of_takes_the_time_registers_rate_and_period_from_the_meter() -> None:
+    """A time register's recovery is the meter's own rate and period, whatever the detail
+    row last recorded (the detail holds only what the rate and period do not)."""
+    from specpkg.meter.registers import RecoveryPeriod, TimeDebtRecovery, recovery_of
+
+    state = example_meter()
+    hourly = TimeDebtRecovery(7, RecoveryPeriod.HOURLY)
+    moved = dataclasses.replace(state, recovery_1=hourly)
+    assert state.recovery_1.period is not RecoveryPeriod.HOURLY
+    found = recovery_of(moved, DebtRegister.TIME_DEBT_1)
+    assert (found.amount, found.period) == (7, RecoveryPeriod.HOURLY)
+
+
+def test_a_debt_change_is_absolute_unless_it_says_otherwise() -> None:
+    """A debt operation writes the register's new value (the reset writes 0) unless it is
+    marked as an adjustment (relative)."""
+    from specpkg.meter.registers import apply_debt_change
+
+    state = example_meter()
+    owed = state.time_debt_1
+    assert apply_debt_change(state, DebtRegister.TIME_DEBT_1, 100).time_debt_1 == 100
+    assert apply_debt_change(state, DebtRegister.TIME_DEBT_1, 100,
+                             absolute=False).time_debt_1 == owed + 100

@@ -188,6 +188,7 @@ def test_br1_br2_reset_matrix_one_row_per_register(mode: str) -> None:
             assert row[register.value] == expected
         assert row["balance"] == before.balance
         assert row["fields changed"] == 1 and row["success"] is True
+        assert row["payment mode after"] == mode  # BR-2: the reset leaves the mode alone
 
 
 def test_simulation_bounds_one_hour_and_events_up_to_the_last_hour() -> None:

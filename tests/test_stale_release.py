@@ -7,6 +7,8 @@ Supplier has reached the meter, the meter refuses the released one as a replay.
 
 from __future__ import annotations
 
+import dataclasses
+
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable
 from specpkg.duis.codes import Outcome, ResponseCode
 from specpkg.system.assumptions import Assumptions
@@ -142,3 +144,85 @@ def test_a_release_and_a_reject_settle_the_device_named_when_two_share_a_counter
     assert bed.reject(esme).outcome is Outcome.REJECTED_BY_USER  # while both are held
     held = [r.device_id.replace("-", "").upper() for r, _ in bed.dcc.engine.quarantined()]
     assert held == [gsme.request.device_id.replace("-", "").upper()]
+
+
+def test_every_stale_release_is_counted_and_the_refusal_says_how_to_recover() -> None:
+    """F-76: each stale release the DCC sends in vain is counted; with MA-9 the refusal
+    tells the User to re-sign the reset as a new request."""
+    table = ThresholdTable([Threshold(SUPPLIER, "2.4", "volume", 3600, 0)])
+    bed = make_testbed(thresholds=table)
+    held = [bed.run("ESME", r) for r in ("TimeDebtRegister1", "TimeDebtRegister2",
+                                          "PaymentDebtRegister")]
+    assert bed.release(held[2]).outcome is Outcome.SUCCESS
+    for k, stale in enumerate(held[:2], start=1):
+        assert bed.release(stale).outcome is Outcome.REJECTED_BY_DEVICE
+        assert bed.dcc.stale_released == k
+    bed, first, later = _two_held(Assumptions(refuse_stale_release=True))
+    bed.release(later)
+    refused = bed.release(first)
+    reason = next(s.result for s in refused.steps if s.action == "checks the released command")
+    assert reason.endswith("the meter would refuse it as a replay; re-sign the reset as a new "
+                           "request (MA-9)")
+
+
+def test_a_command_whose_counter_equals_the_last_sent_is_stale() -> None:
+    """F-76: a meter takes only a counter above the last it executed (GBCS), so a command
+    at the counter the DCC last sent to that meter is a replay, as one below it is."""
+    from specpkg.gbcs import messages
+
+    bed = make_testbed()
+    sent = bed.run("ESME", "TimeDebtRegister1")
+    apdu = messages.apdu_of(messages.decode(sent.command))
+    assert bed.dcc.stale(apdu) == apdu.originator_counter
+    above = dataclasses.replace(apdu, originator_counter=apdu.originator_counter + 1)
+    assert bed.dcc.stale(above) is None
+
+
+def _swap_for_non_zero(signed: bytes) -> bytes:
+    """A compromised User system: signs a GSME Change Debt of 500 under the reset's code."""
+    from specpkg.gbcs import gbz, messages
+    from specpkg.gbcs.security import Keys
+    from specpkg.paths import PKI_DIR
+
+    apdu = messages.decode(signed)
+    component = apdu.payload.components[0]
+    change = dataclasses.replace(component.frame.payload, debt_amount=500)
+    payload = gbz.Gbz((gbz.change_debt_component(change, 0, True),))
+    new = dataclasses.replace(apdu, payload=payload, signature=None)
+    return messages.encode_apdu(messages.sign_apdu(new, Keys(PKI_DIR).private_key(SUPPLIER,
+                                                                                  "ds")))
+
+
+def test_a_non_issued_release_is_refused_for_its_own_request_and_device() -> None:
+    """MA-1, TR-10: a held command that is not the issued Pre-Command is refused at release
+    echoing its RequestID, and rejected for its own device: another device's command held
+    with the same counter stays held."""
+    import pytest
+
+    from specpkg.duis.codes import DuisError
+
+    table = ThresholdTable([Threshold(SUPPLIER, "2.4", "volume", 3600, 0)])
+    bed = make_testbed(thresholds=table)
+    gsme, esme = _same_counter(bed, "GSME", "ESME", signed=_swap_for_non_zero)
+    with pytest.raises(DuisError) as refused:
+        bed.dcc.release(gsme.request.request_id, SUPPLIER)
+    assert (refused.value.code, refused.value.request_id) == (
+        ResponseCode.SIGNED_PRECOMMAND_MISMATCH, gsme.request.request_id)
+    held = [r.device_id.replace("-", "").upper() for r, _ in bed.dcc.engine.quarantined()]
+    assert held == [esme.request.device_id.replace("-", "").upper()]
+    assert bed.release(esme).outcome is Outcome.SUCCESS
+
+
+def test_a_release_that_cannot_be_macd_names_its_request(monkeypatch) -> None:
+    """TR-10: a released command the DCC cannot MAC (its ACB key missing) is refused as
+    undeliverable, echoing the request it belongs to."""
+    import pytest
+
+    from specpkg.duis.codes import DuisError
+
+    bed, first, _ = _two_held()
+    monkeypatch.setattr(bed.dcc.keys, "private_key", lambda *_: None)
+    with pytest.raises(DuisError) as refused:
+        bed.dcc.release(first.request.request_id, SUPPLIER)
+    assert (refused.value.code, refused.value.request_id) == (
+        ResponseCode.UNDELIVERABLE, first.request.request_id)

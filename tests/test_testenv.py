@@ -366,7 +366,9 @@ def test_tr5_a_case_that_sent_no_request_can_have_nothing_after_it(what):
               "command_succeeded": None, what: True}
     with pytest.raises(ValidationError) as info:
         TestCaseRecord("TC-7", request_sent=False, expected_success=False, **values)
-    assert info.value.field == "request_sent" and "TC-7" in info.value.reason
+    assert info.value.field == "request_sent" and info.value.reason == (
+        "TC-7: no Service Request was sent, so there can be no Command executed and no "
+        "Service Response")
 
 
 def test_tr4_tr5_a_case_refused_at_admission_passes_only_when_no_success_was_expected():

@@ -245,3 +245,16 @@ def test_tr10_a_users_volume_thresholds_come_before_its_data_value_threshold() -
                             Threshold(USER, "2.4", "volume", 60, 1)])
     assert [(t.kind, t.window_seconds) for t in table] == [
         (ThresholdKind.VOLUME, 60), (ThresholdKind.VOLUME, 7200), (ThresholdKind.DATA_VALUE, 0)]
+
+
+def test_describe_mask_names_each_threshold_the_mask_picks_in_one_line() -> None:
+    """TR-10: a quarantine's reason names every threshold it went over, '; ' between."""
+    hour = Threshold(USER, "2.4", "volume", 3600, 10)
+    day = Threshold(USER, "2.4", "volume", 86_400, 50)
+    table = ThresholdTable([hour, day])
+    applicable = table.for_request(USER, "2.4")
+    both = table.describe_mask(USER, "2.4", 0b11)
+    assert both == "; ".join(t.describe() for t in applicable)
+    assert both == ("volume: more than 10 x 2.4 in 3600 s; volume: more than 50 x 2.4 in "
+                    "86400 s")
+    assert table.describe_mask(USER, "2.4", 0b10) == applicable[1].describe()

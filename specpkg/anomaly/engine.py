@@ -269,7 +269,7 @@ class ThresholdEngine:
             key = keys[0] if len(keys) == 1 else None
         else:
             key = (user, request_id, device_id.upper())
-        held = self._held.pop(key, None) if key is not None else None  # type: ignore[arg-type]
+        held = self._held.pop(key, None)  # type: ignore[arg-type]  # no key: None
         if held is None:
             raise ValidationError("request_id", f"{user} has no request {request_id!r} "
                                                 "in quarantine" + (

@@ -228,10 +228,9 @@ class MeterState:
     def as_dict(self) -> dict[str, Any]:
         """Flat field -> value view (enums as their values), for tables."""
         out: dict[str, Any] = {}
-        for f in fields(self):
+        # recovery_of gives each register's settings whole: not flattened here
+        for f in (f for f in fields(self) if f.name != "recovery_detail"):
             value = getattr(self, f.name)
-            if f.name == "recovery_detail":
-                continue  # recovery_of gives each register's settings whole
             if isinstance(value, TimeDebtRecovery):
                 out[f"{f.name}_rate"] = value.rate
                 out[f"{f.name}_period"] = value.period.value
@@ -269,6 +268,11 @@ class ResetReport:
         object.__setattr__(self, "register", parse_register(self.register))
         if not isinstance(self.success, bool):
             raise ValidationError("success", "must be True or False")
+
+
+def verdict(success: bool) -> str:
+    """How a meter's log and the simulation name an outcome (BR-4)."""
+    return "success" if success else "failure"
 
 
 def outcome_of(register: DebtRegister | str, after: MeterState, before: MeterState) -> ResetOutcome:

@@ -28,6 +28,7 @@ from specpkg.meter.registers import (
     reset,
     set_mode,
     top_up,
+    verdict,
 )
 
 START = datetime(2019, 6, 27, tzinfo=UTC)
@@ -113,8 +114,7 @@ def _apply(state: MeterState, event: Event) -> tuple[MeterState, int, str]:
         return after, recovered, f"top-up {event.amount}"
     if isinstance(event, Reset):
         after, outcome = reset(state, event.register)
-        verdict = "success" if outcome.success else "failure"
-        return after, 0, f"reset {event.register.value} ({verdict})"
+        return after, 0, f"reset {event.register.value} ({verdict(outcome.success)})"
     return set_mode(state, event.mode), 0, f"mode {event.mode.value}"
 
 
@@ -203,6 +203,7 @@ def reset_matrix(device: str, mode: str) -> pd.DataFrame:
             **{r.value: after.register(r) for r in DebtRegister},
             "balance": after.balance,
             "fields changed": int(state_diff(before, after)["changed"].sum()),
+            "payment mode after": after.mode.value,
             "success": outcome.success,
         })
     return pd.DataFrame(rows)

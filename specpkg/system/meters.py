@@ -40,6 +40,7 @@ from specpkg.meter.registers import (
     apply_debt_change,
     outcome_of,
     parse_device,
+    verdict,
 )
 from specpkg.system.trust import CredentialRefusal, DeviceCredentials
 from specpkg.system.variants import RELEASE, MeterVersion
@@ -191,8 +192,8 @@ class MeterStub:
         outcome = outcome_of(op.register, after, before)
         # a reset: BR-4; an existing use case: its write took effect
         success = outcome.success if is_reset else after == intended
-        verdict = "success" if success else "failure"
-        self.log.append(f"{op.description}: {outcome.before} -> {outcome.after} ({verdict})")
+        self.log.append(f"{op.description}: {outcome.before} -> {outcome.after} "
+                        f"({verdict(success)})")
         return success
 
     def _sign(self, apdu: messages.GeneralSigning) -> bytes:
