@@ -426,14 +426,20 @@ def test_summary_campaign_shows_both_readings_the_recommendation_and_the_nation(
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", (site / "index.html").read_text()))
     advice = found.recommendation
     assert advice is not None
-    # one basis: both readings at the recommended threshold, not at the example limit
-    at = next(r for r in found.readings if r.hourly_limit == advice.threshold)
+    # one basis: the recommended threshold; at random against it, the simulated mean
+    from specpkg.anomaly.pacing import AT_RANDOM
+
     assert advice.threshold != found.plan.spec.hourly_limit
+    random = advice.side(AT_RANDOM)
     for counted in (True, False):
-        assert f"{at.reading(counted).quarantined:,} (" in text, counted
-    assert at.counted.quarantined != at.not_counted.quarantined
+        assert f"{random.quarantined[counted]:,.0f} resets held if quarantined" in text \
+            or f"), {random.quarantined[counted]:,.0f} if not" in text, counted
     assert f"{found.chosen.counted.quarantined:,} (" not in text
     assert "against the same threshold instead" in text
+    n = advice.side_trials
+    assert f"{advice.trials_with_quarantine(advice.sides[0]):,} of {n:,} simulated" in text
+    lower = advice.side("threshold 10 % lower")
+    assert f"at {lower.threshold:,} {advice.trials_with_quarantine(lower):,} of {n:,} do" in text
     swings = threshold_sensitivity(found.plan.spec, risk=advice.risk, trials=advice.trials)
     ends = [x for s in swings for x in (s.at_low[0], s.at_high[0])]
     assert f"it runs from {min(ends):,} to {max(ends):,}" in text
@@ -446,5 +452,20 @@ def test_summary_campaign_shows_both_readings_the_recommendation_and_the_nation(
     from specpkg.anomaly.sweeps import chance_of_any_quarantine
 
     assert f"with {100 * found.plan.spec.release_share:.0f} % on the Release" in text
-    assert f"{found.impact.totals[Scenario.DELIVERED].resets:,} registers are reset" in text
+    every = found.impact.totals[Scenario.DELIVERED]
+    assert (f"each is sent a reset; the {every.resets:,} on the Release's firmware"
+            in text)
     assert f"{100 * chance_of_any_quarantine(national['suppliers']):.0f} % that one does" in text
+
+
+def test_decision_cards_of_closed_findings_need_no_decision_and_name_no_file(site) -> None:
+    """Issue 21: a closed finding's card says no decision is needed; no card sends the
+    reader to a data file for a recommendation."""
+    from specpkg.workbook import requirements
+
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", (site / "requirements.html").read_text()))
+    decided = requirements.decisions()
+    closed = [f for f in requirements.load_findings() if not f.open and f.id not in decided]
+    assert closed, "no closed finding without a decision to show"
+    assert text.count("closed: no decision needed") == len(closed)
+    assert "finding_decisions.csv" not in text

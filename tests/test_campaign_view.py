@@ -137,6 +137,9 @@ def test_recommendation_in_words_and_table_quote_the_simulation() -> None:
     table = view.recommendation_table(advice)
     assert list(table["setting"]) == [s.label for s in advice.sides]
     assert table.iloc[0]["hourly threshold"] == f"{advice.threshold:,}"
+    for (_, row), side in zip(table.iterrows(), advice.sides, strict=True):
+        assert row["chance of any quarantine"].endswith(
+            f" % ({round(side.chance * 25)} of 25)")  # a count, never a bare rounded share
 
 
 def test_registers_table_has_a_row_per_register() -> None:
@@ -260,7 +263,10 @@ def test_threshold_sensitivity_follows_the_campaign_size_and_the_ordinary_traffi
     assert [s.width for s in swings] == sorted((s.width for s in swings), reverse=True)
     table = national.threshold_sensitivity_table(swings)
     assert "_" not in " ".join(table["input"]) and "(I-2)" in " ".join(table["input"])
-    assert table.iloc[0]["threshold / rate, as recommended"] == f"{threshold:,} / {rate:,}"
+    assert table.iloc[0]["hourly threshold, as recommended"] == f"{threshold:,}"
+    row = table.iloc[0]
+    assert row["hourly threshold, input at its high"] == f"{swings[0].at_high[0]:,}"
+    assert row["sending rate (an hour), input at its low"] == f"{swings[0].at_low[1]:,}"
     ranges = dict(zip(table["input"], table["plausible range"], strict=True))
     assert ranges[national.RISK_WORDS] == "1 % to 20 %"
     assert any(r.endswith("resets a meter a year") for r in ranges.values())
@@ -277,7 +283,7 @@ def test_report_outcomes_marks_the_chosen_and_the_recommended_limit() -> None:
     labels = [t.get_text() for t in
               figures.report_outcomes(found).axes[0].get_xticklabels()]
     assert f"{SPEC.hourly_limit:,}\n(chosen)" in labels
-    assert f"{advice.threshold:,}\n(recommended)" in labels
+    assert f"{advice.threshold:,}\n(recommended\nfor pacing)" in labels
     assert len(labels) == 4
 
 
@@ -340,7 +346,8 @@ def test_basis_and_chosen_limit_say_the_reading_the_share_and_why_not_the_recomm
     """Every table of notebook 08 names what it rests on (issue 21): the chosen limit, the
     reading of MA-4 and the share of meters on the Release (MA-19), default or not."""
     text = view.basis_in_words(report)
-    assert f"an hourly limit of {SPEC.hourly_limit:,}" in text
+    assert f"a chosen hourly limit of {SPEC.hourly_limit:,}" in text
+    assert "Of the scenarios" not in text  # no recommendation in this run: nothing to relate
     assert "quarantined resets count (MA-4 yes), the default reading" in text
     assert "100 % of meters on the Release's firmware (a setting of the run" in text
     other = campaign.report(replace(SPEC, release_share=0.1), [50], count_quarantined=False)
@@ -349,6 +356,12 @@ def test_basis_and_chosen_limit_say_the_reading_the_share_and_why_not_the_recomm
     assert "10 % of meters on the Release's firmware (MA-19's value)" in text
     assert "is a setting of the run" in view.chosen_in_words(report)
     advised = campaign.report(SPEC, [50], count_quarantined=True, trials=5)
+    advice = advised.recommendation
+    basis = view.basis_in_words(advised)
+    assert (f"*every reset delivered* is also what the recommendation gives (paced at "
+            f"{advice.rate:,} an hour against a threshold of {advice.threshold:,}, "
+            f"{advice.trials_with_quarantine(advice.sides[0])} of 5 simulated") in basis
+    assert f"*quarantined resets held* is the chosen limit of {SPEC.hourly_limit:,}" in basis
     words = view.chosen_in_words(advised)
     assert f"recommends is {advised.recommendation.threshold:,}" in words
     higher = replace(advised, impact=replace(advised.impact, plan=replace(

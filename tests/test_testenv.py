@@ -143,10 +143,13 @@ def test_tr4_capacity_assumptions_table():
     assert all(c.value is None for c in a.costs), "no invented prices"
     assert {"cost_sr_mapping_updates", "cost_testing_issues_management"} <= {
         c.parameter for c in a.costs}
-    frame = a.to_frame().set_index("parameter")
+    frame = a.to_frame()
     assert len(frame) == 3 + len(a.costs)
-    assert frame.loc["costed_users", "kind"] == frame.loc["min_large_suppliers", "kind"] == (
-        "cost basis")
+    assert list(frame["kind"][:2]) == ["cost basis"] * 2
+    assert "_" not in " ".join(frame["assumption"])  # in words, not parameter names
+    assert frame.iloc[0]["value"] == f"{a.costed_users:,}"
+    assert set(frame["value"][3:]) == {"to be provided by the DCC"}
+    assert set(frame["unit"][3:]) == {"pounds"}
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,13 @@ from enum import StrEnum
 import numpy as np
 
 from specpkg.anomaly.engine import DISPOSITION_CODES, Disposition
-from specpkg.anomaly.pacing import Recommendation, paced_seconds, recommend, recommended_limits
+from specpkg.anomaly.pacing import (
+    DEFAULT_RISK,
+    Recommendation,
+    paced_seconds,
+    recommend,
+    recommended_limits,
+)
 from specpkg.anomaly.replay import ReplayResult, RequestBatch, replay
 from specpkg.anomaly.thresholds import Threshold, ThresholdTable, parse_user_id
 from specpkg.anomaly.traffic import (
@@ -427,7 +433,7 @@ class Report:
 
 def report(spec: Campaign, limits: list[int], *, count_quarantined: bool,
            chunk: int = CHUNK, progress: bool = False, trials: int = 0,
-           side_trials: int | None = None, risk: float = 0.05) -> Report:
+           side_trials: int | None = None, risk: float = DEFAULT_RISK) -> Report:
     """The campaign as :class:`Report` (one pass for the targets, one for the fleet);
     with ``trials`` > 0 also the two-part recommendation (:func:`recommend`)."""
     if len(limits) > MAX_LIMITS:

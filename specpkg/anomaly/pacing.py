@@ -100,8 +100,12 @@ MAX_RESETS = 10_000_000
 #: Trials with a quarantine whose mean under "only delivered requests count" (MA-4 no) is
 #: replayed: that reading walks every request in order, so a sample of the trials.
 WALKED_TRIALS = 20
-#: The last side of :func:`recommend`: the campaign sent at random, at the threshold it needs.
+#: The sides of :func:`recommend` that send the campaign at random over its days: against
+#: the recommended threshold, and at the threshold it would need.
+AT_RANDOM = "sent at random over the days"
 AT_RANDOM_NEEDS = "sent at random, the threshold it needs"
+#: The chance of any quarantine a recommended threshold accepts, unless a run says otherwise.
+DEFAULT_RISK = 0.05
 #: How far either side of the recommendation :func:`recommend` looks (10 %).
 SIDE_STEP = 0.1
 
@@ -237,7 +241,7 @@ def _quarantines(resets: int, rate: int, days: int, ordinary: int, threshold: in
 
 
 def limits_needed(resets: int, days: int, *, ordinary_per_day: int = 0,
-                  working_hours: tuple[int, int] = (8, 18), risk: float = 0.05,
+                  working_hours: tuple[int, int] = (8, 18), risk: float = DEFAULT_RISK,
                   trials: int = 200, seed: int = 0) -> tuple[int, int, int]:
     """The two parts of :func:`recommend` without their either-side replays: the rate
     (resets an hour, paced), the hourly threshold (at most ``risk`` of ``trials`` trials
@@ -256,7 +260,7 @@ def limits_needed(resets: int, days: int, *, ordinary_per_day: int = 0,
 
 
 def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
-              working_hours: tuple[int, int] = (8, 18), risk: float = 0.05,
+              working_hours: tuple[int, int] = (8, 18), risk: float = DEFAULT_RISK,
               trials: int = 200, side_trials: int | None = None, seed: int = 0,
               user: str = "90B3D51F30010000") -> Recommendation:
     """The recommendation, computed by simulation over random arrivals.
@@ -310,7 +314,7 @@ def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
              max(daily + 1, round(daily * (1 + SIDE_STEP)))),
         side("sending 10 % slower", threshold, slower, daily),
         side("sending 10 % faster", threshold, faster, daily),
-        side("sent at random over the days", threshold, 0, daily),
+        side(AT_RANDOM, threshold, 0, daily),
         side(AT_RANDOM_NEEDS, random_needs, 0, 0),
     )
     return Recommendation(resets, days, ordinary_per_day, float(risk), trials, rate,

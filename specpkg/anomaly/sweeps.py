@@ -25,7 +25,7 @@ from specpkg.anomaly.campaign import (
     impact,
     run,
 )
-from specpkg.anomaly.pacing import limits_needed, ordinary_per_day, recommend
+from specpkg.anomaly.pacing import DEFAULT_RISK, limits_needed, ordinary_per_day, recommend
 from specpkg.errors import ValidationError
 from specpkg.meter import households
 from specpkg.meter.households import check_share
@@ -131,7 +131,7 @@ class ThresholdSwing:
         return abs(self.at_high[0] - self.at_low[0])
 
 
-def threshold_sensitivity(spec: Campaign, *, risk: float = 0.05,
+def threshold_sensitivity(spec: Campaign, *, risk: float = DEFAULT_RISK,
                           trials: int = 200) -> list[ThresholdSwing]:
     """What the recommendation (SR-12, TR-10) depends on: the hourly threshold and the rate
     of :func:`~specpkg.anomaly.pacing.limits_needed` with the share of meters in debt

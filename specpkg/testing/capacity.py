@@ -120,20 +120,21 @@ class CapacityAssumptions:
         return CostBasis(users, large_suppliers, self.costed_users, self.min_large_suppliers)
 
     def to_frame(self) -> pd.DataFrame:
+        """The assumptions and costs in words (TR-4): what each is, its value and unit."""
         rows = [
-            {"parameter": "costed_users", "kind": "cost basis", "value": self.costed_users,
-             "unit": "Users"},
-            {"parameter": "min_large_suppliers", "kind": "cost basis",
-             "value": self.min_large_suppliers, "unit": "Large Suppliers"},
-            {"parameter": "min_window_working_days", "kind": "capacity",
-             "value": self.min_window_working_days, "unit": "Working Days"},
+            {"assumption": "Users the testing costs are based on (not a cap)",
+             "kind": "cost basis", "value": f"{self.costed_users:,}", "unit": "Users"},
+            {"assumption": "Large Suppliers that may test, at least", "kind": "cost basis",
+             "value": f"{self.min_large_suppliers:,}", "unit": "Large Suppliers"},
+            {"assumption": "the environment's shortest window", "kind": "capacity",
+             "value": f"{self.min_window_working_days:,}", "unit": "Working Days"},
         ] + [
-            {"parameter": c.parameter, "kind": "cost",
-             "value": "to be provided by the DCC" if c.value is None else c.value,
-             "unit": c.unit}
+            {"assumption": c.note.removeprefix("to be provided by the DCC: "), "kind": "cost",
+             "value": "to be provided by the DCC" if c.value is None else f"{c.value:,}",
+             "unit": "pounds" if c.unit == "GBP" else c.unit}
             for c in self.costs
         ]
-        return pd.DataFrame(rows, columns=["parameter", "kind", "value", "unit"])
+        return pd.DataFrame(rows, columns=["assumption", "kind", "value", "unit"])
 
 
 @dataclass(frozen=True)

@@ -117,8 +117,9 @@ def _already_zero(device: Device) -> tuple[str, bool, str]:
     result = setup.beds[device].run(device, register, user=setup.users[_role(device)])
     record, _ = record_of("SC", result, register, True)
     ok = verdict_of(record).value == "pass" and result.before.register(register) == 0
-    return (f"{result.response_code}: Service Response says zero "
-            f"({record.response_says_zero}); verdict {verdict_of(record).value}", ok,
+    says = "says" if record.response_says_zero else "does not say"
+    return (f"{result.response_code}: the Service Response {says} the register is zero; "
+            f"verdict {verdict_of(record).value}", ok,
             "the meter already held 0 in the register")
 
 

@@ -51,7 +51,7 @@ def outcomes_by_limit(outcomes: Sequence[LimitOutcome], chosen: int | None = Non
     ax = figure.subplots()
 
     def label(limit: int) -> str:
-        notes = [n for n, at in (("chosen", chosen), ("recommended", recommended))
+        notes = [n for n, at in (("chosen", chosen), ("recommended\nfor pacing", recommended))
                  if at == limit]
         return f"{limit:,}" + (f"\n({', '.join(notes)})" if notes else "")
 
@@ -65,9 +65,10 @@ def outcomes_by_limit(outcomes: Sequence[LimitOutcome], chosen: int | None = Non
     ax.set_xlabel("hourly volume limit (resets in any rolling hour)")
     ax.set_ylabel("resets")
     total = delivered[0] + held[0] if outcomes else 0
-    ax.set_title(f"{total:,} resets at each hourly limit, if "
+    ax.set_title(f"{total:,} resets sent at random, at each hourly limit, if "
                  f"{READING_TITLES[count_quarantined]}")
-    _legend_below(ax, 2)
+    # beside the plot: below it the two- and three-line limit labels leave no room
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
     figure.tight_layout()
     return figure
 
@@ -133,8 +134,7 @@ def pacing(resets: int, days: int, recommended: int, daily_limits: Sequence[int]
     ax.plot([recommended], [days_needed(resets, recommended, 0, working_hours)], "o",
             color="#c8602a", label=f"recommended sending rate: {recommended:,} an hour")
     low, high = working_hours
-    ax.set_xlabel(f"resets sent an hour, paced evenly {low:02d}:00 to {high:02d}:00 (an hourly "
-                  "limit at least this lets them all through)")
+    ax.set_xlabel(f"resets sent an hour, paced evenly\n{low:02d}:00 to {high:02d}:00")
     ax.set_ylabel("days needed")
     ax.set_ylim(0, min(top, days * 6) + 0.5)
     ax.xaxis.set_major_formatter(THOUSANDS)

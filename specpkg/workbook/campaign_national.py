@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from specpkg.anomaly.campaign import Campaign, Impact, Scenario
+from specpkg.anomaly.pacing import DEFAULT_RISK as NATIONAL_RISK
 from specpkg.anomaly.sweeps import (
     HEADLINES,
     ThresholdSwing,
@@ -81,7 +82,7 @@ def input_label(name: str) -> str:
     note, wrapped, with its ID in the table (``mean debt on Time Debt Register 1 (I-6)``)."""
     row = households.row(name)
     words = row.note.split(";")[0].split(" (")[0].removeprefix("of the meters in debt: ")
-    return textwrap.fill(f"{words} ({row.id})", 28)
+    return textwrap.fill(f"{words} ({row.id})", 28, break_on_hyphens=False)
 
 
 def sensitivity_figure(swings: Sequence) -> Figure:
@@ -102,12 +103,12 @@ def sensitivity_figure(swings: Sequence) -> Figure:
         ax.set_title(headline, fontsize=10)
         ax.xaxis.set_major_formatter(THOUSANDS)
         ax.tick_params(axis="x", labelsize=8, rotation=30)
-    axes[0].legend(loc="upper center", bbox_to_anchor=(1.7, -0.25), ncol=2, frameon=False,
+    axes[0].legend(loc="upper center", bbox_to_anchor=(1.7, -0.12), ncol=2, frameon=False,
                    fontsize=9)
     figure.suptitle("What the headline figures depend on (each input at its plausible low "
                     "and high, the others at their values)", fontsize=11)
     # fixed margins for the wrapped input names (tight_layout cannot fit them all)
-    figure.subplots_adjust(left=0.17, right=0.95, wspace=1.0, bottom=0.22, top=0.88)
+    figure.subplots_adjust(left=0.17, right=0.95, wspace=1.0, bottom=0.16, top=0.88)
     return figure
 
 
@@ -134,11 +135,13 @@ def threshold_sensitivity_table(swings: Sequence[ThresholdSwing]) -> pd.DataFram
         name, span = _swing_input(s)
         rows.append({
             "input": name, "plausible range": span,
-            "threshold / rate, input at its low": f"{s.at_low[0]:,} / {s.at_low[1]:,}",
-            "threshold / rate, as recommended": f"{s.base[0]:,} / {s.base[1]:,}",
-            "threshold / rate, input at its high": f"{s.at_high[0]:,} / {s.at_high[1]:,}",
-            "headroom (resets an hour), low / high":
-                f"{s.at_low[0] - s.at_low[1]:,} / {s.at_high[0] - s.at_high[1]:,}",
+            "hourly threshold, input at its low": f"{s.at_low[0]:,}",
+            "hourly threshold, as recommended": f"{s.base[0]:,}",
+            "hourly threshold, input at its high": f"{s.at_high[0]:,}",
+            "sending rate (an hour), input at its low": f"{s.at_low[1]:,}",
+            "sending rate (an hour), input at its high": f"{s.at_high[1]:,}",
+            "headroom (resets an hour), input at its low": f"{s.at_low[0] - s.at_low[1]:,}",
+            "headroom (resets an hour), input at its high": f"{s.at_high[0] - s.at_high[1]:,}",
         })
     return pd.DataFrame(rows)
 
@@ -193,10 +196,10 @@ def national_table(found: dict) -> pd.DataFrame:
                                         else f"{s['threshold']:,} / {s['rate']:,}"),
             "chance of any quarantine": f"{100 * s['chance_of_quarantine']:.0f} %",
             "quarantined (mean), MA-4 yes / no":
-                f"{s['quarantined']['counted']:,.0f} / {s['quarantined']['not_counted']:,.0f}",
+                f"{s['quarantined']['counted']:,.1f} / {s['quarantined']['not_counted']:,.1f}",
             "notifications each (mean), MA-4 yes / no":
-                f"{2 * s['quarantined']['counted']:,.0f} / "
-                f"{2 * s['quarantined']['not_counted']:,.0f}",
+                f"{2 * s['quarantined']['counted']:,.1f} / "
+                f"{2 * s['quarantined']['not_counted']:,.1f}",
             "households off supply, no scheme": f"{s['households_off']:,}",
             "hours off supply, no scheme": f"{s['hours_off']:,}",
             "hours off avoided": f"{s['hours_off'] - s['hours_off_with_resets']:,}",
@@ -215,7 +218,12 @@ def parameters_in_words(found: dict) -> str:
             f"simulated, seed {p['seed']}; {100 * p['release_share']:.0f} % of meters on the "
             f"Release's firmware (MA-19); {p['ordinary_per_day']:,} ordinary resets a "
             f"working day in all; each Supplier's threshold from {p['trials']:,} simulated "
-            f"campaigns and its chance of a quarantine from {p['side_trials']:,}. Regenerate "
+            f"campaigns and its chance of a quarantine from only {p['side_trials']:,}, to keep "
+            f"the run to minutes: that chance moves in steps of {100 // p['side_trials']} % "
+            "(one campaign), so a Supplier at 10 % or 20 % saw one or two, a rough figure "
+            f"beside the {100 * NATIONAL_RISK:.0f} % risk its threshold was set for; the "
+            "figures of households and hours are every reset delivered, each Supplier paced "
+            "at its recommendation. Regenerate "
             f"with `{found['command']}` ({minutes} minutes on the 2-core machine).")
 
 

@@ -114,10 +114,20 @@ def basis_in_words(report: Report) -> str:
     default_reading = report.count_quarantined == Assumptions().count_quarantined
     default_share = spec.release_share == row("release_share").value
     share = "MA-19's value" if default_share else "a setting of the run, not MA-19's value"
-    return (f"*This run:* an hourly limit of {spec.hourly_limit:,} resets (a setting of the "
-            f"run); {reading}, {'the default reading' if default_reading else 'not the default'}"
+    text = (f"*This run:* a chosen hourly limit of {spec.hourly_limit:,} resets (an example, "
+            f"a setting of the run); {reading}, "
+            f"{'the default reading' if default_reading else 'not the default'}"
             f"; {100 * spec.release_share:.0f} % of meters on the Release's firmware ({share}),"
             " the others refusing the reset.")
+    advice = report.recommendation
+    if advice is None:
+        return text
+    seen = advice.trials_with_quarantine(advice.side("recommended"))
+    return (f"{text} Of the scenarios, *{Scenario.DELIVERED}* is also what the "
+            f"recommendation gives (paced at {advice.rate:,} an hour against a threshold of "
+            f"{advice.threshold:,}, {seen:,} of {advice.side_trials:,} simulated campaigns see "
+            f"any quarantine); *{Scenario.HELD}* is the chosen limit of "
+            f"{spec.hourly_limit:,}, the resets sent at random.")
 
 
 def chosen_in_words(report: Report) -> str:
@@ -165,6 +175,13 @@ def _percent(share: float) -> str:
     return f"{100 * share:.0f} %"
 
 
+def _chance(advice: Recommendation, side) -> str:
+    """A side's chance of a quarantine with its count: ``0.5 % (1 of 200)``."""
+    share = 100 * side.chance
+    shown = f"{share:.1f}" if 0 < share < 1 else f"{share:.0f}"
+    return f"{shown} % ({advice.trials_with_quarantine(side):,} of {advice.side_trials:,})"
+
+
 def recommendation_table(advice: Recommendation) -> pd.DataFrame:
     """The recommendation and each setting either side of it: the hourly threshold, the
     sending, the days, the chance of any quarantine and the mean resets quarantined
@@ -179,7 +196,7 @@ def recommendation_table(advice: Recommendation) -> pd.DataFrame:
             "sending": (f"paced, {side.rate:,} an hour" if side.rate
                         else f"at random over {advice.days} days"),
             "days of sending": side.days,
-            "chance of any quarantine": _percent(side.chance),
+            "chance of any quarantine": _chance(advice, side),
             **{f"resets quarantined (mean), {head}": f"{side.quarantined[counted]:,.0f}"
                for counted, head in READINGS.items()},
             "headroom (resets an hour)": f"{side.headroom:,}",
@@ -245,10 +262,11 @@ def registers_table(impacts: dict[DebtRegister, Impact]) -> pd.DataFrame:
             "register": register.label,
             "meters carrying the debt": f"{len(impact.plan.targets):,}",
             "owed when planned": pounds(impact.plan.debt),
-            "written off, every reset delivered": pounds(every.written_off),
+            "written off, every reset delivered (as paced at the recommendation)":
+                pounds(every.written_off),
             "per register reset": pounds(every.written_off // max(every.resets, 1)),
-            f"written off, limit {impact.plan.spec.hourly_limit:,} an hour":
-                pounds(held.written_off),
+            f"written off, example limit {impact.plan.spec.hourly_limit:,} an hour, sent at "
+            "random": pounds(held.written_off),
         })
     return pd.DataFrame(rows)
 

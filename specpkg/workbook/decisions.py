@@ -50,8 +50,10 @@ def card(finding: requirements.Finding, decision: requirements.Decision | None,
         item += para(text, *([" ", badge("recommended")] if chosen else []))
         choices += item
     box += choices
-    if decision is None:
-        box += _field("Recommendation", "none yet (no row in data/finding_decisions.csv)")
+    if decision is None and not finding.open:
+        box += _field("Recommendation", "closed: no decision needed")
+    elif decision is None:
+        box += _field("Recommendation", "none yet: the workbook makes none")
     else:
         box += _field("Recommendation", decision.recommendation)
         box += _field("Why", decision.reason)

@@ -205,7 +205,7 @@ class SummaryPart(BookDirective):
         """Notebook 08 at its defaults: the campaign at the chosen limit under both readings
         of MA-4, the two-part recommendation, and the committed national result."""
         from specpkg.anomaly.campaign import Scenario
-        from specpkg.anomaly.pacing import AT_RANDOM_NEEDS
+        from specpkg.anomaly.pacing import AT_RANDOM, AT_RANDOM_NEEDS
         from specpkg.anomaly.sweeps import (
             RESULT_JSON,
             chance_of_any_quarantine,
@@ -220,37 +220,41 @@ class SummaryPart(BookDirective):
         spec = plan.spec
         every = found.impact.totals[Scenario.DELIVERED]
         out = [para(
-            f"A debt relief campaign on {spec.register.label}: {len(plan.targets):,} of "
-            f"{spec.meters:,} prepayment meters carry that debt; with "
-            f"{100 * spec.release_share:.0f} % on the Release's firmware (MA-19) "
-            f"{every.resets:,} registers are reset, writing off {pounds(every.written_off)} if "
-            "every reset is delivered.")]
+            f"A debt relief campaign on {spec.register.label}, on illustrative households "
+            f"(F-72): {len(plan.targets):,} of {spec.meters:,} prepayment meters carry that "
+            f"debt and each is sent a reset; the {every.resets:,} on the Release's firmware "
+            f"({100 * spec.release_share:.0f} %, MA-19) reset their register, writing off "
+            f"{pounds(every.written_off)} if every reset is delivered.")]
         if advice is not None:
-            seen = advice.trials_with_quarantine(advice.side("recommended"))
-            at = next(r for r in found.readings if r.hourly_limit == advice.threshold)
-            total = at.counted.delivered + at.counted.quarantined + at.counted.refused
+            n = advice.side_trials
 
-            def held(counted: bool) -> str:
-                o = at.reading(counted)
-                return f"{o.quarantined:,} ({100 * o.quarantined / max(total, 1):.0f} %)"
+            def seen(label: str) -> str:
+                return f"{advice.trials_with_quarantine(advice.side(label)):,} of {n:,}"
 
-            needs = advice.side(AT_RANDOM_NEEDS).threshold
+            lower, higher = advice.side("threshold 10 % lower"), advice.side(
+                "threshold 10 % higher")
+            faster = advice.side("sending 10 % faster")
+            random = advice.side(AT_RANDOM)
             swings = threshold_sensitivity(spec, risk=advice.risk, trials=advice.trials)
             ends = [x for s in swings for x in (s.at_low[0], s.at_high[0])]
             out.append(para(
                 f"The recommendation, in two parts: set the hourly threshold to "
                 f"{advice.threshold:,} (daily {advice.daily:,}), {advice.headroom:,} above the "
-                f"campaign's pace of {advice.rate:,} an hour, leaving room for the Supplier's "
-                f"ordinary resets; and send {advice.rate:,} resets an hour, paced evenly: the "
-                f"{advice.resets:,} resets go in {advice.days} days, and {seen:,} of "
-                f"{advice.side_trials:,} simulated campaigns see a quarantine (the accepted "
-                f"risk is {100 * advice.risk:.0f} %). The threshold follows the campaign's "
+                f"campaign's pace, room for the Supplier's ordinary resets; and send "
+                f"{advice.rate:,} resets an hour, paced evenly: the {advice.resets:,} resets "
+                f"go in {advice.days} days and {seen('recommended')} simulated campaigns see a "
+                f"quarantine (the accepted risk is {100 * advice.risk:.0f} %). Either side: at "
+                f"{lower.threshold:,} {seen('threshold 10 % lower')} do; at "
+                f"{higher.threshold:,} a runaway sender adds {higher.headroom:,} resets an "
+                f"hour unchecked; sending {faster.rate:,} an hour, "
+                f"{seen('sending 10 % faster')} do. The threshold follows the campaign's "
                 f"size: across the inputs' plausible ranges it runs from {min(ends):,} to "
-                f"{max(ends):,}. "
-                f"Sent at random over the same days against the same threshold instead, "
-                f"{held(True)} resets are quarantined if quarantined resets count (MA-4, the "
-                f"default), {held(False)} if not (F-5); at random the campaign needs a "
-                f"threshold of {needs:,}."))
+                f"{max(ends):,}. Sent at random over the same days against the same threshold "
+                f"instead, {seen(AT_RANDOM)} campaigns see a quarantine, on average "
+                f"{random.quarantined[True]:,.0f} resets held if quarantined resets count "
+                f"(MA-4, the default), {random.quarantined[False]:,.0f} if not (F-5); sent at "
+                f"random the campaign needs a threshold of "
+                f"{advice.side(AT_RANDOM_NEEDS).threshold:,}."))
         national = load_national()
         suppliers = national["suppliers"]
         register = DebtRegister(national["parameters"]["register"])
@@ -263,13 +267,14 @@ class SummaryPart(BookDirective):
             f"Nationally ({sum(s['meters'] for s in suppliers):,} meters, {len(suppliers)} "
             f"Supplier groups by market share, "
             f"{100 * national['parameters']['release_share']:.0f} % on the Release, illustrative "
-            f"inputs: F-72), a campaign on {register.label} writes off {pounds(written)} and "
+            f"inputs: F-72), a campaign on {register.label}, each Supplier paced at its "
+            f"recommendation and every reset delivered, writes off {pounds(written)} and "
             f"avoids about {round(avoided, -3):,} of {off / 1e6:.1f} million household-hours "
             f"off supply ({_percent_of(avoided, off)}) in "
             f"{national['parameters']['simulation_days']} days. At its threshold each Supplier "
-            f"saw a quarantine in {seen[0]} to {seen[-1]} of {tries} simulated campaigns: about "
-            f"{100 * chance_of_any_quarantine(suppliers):.0f} % that one does (a rough "
-            "figure)."))
+            f"saw a quarantine in {seen[0]} to {seen[-1]} of only {tries} simulated campaigns "
+            f"(a rough chance, in steps of {100 // tries} %): about "
+            f"{100 * chance_of_any_quarantine(suppliers):.0f} % that one does."))
         out.append(para("Pounds written off per register, pacing, both readings at every "
                         "threshold and the national figures per Supplier: see ",
                         self.page_link(CAMPAIGN_NOTEBOOK.name, "notebook 08"), ".",
