@@ -439,7 +439,7 @@ def test_summary_campaign_shows_both_readings_the_recommendation_and_the_nation(
     n = advice.side_trials
     assert f"{advice.trials_with_quarantine(advice.sides[0]):,} of {n:,} simulated" in text
     lower = advice.side("threshold 10 % lower")
-    assert f"at {lower.threshold:,} {advice.trials_with_quarantine(lower):,} of {n:,} do" in text
+    assert f"at {lower.threshold:,}, {advice.trials_with_quarantine(lower):,} of {n:,} do" in text
     swings = threshold_sensitivity(found.plan.spec, risk=advice.risk, trials=advice.trials)
     ends = [x for s in swings for x in (s.at_low[0], s.at_high[0])]
     assert f"it runs from {min(ends):,} to {max(ends):,}" in text

@@ -155,7 +155,7 @@ class SummaryPart(BookDirective):
             named = r.notebook.endswith(f"#{r.requirement}")
             rows.append([r.id, r.risk, self.page_link(r.notebook) if named else
                          para(f"{r.requirement}, ", self.page_link(r.notebook))])
-        return [table(["ID", "risk", "requirement, shown in"], rows,
+        return [table(["ID", "risk", "shown in"], rows,
                       classes=["summary-table", "linked"])]
 
     def _decisions(self) -> list[nodes.Node]:
@@ -244,8 +244,8 @@ class SummaryPart(BookDirective):
                 f"{advice.rate:,} resets an hour, paced evenly: the {advice.resets:,} resets "
                 f"go in {advice.days} days and {seen('recommended')} simulated campaigns see a "
                 f"quarantine (the accepted risk is {100 * advice.risk:.0f} %). Either side: at "
-                f"{lower.threshold:,} {seen('threshold 10 % lower')} do; at "
-                f"{higher.threshold:,} a runaway sender adds {higher.headroom:,} resets an "
+                f"{lower.threshold:,}, {seen('threshold 10 % lower')} do; at "
+                f"{higher.threshold:,}, a runaway sender adds {higher.headroom:,} resets an "
                 f"hour unchecked; sending {faster.rate:,} an hour, "
                 f"{seen('sending 10 % faster')} do. The threshold follows the campaign's "
                 f"size: across the inputs' plausible ranges it runs from {min(ends):,} to "
@@ -323,19 +323,20 @@ class SummaryPart(BookDirective):
         from specpkg.workbook.campaign_figures import READING_TITLES
 
         found = notebook_campaign()
+        advice = found.recommendation
+        paced = (f"; {advice.threshold:,} is the threshold recommended for paced sending"
+                 if advice else "")
         return (f"The campaign's {len(found.plan.batch):,} resets sent at random, at each "
-                f"hourly limit, if {READING_TITLES[found.count_quarantined]} (SR-12)")
+                f"hourly limit, if {READING_TITLES[found.count_quarantined]}, SR-12{paced}")
 
     def _campaign_figure(self) -> Figure:
         from specpkg.workbook.campaign_figures import outcomes_by_limit
 
         found = notebook_campaign()
-        advice = found.recommendation
-        # the summary speaks of the recommended threshold only (not the example limit)
+        # the summary speaks of the recommended threshold only (named in the caption)
         figure = outcomes_by_limit(
             [r.reading(found.count_quarantined) for r in found.readings],
-            count_quarantined=found.count_quarantined,
-            recommended=advice.threshold if advice else None)
+            count_quarantined=found.count_quarantined)
         figure.set_size_inches(*FIGURE_INCHES)
         (ax,) = figure.axes
         ax.set_title("")
