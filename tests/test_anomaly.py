@@ -163,9 +163,9 @@ def test_sr12_ma4_whether_quarantined_requests_count(count_quarantined, expected
 
 def test_sr10_packet_inspection_quarantine_is_held_and_notified_by_the_engine() -> None:
     engine = engine_with(Threshold(A, "2.4", "volume", 3600, 5))
-    decision = engine.submit(reset(1, 0), quarantine="debt_amount is 500, not 0")
+    decision = engine.submit(reset(1, 0), quarantine="Debt Amount is 500, not 0")
     assert decision.disposition is Disposition.QUARANTINED and decision.mask == 0
-    assert decision.reason == "packet inspection: debt_amount is 500, not 0"
+    assert decision.reason == "packet inspection: Debt Amount is 500, not 0"
     assert [n.reason for n in engine.notifications_for(A)] == [decision.reason]
     assert engine.counts()[Disposition.QUARANTINED] == 1
 

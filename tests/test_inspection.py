@@ -57,16 +57,16 @@ def test_gsme_reset_to_zero_passes(register: DebtRegister) -> None:
 
 T1, T2 = DebtRegister.TIME_DEBT_1, DebtRegister.TIME_DEBT_2
 CASES = [
-    (_with(debt_amount=500), T1, "debt_amount is 500, not 0"),
+    (_with(debt_amount=500), T1, "Debt Amount is 500, not 0"),
     (_with(amount_type=gbz.DebtAmountType.TYPE1_INCREMENTAL), T1,
-     "amount_type is TYPE1_INCREMENTAL, not TYPE1_ABSOLUTE"),
-    (_with(T2), T1, "amount_type is TYPE2_ABSOLUTE, not TYPE1_ABSOLUTE"),
+     "Debt Amount Type is Type 1 Incremental, not Type 1 Absolute"),
+    (_with(T2), T1, "Debt Amount Type is Type 2 Absolute, not Type 1 Absolute"),
     (_gbz(_reset_change_debt(T1), _reset_change_debt(T2)), T1,
      "2 commands where one is allowed"),
-    (_with(recovery_amount=2_000_000), T1, "recovery_amount is 2000000, not 0"),
-    (_with(balance_percentage=10_000), T1, "balance_percentage is 10000, not 0"),
+    (_with(recovery_amount=2_000_000), T1, "Debt Recovery Amount is 2000000, not 0"),
+    (_with(balance_percentage=10_000), T1, "Debt Recovery Balance Percentage is 10000, not 0"),
     (_with(recovery_method=gbz.RecoveryMethod.PAYMENT_BASED), T1,
-     "recovery_method is PAYMENT_BASED, not TIME_BASED"),
+     "Debt Recovery Method is Payment Based, not Time Based"),
 ]
 
 
@@ -90,7 +90,9 @@ def test_each_supply_affecting_field_is_compared(field: str) -> None:
              "recovery_method": gbz.RecoveryMethod.PAYMENT_BASED, "recovery_amount": 1,
              "balance_percentage": 1}[field]
     payload = _gbz(dataclasses.replace(change, **{field: other}))
-    assert inspect(_signed(Device.GSME, payload), T1, inspect_esme=False).quarantined
+    found = inspect(_signed(Device.GSME, payload), T1, inspect_esme=False)
+    assert found.quarantined
+    assert found.reason.startswith(f"{SUPPLY_AFFECTING[field]} is ")  # the ZSE field name
 
 
 @pytest.mark.parametrize("field", ["issuer_event_id", "collection_time", "recovery_start_time"])
@@ -163,7 +165,7 @@ def test_flow_quarantines_a_signed_non_zero_gsme_reset() -> None:
     assert (
         result.outcome is Outcome.QUARANTINED and result.response_code == ResponseCode.QUARANTINED
     )
-    assert "packet inspection: debt_amount is 500, not 0" in result.steps[-2].result
+    assert "packet inspection: Debt Amount is 500, not 0" in result.steps[-2].result
     assert result.steps[-1].result == f"{ResponseCode.QUARANTINED}, signed by the DCC"
     assert result.command == b"" and bed.stub("GSME").state.time_debt_1 == 3_000
     assert [n.event for n in bed.dcc.notifications(SUPPLIER)] == ["quarantined"]

@@ -59,7 +59,7 @@ def test_sr10_inspection_quarantine_goes_through_the_engine() -> None:
     screener = _screener(Threshold(USER, "2.4", "volume", 3600, 5))
     screening = _screen(screener, Device.GSME, 500)
     assert screening.inspection.quarantined and screening.quarantined
-    assert screening.reason.startswith("packet inspection: debt_amount is 500")
+    assert screening.reason.startswith("packet inspection: Debt Amount is 500")
     assert screener.engine.counts()[Disposition.QUARANTINED] == 1
     assert [n.event for n in screener.engine.notifications_for(USER)] == ["quarantined"]
 

@@ -22,6 +22,7 @@ data value threshold compares (SR-12).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
@@ -31,8 +32,12 @@ from specpkg.gbcs.envelope import GeneralSigning
 from specpkg.meter.registers import INT32_MAX, DebtRegister, Device, parse_register
 
 #: The Change Debt fields inspection compares with the reset's own (SR-10, F-10).
-SUPPLY_AFFECTING = ("debt_amount", "amount_type", "recovery_method", "recovery_amount",
-                    "balance_percentage")
+SUPPLY_AFFECTING = {"debt_amount": "Debt Amount", "amount_type": "Debt Amount Type",
+                    "recovery_method": "Debt Recovery Method",
+                    "recovery_amount": "Debt Recovery Amount",
+                    "balance_percentage": "Debt Recovery Balance Percentage"}
+"""The Change Debt fields inspected, each with its name in the ZigBee Smart Energy
+specification (the Change Debt command's payload)."""
 
 
 class InspectionResult(StrEnum):
@@ -102,8 +107,9 @@ def _differences(found: object, expected: object) -> list[str]:
         got = _change_debt(found) if isinstance(found, gbz.Gbz) else None
         if got is None:
             return ["not a ZSE Change Debt command"]
-        return [f"{name} is {_shown(getattr(got, name))}, not {_shown(getattr(want, name))}"
-                for name in SUPPLY_AFFECTING if getattr(got, name) != getattr(want, name)]
+        return [f"{zse} is {_shown(getattr(got, name))}, not {_shown(getattr(want, name))}"
+                for name, zse in SUPPLY_AFFECTING.items()
+                if getattr(got, name) != getattr(want, name)]
     want_spec, want_value = expected.specs[0], expected.data[0]  # type: ignore[attr-defined]
     if not isinstance(found, dlms.AccessRequest):
         return ["not an xDLMS ACCESS-Request"]
@@ -127,7 +133,10 @@ def _change_debt(payload: gbz.Gbz) -> gbz.ChangeDebt | None:
 
 
 def _shown(value: object) -> str:
-    return value.name if isinstance(value, Enum) else str(value)
+    """A field's value as the ZSE specification names it (``Type 1 Absolute``)."""
+    if not isinstance(value, Enum):
+        return str(value)
+    return re.sub(r"Type(\d)", r"Type \1", value.name.replace("_", " ").title())
 
 
 def written_value(signed: bytes | GeneralSigning) -> int:
