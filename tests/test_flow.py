@@ -468,11 +468,14 @@ def test_sr9_each_signed_pre_command_refusal_has_its_code_and_echoes_the_request
     signed_by_other = messages.encode_apdu(messages.sign_apdu(
         messages.decode(pre), User("90B3D51F30020000").keys.private_key("90B3D51F30020000",
                                                                         "ds")))
-    for data in (b"\x00\x01", pre, signed_by_other):
+    reasons = {}
+    for name, data in (("bytes", b"\x00\x01"), ("unsigned", pre), ("other", signed_by_other)):
         error = _refused(dcc.command, request.request_id, data)
         assert (error.code, error.request_id) == (ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
                                                   request.request_id)
-        assert error.reason != "None"
+        reasons[name] = error.reason
+    assert reasons["unsigned"] == "no signature"
+    assert reasons["other"] == "the signature does not verify with the User's certificate"
     signed = user.sign(user.correlate(request, pre))
     dcc.command(request.request_id, signed)
     again = _refused(dcc.command, request.request_id, signed)
@@ -544,8 +547,10 @@ def test_br4_the_dccs_service_response_for_each_kind_of_device_answer() -> None:
         # a command, not a response
         (ResponseCode.BAD_DEVICE_RESPONSE, DeviceReply(response=second.command)),
     ]
+    reasons = []
     for code, reply in answers:
         answered, data = bed.dcc.answer(request, reply)
+        reasons.append(bed.dcc.refusals[-1])
         parsed = responses.parse_response(data)
         assert answered is code and data == bed.dcc.service_response(request, reply)
         assert (parsed.code, parsed.request_id) == (code.value, request.request_id)
@@ -558,6 +563,17 @@ def test_br4_the_dccs_service_response_for_each_kind_of_device_answer() -> None:
         ResponseCode.NO_DEVICE_RESPONSE.value,
         request.request_id,
     )  # MA-7: silence is NO_DEVICE_RESPONSE
+    # the DCC's record keeps why each was refused (the DUIS response carries the code only)
+    from specpkg.errors import DecodeError
+
+    with pytest.raises(DecodeError) as undecodable:
+        messages.decode(b"\x00\x01")
+    assert [r[:2] for r in reasons] == [(request.echo_id, c.value) for c, _ in answers]
+    assert [r[2] for r in reasons] == [
+        f"{AlertKind.NOT_SUPPORTED.value} x", AlertKind.BAD_MAC.value, str(undecodable.value),
+        *["not a response to this request signed by the device"] * 2]
+    assert bed.dcc.refusals[-1] == (request.echo_id, ResponseCode.NO_DEVICE_RESPONSE.value,
+                                    "no answer from the device before the time-out")
 
 
 def test_the_dcc_cannot_mac_without_the_acb_key() -> None:
@@ -774,3 +790,45 @@ def test_a_user_signs_its_requests_only_with_the_key_in_its_own_key_store(tmp_pa
         User("90B3D51F30010000", keys_dir=tmp_path).request("ESME", "TimeDebtRegister1")
     assert caught.value.field == "keys"
 
+
+
+def test_sr9_the_dcc_names_the_address_field_a_signed_pre_command_gets_wrong() -> None:
+    """SR-9: a Signed Pre-Command for another device, from another originator or with
+    another counter is refused naming the field, what it holds and what the request
+    said (ids in their canonical upper-case spelling)."""
+    from specpkg.gbcs.security import entity_id
+
+    bed = make_testbed()
+    dcc, user = bed.dcc, bed.user
+    request, xml = user.request("ESME", "TimeDebtRegister1", DEVICE_IDS[Device.ESME])
+    dcc.pre_command(dcc.accept(xml))
+    other_meter = "00DB1234567890FF"
+    cases = {
+        "recipient": (dict(device_id=other_meter), entity_id(request.device_id).upper()),
+        "originator": (dict(user_id="90B3D51F30020000"), entity_id(request.user_id).upper()),
+        "counter": (dict(counter=request.counter + 1), str(request.counter)),
+    }
+    for name, (changes, wanted) in cases.items():
+        signed = user.sign(messages.decode(_pre_command_for(request, **changes)))
+        error = _refused(dcc.command, request.request_id, signed)
+        assert error.code is ResponseCode.SIGNED_PRECOMMAND_MISMATCH, name
+        assert error.reason.startswith(f"the Signed Pre-Command's {name} is "), error.reason
+        assert error.reason.endswith(f", the request's {wanted}"), error.reason
+
+
+def test_a_command_the_dcc_cannot_mac_is_undeliverable_naming_the_missing_key(
+        monkeypatch) -> None:
+    """A command whose ACB key or device certificate is missing is refused as
+    undeliverable, echoing the request and saying which keys are missing."""
+    bed = make_testbed()
+    dcc, user = bed.dcc, bed.user
+    request, xml = user.request("ESME", "TimeDebtRegister1", DEVICE_IDS[Device.ESME])
+    pre = dcc.pre_command(dcc.accept(xml))
+    signed = user.sign(user.correlate(request, pre))
+    own = dcc.keys.public_key
+    monkeypatch.setattr(dcc.keys, "public_key",  # the device's ka certificate gone
+                        lambda entity, usage: None if usage == "ka" else own(entity, usage))
+    error = _refused(dcc.command, request.request_id, signed)
+    assert (error.code, error.request_id) == (ResponseCode.UNDELIVERABLE, request.request_id)
+    assert error.reason == ("the ACB ka key or the device ka certificate is missing: the "
+                            "command cannot be MAC'd")

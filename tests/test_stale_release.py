@@ -157,6 +157,8 @@ def test_every_stale_release_is_counted_and_the_refusal_says_how_to_recover() ->
     for k, stale in enumerate(held[:2], start=1):
         assert bed.release(stale).outcome is Outcome.REJECTED_BY_DEVICE
         assert bed.dcc.stale_released == k
+        # the highest counter sent stays the one the meter holds, not the stale one's
+        assert bed.dcc.last_sent(SUPPLIER, held[2].request.device_id) == held[2].request.counter
     bed, first, later = _two_held(Assumptions(refuse_stale_release=True))
     bed.release(later)
     refused = bed.release(first)
@@ -208,6 +210,7 @@ def test_a_non_issued_release_is_refused_for_its_own_request_and_device() -> Non
         bed.dcc.release(gsme.request.request_id, SUPPLIER)
     assert (refused.value.code, refused.value.request_id) == (
         ResponseCode.SIGNED_PRECOMMAND_MISMATCH, gsme.request.request_id)
+    assert refused.value.reason == "the Signed Pre-Command is not the issued Pre-Command"
     held = [r.device_id.replace("-", "").upper() for r, _ in bed.dcc.engine.quarantined()]
     assert held == [esme.request.device_id.replace("-", "").upper()]
     assert bed.release(esme).outcome is Outcome.SUCCESS
@@ -226,3 +229,4 @@ def test_a_release_that_cannot_be_macd_names_its_request(monkeypatch) -> None:
         bed.dcc.release(first.request.request_id, SUPPLIER)
     assert (refused.value.code, refused.value.request_id) == (
         ResponseCode.UNDELIVERABLE, first.request.request_id)
+    assert refused.value.reason.endswith(": the command cannot be MAC'd")

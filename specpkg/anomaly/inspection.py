@@ -146,6 +146,6 @@ def written_value(signed: bytes | GeneralSigning) -> int:
         apdu = decode_signed(signed)
     except DecodeError:
         return 0
-    values = [abs(op.value) for op in reset_messages.operations(apdu.payload)
-              if op.register is not None and op.value is not None]
+    values = [abs(op.value) for op in reset_messages.operations(apdu.payload)  # type: ignore[arg-type]
+              if op.writes]
     return min(max(values, default=0), INT32_MAX)

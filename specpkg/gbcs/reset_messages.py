@@ -132,8 +132,13 @@ class Operation:
     recovery: DebtRecovery | None = None
 
     @property
+    def writes(self) -> bool:
+        """It writes a value to a Debt Register (both named)."""
+        return self.register is not None and self.value is not None
+
+    @property
     def is_reset(self) -> bool:
-        return self.register is not None and self.absolute and self.value == 0
+        return self.writes and self.absolute and self.value == 0
 
 
 def operations(payload: object) -> tuple[Operation, ...]:

@@ -47,7 +47,7 @@ from specpkg.errors import DecodeError, ValidationError
 from specpkg.gbcs import messages, reset_messages
 from specpkg.gbcs.envelope import Cra, GeneralSigning
 from specpkg.gbcs.security import ACB_ENTITY_ID, Keys, entity_id
-from specpkg.journal import JournalMap, Retention
+from specpkg.journal import Journal, JournalMap, Retention
 from specpkg.meter.registers import Device, ResetReport, parse_device
 from specpkg.paths import PKI_DIR
 from specpkg.system.assumptions import Assumptions
@@ -125,6 +125,9 @@ class Dcc:
         self._sent: dict[tuple[str, str], int] = {}
         #: Released commands the meter will refuse as replays (F-76; MA-9 off).
         self.stale_released = 0
+        #: Every error response the DCC sent and why (RequestID, DUIS code, reason): the
+        #: DUIS response carries only the code; the DCC's record keeps the reason.
+        self.refusals: Journal[tuple[str | None, str, str]] = self.retention.journal("refusal")
 
     # configuration (TR-8, TR-10)
     def register(self, registration: Registration) -> None:
@@ -323,7 +326,9 @@ class Dcc:
                             request_id=request_id)
         command = messages.encode(messages.add_mac(apdu, acb_key, device_key))
         pair = (apdu.originator_id.upper(), apdu.recipient_id.upper())
-        self._sent[pair] = max(self._sent.get(pair, -1), apdu.originator_counter)
+        last = self._sent.get(pair)  # a stale release is sent below it: the highest stays
+        self._sent[pair] = (apdu.originator_counter if last is None
+                            else max(last, apdu.originator_counter))
         return command
 
     def last_sent(self, supplier_id: str, device_id: str) -> int | None:
@@ -365,7 +370,9 @@ class Dcc:
             service_response(request, reply.response, report, clock=self.clock))
 
     def refuse(self, error: DuisError) -> bytes:
-        """The DUIS error response for ``error``, signed by the DCC."""
+        """The DUIS error response for ``error``, signed by the DCC; its reason recorded in
+        :attr:`refusals`."""
+        self.refusals.append((error.request_id, error.code.value, error.reason))
         return self._signed(error_response(error, clock=self.clock))
 
     def _signed(self, response: bytes) -> bytes:

@@ -174,7 +174,7 @@ class MeterStub:
         return DeviceReply(response=self._sign(reset_messages.device_response(apdu, results)))
 
     def _apply(self, op: reset_messages.Operation, is_reset: bool) -> bool:
-        if op.register is None or op.value is None:
+        if not op.writes:
             if is_reset:  # a reset is one register write and nothing else
                 self.log.append(f"cannot execute: {op.description}")
                 return False

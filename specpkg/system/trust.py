@@ -148,8 +148,8 @@ class DeviceCredentials:
         signature = messages.check_signature(apdu, supplier.signing_key)
         if signature is not messages.Check.VALID:
             return CredentialRefusal.BAD_SIGNATURE, signature.value
-        highest = self.counters.get(RemotePartyRole.SUPPLIER, -1)
-        if apdu.originator_counter <= highest:
+        highest = self.counters.get(RemotePartyRole.SUPPLIER)  # None: no command yet
+        if highest is not None and apdu.originator_counter <= highest:
             return CredentialRefusal.REPLAY, f"{apdu.originator_counter} <= {highest}"
         self.counters[RemotePartyRole.SUPPLIER] = apdu.originator_counter
         return None
