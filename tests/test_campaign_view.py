@@ -101,7 +101,7 @@ def test_tables_speak_pounds_and_human_labels(report) -> None:
         f"{len(report.plan.targets):,}")
     limits = view.limits_table(report)
     for counted, head in view.READINGS.items():
-        column = f"notifications each to the DCC and the Supplier, {head}"
+        column = f"notifications each to the DCC and the Supplier in this run, {head}"
         assert list(limits[column]) == [f"{2 * r.reading(counted).quarantined:,}"
                                         for r in report.readings]
     assert limits.iloc[1]["hourly limit"] == "50 (chosen)"
@@ -119,7 +119,7 @@ def test_limits_table_shows_both_readings_whatever_the_parameter() -> None:
     tables = [view.limits_table(campaign.report(SPEC, [30, 50], count_quarantined=flag))
               for flag in (True, False)]
     assert tables[0].equals(tables[1])
-    held = [c for c in tables[0].columns if c.startswith("quarantined, ")]
+    held = [c for c in tables[0].columns if c.startswith("quarantined in this run, ")]
     assert len(held) == 2 and tables[0][held[0]].iloc[0] != tables[0][held[1]].iloc[0]
 
 
@@ -163,7 +163,8 @@ def test_supply_off_in_words_counts_households_and_hours(report) -> None:
         # on the same basis as the hours each above: per household off without the scheme
         assert (f"about {fewer / base.households_off:.1f} hours for each household that is "
                 "off without the scheme") in text
-        assert f"**{view.households(spared, verb=True)} never off**" in text
+        verb = "is" if spared == 1 else "are"
+        assert f"**{view.households(spared)} that would have been off {verb} never off**" in text
     assert view.households(1) == "1 household"
     assert view.households(2, verb=True) == "2 households are"
     assert "0 %" not in view._share(3, 1000)
@@ -339,6 +340,11 @@ def test_national_table_adds_the_suppliers_up() -> None:
     meters = sum(s["meters"] for s in found["suppliers"])
     assert table.iloc[-1]["prepayment meters"] == f"{meters:,}"
     assert not table.astype(str).apply(lambda c: c.str.contains("True|False|nan")).any().any()
+    for head in ("MA-4 yes", "MA-4 no"):  # shown to a tenth, so the rows add up to the total
+        column = [float(v.replace(",", "")) for v in table[f"quarantined (mean), {head}"]]
+        assert abs(sum(column[:-1]) - column[-1]) <= 0.05 * (len(column) - 1), head
+    assert table.iloc[-1]["hourly threshold"] == "each its own"
+    assert table.iloc[0]["hourly threshold"] == f"{found['suppliers'][0]['threshold']:,}"
 
 
 def test_basis_and_chosen_limit_say_the_reading_the_share_and_why_not_the_recommendation(
@@ -361,7 +367,8 @@ def test_basis_and_chosen_limit_say_the_reading_the_share_and_why_not_the_recomm
     assert (f"*every reset delivered* is also what the recommendation gives (paced at "
             f"{advice.rate:,} an hour against a threshold of {advice.threshold:,}, "
             f"{advice.trials_with_quarantine(advice.sides[0])} of 5 simulated") in basis
-    assert f"*quarantined resets held* is the chosen limit of {SPEC.hourly_limit:,}" in basis
+    assert (f"*quarantined resets held* is the campaign sent at random against the chosen "
+            f"limit of {SPEC.hourly_limit:,}") in basis
     words = view.chosen_in_words(advised)
     assert f"recommends is {advised.recommendation.threshold:,}" in words
     higher = replace(advised, impact=replace(advised.impact, plan=replace(
@@ -477,3 +484,39 @@ def test_balance_in_words_gives_the_largest_difference_at_the_end(report) -> Non
     assert f"by at most {most:.1f} pence" in view.balance_in_words(impact)
     ax = figures.daily(impact, "recovered").axes[0]
     assert ax.get_ylim()[0] == 0 and f"limit {SPEC.hourly_limit:,} an hour" in ax.get_title()
+
+
+def test_chance_by_threshold_falls_step_by_step_to_the_recommended_threshold() -> None:
+    """Issue 21: paced at the recommended rate, the chance of any quarantine never rises
+    with the threshold, reaches the accepted risk first at the recommended threshold and
+    is drawn with both marked."""
+    from specpkg.anomaly.pacing import chance_by_threshold, recommend
+
+    advice = recommend(1_200, 2, ordinary_per_day=40, trials=50, side_trials=5, seed=4)
+    points = chance_by_threshold(1_200, 2, ordinary_per_day=40, trials=50, seed=4)
+    chances = [c for _, c in points]
+    assert chances == sorted(chances, reverse=True) and chances[-1] == 0.0
+    first = next(t for t, c in points if c <= advice.risk)
+    assert first == advice.threshold and points[0][0] < advice.rate <= advice.threshold
+    figure = figures.chance_by_threshold(points, advice)
+    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert f"recommended threshold: {advice.threshold:,}" in labels
+    assert f"the sending rate: {advice.rate:,} an hour" in labels
+
+
+def test_release_only_recommendation_is_sized_for_the_meters_that_can_reset() -> None:
+    """F-71: sent only to meters on the Release, the campaign needs a lower threshold and
+    rate than sent to every meter carrying the debt."""
+    from specpkg.anomaly.sweeps import limits_for
+    from specpkg.workbook import campaign_national as national
+
+    spec = replace(SPEC, meters=3_000, inputs=default_inputs(), release_share=0.3)
+    found = campaign.report(spec, [50], count_quarantined=True)
+    sent = len(found.plan.batch)
+    reset = found.impact.totals[Scenario.DELIVERED].resets
+    assert 0 < reset < sent
+    every, only = limits_for(spec, sent, trials=30), limits_for(spec, reset, trials=30)
+    assert only[0] < every[0] and only[1] < every[1] and limits_for(spec, 0) == (0, 0)
+    words = national.release_only_in_words(spec, found.impact, risk=0.05, trials=30)
+    assert f"sized for {sent:,} (threshold {every[0]:,}, rate {every[1]:,} an hour)" in words
+    assert f"threshold of {only[0]:,} and a rate of {only[1]:,} an hour" in words

@@ -247,6 +247,15 @@ def limits_needed(resets: int, days: int, *, ordinary_per_day: int = 0,
     (resets an hour, paced), the hourly threshold (at most ``risk`` of ``trials`` trials
     of the campaign and the ordinary traffic exceed it) and the daily one (no trial
     exceeds it)."""
+    rate, hourly_peaks, daily_peaks = _paced_peaks(resets, days, ordinary_per_day,
+                                                   working_hours, trials, seed)
+    return rate, _quantile_limit(hourly_peaks, risk), max(daily_peaks)
+
+
+def _paced_peaks(resets: int, days: int, ordinary_per_day: int,
+                 working_hours: tuple[int, int], trials: int,
+                 seed: int) -> tuple[int, list[int], list[int]]:
+    """The even pace, and each trial's busiest rolling hour and day at that pace."""
     low, high = working_hours
     check_int("working_hours", low, 0, 23)
     check_int("working_hours", high, low + 1, 24)
@@ -256,7 +265,22 @@ def limits_needed(resets: int, days: int, *, ordinary_per_day: int = 0,
         times = _trial_times(resets, rate, days, ordinary_per_day, seed, trial, working_hours)
         hourly_peaks.append(_busiest(times, 3600))
         daily_peaks.append(_busiest(times, DAY))
-    return rate, _quantile_limit(hourly_peaks, risk), max(daily_peaks)
+    return rate, hourly_peaks, daily_peaks
+
+
+def chance_by_threshold(resets: int, days: int, *, ordinary_per_day: int = 0,
+                        working_hours: tuple[int, int] = (8, 18), trials: int = 200,
+                        seed: int = 0) -> list[tuple[int, float]]:
+    """Paced at the recommended rate, the share of the trials of :func:`limits_needed`
+    whose busiest rolling hour goes over each hourly threshold from the rate to the
+    busiest of them (the daily threshold as recommended, so never binding): the chance
+    of any quarantine against the threshold, step by step."""
+    check_int("resets", resets, 1, MAX_RESETS)
+    check_int("trials", trials, 1, MAX_TRIALS)
+    rate, peaks, _ = _paced_peaks(resets, days, ordinary_per_day, working_hours, trials, seed)
+    ordered = np.sort(np.array(peaks))
+    return [(t, float((ordered > t).sum()) / trials)
+            for t in range(max(1, rate - 1), int(ordered[-1]) + 2)]
 
 
 def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,

@@ -131,6 +131,19 @@ class ThresholdSwing:
         return abs(self.at_high[0] - self.at_low[0])
 
 
+def limits_for(spec: Campaign, resets: int, *, risk: float = DEFAULT_RISK,
+               trials: int = 200) -> tuple[int, int]:
+    """The recommended (hourly threshold, sending rate) for ``resets`` resets of ``spec``'s
+    campaign with its ordinary traffic (:func:`~specpkg.anomaly.pacing.limits_needed`);
+    (0, 0) for none. With the resets sent only to meters on the Release (F-71), fewer."""
+    if not resets:
+        return 0, 0
+    rate, threshold, _ = limits_needed(
+        resets, spec.days, ordinary_per_day=spec.ordinary_per_day,
+        working_hours=spec.working_hours, risk=risk, trials=trials, seed=spec.seed)
+    return threshold, rate
+
+
 def threshold_sensitivity(spec: Campaign, *, risk: float = DEFAULT_RISK,
                           trials: int = 200) -> list[ThresholdSwing]:
     """What the recommendation (SR-12, TR-10) depends on: the hourly threshold and the rate
@@ -139,13 +152,7 @@ def threshold_sensitivity(spec: Campaign, *, risk: float = DEFAULT_RISK,
     and the accepted risk each at its low and high; widest swing of the threshold first."""
 
     def limits(moved: Campaign, at_risk: float) -> tuple[int, int]:
-        resets = len(find_targets(moved)[0])
-        if not resets:
-            return 0, 0
-        rate, threshold, _ = limits_needed(
-            resets, moved.days, ordinary_per_day=moved.ordinary_per_day,
-            working_hours=moved.working_hours, risk=at_risk, trials=trials, seed=moved.seed)
-        return threshold, rate
+        return limits_for(moved, len(find_targets(moved)[0]), risk=at_risk, trials=trials)
 
     def moved(name: str, value: float) -> Campaign:
         if name == "ordinary_per_meter_year":

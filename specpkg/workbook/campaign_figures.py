@@ -15,7 +15,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from specpkg.anomaly.campaign import Impact, LimitOutcome, Plan, Report, Scenario
 from specpkg.anomaly.engine import DISPOSITION_CODES, Disposition
-from specpkg.anomaly.pacing import days_needed
+from specpkg.anomaly.pacing import Recommendation, days_needed
 from specpkg.errors import ValidationError
 from specpkg.meter.simulation import START
 
@@ -47,7 +47,7 @@ def outcomes_by_limit(outcomes: Sequence[LimitOutcome], chosen: int | None = Non
     """Stacked bars: the campaign's resets delivered and quarantined at each hourly limit,
     under the reading of MA-4 the outcomes were computed with (named in the title); the
     chosen limit and the recommended threshold (for paced sending) named under their bars."""
-    figure = Figure(figsize=(7, 3.6))
+    figure = Figure(figsize=(9.5, 3.6))  # room for the two- and three-line limit labels
     ax = figure.subplots()
 
     def label(limit: int) -> str:
@@ -81,6 +81,32 @@ def report_outcomes(report: Report) -> Figure:
                              report.plan.spec.hourly_limit,
                              count_quarantined=report.count_quarantined,
                              recommended=advice.threshold if advice else None)
+
+
+def chance_by_threshold(points: Sequence[tuple[int, float]], advice: Recommendation) -> Figure:
+    """The chance of any quarantine against the hourly threshold, paced at the recommended
+    rate (the trials of the recommendation): where the recommended threshold and the
+    accepted risk sit on it."""
+    figure = Figure(figsize=(7, 3.4))
+    ax = figure.subplots()
+    ax.step([t for t, _ in points], [100 * c for _, c in points], where="post",
+            color="#1f77b4", linewidth=2,
+            label=f"chance over {advice.trials:,} simulated campaigns")
+    ax.axvline(advice.rate, color="black", linestyle=":", linewidth=1,
+               label=f"the sending rate: {advice.rate:,} an hour")
+    ax.axvline(advice.threshold, color="#2a7f3f", linewidth=1.5,
+               label=f"recommended threshold: {advice.threshold:,}")
+    ax.axhline(100 * advice.risk, color="#c8602a", linestyle="--", linewidth=1,
+               label=f"accepted risk: {100 * advice.risk:.0f} %")
+    ax.set_xlabel("hourly threshold (resets in any rolling hour)")
+    ax.set_ylabel("chance of any quarantine (%)")
+    ax.set_ylim(0, 105)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"Paced at {advice.rate:,} an hour: the chance of a quarantine at each "
+                 "threshold")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    figure.tight_layout()
+    return figure
 
 
 def hourly_outcomes(plan: Plan, *, count_quarantined: bool = True) -> Figure:

@@ -19,6 +19,7 @@ from specpkg.anomaly.sweeps import (
     HEADLINES,
     ThresholdSwing,
     chance_of_any_quarantine,
+    limits_for,
     national,
 )
 from specpkg.meter import households
@@ -146,6 +147,22 @@ def threshold_sensitivity_table(swings: Sequence[ThresholdSwing]) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def release_only_in_words(spec: Campaign, impact: Impact, *, risk: float,
+                          trials: int) -> str:
+    """The recommendation if the Supplier sends only to meters on the Release's firmware
+    (as finding F-71 recommends), beside the one for every meter carrying the debt."""
+    sent = len(impact.plan.batch)
+    on_release = impact.totals[Scenario.DELIVERED].resets
+    every, only = limits_for(spec, sent, risk=risk, trials=trials), limits_for(
+        spec, on_release, risk=risk, trials=trials)
+    return (f"This page's campaign sends a reset to every one of the {sent:,} meters that "
+            f"carry the debt, whatever their firmware, so its thresholds are sized for "
+            f"{sent:,} (threshold {every[0]:,}, rate {every[1]:,} an hour). A Supplier that "
+            f"sends only to the {on_release:,} meters it knows run the Release (as finding "
+            f"F-71 recommends) writes off the same debt with a threshold of {only[0]:,} and a "
+            f"rate of {only[1]:,} an hour, and spends no notifications on refusals.")
+
+
 def threshold_sensitivity_in_words(swings: Sequence[ThresholdSwing]) -> str:
     """What moves the recommended threshold most, and what that means for a Supplier."""
     widest = swings[0]
@@ -162,6 +179,10 @@ def threshold_sensitivity_in_words(swings: Sequence[ThresholdSwing]) -> str:
             f"{least_name}: {least.at_low[0]:,} to {least.at_high[0]:,}. So a Supplier "
             "works its threshold out from its own list of meters, with the same rule, rather "
             "than taking the figure of this page.")
+
+
+#: The national result's two readings of MA-4, as the column heads say them.
+_READINGS = {"counted": "MA-4 yes", "not_counted": "MA-4 no"}
 
 
 def national_table(found: dict) -> pd.DataFrame:
@@ -192,14 +213,15 @@ def national_table(found: dict) -> pd.DataFrame:
             "prepayment meters": f"{s['meters']:,}", "resets": f"{s['resets']:,}",
             **{f"written off, {DebtRegister(r).label}": pounds(v)
                for r, v in s["written_off"].items()},
-            "hourly threshold / rate": ("-" if s["threshold"] is None
-                                        else f"{s['threshold']:,} / {s['rate']:,}"),
+            "hourly threshold": ("each its own" if s["threshold"] is None
+                                 else f"{s['threshold']:,}"),
+            "sending rate (an hour)": ("each its own" if s["rate"] is None
+                                       else f"{s['rate']:,}"),
             "chance of any quarantine": f"{100 * s['chance_of_quarantine']:.0f} %",
-            "quarantined (mean), MA-4 yes / no":
-                f"{s['quarantined']['counted']:,.1f} / {s['quarantined']['not_counted']:,.1f}",
-            "notifications each (mean), MA-4 yes / no":
-                f"{2 * s['quarantined']['counted']:,.1f} / "
-                f"{2 * s['quarantined']['not_counted']:,.1f}",
+            **{f"quarantined (mean), {head}": f"{s['quarantined'][key]:,.1f}"
+               for key, head in _READINGS.items()},
+            **{f"notifications each (mean), {head}": f"{2 * s['quarantined'][key]:,.1f}"
+               for key, head in _READINGS.items()},
             "households off supply, no scheme": f"{s['households_off']:,}",
             "hours off supply, no scheme": f"{s['hours_off']:,}",
             "hours off avoided": f"{s['hours_off'] - s['hours_off_with_resets']:,}",

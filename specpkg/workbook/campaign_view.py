@@ -126,8 +126,10 @@ def basis_in_words(report: Report) -> str:
     return (f"{text} Of the scenarios, *{Scenario.DELIVERED}* is also what the "
             f"recommendation gives (paced at {advice.rate:,} an hour against a threshold of "
             f"{advice.threshold:,}, {seen:,} of {advice.side_trials:,} simulated campaigns see "
-            f"any quarantine); *{Scenario.HELD}* is the chosen limit of "
-            f"{spec.hourly_limit:,}, the resets sent at random.")
+            f"any quarantine); *{Scenario.HELD}* is the campaign sent at random against the "
+            f"chosen limit of {spec.hourly_limit:,}, the quarantined resets never released. "
+            "Figures of *this run* are one simulated campaign; those over many simulated "
+            "campaigns say so (the mean, or how many of them).")
 
 
 def chosen_in_words(report: Report) -> str:
@@ -136,8 +138,12 @@ def chosen_in_words(report: Report) -> str:
     if advice is None:
         return (f"The chosen limit of {spec.hourly_limit:,} is a setting of the run, an "
                 "example threshold to show what anomaly detection does.")
-    compare = ("the same as" if advice.threshold == spec.hourly_limit
-               else "above" if advice.threshold > spec.hourly_limit else "below")
+    if advice.threshold == spec.hourly_limit:
+        return (f"The chosen limit of {spec.hourly_limit:,}, a setting of the run, is the "
+                "threshold the next section recommends, for this campaign sent evenly at its "
+                "recommended rate together with the Supplier's ordinary resets; the tables and "
+                "charts that follow send the campaign at random against it.")
+    compare = "above" if advice.threshold > spec.hourly_limit else "below"
     return (f"The chosen limit of {spec.hourly_limit:,} is a setting of the run, an example "
             "threshold for the tables and charts that follow, not the recommendation: the "
             f"threshold the next section recommends is {advice.threshold:,} ({compare} the "
@@ -162,8 +168,9 @@ def limits_table(report: Report) -> pd.DataFrame:
                                + (f" ({'; '.join(notes)})" if notes else "")}
         for counted, head in READINGS.items():
             o = r.reading(counted)
-            row[f"quarantined, {head}"] = f"{o.quarantined:,} ({_share(o.quarantined, total)})"
-            row[f"notifications each to the DCC and the Supplier, {head}"] = (
+            row[f"quarantined in this run, {head}"] = (
+                f"{o.quarantined:,} ({_share(o.quarantined, total)})")
+            row[f"notifications each to the DCC and the Supplier in this run, {head}"] = (
                 f"{o.notifications:,}")
         row["days needed, paced"] = days_needed(total, r.hourly_limit, spec.daily_limit,
                                                 spec.working_hours)
@@ -197,7 +204,8 @@ def recommendation_table(advice: Recommendation) -> pd.DataFrame:
                         else f"at random over {advice.days} days"),
             "days of sending": side.days,
             "chance of any quarantine": _chance(advice, side),
-            **{f"resets quarantined (mean), {head}": f"{side.quarantined[counted]:,.0f}"
+            **{f"resets quarantined (mean of {advice.side_trials:,} simulated campaigns), "
+               f"{head}": f"{side.quarantined[counted]:,.0f}"
                for counted, head in READINGS.items()},
             "headroom (resets an hour)": f"{side.headroom:,}",
         })
@@ -264,7 +272,7 @@ def registers_table(impacts: dict[DebtRegister, Impact]) -> pd.DataFrame:
             "owed when planned": pounds(impact.plan.debt),
             "written off, every reset delivered (as paced at the recommendation)":
                 pounds(every.written_off),
-            "per register reset": pounds(every.written_off // max(every.resets, 1)),
+            "written off per register reset": pounds(every.written_off // max(every.resets, 1)),
             f"written off, example limit {impact.plan.spec.hourly_limit:,} an hour, sent at "
             "random": pounds(held.written_off),
         })
@@ -325,7 +333,8 @@ def supply_off_in_words(impact: Impact) -> str:
         fewer = base.hours_off - t.hours_off
         out.append(
             f"With {name}: {households(t.households_off, verb=True)} off at some point, "
-            f"**{households(t.spared, verb=True)} never off** that would have been, and the "
+            f"**{households(t.spared)} that would have been off "
+            f"{'is' if t.spared == 1 else 'are'} never off**, and the "
             f"hours off fall by **{fewer:,}** ({_share(fewer, base.hours_off)}), "
             f"{_hours_each(fewer, base.households_off)} for each household that is off "
             "without the scheme.")

@@ -82,7 +82,7 @@ def testing_lines(defaults: dict[str, Any]) -> list[str]:
         + (" (these have passed: F-75)." if plan["end"].iloc[-1] < report.as_at() else "."),
         f"Effort: {effort.days_text(found.participant_tenths)} participant days (Users) and "
         f"{effort.days_text(found.environment_tenths)} environment days (DCC; {cost}) for "
-        f"{found.runs} runs of the {found.cases}-case matrix, {found.admission_refusals} more "
+        f"{found.runs} runs of the {found.cases:,}-case matrix, {found.admission_refusals} more "
         f"refused at admission; a minimum test set of {found.minimum_cases} cases covers what "
         "the matrix covers.",
         *(f"For implementation on {_day(d.implementation)} ({d.rule}), testing must start "
@@ -250,7 +250,7 @@ class SummaryPart(BookDirective):
                 f"{seen('sending 10 % faster')} do. The threshold follows the campaign's "
                 f"size: across the inputs' plausible ranges it runs from {min(ends):,} to "
                 f"{max(ends):,}. Sent at random over the same days against the same threshold "
-                f"instead, {seen(AT_RANDOM)} campaigns see a quarantine, on average "
+                f"instead, {seen(AT_RANDOM)} campaigns see a quarantine, on average over them "
                 f"{random.quarantined[True]:,.0f} resets held if quarantined resets count "
                 f"(MA-4, the default), {random.quarantined[False]:,.0f} if not (F-5); sent at "
                 f"random the campaign needs a threshold of "
@@ -274,7 +274,8 @@ class SummaryPart(BookDirective):
             f"{national['parameters']['simulation_days']} days. At its threshold each Supplier "
             f"saw a quarantine in {seen[0]} to {seen[-1]} of only {tries} simulated campaigns "
             f"(a rough chance, in steps of {100 // tries} %): about "
-            f"{100 * chance_of_any_quarantine(suppliers):.0f} % that one does."))
+            f"{100 * chance_of_any_quarantine(suppliers):.0f} % that at least one Supplier "
+            "does."))
         out.append(para("Pounds written off per register, pacing, both readings at every "
                         "threshold and the national figures per Supplier: see ",
                         self.page_link(CAMPAIGN_NOTEBOOK.name, "notebook 08"), ".",
@@ -326,8 +327,8 @@ class SummaryPart(BookDirective):
         advice = found.recommendation
         paced = (f"; {advice.threshold:,} is the threshold recommended for paced sending"
                  if advice else "")
-        return (f"The campaign's {len(found.plan.batch):,} resets sent at random, at each "
-                f"hourly limit, if {READING_TITLES[found.count_quarantined]}, SR-12{paced}")
+        return (f"One simulated campaign: its {len(found.plan.batch):,} resets sent at random, "
+                f"at each hourly limit, if {READING_TITLES[found.count_quarantined]}, SR-12{paced}")
 
     def _campaign_figure(self) -> Figure:
         from specpkg.workbook.campaign_figures import outcomes_by_limit
