@@ -414,6 +414,7 @@ def test_a_figure_caption_is_its_comment_else_its_section() -> None:
     cells.prepare_code_cell(drawn, "BR-3: recovery")
     cells.prepare_code_cell(other, "BR-3: recovery")
     assert drawn.metadata["mystnb"]["figure"]["caption"] == "Debt over 30 days"
+    assert drawn.metadata["mystnb"]["image"]["alt"] == "Debt over 30 days"
     assert other.metadata["mystnb"]["figure"]["caption"] == "BR-3: recovery"
 
 

@@ -140,6 +140,7 @@ def threshold_sensitivity_table(swings: Sequence[ThresholdSwing]) -> pd.DataFram
             "hourly threshold, as recommended": f"{s.base[0]:,}",
             "hourly threshold, input at its high": f"{s.at_high[0]:,}",
             "sending rate (an hour), input at its low": f"{s.at_low[1]:,}",
+            "sending rate (an hour), as recommended": f"{s.base[1]:,}",
             "sending rate (an hour), input at its high": f"{s.at_high[1]:,}",
             "headroom (resets an hour), input at its low": f"{s.at_low[0] - s.at_low[1]:,}",
             "headroom (resets an hour), input at its high": f"{s.at_high[0] - s.at_high[1]:,}",

@@ -142,7 +142,9 @@ def prepare_code_cell(cell: nbformat.NotebookNode, section: str = "") -> None:
     if any("image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})
            for o in cell.get("outputs", [])):
         said = _CAPTION.search(cell.source)
-        shown["figure"] = {"caption": _one_line(said.group(1) if said else section)}
+        caption = _one_line(said.group(1) if said else section)
+        shown["figure"] = {"caption": caption}
+        shown["image"] = {"alt": caption}  # a screen reader says what the figure is
     if not shown:
         del cell.metadata["mystnb"]
     for output in cell.get("outputs", []):
