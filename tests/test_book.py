@@ -452,7 +452,8 @@ def test_summary_campaign_shows_both_readings_the_recommendation_and_the_nation(
     from specpkg.anomaly.campaign import Scenario
     from specpkg.anomaly.sweeps import chance_of_any_quarantine
 
-    assert f"with {100 * found.plan.spec.release_share:.0f} % on the Release" in text
+    assert (f"on the Release's firmware ({100 * found.plan.spec.release_share:.0f} %, MA-19)"
+            in text)
     every = found.impact.totals[Scenario.DELIVERED]
     assert (f"each is sent a reset; the {every.resets:,} on the Release's firmware"
             in text)

@@ -1,19 +1,13 @@
 """A bulk debt relief campaign at any scale: targets, pacing, anomaly detection, and
 what it does for the customers (SR-12 impact; BR-1..BR-3).
 
-A Supplier resets one Debt Register on every meter that carries debt on it when
-the campaign is planned (the *targets*: the register is above zero at the start
-of the simulation). It sends the resets either at random over the working hours
-of the campaign days, or *paced* (:mod:`specpkg.anomaly.pacing`): evenly, never
-more than its hourly and daily volume limits allow. The DCC's threshold anomaly
-detection decides each reset (:func:`specpkg.anomaly.replay.replay`, with the
-model assumption ``count_quarantined`` passed in). The fleet is then run hour by
-hour under each :class:`Scenario`.
-
-Every pass over the fleet goes chunk by chunk (:func:`specpkg.meter.fleet.random_fleet`
-draws any range of meters on its own), so a national fleet runs in bounded
-memory; :class:`Totals` are sums, so a chunked run gives exactly the totals of
-one run over the whole fleet.
+A Supplier resets one Debt Register on every meter carrying debt on it when the campaign
+is planned (the *targets*), sent at random over the working hours of the campaign days
+or *paced* (:mod:`specpkg.anomaly.pacing`). The DCC's threshold anomaly detection decides
+each reset (:func:`specpkg.anomaly.replay.replay`, ``count_quarantined`` passed in); the
+fleet is then run hour by hour under each :class:`Scenario`, chunk by chunk
+(:func:`specpkg.meter.fleet.random_fleet`), so a national fleet runs in bounded memory
+and a chunked run gives exactly the totals of one run over the whole fleet.
 """
 
 from __future__ import annotations
