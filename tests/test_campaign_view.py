@@ -490,15 +490,16 @@ def test_chance_by_threshold_falls_step_by_step_to_the_recommended_threshold() -
     """Issue 21: paced at the recommended rate, the chance of any quarantine never rises
     with the threshold, reaches the accepted risk first at the recommended threshold and
     is drawn with both marked."""
-    from specpkg.anomaly.pacing import chance_by_threshold, recommend
+    from specpkg.anomaly.pacing import recommend
 
     advice = recommend(1_200, 2, ordinary_per_day=40, trials=50, side_trials=5, seed=4)
-    points = chance_by_threshold(1_200, 2, ordinary_per_day=40, trials=50, seed=4)
+    points = advice.chance_by_threshold()
+    assert len(advice.hourly_peaks) == 50
     chances = [c for _, c in points]
     assert chances == sorted(chances, reverse=True) and chances[-1] == 0.0
     first = next(t for t, c in points if c <= advice.risk)
     assert first == advice.threshold and points[0][0] < advice.rate <= advice.threshold
-    figure = figures.chance_by_threshold(points, advice)
+    figure = figures.chance_by_threshold(advice)
     labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
     assert f"recommended threshold: {advice.threshold:,}" in labels
     assert f"the sending rate: {advice.rate:,} an hour" in labels

@@ -152,6 +152,8 @@ class Recommendation:
     sides: tuple[Side, ...]
     #: The trials each side's chance is over.
     side_trials: int = 0
+    #: Each trial's busiest rolling hour, paced at ``rate`` (what ``threshold`` is set from).
+    hourly_peaks: tuple[int, ...] = ()
 
     @property
     def headroom(self) -> int:
@@ -165,6 +167,15 @@ class Recommendation:
     def trials_with_quarantine(self, side: Side) -> int:
         """Of :attr:`side_trials`, those in which ``side`` saw a quarantine."""
         return round(side.chance * self.side_trials)
+
+    def chance_by_threshold(self) -> list[tuple[int, float]]:
+        """Paced at :attr:`rate`, the share of the trials whose busiest rolling hour goes
+        over each hourly threshold, from the rate to the busiest of them (the daily
+        threshold as recommended, so never binding): the chance of any quarantine against
+        the threshold, step by step, from the very trials :attr:`threshold` was set from."""
+        ordered = np.sort(np.array(self.hourly_peaks))
+        return [(t, float((ordered > t).sum()) / len(ordered))
+                for t in range(max(1, self.rate - 1), int(ordered[-1]) + 2)]
 
 
 def _ordinary_seconds(rng: np.random.Generator, per_day: int, first_day: int, days: int,
@@ -268,21 +279,6 @@ def _paced_peaks(resets: int, days: int, ordinary_per_day: int,
     return rate, hourly_peaks, daily_peaks
 
 
-def chance_by_threshold(resets: int, days: int, *, ordinary_per_day: int = 0,
-                        working_hours: tuple[int, int] = (8, 18), trials: int = 200,
-                        seed: int = 0) -> list[tuple[int, float]]:
-    """Paced at the recommended rate, the share of the trials of :func:`limits_needed`
-    whose busiest rolling hour goes over each hourly threshold from the rate to the
-    busiest of them (the daily threshold as recommended, so never binding): the chance
-    of any quarantine against the threshold, step by step."""
-    check_int("resets", resets, 1, MAX_RESETS)
-    check_int("trials", trials, 1, MAX_TRIALS)
-    rate, peaks, _ = _paced_peaks(resets, days, ordinary_per_day, working_hours, trials, seed)
-    ordered = np.sort(np.array(peaks))
-    return [(t, float((ordered > t).sum()) / trials)
-            for t in range(max(1, rate - 1), int(ordered[-1]) + 2)]
-
-
 def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
               working_hours: tuple[int, int] = (8, 18), risk: float = DEFAULT_RISK,
               trials: int = 200, side_trials: int | None = None, seed: int = 0,
@@ -310,9 +306,9 @@ def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
     if not isinstance(risk, float | int) or isinstance(risk, bool) or not 0 <= risk < 1:
         raise ValidationError("risk", f"must be a share in [0, 1), got {risk!r}")
     low, high = working_hours
-    rate, threshold, daily = limits_needed(resets, days, ordinary_per_day=ordinary_per_day,
-                                           working_hours=working_hours, risk=risk,
-                                           trials=trials, seed=seed)
+    rate, hourly_peaks, daily_peaks = _paced_peaks(resets, days, ordinary_per_day,
+                                                   working_hours, trials, seed)
+    threshold, daily = _quantile_limit(hourly_peaks, risk), max(daily_peaks)
     random_peaks = [_busiest(_trial_times(resets, 0, days, ordinary_per_day, seed, t,
                                           working_hours), 3600) for t in range(trials)]
     random_needs = _quantile_limit(random_peaks, risk)
@@ -342,4 +338,4 @@ def recommend(resets: int, days: int, *, ordinary_per_day: int = 0,
         side(AT_RANDOM_NEEDS, random_needs, 0, 0),
     )
     return Recommendation(resets, days, ordinary_per_day, float(risk), trials, rate,
-                          threshold, daily, sides, side_trials)
+                          threshold, daily, sides, side_trials, tuple(hourly_peaks))

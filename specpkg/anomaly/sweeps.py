@@ -131,6 +131,12 @@ class ThresholdSwing:
         return abs(self.at_high[0] - self.at_low[0])
 
 
+def threshold_range(swings: list[ThresholdSwing]) -> tuple[int, int]:
+    """The lowest and highest recommended hourly threshold across ``swings``."""
+    ends = [x for s in swings for x in (s.at_low[0], s.at_high[0])]
+    return min(ends), max(ends)
+
+
 def limits_for(spec: Campaign, resets: int, *, risk: float = DEFAULT_RISK,
                trials: int = 200) -> tuple[int, int]:
     """The recommended (hourly threshold, sending rate) for ``resets`` resets of ``spec``'s

@@ -333,6 +333,11 @@ def environment_window(table: pd.DataFrame) -> AvailabilityWindow:
     return AvailabilityWindow(table["start"].iloc[first], days)
 
 
+def window_label(table: pd.DataFrame) -> str:
+    """How the Gantt chart names the shaded environment window of ``table`` (TR-3)."""
+    return f"test environment: {environment_window(table).working_days} Working Days"
+
+
 def plot_gantt(table: pd.DataFrame, ax=None):
     """A Gantt chart of the timetable; the environment window shaded (TR-3)."""
     import matplotlib.dates as mdates
@@ -350,8 +355,7 @@ def plot_gantt(table: pd.DataFrame, ax=None):
     window = environment_window(table)
     ax.axvspan(mdates.date2num(pd.Timestamp(window.first_day)),
                mdates.date2num(pd.Timestamp(window.last_day) + pd.Timedelta(days=1)),
-               color="tab:green", alpha=0.12,
-               label=f"test environment: {window.working_days} Working Days")
+               color="tab:green", alpha=0.12, label=window_label(table))
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))

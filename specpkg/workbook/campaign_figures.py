@@ -83,10 +83,11 @@ def report_outcomes(report: Report) -> Figure:
                              recommended=advice.threshold if advice else None)
 
 
-def chance_by_threshold(points: Sequence[tuple[int, float]], advice: Recommendation) -> Figure:
+def chance_by_threshold(advice: Recommendation) -> Figure:
     """The chance of any quarantine against the hourly threshold, paced at the recommended
-    rate (the trials of the recommendation): where the recommended threshold and the
-    accepted risk sit on it."""
+    rate (:meth:`Recommendation.chance_by_threshold`): where the recommended threshold and
+    the accepted risk sit on it."""
+    points = advice.chance_by_threshold()
     figure = Figure(figsize=(7, 3.4))
     ax = figure.subplots()
     ax.step([t for t, _ in points], [100 * c for _, c in points], where="post",

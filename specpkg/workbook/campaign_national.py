@@ -21,6 +21,7 @@ from specpkg.anomaly.sweeps import (
     chance_of_any_quarantine,
     limits_for,
     national,
+    threshold_range,
 )
 from specpkg.meter import households
 from specpkg.meter.registers import DebtRegister
@@ -171,9 +172,9 @@ def threshold_sensitivity_in_words(swings: Sequence[ThresholdSwing]) -> str:
     base = widest.base[0]
     least = min(swings, key=lambda s: s.width)
     least_name, _ = _swing_input(least)
-    lows = [s.at_low[0] for s in swings] + [s.at_high[0] for s in swings]
-    return (f"Across these ranges the recommended hourly threshold runs from {min(lows):,} to "
-            f"{max(lows):,} (recommended: {base:,}). It moves most with {name}: from "
+    lowest, highest = threshold_range(list(swings))
+    return (f"Across these ranges the recommended hourly threshold runs from {lowest:,} to "
+            f"{highest:,} (recommended: {base:,}). It moves most with {name}: from "
             f"{widest.at_low[0]:,} to {widest.at_high[0]:,}, because the threshold follows "
             "the campaign's own size: it is the pace that sends the list in its days plus a "
             "few resets an hour of headroom. It moves least with "

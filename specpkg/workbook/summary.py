@@ -210,6 +210,7 @@ class SummaryPart(BookDirective):
             RESULT_JSON,
             chance_of_any_quarantine,
             load_national,
+            threshold_range,
             threshold_sensitivity,
         )
         from specpkg.workbook.campaign_view import pounds
@@ -235,8 +236,8 @@ class SummaryPart(BookDirective):
                 "threshold 10 % higher")
             faster = advice.side("sending 10 % faster")
             random = advice.side(AT_RANDOM)
-            swings = threshold_sensitivity(spec, risk=advice.risk, trials=advice.trials)
-            ends = [x for s in swings for x in (s.at_low[0], s.at_high[0])]
+            lowest, highest = threshold_range(
+                threshold_sensitivity(spec, risk=advice.risk, trials=advice.trials))
             out.append(para(
                 f"The recommendation, in two parts: set the hourly threshold to "
                 f"{advice.threshold:,} (daily {advice.daily:,}), {advice.headroom:,} above the "
@@ -248,8 +249,8 @@ class SummaryPart(BookDirective):
                 f"{higher.threshold:,}, a runaway sender adds {higher.headroom:,} resets an "
                 f"hour unchecked; sending {faster.rate:,} an hour, "
                 f"{seen('sending 10 % faster')} do. The threshold follows the campaign's "
-                f"size: across the inputs' plausible ranges it runs from {min(ends):,} to "
-                f"{max(ends):,}. Sent at random over the same days against the same threshold "
+                f"size: across the inputs' plausible ranges it runs from {lowest:,} to "
+                f"{highest:,}. Sent at random over the same days against the same threshold "
                 f"instead, {seen(AT_RANDOM)} campaigns see a quarantine, on average over them "
                 f"{random.quarantined[True]:,.0f} resets held if quarantined resets count "
                 f"(MA-4, the default), {random.quarantined[False]:,.0f} if not (F-5); sent at "
@@ -299,12 +300,15 @@ class SummaryPart(BookDirective):
             box += shown
         return [box]
 
+    @staticmethod
+    def _timetable() -> Any:
+        return testplan.timetable(implementation.parse_date(
+            "START_DATE", notebook_defaults(TESTING_NOTEBOOK)["START_DATE"]))
+
     def _gantt(self) -> Figure:
-        start = implementation.parse_date(
-            "START_DATE", notebook_defaults(TESTING_NOTEBOOK)["START_DATE"])
         figure = Figure(figsize=FIGURE_INCHES)
         ax = figure.subplots()
-        testplan.plot_gantt(testplan.timetable(start), ax=ax)
+        testplan.plot_gantt(self._timetable(), ax=ax)
         ax.set_title("")
         ax.set_xlabel("")
         ax.get_legend().remove()  # its one entry is said in the caption (_gantt_caption)
@@ -312,13 +316,8 @@ class SummaryPart(BookDirective):
         return figure
 
     def _gantt_caption(self) -> str:
-        start = implementation.parse_date(
-            "START_DATE", notebook_defaults(TESTING_NOTEBOOK)["START_DATE"])
-        ax = Figure().subplots()
-        testplan.plot_gantt(testplan.timetable(start), ax=ax)
-        _, labels = ax.get_legend_handles_labels()
-        return (f"The testing timetable, at notebook 07's start date (TR-3); shaded, the "
-                f"{'; '.join(labels)}")
+        return ("The testing timetable, at notebook 07's start date (TR-3); shaded, the "
+                f"{testplan.window_label(self._timetable())}")
 
     def _campaign_caption(self) -> str:
         from specpkg.workbook.campaign_figures import READING_TITLES
