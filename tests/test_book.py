@@ -269,6 +269,10 @@ def test_every_decision_recommends_one_of_its_findings_options() -> None:
 def test_book_pages_are_numbered_anchored_and_offline(site) -> None:
     page = (site / "01_debt_registers_and_reset.html").read_text()
     assert "<h1>01 · " in page
+    # figures and tables numbered within their notebook: notebook 08 starts at 8.1
+    campaign = (site / "08_bulk_reset_impact.html").read_text()
+    numbers = re.findall(r'<span class="caption-number">Figure ([\d.]+)\. ', campaign)
+    assert numbers[:2] == ["8.1", "8.2"], numbers
     for rid in ("BR-1", "BR-2", "BR-3", "BR-4", "BR-5"):
         assert f'id="{rid}"' in page
     assert "tag_checked" in page and "checked: " in page
@@ -472,3 +476,37 @@ def test_decision_cards_of_closed_findings_need_no_decision_and_name_no_file(sit
     assert closed, "no closed finding without a decision to show"
     assert text.count("closed: no decision needed") == len(closed)
     assert "finding_decisions.csv" not in text
+
+
+def test_tests_are_named_in_words_with_their_full_name_on_hover() -> None:
+    """Issue 21: the status table and the decision cards name a test in words, its IDs
+    last; the file and function stay one hover away for developers."""
+    from specpkg.workbook import bookext
+
+    name = "tests/test_sr4_pre_release.py::test_sr4_ma7_a_pre_release_meter_alerts_or_stays_silent"
+    assert bookext.words_for_test(name) == "A pre-Release meter alerts or stays silent (SR-4, MA-7)"
+    assert bookext.words_for_test("tests/t.py::test_gsme_command_is_one_change_debt") == (
+        "GSME command is one change debt")
+    assert bookext.words_for_test("tests/t.py::test_both_readings_of_ma4_side_by_side") == (
+        "Both readings of MA-4 side by side")
+    node = bookext.node_for_test(name)
+    assert node["explanation"] == name and node.astext() == bookext.words_for_test(name)
+
+
+def test_decision_cards_give_each_named_test_its_own_outcome() -> None:
+    """A finding shown by two tests gives each its own outcome (F-1 names two), not one
+    "not run" for the pair."""
+    from docutils import nodes
+
+    from specpkg.workbook import bookext, decisions
+
+    reqs = book.status.requirements
+    finding = next(f for f in reqs.load_findings() if f.id == "F-1")
+    first, second = finding.evidence.split()
+    outcomes = {first: book.status.TestOutcome.PASSED, second: book.status.TestOutcome.FAILED}
+    _, box = decisions.card(finding, None, outcomes, lambda pointer, text: nodes.Text(pointer))
+    shown = next(p for p in box.findall(nodes.paragraph) if p.astext().startswith("Shown by"))
+    expected = (f"Shown by: {bookext.words_for_test(first)} passed; "
+                f"{bookext.words_for_test(second)} failed; in {finding.notebook}")
+    assert shown.astext() == expected
+    assert [a["explanation"] for a in shown.findall(nodes.abbreviation)] == [first, second]

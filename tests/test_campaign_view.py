@@ -231,8 +231,15 @@ def test_sensitivity_swings_each_input_and_draws_a_tornado_per_headline() -> Non
     assert off.at_low < off.base < off.at_high
     first = [s for s in swings if s.headline == "households off supply without the scheme"]
     assert first[0].width >= first[1].width  # widest first
-    figure = national.sensitivity_figure(swings)
+    figure = national.sensitivity_figure(swings, spec.meters)
     assert len(figure.axes) == len(sweeps.HEADLINES)
+    # each bar carries its change in per cent of the figure at the inputs' values
+    shown = {t.get_text() for t in figure.axes[0].texts}
+    expected = {f"{national.percent_change(v, debt.base):+.0f} %"
+                for v in (debt.at_low, debt.at_high)}
+    assert expected <= shown, (expected, shown)
+    assert "1,500 meters" in figure.texts[0].get_text()
+    assert f"{debt.base:,.0f} at the inputs' values" in figure.axes[0].get_title()
     assert figure.axes[0].get_legend() is not None
     labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
     assert "(I-2)" in " ".join(labels) and "_" not in " ".join(labels)  # words, not code

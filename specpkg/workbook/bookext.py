@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,45 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Cell]], *, ids: Iterab
     return result
 
 
+#: Words a test's name spells in lower case, as a reader writes them.
+_ACRONYMS = {w: w.upper() for w in (
+    "esme", "gsme", "chf", "gpf", "dcc", "duis", "gbcs", "han", "wan", "mac", "mmc", "zse",
+    "dlms", "cosem", "gcs04", "ppmid", "ihd", "cad", "hcalcs", "tom", "xml", "http", "sr23",
+    "ecdsa", "ecdh", "aes", "gcm", "pdf", "csv", "api", "id", "ids", "cra", "tdr", "pdr",
+    "ch", "sms", "ecs07", "gcs04")} | {"dccs": "DCC's", "sundays": "Sundays", "gurux": "Gurux",
+                                        "precommand": "Pre-Command"}
+_TEST_ID = re.compile(r"^(?:br|sr|tr|imp|f|ma|r|i)(\d+)$")
+
+
+def words_for_test(name: str) -> str:
+    """A catalogue test name as words: ``tests/test_flow.py::test_sr4_a_pre_release_meter``
+    reads "A pre-Release meter (SR-4)"; its ID tokens go to the end, a case's parameters
+    stay in brackets."""
+    function = name.split("::")[-1].removeprefix("test_")
+    function, _, case = function.partition("[")
+    ids, words = [], []
+    for token in function.split("_"):
+        match = _TEST_ID.match(token)
+        if match and not words:
+            ids.append(f"{token[:match.start(1)].upper()}-{match.group(1)}")
+        elif match:
+            words.append(f"{token[:match.start(1)].upper()}-{match.group(1)}")
+        else:
+            words.append(_ACRONYMS.get(token, token))
+    text = (" ".join(words).replace("pre release", "pre-Release").replace("non zero", "non-zero")
+            .replace("pre command", "Pre-Command"))
+    text = text[:1].upper() + text[1:]
+    if case:
+        text += f" [{case}"
+    return text + (f" ({', '.join(ids)})" if ids else "")
+
+
+def node_for_test(name: str) -> nodes.Node:
+    """A test as its words, with its full name (file and function) when the pointer rests
+    on it: analysts read the words, developers find the test."""
+    return nodes.abbreviation(text=words_for_test(name), explanation=name)
+
+
 def _row(cells: Sequence[Cell]) -> nodes.row:
     row = nodes.row()
     for cell in cells:
@@ -196,8 +236,7 @@ class RequirementStatusDirective(BookDirective):
         items = nodes.bullet_list(classes=["test-list"])
         for name, outcome in tests:
             item = nodes.list_item()
-            item += para(nodes.literal(text=name.removeprefix("tests/")), " ",
-                         badge(outcome.value))
+            item += para(node_for_test(name), " ", badge(outcome.value))
             items += item
         return items if tests else para("no test named")
 
@@ -229,8 +268,26 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("requirement-status", RequirementStatusDirective)
     app.add_directive("parameter-banner", ParameterBannerDirective)
     app.connect("builder-inited", _static)
+    # After Sphinx's own numbering (its toctree collector runs at the default 500).
+    app.connect("env-get-updated", per_notebook_numbers, priority=900)
     app.add_css_file("specpkg.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+
+
+def per_notebook_numbers(app: Sphinx, env: Any) -> list[str]:
+    """Figures and tables are numbered within their notebook ("Figure 8.2."), so an
+    analyst presenting notebook 08 starts at its Figure 8.1, not the book's eleventh;
+    pages without a notebook number (the summary) keep the book's own numbers."""
+    renumbered = []
+    for docname, kinds in env.toc_fignumbers.items():
+        prefix = docname.split("_", 1)[0]
+        if not prefix.isdigit():
+            continue
+        for numbers in kinds.values():
+            for position, key in enumerate(numbers, start=1):
+                numbers[key] = (int(prefix), position)
+        renumbered.append(docname)
+    return renumbered
 
 
 def _static(app: Sphinx) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from specpkg.anomaly.campaign import Campaign, Impact, Scenario
 from specpkg.anomaly.pacing import DEFAULT_RISK as NATIONAL_RISK
@@ -25,8 +26,10 @@ from specpkg.anomaly.sweeps import (
 )
 from specpkg.meter import households
 from specpkg.meter.registers import DebtRegister
-from specpkg.workbook.campaign_figures import THOUSANDS
 from specpkg.workbook.campaign_view import campaign_spec, pounds
+
+#: A change in per cent, signed ("+40 %").
+PERCENT_CHANGE = FuncFormatter(lambda v, _: f"{v:+.0f} %" if v else "0")
 
 # --- the national fleet -------------------------------------------------------------------
 
@@ -87,30 +90,57 @@ def input_label(name: str) -> str:
     return textwrap.fill(f"{words} ({row.id})", 28, break_on_hyphens=False)
 
 
-def sensitivity_figure(swings: Sequence) -> Figure:
-    """A tornado per headline figure: each input at its low and high, widest first."""
-    figure = Figure(figsize=(12, 6.5))
+def percent_change(value: float, base: float) -> float:
+    """How far ``value`` is from ``base``, in per cent of ``base`` (0 when both are 0)."""
+    if base == 0:
+        return 0.0 if value == 0 else float("inf") if value > 0 else float("-inf")
+    return 100 * (value - base) / abs(base)
+
+
+def sensitivity_figure(swings: Sequence, meters: int) -> Figure:
+    """A tornado per headline figure: each input at its low and high, widest first, as
+    the change in per cent of the figure at the inputs' values, so the fleet of the run
+    (``meters``) does not change the reading; each bar carries its value, each panel the
+    figure the bars move from."""
+    figure = Figure(figsize=(12, 6.8))
     axes = figure.subplots(1, len(HEADLINES))
     for ax, headline in zip(axes, HEADLINES, strict=True):
         mine = [s for s in swings if s.headline == headline][::-1]
-        y = np.arange(len(mine))
         base = mine[0].base if mine else 0
+        ends = []
         for k, s in enumerate(mine):
-            ax.barh(k, s.at_low - base, left=base, color="#1f77b4",
-                    label="input at its low" if k == 0 else None)
-            ax.barh(k, s.at_high - base, left=base, color="#c8602a",
-                    label="input at its high" if k == 0 else None)
-        ax.axvline(base, color="black", linewidth=1)
-        ax.set_yticks(y, [input_label(s.input) for s in mine], fontsize=8)
-        ax.set_title(headline, fontsize=10)
-        ax.xaxis.set_major_formatter(THOUSANDS)
-        ax.tick_params(axis="x", labelsize=8, rotation=30)
-    axes[0].legend(loc="upper center", bbox_to_anchor=(1.7, -0.12), ncol=2, frameon=False,
+            if round(percent_change(s.at_low, base)) == round(percent_change(s.at_high, base)) == 0:
+                ax.annotate("no change", (0, k), xytext=(3, 0), textcoords="offset points",
+                            va="center", fontsize=7, color="#555555")
+            for value, colour, label in ((s.at_low, "#1f77b4", "input at its low"),
+                                         (s.at_high, "#c8602a", "input at its high")):
+                change = percent_change(value, base)
+                shown = max(min(change, 1e4), -1e4)  # an infinite change drawn to the edge
+                ax.barh(k, shown, color=colour, label=label if k == 0 else None)
+                if round(change) != 0:
+                    ends.append(shown)
+                    ax.annotate(f"{change:+.0f} %" if abs(change) < 1e4 else "from 0",
+                                (shown, k), xytext=(3 if shown > 0 else -3, 0),
+                                textcoords="offset points", va="center",
+                                ha="left" if shown > 0 else "right", fontsize=7)
+        ax.axvline(0, color="black", linewidth=1)
+        ax.set_yticks(np.arange(len(mine)), [input_label(s.input) for s in mine], fontsize=8)
+        ax.set_title(textwrap.fill(headline, 30) + f"\n{base:,.0f} at the inputs' values",
+                     fontsize=9)
+        reach = max([abs(e) for e in ends] or [10])
+        ax.set_xlim(-1.7 * reach if min(ends or [0]) < 0 else -0.15 * reach,
+                    1.7 * reach if max(ends or [0]) > 0 else 0.15 * reach)
+        ax.xaxis.set_major_locator(MaxNLocator(3, symmetric=True))
+        ax.xaxis.set_major_formatter(PERCENT_CHANGE)
+        ax.set_xlabel("change", fontsize=8)
+        ax.tick_params(axis="x", labelsize=8)
+    axes[0].legend(loc="upper center", bbox_to_anchor=(1.7, -0.14), ncol=2, frameon=False,
                    fontsize=9)
-    figure.suptitle("What the headline figures depend on (each input at its plausible low "
-                    "and high, the others at their values)", fontsize=11)
+    figure.suptitle("How far each headline figure moves, in per cent, with each input at "
+                    "its plausible low and high, the others at their values "
+                    f"(a fleet of {meters:,} meters)", fontsize=10)
     # fixed margins for the wrapped input names (tight_layout cannot fit them all)
-    figure.subplots_adjust(left=0.17, right=0.95, wspace=1.0, bottom=0.16, top=0.88)
+    figure.subplots_adjust(left=0.17, right=0.97, wspace=1.15, bottom=0.17, top=0.86)
     return figure
 
 

@@ -4,9 +4,9 @@ One card per finding of ``data/findings.csv``, high severity first: the
 question for the working group, each option with its consequence (the
 recommended one marked), the workbook's recommendation with its reason and who
 decides (``data/finding_decisions.csv``, keyed by finding ID), what the workbook
-shows, the test that shows it and the section. Each card is the anchor
-``#F-n`` and the search's index entry for its ID, so a search for "F-5" finds
-it first.
+shows, the tests that show it (in words, each with its outcome) and the section.
+Each card is the anchor ``#F-n`` and the search's index entry for its ID, so a
+search for "F-5" finds it first.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from docutils import nodes
 
 from specpkg.workbook import requirements, status
-from specpkg.workbook.bookext import badge, index_entry, para
+from specpkg.workbook.bookext import badge, index_entry, node_for_test, para
 
 PageLink = Callable[[str, str | None], nodes.Node]
 
@@ -26,7 +26,7 @@ def _field(label: str, *parts: str | nodes.Node) -> nodes.paragraph:
 
 
 def card(finding: requirements.Finding, decision: requirements.Decision | None,
-         outcome: status.TestOutcome, page_link: PageLink) -> list[nodes.Node]:
+         outcomes: Mapping[str, status.TestOutcome], page_link: PageLink) -> list[nodes.Node]:
     """One finding's decision card (an index entry, then the card)."""
     box = nodes.container(classes=["decision-card", f"severity-{finding.severity}"],
                           ids=[finding.id])
@@ -59,8 +59,11 @@ def card(finding: requirements.Finding, decision: requirements.Decision | None,
         box += _field("Why", decision.reason)
         box += _field("Who decides", decision.decides)
     box += _field("What the workbook shows", finding.finding)
-    box += _field("Shown by", nodes.literal(text=finding.evidence.removeprefix("tests/")), " ",
-                  badge(outcome.value), "; ", page_link(finding.notebook, None))
+    shown = []
+    for i, name in enumerate(finding.evidence.split()):
+        shown += [*(["; "] if i else []), node_for_test(name), " ",
+                  badge(status.outcome_of(name, outcomes).value)]
+    box += _field("Shown by", *shown, "; in ", page_link(finding.notebook, None))
     return [index_entry(finding.id, finding.id), box]
 
 
@@ -72,6 +75,5 @@ def cards(findings: Sequence[requirements.Finding],
                                               int(f.id.split("-")[1])))
     out: list[nodes.Node] = []
     for finding in ordered:
-        out += card(finding, decisions.get(finding.id),
-                    status.outcome_of(finding.evidence, outcomes), page_link)
+        out += card(finding, decisions.get(finding.id), outcomes, page_link)
     return out
