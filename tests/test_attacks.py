@@ -500,6 +500,24 @@ def test_sr3_commissioning_installs_each_anchor_in_its_own_cell() -> None:
     assert credentials.anchors[RemotePartyRole.SUPPLIER].role is RemotePartyRole.SUPPLIER
 
 
+@pytest.mark.parametrize("floor", [-1, True, 1.5, "3"])
+def test_a_change_of_supplier_with_a_floor_that_is_no_counter_is_refused(floor) -> None:
+    """CS02b's newRemotePartyFloorSeqNumber is a counter: anything else is refused naming
+    it, and the cell keeps its party; a floor of 0 is a counter and is installed."""
+    from specpkg.system.trust import DeviceCredentials
+
+    credentials = DeviceCredentials.commissioned(DEVICE_IDS[Device.ESME], KEYS,
+                                                 supplier=SUPPLIER)
+    with pytest.raises(ValidationError) as err:
+        credentials.replace(RemotePartyRole.SUPPLIER, OTHER, KEYS, floor=floor)
+    assert (err.value.field, err.value.reason) == ("floor",
+                                                   f"must be a counter >= 0, got {floor!r}")
+    assert credentials.party(RemotePartyRole.SUPPLIER) == SUPPLIER
+    credentials.replace(RemotePartyRole.SUPPLIER, OTHER, KEYS, floor=0)
+    assert credentials.party(RemotePartyRole.SUPPLIER) == OTHER
+    assert credentials.counters[RemotePartyRole.SUPPLIER] == 0
+
+
 def test_sr3_no_mac_check_without_the_acb_anchor_or_the_meters_own_key(tmp_path) -> None:
     """SR-3: a meter with no Access Control Broker anchor, or without its own key
     agreement key, cannot check a MAC and refuses every command as such."""

@@ -21,7 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from specpkg.duis.codes import DuisError, ResponseCode
 from specpkg.duis.intake import validate_request
-from specpkg.duis.reset_request import DEFAULT_CLOCK, make_request, request_xml
+from specpkg.duis.reset_request import DEFAULT_CLOCK, hyphenated, make_request, request_xml
 from specpkg.duis.xmldsig import load_certificate, load_private_key
 from specpkg.errors import ValidationError
 from specpkg.gbcs.credentials import (
@@ -84,9 +84,16 @@ def supplier_certificate(*, subject: list[x509.NameAttribute] | None = None,
 
 
 def refused_by_the_dcc(cert: x509.Certificate) -> str:
+    """Why the DCC refuses ``cert``: the typed error of the certificate check, naming the
+    certificate as the field, carried whole into the DUIS refusal."""
+    with pytest.raises(ValidationError) as checked:
+        check_certificate(cert, SUPPLIER, at=DEFAULT_CLOCK, role=RemotePartyRole.SUPPLIER,
+                          ca=ca_certificate(PKI_DIR))
+    assert checked.value.field == "certificate"
     with pytest.raises(DuisError) as err:
         validate_request(SIGNED, certificate=cert)
     assert err.value.code is ResponseCode.CERTIFICATE_REFUSED
+    assert err.value.reason == f"the certificate of {hyphenated(SUPPLIER)} {checked.value.reason}"
     return err.value.reason
 
 
@@ -167,7 +174,7 @@ def test_a_device_certificate_names_its_device_by_rfc_4108s_hardware_module_name
                       (_device(good, good), "names 2 hardware modules, not one")):
         with pytest.raises(ValidationError) as err:
             holder(cert)
-        assert why in err.value.reason
+        assert why in err.value.reason and err.value.field == "certificate"
 
 
 def test_every_device_certificate_of_the_test_pki_names_its_device() -> None:
@@ -189,6 +196,7 @@ def test_commissioning_refuses_a_suppliers_certificate_of_the_wrong_use(tmp_path
                                                    .read_bytes())
     with pytest.raises(ValidationError) as err:
         anchor_from(Keys(keys), RemotePartyRole.SUPPLIER, SUPPLIER)
+    assert err.value.field == "party"
     assert err.value.reason.startswith("the ds certificate of 90B3D51F30010000 is not for "
                                        "digitalSignature alone")
     (keys / "90b3d51f30010000-ds.pem").write_bytes(
@@ -196,7 +204,8 @@ def test_commissioning_refuses_a_suppliers_certificate_of_the_wrong_use(tmp_path
         .public_bytes(serialization.Encoding.PEM))
     with pytest.raises(ValidationError) as err:
         anchor_from(Keys(keys), RemotePartyRole.SUPPLIER, SUPPLIER)
-    assert "is not signed by the CA it names" in err.value.reason
+    assert (err.value.field, err.value.reason) == (
+        "party", "the ds certificate of 90B3D51F30010000 is not signed by the CA it names")
     with pytest.raises(ValidationError) as err:
         anchor_from(Keys(PKI_DIR), RemotePartyRole.ACCESS_CONTROL_BROKER, SUPPLIER)
     assert "is issued for SUPPLIER, not ACCESS_CONTROL_BROKER" in err.value.reason
@@ -215,3 +224,14 @@ def test_the_reference_identities_pass_every_check(reference) -> None:
         for usage in usages:
             check_certificate(keys.certificate(entity, usage), entity, role=role_, usage=usage,
                               at=DEFAULT_CLOCK)
+
+
+def test_a_key_store_whose_ca_certificate_is_not_pem_is_refused_naming_it(tmp_path) -> None:
+    from specpkg.gbcs.credentials import CA_CERTIFICATE
+
+    (tmp_path / CA_CERTIFICATE).write_text("not a certificate")
+    with pytest.raises(ValidationError) as err:
+        ca_certificate(tmp_path)
+    assert (err.value.field, err.value.reason) == ("keys",
+                                                   f"{CA_CERTIFICATE} is not a PEM certificate")
+    assert ca_certificate(tmp_path / "empty") is None  # a store without one: no CA check

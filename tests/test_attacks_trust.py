@@ -13,6 +13,7 @@ from specpkg.anomaly.records import TIMESTAMP_MAX, Refusal, Request
 from specpkg.anomaly.replay import RequestBatch, replay
 from specpkg.anomaly.thresholds import DCC, Threshold, ThresholdTable
 from specpkg.duis.codes import Outcome, ResponseCode
+from specpkg.duis.reset_request import make_request
 from specpkg.errors import ValidationError
 from specpkg.gbcs import reset_messages
 from specpkg.gbcs.catalogue import SUPPLIER_ROLE
@@ -223,6 +224,41 @@ def test_the_user_checks_the_request_id_and_the_time_of_a_response() -> None:
     with pytest.raises(ValidationError, match="before the request was sent"):
         bed.user.receive(first.service_response, at=clock + dt.timedelta(hours=2),
                          sent_at=clock + dt.timedelta(hours=1))
+
+
+def _refusal(check, *args) -> tuple[str, str]:
+    with pytest.raises(ValidationError) as err:
+        check(*args)
+    return err.value.field, err.value.reason
+
+
+def test_each_refusal_of_a_response_names_the_response_and_why() -> None:
+    """The User's checks of a response's RequestID and time, each refusal typed and
+    worded; a response of the User's own (either case of hex) and one in time pass."""
+    from specpkg.system.user import _check_request_id, _check_time
+
+    at = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+    own = "90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:1000"
+    assert _check_request_id(own.lower(), SUPPLIER, None) is None
+    assert _refusal(_check_request_id, own, OTHER, None) == (
+        "response", f"RequestID {own} is not one of {OTHER}'s")
+    assert _refusal(_check_request_id, "not-an-id:x:1", SUPPLIER, None) == (
+        "response", f"RequestID not-an-id:x:1 is not one of {SUPPLIER}'s")
+    request = make_request(Device.ESME, DebtRegister.TIME_DEBT_1, 7, user_id=SUPPLIER)
+    assert _check_request_id(request.request_id.lower(), SUPPLIER, request) is None
+    assert _refusal(_check_request_id, own, SUPPLIER, request) == (
+        "response", f"answers RequestID {own}, not the request sent, {request.request_id}")
+    assert _check_time(at.isoformat(), at, at) is None  # at the very instant: in time
+    assert _refusal(_check_time, "noon", at, None) == (
+        "response", "ResponseDateTime 'noon' is not a time")
+    assert _refusal(_check_time, "2026-03-01T12:00:00", at, None) == (
+        "response", "ResponseDateTime '2026-03-01T12:00:00' has no time zone")
+    later = (at + dt.timedelta(seconds=1)).isoformat()
+    assert _refusal(_check_time, later, at, None) == (
+        "response", f"dated {later}, after it was received ({at.isoformat()})")
+    sent = at + dt.timedelta(seconds=2)
+    assert _refusal(_check_time, later, sent + dt.timedelta(hours=1), sent) == (
+        "response", f"dated {later}, before the request was sent ({sent.isoformat()})")
 
 
 def test_a_campaign_starting_after_the_simulation_is_refused() -> None:

@@ -641,9 +641,33 @@ def test_tr5_the_user_reads_only_a_response_signed_by_the_dcc_when_valid() -> No
     assert bed.user.receive(result.service_response).success
     with pytest.raises(ValidationError):
         bed.user.receive(result.service_response, dcc_signer="90B3D51F30020000")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as err:
         bed.user.receive(result.service_response,
                          at=reset_request.DEFAULT_CLOCK.replace(year=1990))
+    assert (err.value.field, err.value.reason) == (
+        "response", "the DCC's certificate is not valid at 1990-06-27T12:00:00+00:00 "
+                    "(valid 2018-01-01 to 9999-12-31)")
+
+
+def test_sr9_a_user_correlates_only_for_devices_it_knows_as_given() -> None:
+    """A User's own inventory is keyed by canonical device id (any case or hyphens), each
+    device by its type; a Pre-Command for a device the User never named is refused naming
+    the device."""
+    from specpkg.system.user import CorrelationError
+
+    extra = "00db1234567890f1"
+    user = User(inventory={extra: Device.GSME})
+    assert user.inventory["00DB1234567890F1"] == "GSME"
+    request, _ = user.request("GSME", "TimeDebtRegister1", extra)
+    pre_command = messages.encode_apdu(reset_messages.pre_command(
+        Device.GSME, request.register, request.user_id, request.device_id, request.counter,
+        reset_request.DEFAULT_CLOCK))
+    assert user.correlate(request, pre_command)
+    stranger = User()
+    with pytest.raises(CorrelationError) as err:
+        stranger.correlate(request, pre_command)
+    assert (err.value.field, err.value.reason) == (
+        "device", "00-DB-12-34-56-78-90-F1 is not a device the DCC knows")
 
 
 def test_a_user_without_its_signing_key_cannot_sign(tmp_path) -> None:

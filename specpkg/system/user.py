@@ -127,13 +127,12 @@ def _check_request_id(found: str, user_id: str, request: ResetRequest | None) ->
             raise ValidationError("response", f"answers RequestID {found}, not the request "
                                               f"sent, {request.request_id}")
         return
-    originator = found.split(":", 1)[0]
     try:
-        same = entity_id(originator).upper() == user_id
+        if entity_id(found.partition(":")[0]).upper() == user_id:
+            return
     except ValidationError:
-        same = False
-    if not same:
-        raise ValidationError("response", f"RequestID {found} is not one of {user_id}'s")
+        pass  # an originator that is no entity id is no User's
+    raise ValidationError("response", f"RequestID {found} is not one of {user_id}'s")
 
 
 def _check_time(stamp: str, at: datetime, sent_at: datetime | None) -> None:
