@@ -266,3 +266,28 @@ def test_a_campaign_starting_after_the_simulation_is_refused() -> None:
         Campaign(meters=10, first_day=14, simulation_days=14)
     assert err.value.field == "first_day"
     Campaign(meters=10, first_day=13, simulation_days=14)
+
+
+def test_the_dcc_refuses_a_meter_without_a_supplier_and_a_replay_naming_each() -> None:
+    """A meter the DCC knows but with no Supplier registered is UNKNOWN_DEVICE; a request
+    whose counter is not above the last accepted is refused naming both counters; each
+    refusal echoes the request's RequestID."""
+    from specpkg.duis.codes import DuisError
+
+    bed = make_testbed()
+    first = bed.run("ESME", "TimeDebtRegister1")
+    with pytest.raises(DuisError) as err:
+        bed.dcc.accept(first.request_xml)
+    assert (err.value.code, err.value.reason, err.value.request_id) == (
+        ResponseCode.COUNTER_NOT_INCREASING,
+        f"counter {first.request.counter} is not greater than {first.request.counter}, the "
+        f"last accepted from {SUPPLIER} for {first.request.device_id}", first.request.echo_id)
+    gas = bed.run("GSME", "TimeDebtRegister1").request
+    bed.dcc.registrations.pop(gas.device_id)
+    bed.dcc.register_device(gas.device_id, Device.GSME.value)  # known, no Supplier
+    _, xml = bed.user.request("GSME", "TimeDebtRegister2")
+    with pytest.raises(DuisError) as err:
+        bed.dcc.accept(xml)
+    assert (err.value.code, err.value.reason) == (
+        ResponseCode.UNKNOWN_DEVICE, f"{gas.device_id} has no registered Supplier")
+    assert err.value.request_id.endswith(f":{bed.user.next_counter - 1}")

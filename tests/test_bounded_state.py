@@ -113,3 +113,24 @@ def test_the_jsonl_sink_writes_each_entry_as_one_line(tmp_path) -> None:
     sink("route", {"data": b"\x01\x02", "n": 3})
     del sink
     assert json.loads(path.read_text()) == {"kind": "route", "entry": {"data": "0102", "n": 3}}
+
+
+def test_each_history_let_go_reaches_the_sink_under_its_own_kind() -> None:
+    """The written-out record names which history each entry comes from, so a jsonl
+    file can be read back: the DCC's issued Pre-Commands and screenings keyed by the
+    RequestID, its refusals of device answers with their code and reason."""
+    from specpkg.system.meters import DeviceReply
+
+    out: list = []
+    bed = make_testbed(retention=Retention(1, lambda kind, entry: out.append((kind, entry))))
+    first = bed.run("ESME", "TimeDebtRegister1")
+    bed.run("GSME", "TimeDebtRegister1")
+    rid = first.request.request_id
+    by_kind = {kind: entry for kind, entry in out}
+    assert by_kind["issued"][0] == rid and by_kind["screening"][0] == rid
+    bed.dcc.answer(first.request, DeviceReply())
+    bed.dcc.answer(first.request, DeviceReply())
+    refused = [entry for kind, entry in out if kind == "refusal"]
+    assert refused == [(first.request.echo_id, ResponseCode.NO_DEVICE_RESPONSE.value,
+                        "no answer from the device before the time-out")]
+    assert bed.dcc.refusals.total == 2 and len(bed.dcc.refusals) == 1

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from specpkg.duis import reset_request, responses
 from specpkg.duis.codes import DuisError, Outcome, ResponseCode
-from specpkg.errors import ValidationError
+from specpkg.errors import DecodeError, ValidationError
 from specpkg.gbcs import debt_messages, dlms, gbz, messages, reset_messages
 from specpkg.gbcs.envelope import MacHeader
 from specpkg.meter.registers import (
@@ -474,6 +474,9 @@ def test_sr9_each_signed_pre_command_refusal_has_its_code_and_echoes_the_request
         assert (error.code, error.request_id) == (ResponseCode.SIGNED_PRECOMMAND_MISMATCH,
                                                   request.request_id)
         reasons[name] = error.reason
+    with pytest.raises(DecodeError) as undecodable:
+        messages.decode(b"\x00\x01")
+    assert reasons["bytes"] == str(undecodable.value)
     assert reasons["unsigned"] == "no signature"
     assert reasons["other"] == "the signature does not verify with the User's certificate"
     signed = user.sign(user.correlate(request, pre))
@@ -564,7 +567,6 @@ def test_br4_the_dccs_service_response_for_each_kind_of_device_answer() -> None:
         request.request_id,
     )  # MA-7: silence is NO_DEVICE_RESPONSE
     # the DCC's record keeps why each was refused (the DUIS response carries the code only)
-    from specpkg.errors import DecodeError
 
     with pytest.raises(DecodeError) as undecodable:
         messages.decode(b"\x00\x01")
