@@ -401,11 +401,14 @@ def test_figures_are_numbered_with_captions_and_pages_offer_their_source(site) -
     for page in sorted(site.glob("0*.html")):
         text = page.read_text()
         images = len(re.findall(r'<img [^>]*src="_images/', text))
-        found = re.findall(r'caption-number">Figure (\d+)\. </span><span class="caption-text">'
-                           r"(.*?)</p>", text)
+        found = re.findall(r'caption-number">Figure (\d+)\.(\d+)\. </span>'
+                           r'<span class="caption-text">(.*?)</p>', text)
         assert len(found) == images, page.name
-        assert all(re.sub(r"<[^>]+>", "", c).strip() for _, c in found), page.name
-        numbers += [int(n) for n, _ in found]
+        assert all(re.sub(r"<[^>]+>", "", c).strip() for _, _, c in found), page.name
+        # numbered within the notebook: notebook 08's figures are 8.1, 8.2, ...
+        assert [(int(a), int(b)) for a, b, _ in found] == [
+            (int(page.stem[:2]), k) for k in range(1, len(found) + 1)], page.name
+        numbers += [(int(a), int(b)) for a, b, _ in found]
         assert f'href="_sources/{page.stem}.ipynb"' in text, page.name
         assert "window.print()" in text and (site / "_sources" / f"{page.stem}.ipynb").is_file()
     assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)

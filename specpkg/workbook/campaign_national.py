@@ -109,7 +109,7 @@ def sensitivity_figure(swings: Sequence, meters: int) -> Figure:
         base = mine[0].base if mine else 0
         ends = []
         for k, s in enumerate(mine):
-            if round(percent_change(s.at_low, base)) == round(percent_change(s.at_high, base)) == 0:
+            if all(abs(percent_change(v, base)) < 0.5 for v in (s.at_low, s.at_high)):
                 ax.annotate("no change", (0, k), xytext=(3, 0), textcoords="offset points",
                             va="center", fontsize=7, color="#555555")
             for value, colour, label in ((s.at_low, "#1f77b4", "input at its low"),
@@ -117,7 +117,7 @@ def sensitivity_figure(swings: Sequence, meters: int) -> Figure:
                 change = percent_change(value, base)
                 shown = max(min(change, 1e4), -1e4)  # an infinite change drawn to the edge
                 ax.barh(k, shown, color=colour, label=label if k == 0 else None)
-                if round(change) != 0:
+                if abs(change) >= 0.5:
                     ends.append(shown)
                     ax.annotate(f"{change:+.0f} %" if abs(change) < 1e4 else "from 0",
                                 (shown, k), xytext=(3 if shown > 0 else -3, 0),
