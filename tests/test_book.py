@@ -492,6 +492,9 @@ def test_tests_are_named_in_words_with_their_full_name_on_hover() -> None:
         "GSME command is one change debt")
     assert bookext.words_for_test("tests/t.py::test_both_readings_of_ma4_side_by_side") == (
         "Both readings of MA-4 side by side")
+    # a word that looks like an ID but is one (SR 2.3, the Service Request) stays a word
+    assert bookext.words_for_test("tests/t.py::test_sr23_vectors_of_f3") == (
+        "SR 2.3 vectors of F-3")
     node = bookext.node_for_test(name)
     assert node["explanation"] == name and node.astext() == bookext.words_for_test(name)
 

@@ -240,6 +240,15 @@ def test_sensitivity_swings_each_input_and_draws_a_tornado_per_headline() -> Non
     assert expected <= shown, (expected, shown)
     assert "1,500 meters" in figure.texts[0].get_text()
     assert f"{debt.base:,.0f} at the inputs' values" in figure.axes[0].get_title()
+    # a change from 0 is said as such; a large finite one keeps its number
+    from specpkg.anomaly.sweeps import Swing
+
+    drawn = national.sensitivity_figure(
+        [Swing(h, "share_in_debt", 0.1, 0.3, base, low, high)
+         for h, (base, low, high) in zip(sweeps.HEADLINES, [(0, 0, 5), (10, 8, 1200), (4, 4, 4)],
+                                         strict=True)], 100)
+    assert [[t.get_text() for t in ax.texts] for ax in drawn.axes] == [
+        ["from 0"], ["-20 %", "+11900 %"], ["no change"]]
     assert figure.axes[0].get_legend() is not None
     labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
     assert "(I-2)" in " ".join(labels) and "_" not in " ".join(labels)  # words, not code

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -131,7 +132,7 @@ class ThresholdSwing:
         return abs(self.at_high[0] - self.at_low[0])
 
 
-def threshold_range(swings: list[ThresholdSwing]) -> tuple[int, int]:
+def threshold_range(swings: Sequence[ThresholdSwing]) -> tuple[int, int]:
     """The lowest and highest recommended hourly threshold across ``swings``."""
     ends = [x for s in swings for x in (s.at_low[0], s.at_high[0])]
     return min(ends), max(ends)

@@ -113,10 +113,10 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Cell]], *, ids: Iterab
 #: Words a test's name spells in lower case, as a reader writes them.
 _ACRONYMS = {w: w.upper() for w in (
     "esme", "gsme", "chf", "gpf", "dcc", "duis", "gbcs", "han", "wan", "mac", "mmc", "zse",
-    "dlms", "cosem", "gcs04", "ppmid", "ihd", "cad", "hcalcs", "tom", "xml", "http", "sr23",
+    "dlms", "cosem", "gcs04", "ppmid", "ihd", "cad", "hcalcs", "tom", "xml", "http",
     "ecdsa", "ecdh", "aes", "gcm", "pdf", "csv", "api", "id", "ids", "cra", "tdr", "pdr",
-    "ch", "sms", "ecs07", "gcs04")} | {"dccs": "DCC's", "sundays": "Sundays", "gurux": "Gurux",
-                                        "precommand": "Pre-Command"}
+    "ch", "sms", "ecs07")} | {"sr23": "SR 2.3", "dccs": "DCC's", "sundays": "Sundays",
+                              "gurux": "Gurux", "precommand": "Pre-Command"}
 _TEST_ID = re.compile(r"^(?:br|sr|tr|imp|f|ma|r|i)(\d+)$")
 
 
@@ -128,13 +128,12 @@ def words_for_test(name: str) -> str:
     function, _, case = function.partition("[")
     ids, words = [], []
     for token in function.split("_"):
-        match = _TEST_ID.match(token)
-        if match and not words:
-            ids.append(f"{token[:match.start(1)].upper()}-{match.group(1)}")
-        elif match:
-            words.append(f"{token[:match.start(1)].upper()}-{match.group(1)}")
-        else:
+        match = None if token in _ACRONYMS else _TEST_ID.match(token)
+        if match is None:
             words.append(_ACRONYMS.get(token, token))
+            continue
+        # an ID opening the name goes to the end; one inside it stays in its place
+        (words if words else ids).append(f"{token[:match.start(1)].upper()}-{match.group(1)}")
     text = (" ".join(words).replace("pre release", "pre-Release").replace("non zero", "non-zero")
             .replace("pre command", "Pre-Command"))
     text = text[:1].upper() + text[1:]

@@ -6,6 +6,7 @@ pence, shown in whole pounds.
 
 from __future__ import annotations
 
+import math
 import textwrap
 from collections.abc import Sequence
 
@@ -109,17 +110,18 @@ def sensitivity_figure(swings: Sequence, meters: int) -> Figure:
         base = mine[0].base if mine else 0
         ends = []
         for k, s in enumerate(mine):
-            if all(abs(percent_change(v, base)) < 0.5 for v in (s.at_low, s.at_high)):
+            changes = [percent_change(v, base) for v in (s.at_low, s.at_high)]
+            if all(abs(c) < 0.5 for c in changes):
                 ax.annotate("no change", (0, k), xytext=(3, 0), textcoords="offset points",
                             va="center", fontsize=7, color="#555555")
-            for value, colour, label in ((s.at_low, "#1f77b4", "input at its low"),
-                                         (s.at_high, "#c8602a", "input at its high")):
-                change = percent_change(value, base)
+            for change, colour, label in zip(changes, ("#1f77b4", "#c8602a"),
+                                             ("input at its low", "input at its high"),
+                                             strict=True):
                 shown = max(min(change, 1e4), -1e4)  # an infinite change drawn to the edge
                 ax.barh(k, shown, color=colour, label=label if k == 0 else None)
                 if abs(change) >= 0.5:
                     ends.append(shown)
-                    ax.annotate(f"{change:+.0f} %" if abs(change) < 1e4 else "from 0",
+                    ax.annotate("from 0" if math.isinf(change) else f"{change:+.0f} %",
                                 (shown, k), xytext=(3 if shown > 0 else -3, 0),
                                 textcoords="offset points", va="center",
                                 ha="left" if shown > 0 else "right", fontsize=7)
@@ -202,7 +204,7 @@ def threshold_sensitivity_in_words(swings: Sequence[ThresholdSwing]) -> str:
     base = widest.base[0]
     least = min(swings, key=lambda s: s.width)
     least_name, _ = _swing_input(least)
-    lowest, highest = threshold_range(list(swings))
+    lowest, highest = threshold_range(swings)
     return (f"Across these ranges the recommended hourly threshold runs from {lowest:,} to "
             f"{highest:,} (recommended: {base:,}). It moves most with {name}: from "
             f"{widest.at_low[0]:,} to {widest.at_high[0]:,}, because the threshold follows "
