@@ -27,7 +27,7 @@ from specpkg.anomaly.traffic import generate_batch
 from specpkg.duis.codes import ResponseCode
 from specpkg.duis.intake import check_request
 from specpkg.duis.reset_request import make_request, request_xml
-from specpkg.duis.xmlsafe import Refusal, XmlRefused, parse_xml
+from specpkg.duis.xmlsafe import XmlRefusal, XmlRefused, parse_xml
 from specpkg.errors import ValidationError
 from specpkg.meter import fleet
 from specpkg.meter.fleet import random_fleet
@@ -73,19 +73,19 @@ class TestEncodings:
     def test_the_parser_names_the_encoding(self, name) -> None:
         with pytest.raises(XmlRefused) as info:
             parse_xml(_utf16_32("<a/>")[name])
-        assert info.value.kind is Refusal.MALFORMED
+        assert info.value.kind is XmlRefusal.MALFORMED
         assert ("UTF-16" if "16" in name else "UTF-32") in info.value.reason
 
     def test_a_doctype_in_utf16_without_bom_is_refused_before_parsing(self) -> None:
         doc = '<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>'.encode("utf-16-le")
         with pytest.raises(XmlRefused) as info:
             parse_xml(doc)
-        assert info.value.kind is Refusal.MALFORMED and "UTF-16" in info.value.reason
+        assert info.value.kind is XmlRefusal.MALFORMED and "UTF-16" in info.value.reason
 
     def test_a_nul_byte_anywhere_is_refused(self) -> None:
         with pytest.raises(XmlRefused) as info:
             parse_xml(b"<a>x\x00y</a>")
-        assert info.value.kind is Refusal.MALFORMED and "NUL" in info.value.reason
+        assert info.value.kind is XmlRefusal.MALFORMED and "NUL" in info.value.reason
 
     def test_utf8_with_and_without_bom_still_parses(self) -> None:
         assert parse_xml(b"\xef\xbb\xbf<a/>").tag == "a"

@@ -21,7 +21,7 @@ from specpkg.system.assumptions import Assumptions
 from specpkg.system.variants import ch_combinations
 from specpkg.testing import effort, minimumset, schedule, workdays
 from specpkg.testing.capacity import load_capacity_assumptions
-from specpkg.testing.effort import EffortAssumptions, EffortRow, Per, Side
+from specpkg.testing.effort import EffortAssumptions, EffortRow, EffortSide, Per
 from specpkg.testing.minimumset import CasePath, coverage, lower_bound, minimum_test_set
 from specpkg.testing.testplan import build_test_matrix, load_phases, scenario_cases, timetable
 
@@ -57,11 +57,11 @@ def _write(folder: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
-def _minutes(found: effort.Effort, phase: str, side: Side) -> int:
+def _minutes(found: effort.Effort, phase: str, side: EffortSide) -> int:
     return next(p.minutes[side] for p in found.phases if p.phase.name == phase)
 
 
-def _rate(what: str, side: Side) -> int:
+def _rate(what: str, side: EffortSide) -> int:
     """Minutes each of an effort row, as the effort file gives it."""
     return next(r.minutes for r in effort.load_effort_assumptions().rows
                 if r.what == what and r.side is side)
@@ -88,7 +88,7 @@ def test_tr4_an_admission_refusal_costs_once_per_role_not_per_case(matrix, plann
         p.minutes for p in planned.phases]
     meter_case = matrix.index[matrix["expected_code"] == "I0"][0]
     fewer = effort.estimate(matrix.drop(index=meter_case))
-    for side in Side:
+    for side in EffortSide:
         assert _minutes(planned, FUNCTIONAL, side) - _minutes(fewer, FUNCTIONAL, side) == _rate(
             "reset reaching the meter", side)
     assert fewer.load.runs == planned.load.runs - 1
@@ -98,8 +98,8 @@ def test_tr3_a_test_sms_is_set_up_only_for_cases_that_send_a_request(matrix, pla
     """Set-up effort follows the configurations (mode x version x Test CH) of the runs."""
     refused_only = effort.estimate(matrix[~matrix["response_expected"]])
     assert refused_only.load.configurations == 0
-    assert _minutes(refused_only, "Environment set-up", Side.ENVIRONMENT) == _rate(
-        "Release deployment", Side.ENVIRONMENT)
+    assert _minutes(refused_only, "Environment set-up", EffortSide.ENVIRONMENT) == _rate(
+        "Release deployment", EffortSide.ENVIRONMENT)
     sent = minimum_test_set(matrix).query("response_expected")
     configurations = set(zip(sent["payment_mode"], sent["meter_version"], sent["comms_hub"],
                              strict=True))
@@ -123,8 +123,8 @@ def test_f8_an_open_environment_has_no_admission_refusals(open_matrix, planned):
     found = effort.estimate(open_matrix)
     assert found.load.runs == len(open_matrix) and found.load.cases[CasePath.ADMISSION] == 0
     assert found.load.refused_roles == 0
-    assert _minutes(found, FUNCTIONAL, Side.PARTICIPANT) > _minutes(
-        planned, FUNCTIONAL, Side.PARTICIPANT)
+    assert _minutes(found, FUNCTIONAL, EffortSide.PARTICIPANT) > _minutes(
+        planned, FUNCTIONAL, EffortSide.PARTICIPANT)
 
 
 def test_tr3_effort_changes_when_the_assumptions_file_changes(tmp_path, matrix, planned):
@@ -137,12 +137,12 @@ def test_tr3_effort_changes_when_the_assumptions_file_changes(tmp_path, matrix, 
     found = effort.estimate(matrix, assumptions=effort.load_effort_assumptions(_write(tmp_path,
                                                                                       rows)))
     added = planned.load.cases[CasePath.METER] * _rate("reset reaching the meter",
-                                                       Side.PARTICIPANT)
-    assert _minutes(found, FUNCTIONAL, Side.PARTICIPANT) == _minutes(
-        planned, FUNCTIONAL, Side.PARTICIPANT) + added
-    assert _minutes(found, ONBOARDING, Side.PARTICIPANT) == _minutes(
-        planned, ONBOARDING, Side.PARTICIPANT)
-    assert found.total_tenths(Side.ENVIRONMENT) < planned.total_tenths(Side.ENVIRONMENT)
+                                                       EffortSide.PARTICIPANT)
+    assert _minutes(found, FUNCTIONAL, EffortSide.PARTICIPANT) == _minutes(
+        planned, FUNCTIONAL, EffortSide.PARTICIPANT) + added
+    assert _minutes(found, ONBOARDING, EffortSide.PARTICIPANT) == _minutes(
+        planned, ONBOARDING, EffortSide.PARTICIPANT)
+    assert found.total_tenths(EffortSide.ENVIRONMENT) < planned.total_tenths(EffortSide.ENVIRONMENT)
 
 
 def test_tr3_hours_are_minutes_times_sixty(tmp_path, matrix, planned):
@@ -182,16 +182,16 @@ def test_tr3_a_bad_effort_file_is_refused_naming_the_field(tmp_path, change, fie
 def test_tr3_every_user_effort_is_in_a_phase_with_users(planned):
     for phase in planned.phases:
         if "Users" not in phase.phase.participants:
-            assert phase.minutes[Side.PARTICIPANT] == 0
-    assert all(p.minutes[Side.ENVIRONMENT] > 0 for p in planned.phases)
+            assert phase.minutes[EffortSide.PARTICIPANT] == 0
+    assert all(p.minutes[EffortSide.ENVIRONMENT] > 0 for p in planned.phases)
 
 
 def test_tr3_days_are_rounded_up_to_a_tenth(matrix):
     def days(minutes: int) -> int:
-        row = EffortRow("x", "Regression", Per.PHASE, Side.ENVIRONMENT, minutes, "test")
+        row = EffortRow("x", "Regression", Per.PHASE, EffortSide.ENVIRONMENT, minutes, "test")
         found = effort.estimate(matrix, assumptions=EffortAssumptions(
-            (row,), {Side.PARTICIPANT: 450, Side.ENVIRONMENT: 450}))
-        return found.total_tenths(Side.ENVIRONMENT)
+            (row,), {EffortSide.PARTICIPANT: 450, EffortSide.ENVIRONMENT: 450}))
+        return found.total_tenths(EffortSide.ENVIRONMENT)
 
     assert [days(0), days(1), days(45), days(46), days(450), days(451)] == [0, 1, 1, 2, 10, 11]
     assert effort.days_text(125) == "12.5" and effort.days_text(7) == "0.7"
@@ -201,7 +201,7 @@ def test_tr4_every_costed_user_onboards(matrix, planned):
     none = effort.estimate(matrix, users=0)
     costed = load_capacity_assumptions().costed_users
     assert planned.load.users == costed
-    for side in Side:
+    for side in EffortSide:
         assert _minutes(planned, ONBOARDING, side) - _minutes(none, ONBOARDING, side) == (
             costed * _rate("User onboarding", side))
     with pytest.raises(ValidationError, match="users"):
@@ -219,7 +219,7 @@ def test_tr4_without_a_rate_the_cost_is_left_to_the_dcc(planned):
 def test_tr4_cost_is_environment_days_as_shown_times_the_day_rate(planned):
     table = planned.table(10)  # ten pounds a day: the cost is the tenths of a day shown
     costs = list(table["DCC cost (GBP)"])
-    assert costs[:-1] == [p.tenths[Side.ENVIRONMENT] for p in planned.phases]
+    assert costs[:-1] == [p.tenths[EffortSide.ENVIRONMENT] for p in planned.phases]
     assert costs[-1] == sum(costs[:-1]) == planned.dcc_cost(10)
     assert all(isinstance(c, int) for c in costs)
     shown = [int(d.replace(".", "")) for d in table["environment days"]]
@@ -368,8 +368,8 @@ def test_tr3_each_phase_has_the_working_days_its_users_effort_needs() -> None:
     participant days exceed its Working Days times the Users cannot be done in it."""
     users = load_capacity_assumptions().costed_users
     estimated = effort.estimate()
-    assert any(p.tenths[Side.PARTICIPANT] for p in estimated.phases)
+    assert any(p.tenths[EffortSide.PARTICIPANT] for p in estimated.phases)
     for phase in estimated.phases:
-        needed = phase.tenths[Side.PARTICIPANT]
+        needed = phase.tenths[EffortSide.PARTICIPANT]
         available = 10 * phase.phase.working_days * users
         assert needed <= available, (phase.phase.name, needed / 10, available / 10)

@@ -11,7 +11,7 @@ from lxml import etree
 
 from specpkg.duis.xmlsafe import (
     MAX_BYTES,
-    Refusal,
+    XmlRefusal,
     XmlRefused,
     check_tree,
     hardened_parser,
@@ -35,7 +35,7 @@ PARAMETER_ENTITY = (
 )
 
 
-def refusal(data: bytes | str, **kwargs) -> Refusal:
+def refusal(data: bytes | str, **kwargs) -> XmlRefusal:
     with pytest.raises(XmlRefused) as info:
         parse_xml(data, **kwargs)
     return info.value.kind
@@ -59,7 +59,7 @@ def test_dtd_and_entities_refused_without_expansion(doc: bytes) -> None:
     start = time.perf_counter()
     with pytest.raises(XmlRefused) as info:
         parse_xml(doc)
-    assert info.value.kind is Refusal.DTD
+    assert info.value.kind is XmlRefusal.DTD
     assert "lollol" not in str(info.value) and "root:" not in str(info.value)
     assert time.perf_counter() - start < 1.0
 
@@ -76,7 +76,7 @@ def test_dtd_and_entities_refused_without_expansion(doc: bytes) -> None:
     ],
 )
 def test_any_markup_declaration_anywhere_is_refused(doc: bytes) -> None:
-    assert refusal(doc) is Refusal.DTD
+    assert refusal(doc) is XmlRefusal.DTD
 
 
 def test_second_line_of_defence_catches_a_dtd_the_screen_missed() -> None:
@@ -87,15 +87,15 @@ def test_second_line_of_defence_catches_a_dtd_the_screen_missed() -> None:
     assert b"lollol" not in etree.tostring(root)
     with pytest.raises(XmlRefused) as info:
         check_tree(root)
-    assert info.value.kind is Refusal.DTD
+    assert info.value.kind is XmlRefusal.DTD
 
 
 def test_oversize_refused_before_parsing() -> None:
     big = b"<a>" + b"x" * MAX_BYTES + b"</a>"
-    assert refusal(big) is Refusal.TOO_LARGE
-    assert refusal(b"<a>0123456789</a>", max_bytes=10) is Refusal.TOO_LARGE
+    assert refusal(big) is XmlRefusal.TOO_LARGE
+    assert refusal(b"<a>0123456789</a>", max_bytes=10) is XmlRefusal.TOO_LARGE
     start = time.perf_counter()
-    assert refusal(b"<" * (50 * 1024 * 1024)) is Refusal.TOO_LARGE
+    assert refusal(b"<" * (50 * 1024 * 1024)) is XmlRefusal.TOO_LARGE
     assert time.perf_counter() - start < 1.0
 
 
@@ -115,7 +115,7 @@ def test_oversize_refused_before_parsing() -> None:
     ],
 )
 def test_malformed_refused(doc: bytes) -> None:
-    assert refusal(doc) is Refusal.MALFORMED
+    assert refusal(doc) is XmlRefusal.MALFORMED
 
 
 def test_doctype_hidden_in_utf16_is_refused() -> None:
@@ -130,6 +130,6 @@ def test_arbitrary_bytes_give_a_document_or_a_refusal(data: bytes) -> None:
     try:
         root = parse_xml(data)
     except XmlRefused as exc:
-        assert exc.kind in set(Refusal)
+        assert exc.kind in set(XmlRefusal)
     else:
         assert isinstance(root.tag, str)

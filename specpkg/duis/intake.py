@@ -46,7 +46,7 @@ from specpkg.duis.reset_request import (
 from specpkg.duis.responses import error_response
 from specpkg.duis.schema import describe_tag, schema_errors
 from specpkg.duis.xmldsig import KeyMissing, SignatureInvalid, load_certificate, verify_enveloped
-from specpkg.duis.xmlsafe import Refusal, XmlRefused, parse_xml
+from specpkg.duis.xmlsafe import XmlRefusal, XmlRefused, parse_xml
 from specpkg.errors import ValidationError
 from specpkg.gbcs.catalogue import (
     RESET_DEBT_REGISTER,
@@ -60,10 +60,10 @@ from specpkg.gbcs.credentials import RemotePartyRole, ca_certificate, check_cert
 from specpkg.meter.registers import DebtRegister, Device
 
 _REFUSAL_CODES = {
-    Refusal.TOO_LARGE: ResponseCode.TOO_LARGE,
-    Refusal.DTD: ResponseCode.DTD_FORBIDDEN,
-    Refusal.MALFORMED: ResponseCode.MALFORMED_XML,
-    Refusal.UNSIGNED_CONTENT: ResponseCode.UNSIGNED_CONTENT,
+    XmlRefusal.TOO_LARGE: ResponseCode.TOO_LARGE,
+    XmlRefusal.DTD: ResponseCode.DTD_FORBIDDEN,
+    XmlRefusal.MALFORMED: ResponseCode.MALFORMED_XML,
+    XmlRefusal.UNSIGNED_CONTENT: ResponseCode.UNSIGNED_CONTENT,
 }
 
 

@@ -53,7 +53,7 @@ _FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.I
 _DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
 
 
-class Refusal(StrEnum):
+class XmlRefusal(StrEnum):
     """Why a document was refused before interpretation."""
 
     TOO_LARGE = "too_large"
@@ -63,9 +63,9 @@ class Refusal(StrEnum):
 
 
 class XmlRefused(SpecError, ValueError):
-    """A document the hardened parser will not accept; ``kind`` is a :class:`Refusal`."""
+    """A document the hardened parser will not accept; ``kind`` is a :class:`XmlRefusal`."""
 
-    def __init__(self, kind: Refusal, reason: str) -> None:
+    def __init__(self, kind: XmlRefusal, reason: str) -> None:
         self.kind = kind
         self.reason = reason
         super().__init__(f"{kind.value}: {reason}")
@@ -90,33 +90,34 @@ def screen(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> bytes:
         try:
             data = data.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise XmlRefused(Refusal.MALFORMED, f"not encodable as UTF-8 at character "
+            raise XmlRefused(XmlRefusal.MALFORMED, f"not encodable as UTF-8 at character "
                                                 f"{exc.start}") from None
     if not isinstance(data, bytes | bytearray):
-        raise XmlRefused(Refusal.MALFORMED, f"expected bytes, got {type(data).__name__}")
+        raise XmlRefused(XmlRefusal.MALFORMED, f"expected bytes, got {type(data).__name__}")
     data = bytes(data)
     if len(data) > max_bytes:
-        raise XmlRefused(Refusal.TOO_LARGE, f"{len(data)} bytes exceeds the cap of {max_bytes}")
+        raise XmlRefused(XmlRefusal.TOO_LARGE, f"{len(data)} bytes exceeds the cap of {max_bytes}")
     body = data[len(_UTF8_BOM):] if data.startswith(_UTF8_BOM) else data
     start = body.lstrip(b" \t\r\n")
     for prefix, name in _OTHER_ENCODINGS:
         if data.startswith(prefix) or start.startswith(prefix):
-            raise XmlRefused(Refusal.MALFORMED, f"encoded in {name}: DUIS is UTF-8")
+            raise XmlRefused(XmlRefusal.MALFORMED, f"encoded in {name}: DUIS is UTF-8")
     if b"\x00" in body:
-        raise XmlRefused(Refusal.MALFORMED, f"a NUL byte at byte {body.index(0)}: not UTF-8 "
+        raise XmlRefused(XmlRefusal.MALFORMED, f"a NUL byte at byte {body.index(0)}: not UTF-8 "
                                             "XML (UTF-16 or UTF-32?)")
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise XmlRefused(Refusal.MALFORMED, f"not UTF-8 at byte {exc.start}") from None
+        raise XmlRefused(XmlRefusal.MALFORMED, f"not UTF-8 at byte {exc.start}") from None
     declared = _DECLARED_ENCODING.match(body)
     if declared and declared.group(1).decode("ascii", "replace").lower() not in ("utf-8", "utf8"):
-        raise XmlRefused(Refusal.MALFORMED, f"declared encoding {declared.group(1)!r} is not UTF-8")
+        raise XmlRefused(XmlRefusal.MALFORMED,
+                         f"declared encoding {declared.group(1)!r} is not UTF-8")
     forbidden = _FORBIDDEN.search(body)
     if forbidden:
         what = forbidden.group(1).decode("ascii").upper()
         raise XmlRefused(
-            Refusal.DTD, f"<!{what} at byte {forbidden.start()}: DTDs and entities are refused"
+            XmlRefusal.DTD, f"<!{what} at byte {forbidden.start()}: DTDs and entities are refused"
         )
     return body
 
@@ -129,13 +130,13 @@ def parse_xml(data: bytes | str, *, max_bytes: int = MAX_BYTES,
     (the project's own schema files may hold comments)."""
     body = screen(data, max_bytes=max_bytes)
     if not body.strip():
-        raise XmlRefused(Refusal.MALFORMED, "empty document")
+        raise XmlRefused(XmlRefusal.MALFORMED, "empty document")
     try:
         root = etree.fromstring(body, hardened_parser())
     except etree.XMLSyntaxError as exc:
-        raise XmlRefused(Refusal.MALFORMED, f"not well-formed: {exc.msg}") from None
+        raise XmlRefused(XmlRefusal.MALFORMED, f"not well-formed: {exc.msg}") from None
     if root is None:
-        raise XmlRefused(Refusal.MALFORMED, "no root element")
+        raise XmlRefused(XmlRefusal.MALFORMED, "no root element")
     check_tree(root)
     if not allow_comments:
         check_signed_content(root)
@@ -149,11 +150,11 @@ def check_signed_content(root: etree._Element) -> etree._Element:
     for node in tree.iter(etree.Comment, etree.ProcessingInstruction):
         what = "comment" if isinstance(node, etree._Comment) else "processing instruction"
         line = node.sourceline
-        raise XmlRefused(Refusal.UNSIGNED_CONTENT, f"an XML {what} at line {line}: a signed "
+        raise XmlRefused(XmlRefusal.UNSIGNED_CONTENT, f"an XML {what} at line {line}: a signed "
                                                    "DUIS message may hold none")
     for sibling in (*root.itersiblings(preceding=True), *root.itersiblings()):
         what = "comment" if isinstance(sibling, etree._Comment) else "processing instruction"
-        raise XmlRefused(Refusal.UNSIGNED_CONTENT, f"an XML {what} outside the root element: a "
+        raise XmlRefused(XmlRefusal.UNSIGNED_CONTENT, f"an XML {what} outside the root element: a "
                                                    "signed DUIS message may hold none")
     return root
 
@@ -162,7 +163,7 @@ def check_tree(root: etree._Element) -> etree._Element:
     """Second line of defence: refuse a parsed tree that has a DTD or entity nodes."""
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise XmlRefused(Refusal.DTD, "document type declaration present")
+        raise XmlRefused(XmlRefusal.DTD, "document type declaration present")
     for _ in root.iter(etree.Entity):
-        raise XmlRefused(Refusal.DTD, "entity reference present")
+        raise XmlRefused(XmlRefusal.DTD, "entity reference present")
     return root

@@ -41,7 +41,7 @@ UNIT_MINUTES = {"minutes": 1, "hours": 60}
 NO_RATE = "rate to be set by the DCC"
 
 
-class Side(StrEnum):
+class EffortSide(StrEnum):
     """Whose effort: the Users' (participant days) or the DCC's (environment days)."""
 
     PARTICIPANT = "participant"
@@ -76,7 +76,7 @@ class EffortRow:
     what: str
     phase: str
     per: Per
-    side: Side
+    side: EffortSide
     minutes: int
     source: str
 
@@ -86,7 +86,7 @@ class EffortAssumptions:
     """The effort file: the rows and each side's minutes per day (TR-3, TR-4)."""
 
     rows: tuple[EffortRow, ...]
-    day_minutes: Mapping[Side, int]
+    day_minutes: Mapping[EffortSide, int]
 
 
 def _value(row: Mapping[str, str]) -> int:
@@ -115,7 +115,7 @@ def load_effort_assumptions(path: Path | None = None,
     rows, days, seen = [], {}, set()
     for raw in _read_csv(path or EFFORT_CSV):
         per = _enum(Per, "per", raw["per"])
-        side = _enum(Side, "side", raw["side"])
+        side = _enum(EffortSide, "side", raw["side"])
         minutes = _value(raw)
         key = (raw["what"], raw["phase"], side)
         if key in seen:
@@ -130,10 +130,10 @@ def load_effort_assumptions(path: Path | None = None,
         if phase is None:
             raise ValidationError("phase", f"{raw['what']}: no phase {raw['phase']!r} in the plan")
         users_in_phase = "Users" in (p.strip() for p in phase.participants.split(";"))
-        if side is Side.PARTICIPANT and minutes and not users_in_phase:
+        if side is EffortSide.PARTICIPANT and minutes and not users_in_phase:
             raise ValidationError("side", f"{raw['what']}: no User takes part in {phase.name}")
         rows.append(EffortRow(raw["what"], phase.name, per, side, minutes, raw["source"]))
-    missing = [s.value for s in Side if s not in days]
+    missing = [s.value for s in EffortSide if s not in days]
     if missing:
         raise ValidationError("day", f"no day length for {missing}")
     return EffortAssumptions(tuple(rows), days)
@@ -197,12 +197,12 @@ class PhaseEffort:
     runs: int
     admission_refusals: int
     scenarios: int
-    minutes: Mapping[Side, int]
-    tenths: Mapping[Side, int]
+    minutes: Mapping[EffortSide, int]
+    tenths: Mapping[EffortSide, int]
 
     def dcc_cost(self, rate: int) -> int:
         """Environment days as shown x a day rate, whole pounds rounded up (TR-4)."""
-        return ceil_div(self.tenths[Side.ENVIRONMENT] * rate, 10)
+        return ceil_div(self.tenths[EffortSide.ENVIRONMENT] * rate, 10)
 
 
 def days_text(tenths: int) -> str:
@@ -227,7 +227,7 @@ class Effort:
     assumptions: EffortAssumptions
     load: Workload
 
-    def total_tenths(self, side: Side) -> int:
+    def total_tenths(self, side: EffortSide) -> int:
         """The table's total: the sum of the phases' rounded days."""
         return sum(p.tenths[side] for p in self.phases)
 
@@ -241,15 +241,15 @@ class Effort:
         rows = [{"phase": f"{p.phase.order}. {p.phase.name}", "working days": p.phase.working_days,
                  "runs": p.runs, "admission refusals": p.admission_refusals,
                  "scenarios": p.scenarios,
-                 "participant days": days_text(p.tenths[Side.PARTICIPANT]),
-                 "environment days": days_text(p.tenths[Side.ENVIRONMENT]),
+                 "participant days": days_text(p.tenths[EffortSide.PARTICIPANT]),
+                 "environment days": days_text(p.tenths[EffortSide.ENVIRONMENT]),
                  "DCC cost (GBP)": NO_RATE if rate is None else p.dcc_cost(rate)}
                 for p in self.phases]
         rows.append({"phase": "total", **{k: sum(r[k] for r in rows) for k in
                                            ("working days", "runs", "admission refusals",
                                             "scenarios")},
-                     "participant days": days_text(self.total_tenths(Side.PARTICIPANT)),
-                     "environment days": days_text(self.total_tenths(Side.ENVIRONMENT)),
+                     "participant days": days_text(self.total_tenths(EffortSide.PARTICIPANT)),
+                     "environment days": days_text(self.total_tenths(EffortSide.ENVIRONMENT)),
                      "DCC cost (GBP)": NO_RATE if rate is None else self.dcc_cost(rate)})
         return pd.DataFrame(rows)
 
@@ -274,13 +274,13 @@ def estimate(matrix: pd.DataFrame | None = None, *, model: Assumptions | None = 
     per_phase = []
     for phase in phases:
         mine = lines[lines["phase"] == phase.name]
-        minutes = {s: int(mine.loc[mine["side"] == s.value, "minutes"].sum()) for s in Side}
+        minutes = {s: int(mine.loc[mine["side"] == s.value, "minutes"].sum()) for s in EffortSide}
         counts = set(mine["per"])
         per_phase.append(PhaseEffort(
             phase, load.runs if Per.METER_CASE in counts or Per.DCC_REFUSAL in counts else 0,
             load.cases[CasePath.ADMISSION] if Per.REFUSED_ROLE in counts else 0,
             load.scenarios.get(phase.name, 0), minutes,
-            {s: ceil_div(minutes[s] * 10, found.day_minutes[s]) for s in Side}))
+            {s: ceil_div(minutes[s] * 10, found.day_minutes[s]) for s in EffortSide}))
     return Effort(tuple(per_phase), lines, found, load)
 
 
@@ -320,6 +320,6 @@ def summarise(matrix: pd.DataFrame | None = None, *, model: Assumptions | None =
     effort = estimate(matrix)
     load = effort.load
     return EffortSummary(len(matrix), load.runs, load.cases[CasePath.ADMISSION],
-                         effort.total_tenths(Side.PARTICIPANT),
-                         effort.total_tenths(Side.ENVIRONMENT), len(minimum_test_set(matrix)),
+                         effort.total_tenths(EffortSide.PARTICIPANT),
+                         effort.total_tenths(EffortSide.ENVIRONMENT), len(minimum_test_set(matrix)),
                          effort.dcc_cost(rate), tuple(latest_starts()))

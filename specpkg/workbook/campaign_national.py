@@ -35,7 +35,7 @@ PERCENT_CHANGE = FuncFormatter(lambda v, _: f"{v:+.0f} %" if v else "0")
 # --- the national fleet -------------------------------------------------------------------
 
 #: Trials of the national recommendation per Supplier: for the threshold, for each side.
-NATIONAL_TRIALS = (100, 10)
+NATIONAL_TRIALS = (100, 100)
 
 
 def national_spec(meters: int) -> Campaign:
@@ -274,10 +274,9 @@ def parameters_in_words(found: dict) -> str:
             f"simulated, seed {p['seed']}; {100 * p['release_share']:.0f} % of meters on the "
             f"Release's firmware (MA-19); {p['ordinary_per_day']:,} ordinary resets a "
             f"working day in all; each Supplier's threshold from {p['trials']:,} simulated "
-            f"campaigns and its chance of a quarantine from only {p['side_trials']:,}, to keep "
-            f"the run to minutes: that chance moves in steps of {100 // p['side_trials']} % "
-            "(one campaign), so a Supplier at 10 % or 20 % saw one or two, a rough figure "
-            f"beside the {100 * NATIONAL_RISK:.0f} % risk its threshold was set for; the "
+            f"campaigns and its chance of a quarantine from {p['side_trials']:,} more (a "
+            f"chance in steps of {100 / p['side_trials']:g} %, one campaign, beside the "
+            f"{100 * NATIONAL_RISK:.0f} % risk its threshold was set for); the "
             "figures of households and hours are every reset delivered, each Supplier paced "
             "at its recommendation. Regenerate "
             f"with `{found['command']}` ({minutes} minutes on the 2-core machine).")

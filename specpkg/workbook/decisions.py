@@ -25,7 +25,7 @@ def _field(label: str, *parts: str | nodes.Node) -> nodes.paragraph:
     return para(nodes.strong(text=label + ": "), *parts, classes=["card-field"])
 
 
-def card(finding: requirements.Finding, decision: requirements.Decision | None,
+def card(finding: requirements.Finding, decision: requirements.FindingDecision | None,
          outcomes: Mapping[str, status.TestOutcome], page_link: PageLink) -> list[nodes.Node]:
     """One finding's decision card (an index entry, then the card)."""
     box = nodes.container(classes=["decision-card", f"severity-{finding.severity}"],
@@ -68,7 +68,7 @@ def card(finding: requirements.Finding, decision: requirements.Decision | None,
 
 
 def cards(findings: Sequence[requirements.Finding],
-          decisions: Mapping[str, requirements.Decision],
+          decisions: Mapping[str, requirements.FindingDecision],
           outcomes: Mapping[str, status.TestOutcome], page_link: PageLink) -> list[nodes.Node]:
     """Every finding's card, high severity first, then by number."""
     ordered = sorted(findings, key=lambda f: (not f.open, f.severity_rank,

@@ -201,11 +201,11 @@ def implementation_timeline(approvals: Sequence[date]) -> Figure:
 def effort_by_phase(effort: Effort, title: str = "") -> Figure:
     """TR-3, TR-4: participant days (Users) and environment days (DCC) per test phase,
     side by side; the legend below the axes, clear of the bars."""
-    from specpkg.testing.effort import Side, days_text
+    from specpkg.testing.effort import EffortSide, days_text
 
     names = [f"{p.phase.order}. {p.phase.name}" for p in effort.phases]
-    sides = [(Side.PARTICIPANT, "participant days (Users)", "#1f77b4"),
-             (Side.ENVIRONMENT, "environment days (DCC test environment)", "#ff7f0e")]
+    sides = [(EffortSide.PARTICIPANT, "participant days (Users)", "#1f77b4"),
+             (EffortSide.ENVIRONMENT, "environment days (DCC test environment)", "#ff7f0e")]
     fig = Figure(figsize=(8, 0.55 * len(names) + 2.2))
     ax = fig.subplots()
     height = 0.38

@@ -45,7 +45,7 @@ CONSUMERS = requirements.PartyImpact(
 
 
 @dataclass(frozen=True)
-class Document:
+class ChangedDocument:
     """A document of the SEC that the modification changes, and what changes in it."""
 
     name: str
@@ -55,32 +55,32 @@ class Document:
 
 
 DOCUMENTS = (
-    Document("GBCS use cases",
+    ChangedDocument("GBCS use cases",
              "Two new Critical use cases: on a GSME the ZigBee Smart Energy Change Debt "
              "command with its supply-affecting value set to zero; on an ESME the DLMS COSEM "
              "method that resets the Debt Register; both with the message categories and "
              "access rights of the adjust-debt use cases.",
              "SDS section 2, GBCS Use Cases", "notebooks/04_reset_use_cases.ipynb#SR-1"),
-    Document("DUIS Service Request",
+    ChangedDocument("DUIS Service Request",
              "A new Service Request naming the one Debt Register to reset, for Import and Gas "
              "Suppliers, and its Service Response (success, or the reason it failed).",
              "SDS section 2, Service Request",
              "notebooks/03_service_request_and_response.ipynb#SR-9"),
-    Document("Message Mapping Catalogue (and Parse and Correlate)",
+    ChangedDocument("Message Mapping Catalogue (and Parse and Correlate)",
              "Entries for the new request and its GBCS messages; Users get matching versions "
              "of both for testing.",
              "SDS section 3, TR-6", "notebooks/03_service_request_and_response.ipynb#TR-6"),
-    Document("SMETS (ESME and GSME)",
+    ChangedDocument("SMETS (ESME and GSME)",
              "A reset command per Debt Register, in credit and prepayment mode, reporting "
              "success only if the register is zero afterwards; there is no requirement to "
              "update installed meters, no other HAN device changes, the Communications Hub "
              "only routes.",
              "SDS sections 1 and 2", "notebooks/01_debt_registers_and_reset.ipynb#BR-1"),
-    Document("DCC anomaly detection (DCC Central Systems)",
+    ChangedDocument("DCC anomaly detection (DCC Central Systems)",
              "Packet inspection of the GSME command (its supply-affecting value must be zero); "
              "threshold anomaly detection of both, as for every Critical command.",
              "SDS section 2, Anomaly Detection", "notebooks/06_anomaly_detection.ipynb#SR-10"),
-    Document("Testing under SEC Section H14 (H14.34)",
+    ChangedDocument("Testing under SEC Section H14 (H14.34)",
              "Testing Services for the change: a test environment open to Import and Gas "
              "Suppliers for at least 15 Working Days, Test Communications Hubs and meter "
              "stubs, an analysis of the testing and a report to the SEC Panel.",

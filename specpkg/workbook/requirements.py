@@ -221,7 +221,7 @@ _OPTION = re.compile(r"(?:^|;\s*|\s)\(([a-z])\)\s+")
 
 
 @dataclass(frozen=True)
-class Decision:
+class FindingDecision:
     """The workbook's recommendation on one finding (``data/finding_decisions.csv``):
     the option it recommends, why, and who decides."""
 
@@ -233,9 +233,9 @@ class Decision:
     source: str
 
 
-def decisions(path: Path = DECISIONS) -> dict[str, Decision]:
+def decisions(path: Path = DECISIONS) -> dict[str, FindingDecision]:
     """Finding ID -> the workbook's recommendation on it."""
-    return {r["id"]: Decision(**{k: r[k] for k in ("id", "recommended", "recommendation",
+    return {r["id"]: FindingDecision(**{k: r[k] for k in ("id", "recommended", "recommendation",
                                                      "reason", "decides", "source")})
             for r in _rows(path)}
 

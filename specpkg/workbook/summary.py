@@ -273,8 +273,8 @@ class SummaryPart(BookDirective):
             f"avoids about {round(avoided, -3):,} of {off / 1e6:.1f} million household-hours "
             f"off supply ({_percent_of(avoided, off)}) in "
             f"{national['parameters']['simulation_days']} days. At its threshold each Supplier "
-            f"saw a quarantine in {seen[0]} to {seen[-1]} of only {tries} simulated campaigns "
-            f"(a rough chance, in steps of {100 // tries} %): about "
+            f"saw a quarantine in {seen[0]} to {seen[-1]} of {tries} simulated campaigns "
+            f"(a chance in steps of {100 / tries:g} %): about "
             f"{100 * chance_of_any_quarantine(suppliers):.0f} % that at least one Supplier "
             "does."))
         out.append(para("Pounds written off per register, pacing, both readings at every "
