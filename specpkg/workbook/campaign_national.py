@@ -274,9 +274,9 @@ def parameters_in_words(found: dict) -> str:
             f"simulated, seed {p['seed']}; {100 * p['release_share']:.0f} % of meters on the "
             f"Release's firmware (MA-19); {p['ordinary_per_day']:,} ordinary resets a "
             f"working day in all; each Supplier's threshold from {p['trials']:,} simulated "
-            f"campaigns and its chance of a quarantine from {p['side_trials']:,} more (a "
-            f"chance in steps of {100 / p['side_trials']:g} %, one campaign, beside the "
-            f"{100 * NATIONAL_RISK:.0f} % risk its threshold was set for); the "
+            f"campaigns and its chance of a quarantine from {p['side_trials']:,} more, in "
+            f"steps of {100 / p['side_trials']:g} % (one campaign each), to set beside the "
+            f"{100 * NATIONAL_RISK:.0f} % risk its threshold was set for; the "
             "figures of households and hours are every reset delivered, each Supplier paced "
             "at its recommendation. Regenerate "
             f"with `{found['command']}` ({minutes} minutes on the 2-core machine).")
