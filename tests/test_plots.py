@@ -102,7 +102,7 @@ def test_effort_chart_has_a_bar_per_phase_and_side_and_a_legend_clear_of_them() 
     fig = plots.effort_by_phase(planned)
     (ax,) = fig.axes
     widths = [round(bar.get_width(), 1) for bar in ax.patches]
-    assert widths == [p.tenths[s] / 10 for s in effort.Side for p in planned.phases]
+    assert widths == [p.tenths[s] / 10 for s in effort.EffortSide for p in planned.phases]
     assert [t.get_text() for t in ax.get_yticklabels()] == [
         f"{p.phase.order}. {p.phase.name}" for p in planned.phases]
     legend = ax.get_legend()
