@@ -306,11 +306,15 @@ def test_report_outcomes_marks_the_chosen_and_the_recommended_limit() -> None:
 
 def test_national_result_is_committed_with_its_parameters_and_command() -> None:
     from specpkg.anomaly import sweeps
+    from specpkg.anomaly.pacing import DEFAULT_RISK
     from specpkg.meter.households import row
+    from specpkg.workbook.campaign_national import NATIONAL_TRIALS
 
     found = sweeps.load_national()
     assert found["command"] == sweeps.COMMAND
     assert found["parameters"]["meters"] == row("national_meters").value
+    p = found["parameters"]  # the file is the code's own run: regenerate it after a change
+    assert (p["trials"], p["side_trials"], p["risk"]) == (*NATIONAL_TRIALS, DEFAULT_RISK)
     shares = dict(sweeps.supplier_shares())
     assert [s["supplier"] for s in found["suppliers"]] == list(shares)
     assert sum(s["meters"] for s in found["suppliers"]) == pytest.approx(

@@ -196,12 +196,13 @@ def supplier_shares() -> list[tuple[str, float]]:
 
 
 def national(spec: Campaign, *, trials: int = 100, side_trials: int = 10,
-             progress: bool = False) -> dict:
+             risk: float = DEFAULT_RISK, progress: bool = False) -> dict:
     """The campaign run by every Supplier on its share of ``spec.meters`` (its own fleet,
     seed ``spec.seed + k``, its ordinary traffic MA-20 in proportion), each sending at
-    its recommended rate against its recommended threshold: pounds written off per
-    register, the quarantines and notifications to expect at that threshold under both
-    readings of MA-4, and the supply-off hours. A JSON-ready dict (pence, counts)."""
+    its recommended rate against its recommended threshold (set for ``risk``): pounds
+    written off per register, the quarantines and notifications to expect at that
+    threshold under both readings of MA-4, and the supply-off hours.
+    A JSON-ready dict (pence, counts)."""
     rows = []
     for k, (supplier, share) in enumerate(supplier_shares()):
         meters = round(spec.meters * share)
@@ -211,7 +212,7 @@ def national(spec: Campaign, *, trials: int = 100, side_trials: int = 10,
         main = registers[own.register]
         advice = recommend(len(main.plan.targets), own.days,
                            ordinary_per_day=own.ordinary_per_day,
-                           working_hours=own.working_hours, trials=trials,
+                           working_hours=own.working_hours, risk=risk, trials=trials,
                            side_trials=side_trials, seed=own.seed) if len(
                                main.plan.targets) else None
         at = advice.sides[0] if advice else None
@@ -236,8 +237,8 @@ def national(spec: Campaign, *, trials: int = 100, side_trials: int = 10,
                            "simulation_days": spec.simulation_days,
                            "working_hours": list(spec.working_hours), "seed": spec.seed,
                            "ordinary_per_day": spec.ordinary_per_day,
-                           "release_share": spec.release_share, "trials": trials,
-                           "side_trials": side_trials},
+                           "release_share": spec.release_share, "risk": risk,
+                           "trials": trials, "side_trials": side_trials},
             "command": COMMAND, "suppliers": rows}
 
 

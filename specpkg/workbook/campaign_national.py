@@ -16,7 +16,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from specpkg.anomaly.campaign import Campaign, Impact, Scenario
-from specpkg.anomaly.pacing import DEFAULT_RISK as NATIONAL_RISK
 from specpkg.anomaly.sweeps import (
     HEADLINES,
     ThresholdSwing,
@@ -276,7 +275,7 @@ def parameters_in_words(found: dict) -> str:
             f"working day in all; each Supplier's threshold from {p['trials']:,} simulated "
             f"campaigns and its chance of a quarantine from {p['side_trials']:,} more, in "
             f"steps of {100 / p['side_trials']:g} % (one campaign each), to set beside the "
-            f"{100 * NATIONAL_RISK:.0f} % risk its threshold was set for; the "
+            f"{100 * p['risk']:.0f} % risk its threshold was set for; the "
             "figures of households and hours are every reset delivered, each Supplier paced "
             "at its recommendation. Regenerate "
             f"with `{found['command']}` ({minutes} minutes on the 2-core machine).")

@@ -274,7 +274,8 @@ class SummaryPart(BookDirective):
             f"off supply ({_percent_of(avoided, off)}) in "
             f"{national['parameters']['simulation_days']} days. At its threshold each Supplier "
             f"saw a quarantine in {seen[0]} to {seen[-1]} of {tries} simulated campaigns "
-            f"(a chance in steps of {100 / tries:g} %): about "
+            f"(its threshold is set for "
+            f"{100 * national['parameters']['risk']:.0f} %): about "
             f"{100 * chance_of_any_quarantine(suppliers):.0f} % that at least one Supplier "
             "does."))
         out.append(para("Pounds written off per register, pacing, both readings at every "
