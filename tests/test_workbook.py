@@ -187,13 +187,21 @@ def test_committed_notebooks_are_what_jupyterlab_would_save() -> None:
         assert nbformat.writes(nb) + "\n" == text or nbformat.writes(nb) == text, path.name
 
 
-def test_requirement_tests_are_every_catalogue_test_once_in_order() -> None:
+def test_requirement_tests_are_every_catalogue_and_evidence_test_once_in_order() -> None:
+    """A decision card's evidence is run by ``make workbook`` too: never "not run"."""
     from specpkg.workbook import requirement_tests
 
-    catalogue = requirements.load()
-    ids = requirement_tests.node_ids(catalogue)
-    assert len(ids) == len(set(ids)) and set(ids) == {t for r in catalogue for t in r.tests}
+    catalogue, findings = requirements.load(), requirements.load_findings()
+    risks = requirements.risks()
+    ids = requirement_tests.node_ids(catalogue, findings, risks)
+    named = {t for r in catalogue for t in r.tests}
+    evidence = {t for f in findings for t in f.evidence.split()} | {
+        t for r in risks for t in r.evidence.split()}
+    assert evidence - named  # the cards name tests the catalogue does not
+    assert len(ids) == len(set(ids)) and set(ids) == named | evidence
     assert ids[0] == catalogue[0].tests[0]
+    assert requirement_tests.node_ids(catalogue, [], []) == list(dict.fromkeys(
+        t for r in catalogue for t in r.tests))
 
 
 def test_requirement_tests_run_records_when_and_on_which_commit(tmp_path) -> None:
