@@ -53,8 +53,10 @@ def test_values_must_be_booleans() -> None:
 
 def test_the_table_shows_the_setting_and_what_it_means() -> None:
     table = model.table(Assumptions(inspect_esme=True))
-    row = table.set_index("run setting").loc["inspect_esme"]
-    assert (row["setting"], row["default"]) == ("yes", "no")
+    row = table.set_index(model.RERUN_NAME).loc["inspect_esme"]
+    assert (row["reading in this run"], row["default"]) == ("yes", "no")
+    assert "default" not in model.table()  # at the defaults, the column would repeat
+    assert list(model.table().columns)[-1] == model.RERUN_NAME
     assert row["what it means"] == next(r.if_true for r in model.catalogue()
                                         if r.name == "inspect_esme")
 

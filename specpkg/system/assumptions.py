@@ -190,20 +190,28 @@ def data_table() -> Any:
                           "finding": a.finding} for a in data_assumptions()])
 
 
+#: The column of :func:`table` naming an assumption for a re-run (``--assume NAME=VALUE``).
+RERUN_NAME = "name for a re-run"
+
+
 def table(assumptions: Assumptions | None = None) -> Any:
-    """The assumptions as a table for notebooks and the site: question, setting, meaning."""
+    """The assumptions as a table for notebooks and the site: the question, the reading
+    this run takes (yes/no) and what it means; a "default" column only when some reading
+    differs from its default; last, the name a re-run takes to read it the other way."""
     import pandas as pd
 
     current = assumptions or Assumptions()
     default = Assumptions()
+    differs = current != default
     rows = []
     for info in catalogue():
         value = getattr(current, info.name)
         rows.append({
-            "id": info.id, "run setting": info.name, "question": info.question,
-            "setting": "yes" if value else "no",
-            "default": "yes" if getattr(default, info.name) else "no",
+            "id": info.id, "question": info.question,
+            "reading in this run": "yes" if value else "no",
+            **({"default": "yes" if getattr(default, info.name) else "no"} if differs else {}),
             "what it means": info.if_true if value else info.if_false,
             "requirements": " ".join(info.requirements), "finding": info.finding,
+            RERUN_NAME: info.name,
         })
     return pd.DataFrame(rows)
