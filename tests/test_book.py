@@ -443,7 +443,8 @@ def test_summary_campaign_shows_both_readings_the_recommendation_and_the_nation(
         assert f"{random.quarantined[counted]:,.0f} resets held if quarantined" in text \
             or f"), {random.quarantined[counted]:,.0f} if not" in text, counted
     assert f"{found.chosen.counted.quarantined:,} (" not in text
-    assert "against the same threshold instead" in text
+    assert ("instead, against the same hourly and daily thresholds and with the "
+            "Supplier's ordinary resets") in text
     n = advice.side_trials
     assert f"{advice.trials_with_quarantine(advice.sides[0]):,} of {n:,} simulated" in text
     lower = advice.side("threshold 10 % lower")
@@ -466,6 +467,14 @@ def test_summary_campaign_shows_both_readings_the_recommendation_and_the_nation(
             in text)
     chance = chance_of_any_quarantine(national["suppliers"])
     assert f"{100 * chance:.0f} % that at least one Supplier does" in text
+    assert f"(its threshold is set for {100 * national['parameters']['risk']:.0f} %)" in text
+    # the recommendation beside the one F-71 recommends: only to meters on the Release
+    from specpkg.anomaly.sweeps import limits_for
+
+    only = limits_for(found.plan.spec, every.resets, risk=advice.risk, trials=advice.trials)
+    assert (f"sends only to the {every.resets:,} it knows run the Release (as finding F-71 "
+            f"recommends) writes off the same debt with a threshold of {only[0]:,} and a "
+            f"rate of {only[1]:,} an hour") in text
 
 
 def test_decision_cards_of_closed_findings_need_no_decision_and_name_no_file(site) -> None:

@@ -249,6 +249,13 @@ def test_sensitivity_swings_each_input_and_draws_a_tornado_per_headline() -> Non
                                          strict=True)], 100)
     assert [[t.get_text() for t in ax.texts] for ax in drawn.axes] == [
         ["from 0"], ["-20 %", "+11900 %"], ["no change"]]
+    # two changes of the same sign: both bars seen, their labels on rows of their own
+    same = national.sensitivity_figure(
+        [Swing(h, "share_in_debt", 0.1, 0.3, 100, 90, 80) for h in sweeps.HEADLINES], 100)
+    ax = same.axes[0]
+    bars = sorted((b.get_y(), b.get_width()) for b in ax.patches)
+    assert [w for _, w in bars] == [-10, -20] and bars[0][0] + 0.4 <= bars[1][0] + 1e-9
+    assert len({t.xy[1] for t in ax.texts}) == 2
     assert figure.axes[0].get_legend() is not None
     labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
     assert "(I-2)" in " ".join(labels) and "_" not in " ".join(labels)  # words, not code

@@ -113,15 +113,17 @@ def sensitivity_figure(swings: Sequence, meters: int) -> Figure:
             if all(abs(c) < 0.5 for c in changes):
                 ax.annotate("no change", (0, k), xytext=(3, 0), textcoords="offset points",
                             va="center", fontsize=7, color="#555555")
-            for change, colour, label in zip(changes, ("#1f77b4", "#c8602a"),
-                                             ("input at its low", "input at its high"),
-                                             strict=True):
+            # the low's bar just below the row's line, the high's just above: two changes
+            # of the same sign are both seen, each with its own label
+            for change, colour, label, y in zip(changes, ("#1f77b4", "#c8602a"),
+                                                ("input at its low", "input at its high"),
+                                                (k - 0.2, k + 0.2), strict=True):
                 shown = max(min(change, 1e4), -1e4)  # an infinite change drawn to the edge
-                ax.barh(k, shown, color=colour, label=label if k == 0 else None)
+                ax.barh(y, shown, height=0.4, color=colour, label=label if k == 0 else None)
                 if abs(change) >= 0.5:
                     ends.append(shown)
                     ax.annotate("from 0" if math.isinf(change) else f"{change:+.0f} %",
-                                (shown, k), xytext=(3 if shown > 0 else -3, 0),
+                                (shown, y), xytext=(3 if shown > 0 else -3, 0),
                                 textcoords="offset points", va="center",
                                 ha="left" if shown > 0 else "right", fontsize=7)
         ax.axvline(0, color="black", linewidth=1)

@@ -2,10 +2,11 @@
 
 A book built by ``make workbook`` alone must show each requirement's real
 status, never "not run": after the notebooks, the command runs every test that
-``data/requirements.csv`` names, and the evidence of every finding and risk (pytest on their node ids, with the
-:mod:`specpkg.workbook.testrecord` plugin), so the status page and the summary
-say when and on which commit they ran. ``make test`` runs the whole suite into
-the same JUnit file; whichever ran last is what the book shows.
+``data/requirements.csv`` names, and the evidence of every finding and risk
+(pytest on their node ids, with the :mod:`specpkg.workbook.testrecord` plugin), so
+the status page and the summary say when and on which commit they ran. ``make test``
+runs the whole suite into the same JUnit file; whichever ran last is what the book
+shows.
 """
 
 from __future__ import annotations

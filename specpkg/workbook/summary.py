@@ -209,6 +209,7 @@ class SummaryPart(BookDirective):
         from specpkg.anomaly.sweeps import (
             RESULT_JSON,
             chance_of_any_quarantine,
+            limits_for,
             load_national,
             threshold_range,
             threshold_sensitivity,
@@ -250,12 +251,20 @@ class SummaryPart(BookDirective):
                 f"hour unchecked; sending {faster.rate:,} an hour, "
                 f"{seen('sending 10 % faster')} do. The threshold follows the campaign's "
                 f"size: across the inputs' plausible ranges it runs from {lowest:,} to "
-                f"{highest:,}. Sent at random over the same days against the same threshold "
-                f"instead, {seen(AT_RANDOM)} campaigns see a quarantine, on average over them "
+                f"{highest:,}. Sent at random over the same days instead, against the same hourly "
+                f"and daily thresholds and with the Supplier's ordinary resets, "
+                f"{seen(AT_RANDOM)} campaigns see a quarantine, on average over them "
                 f"{random.quarantined[True]:,.0f} resets held if quarantined resets count "
                 f"(MA-4, the default), {random.quarantined[False]:,.0f} if not (F-5); sent at "
                 f"random the campaign needs a threshold of "
                 f"{advice.side(AT_RANDOM_NEEDS).threshold:,}."))
+            only = limits_for(spec, every.resets, risk=advice.risk, trials=advice.trials)
+            out.append(para(
+                f"That recommendation is sized for a reset to each of the {advice.resets:,} "
+                f"meters carrying the debt, whatever their firmware. A Supplier that sends "
+                f"only to the {every.resets:,} it knows run the Release (as finding F-71 "
+                f"recommends) writes off the same debt with a threshold of {only[0]:,} and a "
+                f"rate of {only[1]:,} an hour, and spends none of its thresholds on refusals."))
         national = load_national()
         suppliers = national["suppliers"]
         register = DebtRegister(national["parameters"]["register"])
@@ -328,7 +337,8 @@ class SummaryPart(BookDirective):
         paced = (f"; {advice.threshold:,} is the threshold recommended for paced sending"
                  if advice else "")
         return (f"One simulated campaign: its {len(found.plan.batch):,} resets sent at random, "
-                f"at each hourly limit, if {READING_TITLES[found.count_quarantined]}, SR-12{paced}")
+                f"alone and with no daily limit, at each hourly limit, if "
+                f"{READING_TITLES[found.count_quarantined]}, SR-12{paced}")
 
     def _campaign_figure(self) -> Figure:
         from specpkg.workbook.campaign_figures import outcomes_by_limit
